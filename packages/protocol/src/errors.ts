@@ -1,0 +1,19 @@
+import { z } from 'zod';
+
+export const ErrorCodeSchema = z.enum([
+  'invalid_json',
+  'invalid_message',
+  'unknown_message_type',
+  'protocol_version_unsupported',
+  'hello_required',
+  'duplicate_hello',
+  'snapshot_required',
+  'frame_too_large',
+  'rate_limited',
+  'internal',
+  'unavailable',
+]);
+export type ErrorCode = z.infer<typeof ErrorCodeSchema>;
+
+// Whether the sender can expect the same frame to succeed later (e.g. the database was down).
+export const RETRYABLE_CODES: ReadonlySet<ErrorCode> = new Set(['internal', 'unavailable', 'rate_limited']);
