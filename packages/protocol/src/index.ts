@@ -3,4 +3,5 @@ export * from './keys.js';
 export * from './messages.js';
 export * from './parse.js';
 export * from './records.js';
+export * from './samples.js';
 export * from './version.js';

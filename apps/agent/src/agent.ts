@@ -1,0 +1,150 @@
+import type { Change, HostFacts, RuntimeStatus } from '@corral/protocol';
+import type { Collector, RuntimeCollector } from './collectors/collector.js';
+import type { Logger } from './lib/logger.js';
+import type { Session } from './session/session.js';
+import type { StateStore } from './state/state-store.js';
+
+export interface AgentDeps {
+  collectors: Collector[];
+  runtimes: RuntimeCollector[];
+  facts: (runtimes: RuntimeStatus[]) => Promise<HostFacts>;
+  store: StateStore;
+  session: Session;
+  logger: Logger;
+  resyncIntervalMs: number;
+  debounceMs?: number;
+  factsIntervalMs?: number;
+}
+
+// Collectors feed the state store; whatever changed goes to the controller as one delta per round.
+// Watchers make changes visible fast; the periodic re-read is the safety net.
+export class Agent {
+  private readonly status = new Map<string, RuntimeStatus>();
+  private readonly pending = new Map<string, NodeJS.Timeout>();
+  private readonly running = new Map<string, Promise<void>>();
+  private readonly rerun = new Set<string>();
+  private readonly stops: (() => void)[] = [];
+  private readonly timers: NodeJS.Timeout[] = [];
+  private stopped = false;
+
+  constructor(private readonly deps: AgentDeps) {}
+
+  async start(): Promise<void> {
+    for (const rt of this.deps.runtimes) this.status.set(rt.name, await this.probe(rt));
+    await Promise.all(this.sources().map((c) => this.collect(c)));
+    await this.refreshFacts();
+    this.deps.session.start();
+    for (const c of this.sources()) {
+      if (c.watch) this.stops.push(c.watch(() => this.schedule(c)));
+    }
+    this.timers.push(setInterval(() => this.resync(), this.deps.resyncIntervalMs));
+    this.timers.push(setInterval(() => void this.refreshFacts(), this.deps.factsIntervalMs ?? 60_000));
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const stop of this.stops) stop();
+    for (const t of this.timers) clearInterval(t);
+    for (const t of this.pending.values()) clearTimeout(t);
+    await this.deps.session.stop();
+  }
+
+  runtimeStatuses(): RuntimeStatus[] {
+    return [...this.status.values()];
+  }
+
+  // Re-reads every source now (also what a controller "refresh" does).
+  async resync(): Promise<void> {
+    for (const rt of this.deps.runtimes) {
+      if (!this.status.get(rt.name)?.available) await this.updateRuntime(rt);
+    }
+    await Promise.all(this.sources().map((c) => this.collect(c)));
+  }
+
+  private sources(): Collector[] {
+    return [...this.deps.runtimes, ...this.deps.collectors];
+  }
+
+  private schedule(c: Collector): void {
+    if (this.stopped) return;
+    clearTimeout(this.pending.get(c.name));
+    this.pending.set(
+      c.name,
+      setTimeout(() => {
+        this.pending.delete(c.name);
+        void this.collect(c);
+      }, this.deps.debounceMs ?? 100),
+    );
+  }
+
+  // One collection per source at a time; a request during a run triggers one more run after it.
+  private collect(c: Collector): Promise<void> {
+    const current = this.running.get(c.name);
+    if (current) {
+      this.rerun.add(c.name);
+      return current;
+    }
+    const run = this.collectOnce(c).finally(() => {
+      this.running.delete(c.name);
+      if (this.rerun.delete(c.name) && !this.stopped) void this.collect(c);
+    });
+    this.running.set(c.name, run);
+    return run;
+  }
+
+  private async collectOnce(c: Collector): Promise<void> {
+    const isRuntime = this.deps.runtimes.includes(c as RuntimeCollector);
+    if (isRuntime && !this.status.get(c.name)?.available) return;
+    try {
+      const output = await c.collect();
+      this.publish(this.deps.store.update(c.name, output));
+    } catch (err) {
+      this.deps.logger.warn(`${c.name}: collection failed`, { error: err });
+      if (isRuntime) await this.updateRuntime(c as RuntimeCollector);
+    }
+  }
+
+  // A runtime that went away is reported unavailable and its records removed; one that
+  // appeared is read at once.
+  private async updateRuntime(rt: RuntimeCollector): Promise<void> {
+    const before = this.status.get(rt.name);
+    const now = await this.probe(rt);
+    this.status.set(rt.name, now);
+    if (before?.available === now.available) return;
+    if (now.available) {
+      this.deps.logger.info(`${rt.name}: runtime available`, { version: now.version });
+      await this.refreshFacts();
+      await this.collect(rt);
+    } else {
+      this.deps.logger.warn(`${rt.name}: runtime unavailable`, { reason: now.reason });
+      this.publish(this.deps.store.clear(rt.name));
+      await this.refreshFacts();
+    }
+  }
+
+  private async probe(rt: RuntimeCollector): Promise<RuntimeStatus> {
+    try {
+      return await rt.probe();
+    } catch (err) {
+      return {
+        name: rt.name as RuntimeStatus['name'],
+        available: false,
+        version: null,
+        reason: (err as Error).message,
+      };
+    }
+  }
+
+  private async refreshFacts(): Promise<void> {
+    try {
+      const facts = await this.deps.facts(this.runtimeStatuses());
+      this.publish(this.deps.store.updateFacts(facts));
+    } catch (err) {
+      this.deps.logger.warn('host facts: collection failed', { error: err });
+    }
+  }
+
+  private publish(changes: Change[]): void {
+    if (changes.length > 0) this.deps.session.publish(changes);
+  }
+}

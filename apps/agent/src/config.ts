@@ -1,0 +1,91 @@
+import os from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+
+const colonList = z
+  .string()
+  .optional()
+  .transform((v) =>
+    v === undefined
+      ? undefined
+      : v
+          .split(':')
+          .map((s) => s.trim())
+          .filter(Boolean),
+  );
+
+const positiveInt = (name: string, def: number, min: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return def;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < min) {
+        ctx.addIssue({ code: 'custom', message: `${name} must be an integer >= ${min}, got "${v}"` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const EnvSchema = z.object({
+  CORRAL_CONTROLLER_URL: z
+    .string()
+    .default('ws://127.0.0.1:7070/agent')
+    .refine((v) => /^wss?:\/\/[^/]+/.test(v), {
+      message: 'CORRAL_CONTROLLER_URL must be a ws:// or wss:// URL, e.g. ws://127.0.0.1:7070/agent',
+    }),
+  CORRAL_STATE_DIR: z.string().optional(),
+  CORRAL_DOCKER_SOCKET: z.string().default('/var/run/docker.sock'),
+  CORRAL_LXC_PATHS: colonList,
+  CORRAL_LEASE_FILES: colonList,
+  CORRAL_HOSTNAME: z.string().optional(),
+  CORRAL_RESYNC_INTERVAL_MS: positiveInt('CORRAL_RESYNC_INTERVAL_MS', 30_000, 1_000),
+  CORRAL_POLL_INTERVAL_MS: positiveInt('CORRAL_POLL_INTERVAL_MS', 2_000, 100),
+  CORRAL_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+});
+
+export interface AgentConfig {
+  controllerUrl: string;
+  stateDir: string;
+  dockerSocket: string;
+  lxcPaths: string[];
+  leaseFiles: string[];
+  hostname: string | null;
+  resyncIntervalMs: number;
+  pollIntervalMs: number;
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid agent configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+function defaultStateDir(): string {
+  if (process.getuid?.() === 0) return '/var/lib/corral/agent';
+  return path.join(os.homedir(), '.local', 'state', 'corral-agent');
+}
+
+// Parsed once at start; every problem is listed at once.
+export function loadAgentConfig(env: NodeJS.ProcessEnv): AgentConfig {
+  const result = EnvSchema.safeParse(env);
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((i) => (i.code === 'custom' ? i.message : `${i.path.join('.')}: ${i.message}`)),
+    );
+  }
+  const e = result.data;
+  return {
+    controllerUrl: e.CORRAL_CONTROLLER_URL,
+    stateDir: path.resolve(e.CORRAL_STATE_DIR ?? defaultStateDir()),
+    dockerSocket: e.CORRAL_DOCKER_SOCKET,
+    lxcPaths: e.CORRAL_LXC_PATHS ?? ['/var/lib/lxc'],
+    leaseFiles: e.CORRAL_LEASE_FILES ?? ['/var/lib/misc/dnsmasq.*.leases'],
+    hostname: e.CORRAL_HOSTNAME ?? null,
+    resyncIntervalMs: e.CORRAL_RESYNC_INTERVAL_MS,
+    pollIntervalMs: e.CORRAL_POLL_INTERVAL_MS,
+    logLevel: e.CORRAL_LOG_LEVEL,
+  };
+}

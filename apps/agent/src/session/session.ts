@@ -1,0 +1,237 @@
+import {
+  type Change,
+  type ControllerMessage,
+  errorFrame,
+  type Inventory,
+  type LoadReport,
+  PROTOCOL_VERSION,
+  parseControllerMessage,
+  type RuntimeStatus,
+  type Welcome,
+} from '@corral/protocol';
+import WebSocket from 'ws';
+import { backoffDelay } from '../lib/backoff.js';
+import type { Logger } from '../lib/logger.js';
+import { Outbox } from './outbox.js';
+
+export interface SessionOptions {
+  url: string;
+  agentId: string;
+  hostname: () => string;
+  agentVersion: string;
+  runtimes: () => RuntimeStatus[];
+  inventory: () => Inventory;
+  load: () => Promise<LoadReport>;
+  logger: Logger;
+  backoff?: { baseMs: number; maxMs: number };
+  outboxCapacity?: number;
+  headers?: Record<string, string>;
+}
+
+export type SessionState = 'idle' | 'connecting' | 'handshaking' | 'synced' | 'stopped';
+
+// The agent's one connection to the controller: hello -> welcome -> snapshot or replay of
+// unacknowledged deltas, then live deltas and heartbeats. Reconnects with capped, jittered backoff.
+export class Session {
+  state: SessionState = 'idle';
+  private socket: WebSocket | null = null;
+  private attempt = 0;
+  private nextSeq = 1;
+  private lastAckedSeq = 0;
+  // Until a snapshot has been sent in this process, changes are folded into that snapshot.
+  private needsSnapshot = true;
+  private readonly outbox: Outbox;
+  private heartbeatTimer: NodeJS.Timeout | null = null;
+  private reconnectTimer: NodeJS.Timeout | null = null;
+  private lastHeardAt = 0;
+  private heartbeatIntervalMs = 10_000;
+  private readonly listeners = new Set<(state: SessionState) => void>();
+
+  constructor(private readonly opts: SessionOptions) {
+    this.outbox = new Outbox(opts.outboxCapacity ?? 10_000);
+  }
+
+  start(): void {
+    if (this.state !== 'idle') return;
+    this.connect();
+  }
+
+  async stop(): Promise<void> {
+    this.setState('stopped');
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.stopHeartbeat();
+    const socket = this.socket;
+    if (socket && socket.readyState === WebSocket.OPEN) {
+      await new Promise<void>((resolve) => {
+        socket.once('close', () => resolve());
+        socket.close(1000, 'agent stopping');
+        setTimeout(resolve, 2_000).unref();
+      });
+    }
+    socket?.terminate();
+  }
+
+  onState(listener: (state: SessionState) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  get stats() {
+    return { nextSeq: this.nextSeq, lastAckedSeq: this.lastAckedSeq, unacked: this.outbox.size };
+  }
+
+  // Queues changes as one delta; sent now when synced, else kept for replay after reconnecting.
+  publish(changes: Change[]): void {
+    if (changes.length === 0 || this.needsSnapshot) return;
+    const delta = { type: 'delta' as const, seq: this.nextSeq++, changes };
+    this.outbox.push(delta);
+    if (this.outbox.overflowed) {
+      this.opts.logger.warn('unacknowledged deltas overflowed; a snapshot will resync the controller');
+      this.needsSnapshot = true;
+      this.outbox.reset();
+      return;
+    }
+    if (this.state === 'synced') this.send(delta);
+  }
+
+  private connect(): void {
+    if (this.state === 'stopped') return;
+    this.setState('connecting');
+    const socket = new WebSocket(this.opts.url, { headers: this.opts.headers, handshakeTimeout: 10_000 });
+    this.socket = socket;
+    socket.on('open', () => {
+      this.setState('handshaking');
+      this.lastHeardAt = Date.now();
+      this.send({
+        type: 'hello',
+        protocolVersion: PROTOCOL_VERSION,
+        agentId: this.opts.agentId,
+        hostname: this.opts.hostname(),
+        agentVersion: this.opts.agentVersion,
+        runtimes: this.opts.runtimes(),
+        lastAckedSeq: this.lastAckedSeq,
+        capabilities: [],
+      });
+    });
+    socket.on('message', (data) => {
+      this.lastHeardAt = Date.now();
+      this.handle(data.toString());
+    });
+    socket.on('ping', () => {
+      this.lastHeardAt = Date.now();
+    });
+    socket.on('unexpected-response', (_req, res) => {
+      this.opts.logger.warn('controller refused the connection', { status: res.statusCode });
+    });
+    socket.on('error', (err) => {
+      this.opts.logger.warn('connection error', { url: this.opts.url, error: err });
+    });
+    socket.on('close', (code, reason) => {
+      if (this.socket !== socket) return;
+      this.socket = null;
+      this.stopHeartbeat();
+      if (this.state === 'stopped') return;
+      const delay = backoffDelay(this.attempt++, this.opts.backoff ?? { baseMs: 500, maxMs: 30_000 });
+      this.opts.logger.info('disconnected; reconnecting', { code, reason: reason.toString(), inMs: delay });
+      this.setState('idle');
+      this.reconnectTimer = setTimeout(() => this.connect(), delay);
+    });
+  }
+
+  private handle(text: string): void {
+    const parsed = parseControllerMessage(text);
+    if (!parsed.ok) {
+      this.opts.logger.warn('bad frame from controller', { error: parsed.error.message });
+      this.send(parsed.error);
+      return;
+    }
+    const message: ControllerMessage = parsed.message;
+    switch (message.type) {
+      case 'welcome':
+        this.welcome(message);
+        return;
+      case 'ack':
+        this.lastAckedSeq = Math.max(this.lastAckedSeq, message.seq);
+        this.outbox.ack(message.seq);
+        return;
+      case 'snapshot.request':
+        this.opts.logger.info('controller asked for a snapshot', { reason: message.reason });
+        this.sendSnapshot();
+        return;
+      case 'error':
+        this.opts.logger.warn('controller reported an error', {
+          code: message.code,
+          message: message.message,
+          retryable: message.retryable,
+        });
+        return;
+    }
+  }
+
+  private welcome(welcome: Welcome): void {
+    this.attempt = 0;
+    this.heartbeatIntervalMs = welcome.heartbeatIntervalMs;
+    const controllerSeq = welcome.lastSeq;
+    const resume =
+      !welcome.needSnapshot && !this.needsSnapshot && this.outbox.canResumeFrom(controllerSeq, this.nextSeq - 1);
+    this.setState('synced');
+    if (resume) {
+      const pending = this.outbox.pending();
+      this.opts.logger.info('resumed session', { controllerSeq, resending: pending.length });
+      for (const delta of pending) this.send(delta);
+    } else {
+      this.nextSeq = Math.max(this.nextSeq, controllerSeq + 1);
+      this.sendSnapshot();
+    }
+    this.startHeartbeat();
+  }
+
+  private sendSnapshot(): void {
+    let inventory: Inventory;
+    try {
+      inventory = this.opts.inventory();
+    } catch (err) {
+      this.opts.logger.error('cannot build a snapshot', { error: err });
+      this.send(errorFrame('unavailable', `agent cannot build a snapshot: ${(err as Error).message}`));
+      this.socket?.close(1011, 'no snapshot');
+      return;
+    }
+    // The snapshot supersedes every unacknowledged delta.
+    this.outbox.reset();
+    this.needsSnapshot = false;
+    const seq = this.nextSeq++;
+    this.send({ type: 'snapshot', seq, ...inventory });
+    this.opts.logger.info('sent snapshot', { seq, containers: inventory.containers.length });
+  }
+
+  private startHeartbeat(): void {
+    this.stopHeartbeat();
+    this.heartbeatTimer = setInterval(() => {
+      if (Date.now() - this.lastHeardAt > this.heartbeatIntervalMs * 3) {
+        this.opts.logger.warn('controller silent for 3 heartbeats; reconnecting');
+        this.socket?.terminate();
+        return;
+      }
+      this.opts
+        .load()
+        .then((load) => this.send({ type: 'heartbeat', at: new Date().toISOString(), load }))
+        .catch((err: Error) => this.opts.logger.warn('cannot read load', { error: err }));
+    }, this.heartbeatIntervalMs);
+    this.heartbeatTimer.unref();
+  }
+
+  private stopHeartbeat(): void {
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    this.heartbeatTimer = null;
+  }
+
+  private send(message: object): void {
+    if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify(message));
+  }
+
+  private setState(state: SessionState): void {
+    if (this.state === 'stopped' && state !== 'stopped') return;
+    this.state = state;
+    for (const l of this.listeners) l(state);
+  }
+}

@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config.js';
+
+describe('loadConfig', () => {
+  it('applies defaults that make a first run work', () => {
+    const sut = loadConfig({});
+    expect(sut.port).toBe(7070);
+    expect(sut.databaseUrl).toBeNull();
+    expect(sut.offlineGraceMs).toBeLessThanOrEqual(30_000);
+    expect(sut.dataDir.endsWith('.corral/data')).toBe(true);
+  });
+
+  it('reports every problem at once', () => {
+    let error: unknown;
+    try {
+      loadConfig({ PORT: 'abc', DATABASE_URL: 'mysql://x', CORRAL_OFFLINE_GRACE_MS: '-5' });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems.join('\n');
+    expect(problems).toContain('PORT must be an integer');
+    expect(problems).toContain('DATABASE_URL must start with postgres');
+    expect(problems).toContain('CORRAL_OFFLINE_GRACE_MS must be an integer');
+  });
+
+  it('rejects a port out of range', () => {
+    expect(() => loadConfig({ PORT: '70000' })).toThrow(/PORT must be at most 65535/);
+  });
+});

@@ -1,0 +1,34 @@
+import type { ControllerMessage } from '@corral/protocol';
+import type { WebSocket } from 'ws';
+
+// One live agent connection. Frames are handled strictly in arrival order through `queue`.
+export class AgentSession {
+  hostId: string | null = null;
+  agentId: string | null = null;
+  hostname: string | null = null;
+  lastHeardAt = Date.now();
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly socket: WebSocket,
+    readonly remoteAddress: string,
+  ) {}
+
+  get label(): string {
+    return this.hostname ? `${this.hostname} (${this.hostId})` : this.remoteAddress;
+  }
+
+  enqueue(task: () => Promise<void>): void {
+    this.queue = this.queue.then(task);
+  }
+
+  send(message: ControllerMessage): void {
+    if (this.socket.readyState === this.socket.OPEN) this.socket.send(JSON.stringify(message));
+  }
+
+  close(code: number, reason: string): void {
+    if (this.socket.readyState === this.socket.OPEN || this.socket.readyState === this.socket.CONNECTING) {
+      this.socket.close(code, reason.slice(0, 120));
+    }
+  }
+}

@@ -1,0 +1,59 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { createApp } from './app.js';
+import { ConfigError, loadConfig } from './config/config.js';
+import { startEmbeddedPostgres } from './database/embedded-postgres.js';
+import { applyMigrations, defaultMigrationsDir } from './database/migrator.js';
+import { createPrismaClient } from './database/prisma.js';
+
+async function main(): Promise<void> {
+  const logger = new Logger('Corral');
+  const config = loadConfig(process.env);
+
+  let stopDatabase = async () => {};
+  let url = config.databaseUrl;
+  if (!url) {
+    logger.log(`DATABASE_URL is unset: starting an embedded Postgres in ${config.dataDir}/postgres`);
+    const embedded = await startEmbeddedPostgres({ dataDir: config.dataDir });
+    url = embedded.url;
+    stopDatabase = () => embedded.stop();
+  }
+
+  try {
+    const migrationsDir = defaultMigrationsDir();
+    const { applied } = await applyMigrations(url, migrationsDir);
+    if (applied.length > 0) logger.log(`applied migrations: ${applied.join(', ')}`);
+
+    const prisma = createPrismaClient(url);
+    const app = await createApp({ config, database: { url, migrationsDir }, prisma });
+    await app.listen(config.port, config.host);
+    const shown = config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
+    logger.log(`API on http://${shown}:${config.port}/api/v1, docs on http://${shown}:${config.port}/api/docs`);
+    logger.log(`agents connect to ws://${shown}:${config.port}/agent`);
+
+    let stopping = false;
+    const stop = async (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      logger.log(`${signal}: stopping`);
+      await app.close();
+      await prisma.$disconnect();
+      await stopDatabase();
+      process.exit(0);
+    };
+    process.once('SIGINT', () => void stop('SIGINT'));
+    process.once('SIGTERM', () => void stop('SIGTERM'));
+  } catch (err) {
+    await stopDatabase().catch(() => {});
+    throw err;
+  }
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof ConfigError) {
+    console.error(err.message);
+  } else {
+    console.error('controller failed to start:', err instanceof Error ? (err.stack ?? err.message) : err);
+  }
+  process.exit(1);
+});

@@ -1,0 +1,122 @@
+import {
+  type AgentMessage,
+  type Delta,
+  errorFrame,
+  type Hello,
+  isCompatibleVersion,
+  PROTOCOL_VERSION,
+  type Snapshot,
+} from '@corral/protocol';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { Config } from '../config/config.js';
+import type { AgentSession } from '../gateways/agent-session.js';
+import { CLOSE } from '../gateways/close-codes.js';
+import type { Clock } from '../repositories/clock.repository.js';
+import { HostRepository } from '../repositories/host.repository.js';
+import { CLOCK, CONFIG } from '../repositories/tokens.js';
+import { ConnectedHosts } from './connected-hosts.js';
+import { InventoryService } from './inventory.service.js';
+
+// The agent protocol as the controller speaks it: hello -> welcome -> snapshot, then deltas and heartbeats.
+@Injectable()
+export class AgentSessionService {
+  private readonly logger = new Logger(AgentSessionService.name);
+
+  constructor(
+    @Inject(CONFIG) private readonly config: Config,
+    @Inject(CLOCK) private readonly clock: Clock,
+    private readonly hosts: HostRepository,
+    private readonly inventory: InventoryService,
+    private readonly connected: ConnectedHosts,
+  ) {}
+
+  async handle(session: AgentSession, message: AgentMessage): Promise<void> {
+    if (message.type === 'error') {
+      this.logger.warn(`agent ${session.label} reported ${message.code}: ${message.message}`);
+      return;
+    }
+    if (message.type === 'hello') return this.hello(session, message);
+    if (!session.hostId) {
+      session.send(errorFrame('hello_required', `send hello before ${message.type}`, { inReplyTo: message.type }));
+      return;
+    }
+    switch (message.type) {
+      case 'snapshot':
+        return this.snapshot(session, message);
+      case 'delta':
+        return this.delta(session, message);
+      case 'heartbeat':
+        await this.hosts.recordLoad(session.hostId, message.load, this.clock.now());
+        return;
+    }
+  }
+
+  disconnected(session: AgentSession): void {
+    if (!session.hostId) return;
+    const hostId = session.hostId;
+    if (this.connected.remove(hostId, session)) {
+      this.logger.log(`agent ${session.label} disconnected`);
+      // Last sign of life; the offline sweep takes it from here after the grace period.
+      this.hosts.touch([hostId], this.clock.now()).catch((err: Error) => {
+        this.logger.warn(`could not record last contact of ${session.label}: ${err.message}`);
+      });
+    }
+  }
+
+  private async hello(session: AgentSession, hello: Hello): Promise<void> {
+    if (session.hostId) {
+      session.send(
+        errorFrame('duplicate_hello', 'hello was already received on this connection', { inReplyTo: 'hello' }),
+      );
+      return;
+    }
+    if (!isCompatibleVersion(hello.protocolVersion)) {
+      session.send(
+        errorFrame(
+          'protocol_version_unsupported',
+          `agent speaks protocol ${hello.protocolVersion}, controller speaks ${PROTOCOL_VERSION}; upgrade the older side`,
+          { field: 'protocolVersion', inReplyTo: 'hello' },
+        ),
+      );
+      session.close(CLOSE.protocolVersion, 'protocol version unsupported');
+      return;
+    }
+    const host = await this.hosts.registerHello(hello, this.clock.now());
+    session.hostId = host.id;
+    session.agentId = hello.agentId;
+    session.hostname = hello.hostname;
+    const previous = this.connected.set(host.id, session);
+    if (previous && previous !== session) {
+      this.logger.warn(`agent ${session.label} connected again; closing the older connection`);
+      previous.close(CLOSE.replaced, 'replaced by a newer connection');
+    }
+    // The agent acked past what we hold only if our database lost writes: start over from a snapshot.
+    const needSnapshot = host.isNew || host.lastSeq === 0 || hello.lastAckedSeq > host.lastSeq;
+    session.send({
+      type: 'welcome',
+      protocolVersion: PROTOCOL_VERSION,
+      hostId: host.id,
+      heartbeatIntervalMs: this.config.heartbeatIntervalMs,
+      lastSeq: host.lastSeq,
+      needSnapshot,
+    });
+    this.logger.log(`agent ${session.label} connected (lastSeq ${host.lastSeq}, needSnapshot ${needSnapshot})`);
+  }
+
+  private async snapshot(session: AgentSession, snapshot: Snapshot): Promise<void> {
+    await this.inventory.applySnapshot(session.hostId!, snapshot);
+    session.send({ type: 'ack', seq: snapshot.seq });
+  }
+
+  private async delta(session: AgentSession, delta: Delta): Promise<void> {
+    const outcome = await this.inventory.applyDelta(session.hostId!, delta);
+    if (outcome.result === 'gap') {
+      this.logger.warn(
+        `gap from ${session.label}: got seq ${outcome.seq} after ${outcome.lastSeq}; asking for a snapshot`,
+      );
+      session.send({ type: 'snapshot.request', reason: `expected seq ${outcome.lastSeq + 1}, got ${outcome.seq}` });
+      return;
+    }
+    session.send({ type: 'ack', seq: delta.seq });
+  }
+}

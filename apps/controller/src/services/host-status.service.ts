@@ -1,0 +1,49 @@
+import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import type { Config } from '../config/config.js';
+import type { Clock } from '../repositories/clock.repository.js';
+import { HostRepository } from '../repositories/host.repository.js';
+import { CLOCK, CONFIG } from '../repositories/tokens.js';
+import { ConnectedHosts } from './connected-hosts.js';
+
+// Marks hosts offline once they have had no live agent connection for the grace period.
+@Injectable()
+export class HostStatusService implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(HostStatusService.name);
+  private timer: NodeJS.Timeout | null = null;
+  private running = false;
+
+  constructor(
+    @Inject(CONFIG) private readonly config: Config,
+    @Inject(CLOCK) private readonly clock: Clock,
+    private readonly hosts: HostRepository,
+    private readonly connected: ConnectedHosts,
+  ) {}
+
+  onModuleInit(): void {
+    const every = Math.max(100, Math.min(5_000, Math.floor(this.config.offlineGraceMs / 4)));
+    this.timer = setInterval(() => {
+      this.sweep().catch((err: Error) => this.logger.warn(`offline sweep failed: ${err.message}`));
+    }, every);
+    this.timer.unref();
+  }
+
+  onModuleDestroy(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  async sweep(): Promise<string[]> {
+    if (this.running) return [];
+    this.running = true;
+    try {
+      const now = this.clock.now();
+      const connected = this.connected.hostIds();
+      await this.hosts.touch(connected, now);
+      const cutoff = new Date(now.getTime() - this.config.offlineGraceMs);
+      const gone = await this.hosts.markOffline(cutoff, connected, now);
+      for (const host of gone) this.logger.warn(`host ${host.hostname} (${host.id}) is offline`);
+      return gone.map((h) => h.id);
+    } finally {
+      this.running = false;
+    }
+  }
+}
