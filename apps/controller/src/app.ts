@@ -11,7 +11,7 @@ export async function createApp(options: AppOptions): Promise<INestApplication> 
     bodyParser: true,
   });
   // Frames are parsed and validated by the gateway itself so bad ones get an error frame, not silence.
-  app.useWebSocketAdapter(new WsAdapter(app, { messageParser: () => null }));
+  app.useWebSocketAdapter(new WsAdapter(app, { messageParser: () => undefined }));
   setupOpenApi(app);
   return app;
 }

@@ -11,8 +11,10 @@ async function main(): Promise<void> {
   const config = loadConfig(process.env);
 
   let stopDatabase = async () => {};
-  let url = config.databaseUrl;
-  if (!url) {
+  let url: string;
+  if (config.databaseUrl) {
+    url = config.databaseUrl;
+  } else {
     logger.log(`DATABASE_URL is unset: starting an embedded Postgres in ${config.dataDir}/postgres`);
     const embedded = await startEmbeddedPostgres({ dataDir: config.dataDir });
     url = embedded.url;

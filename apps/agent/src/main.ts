@@ -1,0 +1,100 @@
+import { readFileSync } from 'node:fs';
+import { Agent } from './agent.js';
+import { BridgesCollector } from './collectors/bridges/bridges.collector.js';
+import { createNetDriver } from './collectors/bridges/net.driver.js';
+import { collectFacts, collectLoad } from './collectors/host-facts.collector.js';
+import { createFileLeaseSource } from './collectors/leases/lease.source.js';
+import { LeasesCollector } from './collectors/leases/leases.collector.js';
+import { ConfigError, loadAgentConfig } from './config.js';
+import { JsonLogger } from './lib/logger.js';
+import { DockerCollector } from './runtimes/docker/docker.collector.js';
+import { createDockerDriver } from './runtimes/docker/docker.driver.js';
+import { LxcCollector } from './runtimes/lxc/lxc.collector.js';
+import { createLxcDriver } from './runtimes/lxc/lxc.driver.js';
+import { Session } from './session/session.js';
+import { loadOrCreateAgentId } from './state/agent-identity.js';
+import { StateStore } from './state/state-store.js';
+
+const AGENT_VERSION = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
+async function main(): Promise<void> {
+  const config = loadAgentConfig(process.env);
+  const logger = new JsonLogger(config.logLevel, { component: 'agent' });
+  const agentId = await loadOrCreateAgentId(config.stateDir);
+
+  const docker = new DockerCollector({
+    driver: createDockerDriver({ socketPath: config.dockerSocket, timeoutMs: 10_000 }),
+    socketPath: config.dockerSocket,
+    logger: logger.child({ collector: 'docker' }),
+  });
+  const lxc = new LxcCollector({
+    driver: createLxcDriver(),
+    lxcPaths: config.lxcPaths,
+    pollMs: config.pollIntervalMs,
+    logger: logger.child({ collector: 'lxc' }),
+  });
+  const bridges = new BridgesCollector({ driver: createNetDriver(), logger: logger.child({ collector: 'bridges' }) });
+  const leases = new LeasesCollector({
+    source: createFileLeaseSource(config.leaseFiles),
+    logger: logger.child({ collector: 'leases' }),
+  });
+
+  const store = new StateStore();
+  const hostname = () => config.hostname ?? store.inventory().facts.hostname;
+  const facts = async (runtimes: Parameters<typeof collectFacts>[0]['runtimes']) => {
+    const f = await collectFacts({ dataDirs: [config.stateDir, ...config.lxcPaths], runtimes, logger });
+    return config.hostname ? { ...f, hostname: config.hostname } : f;
+  };
+
+  let agent: Agent | null = null;
+  const session = new Session({
+    url: config.controllerUrl,
+    agentId,
+    hostname,
+    agentVersion: AGENT_VERSION,
+    runtimes: () => agent?.runtimeStatuses() ?? [],
+    inventory: () => store.inventory(),
+    load: () => collectLoad(),
+    logger: logger.child({ component: 'session' }),
+  });
+  agent = new Agent({
+    collectors: [bridges, leases],
+    runtimes: [docker, lxc],
+    facts,
+    store,
+    session,
+    logger,
+    resyncIntervalMs: config.resyncIntervalMs,
+  });
+
+  logger.info('agent starting', {
+    agentId,
+    controller: config.controllerUrl,
+    lxcPaths: config.lxcPaths,
+    leaseFiles: config.leaseFiles,
+    dockerSocket: config.dockerSocket,
+  });
+  await agent.start();
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('agent stopping', { signal });
+    await agent?.stop();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop('SIGINT'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof ConfigError) {
+    console.error(err.message);
+  } else {
+    console.error('agent failed to start:', err instanceof Error ? (err.stack ?? err.message) : err);
+  }
+  process.exit(1);
+});
