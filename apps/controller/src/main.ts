@@ -16,7 +16,7 @@ async function main(): Promise<void> {
     url = config.databaseUrl;
   } else {
     logger.log(`DATABASE_URL is unset: starting an embedded Postgres in ${config.dataDir}/postgres`);
-    const embedded = await startEmbeddedPostgres({ dataDir: config.dataDir });
+    const embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, logger: new Logger('EmbeddedPostgres') });
     url = embedded.url;
     stopDatabase = () => embedded.stop();
   }
