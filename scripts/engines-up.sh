@@ -8,6 +8,40 @@ die() { printf '[engines] error: %s\n' "$*" >&2; exit 1; }
 
 [ "$(id -u)" = 0 ] || die "run as root (dockerd and lxc-net need it)"
 
+# --- Packages -------------------------------------------------------------------------
+# Debian packages of the engines and the tools the tests call; apt runs only when one is missing.
+packages=(docker.io lxc dnsmasq-base bridge-utils busybox-static iproute2 iptables docker-compose)
+missing=()
+for pkg in "${packages[@]}"; do
+  [ "$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null)" = installed ] || missing+=("$pkg")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  log "installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt_log=/var/log/corral-apt.log
+  timeout 300 apt-get update -q >"$apt_log" 2>&1 || { tail -n 20 "$apt_log" >&2; die "apt-get update failed"; }
+  timeout 900 apt-get install -y -q --no-install-recommends "${missing[@]}" >>"$apt_log" 2>&1 \
+    || { tail -n 30 "$apt_log" >&2; die "apt-get install ${missing[*]} failed (log: $apt_log)"; }
+fi
+
+# --- iptables ---------------------------------------------------------------------------
+# dockerd and lxc-net write filter and nat rules through whatever `iptables` points at. Some
+# kernels here lack nf_tables (or its nat support): fall back to the legacy backend then.
+iptables_ok() { "$1" -w -t filter -L -n >/dev/null 2>&1 && "$1" -w -t nat -L -n >/dev/null 2>&1; }
+if ! iptables_ok iptables; then
+  iptables_ok iptables-legacy || die "neither iptables-nft nor iptables-legacy can list the filter and nat tables"
+  log "iptables-nft does not work on this kernel: switching to iptables-legacy"
+  update-alternatives --set iptables /usr/sbin/iptables-legacy >/dev/null
+  update-alternatives --set ip6tables /usr/sbin/ip6tables-legacy >/dev/null 2>&1 || true
+  # A dockerd started on the broken backend has no working rules: restart it below.
+  if pid=$(cat /var/run/docker.pid 2>/dev/null) && kill -0 "$pid" 2>/dev/null; then
+    log "stopping dockerd $pid (started with the broken iptables backend)"
+    kill "$pid"
+    for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
+  fi
+fi
+log "$(iptables --version)"
+
 # cgroup v2: dockerd and lxc need a delegated hierarchy; nothing to do when it is mounted already.
 if ! mountpoint -q /sys/fs/cgroup; then
   mount -t cgroup2 none /sys/fs/cgroup || die "cannot mount cgroup2 at /sys/fs/cgroup"
@@ -57,3 +91,21 @@ if ! docker image inspect "$image" >/dev/null 2>&1; then
   rm -rf "$root"
 fi
 log "image $image ready"
+
+# --- Postgres ---------------------------------------------------------------------------
+# Integration tests use this machine's Postgres (127.0.0.1:5432, user postgres) unless
+# TEST_DATABASE_URL names another; start a Debian cluster that exists but is down.
+if [ -z "${TEST_DATABASE_URL:-}" ] && command -v pg_isready >/dev/null; then
+  if ! pg_isready -q -h 127.0.0.1 -p 5432 && command -v pg_lsclusters >/dev/null; then
+    read -r pg_version pg_cluster _ < <(pg_lsclusters -h | awk '$3 == 5432' | head -n 1) || true
+    if [ -n "${pg_cluster:-}" ]; then
+      log "starting postgres cluster $pg_version/$pg_cluster"
+      timeout 60 pg_ctlcluster "$pg_version" "$pg_cluster" start || true
+    fi
+  fi
+  if pg_isready -q -h 127.0.0.1 -p 5432; then
+    log "postgres on 127.0.0.1:5432"
+  else
+    log "warning: no postgres on 127.0.0.1:5432; the integration tests need one (or TEST_DATABASE_URL)"
+  fi
+fi
