@@ -1,16 +1,32 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import type { Config } from './config/config.js';
+import { BridgesController } from './controllers/bridges.controller.js';
+import { ContainersController } from './controllers/containers.controller.js';
+import { FleetController } from './controllers/fleet.controller.js';
 import { HealthController } from './controllers/health.controller.js';
+import { HostsController } from './controllers/hosts.controller.js';
+import { ImagesController } from './controllers/images.controller.js';
+import { IpController } from './controllers/ip.controller.js';
+import { LeasesController } from './controllers/leases.controller.js';
+import { NetworksController } from './controllers/networks.controller.js';
+import { VolumesController } from './controllers/volumes.controller.js';
 import { AgentGateway } from './gateways/agent.gateway.js';
 import type { PrismaClient } from './generated/prisma/client.js';
 import { systemClock } from './repositories/clock.repository.js';
+import { FleetQueryRepository } from './repositories/fleet-query.repository.js';
 import { HostRepository } from './repositories/host.repository.js';
 import { InventoryRepository } from './repositories/inventory.repository.js';
+import { InventoryQueryRepository } from './repositories/inventory-query.repository.js';
+import { IpLookupRepository } from './repositories/ip-lookup.repository.js';
 import { CLOCK, CONFIG, DATABASE, PRISMA } from './repositories/tokens.js';
 import { AgentSessionService } from './services/agent-session.service.js';
 import { ConnectedHosts } from './services/connected-hosts.js';
+import { FleetQueryService } from './services/fleet-query.service.js';
+import { HostQueryService } from './services/host-query.service.js';
 import { HostStatusService } from './services/host-status.service.js';
 import { InventoryService } from './services/inventory.service.js';
+import { InventoryQueryService } from './services/inventory-query.service.js';
+import { IpLookupService } from './services/ip-lookup.service.js';
 
 export interface DatabaseHandle {
   url: string;
@@ -28,7 +44,18 @@ export class AppModule {
   static register(options: AppOptions): DynamicModule {
     return {
       module: AppModule,
-      controllers: [HealthController],
+      controllers: [
+        HealthController,
+        HostsController,
+        ContainersController,
+        ImagesController,
+        VolumesController,
+        NetworksController,
+        BridgesController,
+        LeasesController,
+        FleetController,
+        IpController,
+      ],
       providers: [
         { provide: CONFIG, useValue: options.config },
         { provide: DATABASE, useValue: options.database },
@@ -41,6 +68,13 @@ export class AppModule {
         AgentSessionService,
         HostStatusService,
         AgentGateway,
+        InventoryQueryRepository,
+        FleetQueryRepository,
+        IpLookupRepository,
+        InventoryQueryService,
+        HostQueryService,
+        FleetQueryService,
+        IpLookupService,
       ],
     };
   }

@@ -2,6 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { WsAdapter } from '@nestjs/platform-ws';
 import { AppModule, type AppOptions } from './app.module.js';
+import { HttpExceptionFilter } from './controllers/http-exception.filter.js';
 import { setupOpenApi } from './openapi.js';
 
 // Builds the Nest application without listening, so tests and main.ts share the exact same wiring.
@@ -12,6 +13,7 @@ export async function createApp(options: AppOptions): Promise<INestApplication> 
   });
   // Frames are parsed and validated by the gateway itself so bad ones get an error frame, not silence.
   app.useWebSocketAdapter(new WsAdapter(app, { messageParser: () => undefined }));
+  app.useGlobalFilters(new HttpExceptionFilter());
   setupOpenApi(app);
   return app;
 }

@@ -1,0 +1,24 @@
+import { Controller, Get, Param, Query } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { IdParamSchema, type VolumeListQuery, VolumeListQuerySchema } from '../dtos/list-query.dto.js';
+import { InventoryQueryService } from '../services/inventory-query.service.js';
+import { ApiGetRoute, ApiListRoute } from './api-docs.decorators.js';
+import { ZodValidationPipe } from './zod-validation.pipe.js';
+
+@ApiTags('volumes')
+@Controller('api/v1/volumes')
+export class VolumesController {
+  constructor(private readonly inventory: InventoryQueryService) {}
+
+  @Get()
+  @ApiListRoute('List volumes across the fleet', 'VolumePage', VolumeListQuerySchema)
+  list(@Query(new ZodValidationPipe(VolumeListQuerySchema)) query: VolumeListQuery) {
+    return this.inventory.list('volumes', query);
+  }
+
+  @Get(':id')
+  @ApiGetRoute('One volume', 'Volume')
+  get(@Param('id', new ZodValidationPipe(IdParamSchema)) id: string) {
+    return this.inventory.get('volumes', id);
+  }
+}

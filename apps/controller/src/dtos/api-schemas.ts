@@ -1,0 +1,68 @@
+import { z } from 'zod';
+import { ErrorResponseSchema } from './error.dto.js';
+import { FleetSummarySchema } from './fleet.dto.js';
+import { HostPageSchema, HostSchema } from './host.dto.js';
+import {
+  BridgePageSchema,
+  BridgeSchema,
+  ContainerPageSchema,
+  ContainerSchema,
+  ImagePageSchema,
+  ImageSchema,
+  LeasePageSchema,
+  LeaseSchema,
+  NetworkPageSchema,
+  NetworkSchema,
+  VolumePageSchema,
+  VolumeSchema,
+} from './inventory.dto.js';
+import { IpLookupSchema, IpMatchSchema } from './ip-lookup.dto.js';
+
+// Response schemas published as OpenAPI components, by component name.
+export const API_SCHEMAS = {
+  Error: ErrorResponseSchema,
+  Host: HostSchema,
+  HostPage: HostPageSchema,
+  Container: ContainerSchema,
+  ContainerPage: ContainerPageSchema,
+  Image: ImageSchema,
+  ImagePage: ImagePageSchema,
+  Volume: VolumeSchema,
+  VolumePage: VolumePageSchema,
+  Network: NetworkSchema,
+  NetworkPage: NetworkPageSchema,
+  Bridge: BridgeSchema,
+  BridgePage: BridgePageSchema,
+  Lease: LeaseSchema,
+  LeasePage: LeasePageSchema,
+  FleetSummary: FleetSummarySchema,
+  IpMatch: IpMatchSchema,
+  IpLookup: IpLookupSchema,
+} as const;
+
+export type ApiSchemaName = keyof typeof API_SCHEMAS;
+
+export const schemaRef = (name: ApiSchemaName) => ({ $ref: `#/components/schemas/${name}` });
+
+type JsonSchema = Record<string, unknown>;
+
+export function apiComponentSchemas(): Record<string, JsonSchema> {
+  const registry = z.registry<{ id: string }>();
+  for (const [id, schema] of Object.entries(API_SCHEMAS)) registry.add(schema, { id });
+  const { schemas } = z.toJSONSchema(registry, {
+    target: 'openapi-3.0',
+    uri: (id) => schemaRef(id as ApiSchemaName).$ref,
+  }) as { schemas: Record<string, JsonSchema> };
+  // OpenAPI components are named by their key; a JSON Schema $id there only confuses viewers.
+  return Object.fromEntries(Object.entries(schemas).map(([id, { $id: _, ...schema }]) => [id, schema]));
+}
+
+// A query parameter's schema as OpenAPI shows it: what the client sends, before transforms.
+export function queryParamSchema(schema: z.ZodType): JsonSchema {
+  const { $schema: _, ...json } = z.toJSONSchema(schema, {
+    target: 'openapi-3.0',
+    io: 'input',
+    unrepresentable: 'any',
+  }) as JsonSchema;
+  return json;
+}
