@@ -118,23 +118,47 @@ async function createAdapterFactory(serverUrl) {
   return { factory: bindMigrationAwareSqlAdapterFactory(factory), close };
 }
 
-// The engine connects to `serverUrl` when it starts, whatever the targets. `migrations` are replayed
-// into a shadow database created on that server and dropped afterwards; `database` reads a live one.
-export async function diff({ from, to, serverUrl = defaultServerUrl }) {
+async function withEngine(serverUrl, fn) {
   const wasm = await loadWasm();
   const { factory, close } = await createAdapterFactory(serverUrl);
   try {
     const engine = await wasm.SchemaEngine.new({ datamodels: undefined }, () => {}, factory);
     try {
-      const result = await engine.diff({ from, to, script: true, exitCode: true, filters: noFilters });
-      // With exitCode set, 2 means "the schemas differ".
-      return { sql: result.stdout ?? '', empty: result.exitCode === 0 };
+      return await fn(engine);
     } finally {
       engine.free();
     }
   } finally {
     await close();
   }
+}
+
+// The engine connects to `serverUrl` when it starts, whatever the targets. `migrations` are replayed
+// into a shadow database created on that server and dropped afterwards; `database` reads a live one.
+export async function diff({ from, to, serverUrl = defaultServerUrl }) {
+  return withEngine(serverUrl, async (engine) => {
+    const result = await engine.diff({ from, to, script: true, exitCode: true, filters: noFilters });
+    // With exitCode set, 2 means "the schemas differ".
+    return { sql: result.stdout ?? '', empty: result.exitCode === 0 };
+  });
+}
+
+// What `prisma migrate status` and `prisma migrate deploy` run, against the database at `databaseUrl`.
+export async function diagnoseHistory({ databaseUrl, dir = migrationsDir }) {
+  const { tag: _, ...migrationsList } = await migrationsTarget(dir);
+  return withEngine(databaseUrl, (engine) =>
+    engine.diagnoseMigrationHistory({ migrationsList, optInToShadowDatabase: false, filters: noFilters }),
+  );
+}
+
+export async function deployMigrations({ databaseUrl, dir = migrationsDir }) {
+  const { tag: _, ...migrationsList } = await migrationsTarget(dir);
+  return withEngine(databaseUrl, (engine) => engine.applyMigrations({ migrationsList, filters: noFilters }));
+}
+
+// `prisma migrate resolve --rolled-back <name>`.
+export async function markRolledBack({ databaseUrl, migrationName }) {
+  return withEngine(databaseUrl, (engine) => engine.markMigrationRolledBack({ migrationName }));
 }
 
 export const emptyTarget = () => ({ tag: 'empty' });
