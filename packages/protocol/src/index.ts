@@ -1,3 +1,4 @@
+export * from './commands.js';
 export * from './errors.js';
 export * from './keys.js';
 export * from './messages.js';

@@ -1,4 +1,11 @@
 import { z } from 'zod';
+import {
+  CommandAcceptedSchema,
+  CommandCancelSchema,
+  CommandMessageSchema,
+  CommandOutputSchema,
+  CommandResultMessageSchema,
+} from './commands.js';
 import { ErrorCodeSchema } from './errors.js';
 import {
   BridgeRecordSchema,
@@ -105,6 +112,9 @@ export const AgentMessageSchema = z.discriminatedUnion('type', [
   DeltaSchema,
   HeartbeatSchema,
   ErrorFrameSchema,
+  CommandAcceptedSchema,
+  CommandOutputSchema,
+  CommandResultMessageSchema,
 ]);
 export type AgentMessage = z.infer<typeof AgentMessageSchema>;
 
@@ -137,5 +147,7 @@ export const ControllerMessageSchema = z.discriminatedUnion('type', [
   AckSchema,
   SnapshotRequestSchema,
   ErrorFrameSchema,
+  CommandMessageSchema,
+  CommandCancelSchema,
 ]);
 export type ControllerMessage = z.infer<typeof ControllerMessageSchema>;
