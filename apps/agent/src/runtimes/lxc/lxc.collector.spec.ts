@@ -13,6 +13,8 @@ interface FakeOptions {
   paths?: Record<string, string>;
   listError?: Error;
   infoError?: Error;
+  interfacesError?: Error;
+  interfaces?: string;
   versionError?: Error;
   missingConfig?: string[];
 }
@@ -36,13 +38,18 @@ function fakeDriver(opts: FakeOptions = {}): LxcDriver {
       if (opts.missingConfig?.includes(name)) throw Object.assign(new Error('ENOENT'), { code: 'ENOENT' });
       return fixture('config.busybox');
     }),
+    interfaces: vi.fn(async () => {
+      if (opts.interfacesError) throw opts.interfacesError;
+      return opts.interfaces ?? fixture('ip-addr.busybox.json');
+    }),
     pathExists: vi.fn(async (p: string) => p in paths),
   };
 }
 
 describe('LxcCollector', () => {
-  it('maps lxc-ls, config and lxc-info into container records', async () => {
-    const sut = new LxcCollector({ driver: fakeDriver(), logger: silentLogger, lxcPaths: ['/lxc'] });
+  it('maps lxc-ls, config, lxc-info and the network namespace into container records', async () => {
+    const driver = fakeDriver();
+    const sut = new LxcCollector({ driver, logger: silentLogger, lxcPaths: ['/lxc'] });
     const { containers } = await sut.collect();
     expect(containers).toHaveLength(2);
     for (const c of containers!) ContainerRecordSchema.parse(c);
@@ -58,11 +65,35 @@ describe('LxcCollector', () => {
       ipv6: ['fd00::5'],
       autostart: false,
       memoryBytes: 1011712,
-      networks: [{ name: 'eth0', ipv4: '10.0.3.139', ipv6: 'fd00::5', mac: null, bridge: 'lxcbr0' }],
+      networks: [{ name: 'eth0', ipv4: '10.0.3.149', ipv6: null, mac: 'b6:71:57:1c:0f:cf', bridge: 'lxcbr0' }],
     });
+    expect(driver.interfaces).toHaveBeenCalledTimes(1);
+    expect(driver.interfaces).toHaveBeenCalledWith(12278);
     const stopped = containers!.find((c) => c.state === 'stopped')!;
     expect(stopped).toMatchObject({ pid: null, memoryBytes: null, autostart: true, groups: ['web', 'db'] });
     expect(stopped.networks[0]).toMatchObject({ ipv4: null, bridge: 'lxcbr0' });
+  });
+
+  it('falls back to lxc-ls addresses when the network namespace cannot be read', async () => {
+    const interfacesError = new CommandError('nsenter', ['--target', '12278'], 'exit', 1, 'No such process', 'x');
+    const debug = vi.fn();
+    const logger = { ...silentLogger, debug };
+    const sut = new LxcCollector({ driver: fakeDriver({ interfacesError }), logger, lxcPaths: ['/lxc'] });
+    const { containers } = await sut.collect();
+    expect(containers!.find((c) => c.name === 'fixc1')!.networks).toEqual([
+      { name: 'eth0', ipv4: '10.0.3.139', ipv6: 'fd00::5', mac: null, bridge: 'lxcbr0' },
+    ]);
+    expect(debug).toHaveBeenCalledWith(
+      'could not read the network namespace of an lxc container',
+      expect.objectContaining({ name: 'fixc1', pid: 12278 }),
+    );
+  });
+
+  it('falls back as well when ip prints something that is not JSON', async () => {
+    const driver = fakeDriver({ interfaces: 'Object "addr" is unknown' });
+    const sut = new LxcCollector({ driver, logger: silentLogger, lxcPaths: ['/lxc'] });
+    const { containers } = await sut.collect();
+    expect(containers!.find((c) => c.name === 'fixc1')!.networks[0]).toMatchObject({ mac: null, ipv4: '10.0.3.139' });
   });
 
   it('treats a missing lxcpath as no containers, and reads every lxcpath', async () => {

@@ -9,6 +9,7 @@ import { mapLxcContainer } from './lxc.mapper.js';
 import { type LxcConfig, parseLxcConfig } from './lxc-config.parser.js';
 import { parseLxcInfo } from './lxc-info.parser.js';
 import { type LxcLsRow, parseLxcLs } from './lxc-ls.parser.js';
+import { type NetnsInterface, parseNetnsInterfaces } from './lxc-netns.parser.js';
 
 export const DEFAULT_LXC_PATH = '/var/lib/lxc';
 
@@ -115,14 +116,38 @@ export class LxcCollector implements RuntimeCollector {
       });
     }
     let memoryBytes: number | null = null;
+    let pid = row.pid;
     if (row.state !== 'STOPPED') {
       try {
-        memoryBytes = parseLxcInfo(await driver.info(lxcPath, row.name)).memoryBytes;
+        const info = parseLxcInfo(await driver.info(lxcPath, row.name));
+        memoryBytes = info.memoryBytes;
+        pid ??= info.pid;
       } catch (error) {
         // Memory is an extra: a container stopping mid-read must not hide the container itself.
         logger.warn('lxc-info failed, memory use unknown', { lxcPath, name: row.name, error });
       }
     }
-    return mapLxcContainer(lxcPath, row, config, memoryBytes);
+    const live = row.state !== 'STOPPED' && pid !== null ? await this.readInterfaces(lxcPath, row.name, pid) : null;
+    return mapLxcContainer(lxcPath, row, config, memoryBytes, live);
+  }
+
+  // The container's interfaces as its own network namespace sees them, or null when that cannot be read.
+  private async readInterfaces(lxcPath: string, name: string, pid: number): Promise<NetnsInterface[] | null> {
+    const { driver, logger } = this.options;
+    let text: string;
+    try {
+      text = await driver.interfaces(pid);
+    } catch (error) {
+      logger.debug('could not read the network namespace of an lxc container', { lxcPath, name, pid, error });
+      return null;
+    }
+    try {
+      const { interfaces, warnings } = parseNetnsInterfaces(text);
+      for (const warning of warnings) logger.warn('skipped an ip -j entry', { lxcPath, name, ...warning });
+      return interfaces;
+    } catch (error) {
+      logger.warn('could not parse the interfaces of an lxc container', { lxcPath, name, pid, error });
+      return null;
+    }
   }
 }

@@ -1,4 +1,4 @@
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, readlink, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runCommand } from '../../lib/run.js';
 import { LXC_LS_COLUMNS } from './lxc-ls.parser.js';
@@ -9,6 +9,8 @@ export interface LxcDriver {
   list(lxcPath: string, columns?: readonly string[]): Promise<string>;
   info(lxcPath: string, name: string): Promise<string>;
   readConfig(lxcPath: string, name: string): Promise<string>;
+  // `ip -j addr show` inside the network namespace of the process `pid` (a running container's init).
+  interfaces(pid: number): Promise<string>;
   // false when the lxcpath does not exist, which means "no containers there".
   pathExists(lxcPath: string): Promise<boolean>;
 }
@@ -32,6 +34,14 @@ export function createLxcDriver(options: LxcDriverOptions = {}): LxcDriver {
     },
     async info(lxcPath, name) {
       return (await runCommand('lxc-info', ['-P', lxcPath, '-n', name, '-H'], { timeoutMs })).stdout;
+    },
+    async interfaces(pid) {
+      // A recycled pid of a host process would show the host's interfaces as the container's.
+      const [target, own] = await Promise.all([readlink(`/proc/${pid}/ns/net`), readlink('/proc/self/ns/net')]);
+      if (target === own) throw new Error(`process ${pid} is in the agent's own network namespace`);
+      return (
+        await runCommand('nsenter', ['--target', String(pid), '--net', 'ip', '-j', 'addr', 'show'], { timeoutMs })
+      ).stdout;
     },
     readConfig(lxcPath, name) {
       return readFile(join(lxcPath, name, 'config'), 'utf8');
