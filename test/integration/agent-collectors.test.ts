@@ -35,13 +35,27 @@ describe.skipIf(!engines.docker)('docker collector against the real daemon', () 
 
   beforeAll(async () => {
     made.push(running);
-    await sh('docker', ['run', '-d', '--name', running, '--label', TEST_LABEL, TEST_IMAGE, 'sleep', '600']);
+    // Several ports and mounts, which Docker lists in a different order from call to call, and a health check.
+    await sh('docker', [
+      'run',
+      '-d',
+      '--name',
+      running,
+      '--label',
+      TEST_LABEL,
+      ...['-p', '127.0.0.1::81', '-p', '127.0.0.1::82', '-p', '127.0.0.1::83/udp'],
+      ...['-v', '/data1', '-v', '/data2', '-v', '/tmp:/host-tmp:ro'],
+      ...['--health-cmd', 'true', '--health-interval', '1s'],
+      TEST_IMAGE,
+      'sleep',
+      '600',
+    ]);
     made.push(created);
     await sh('docker', ['create', '--name', created, '--label', TEST_LABEL, TEST_IMAGE, 'sleep', '1']);
   });
 
   afterAll(async () => {
-    if (made.length > 0) await sh('docker', ['rm', '-f', ...made]);
+    if (made.length > 0) await sh('docker', ['rm', '-f', '-v', ...made]);
   });
 
   it('probe reports the daemon version', async () => {
@@ -75,9 +89,29 @@ describe.skipIf(!engines.docker)('docker collector against the real daemon', () 
         },
       ],
     });
-    expect(containers!.find((c) => c.name === created)).toMatchObject({ state: 'created', pid: null });
+    expect(record!.status).toMatch(/^running \((health: starting|healthy)\)$/);
+    expect(record!.ports).toHaveLength(3);
+    expect(record!.mounts.map((m) => m.destination)).toEqual(['/data1', '/data2', '/host-tmp']);
+    expect(containers!.find((c) => c.name === created)).toMatchObject({
+      state: 'created',
+      status: 'created',
+      pid: null,
+    });
     expect(networks!.find((n) => n.name === 'bridge')).toMatchObject({ bridge: 'docker0', driver: 'bridge' });
     expect(images!.some((i) => i.tags.includes(TEST_IMAGE))).toBe(true);
+  });
+
+  it('consecutive collects of unchanged containers give identical records', async () => {
+    const ours = async () => (await sut.collect()).containers!.filter((c) => c.name === running || c.name === created);
+    await waitFor(
+      'the health check to pass',
+      async () => (await ours()).find((c) => c.name === running)?.status === 'running (healthy)',
+      30_000,
+      250,
+    );
+    const first = await ours();
+    expect(first).toHaveLength(2);
+    for (let i = 0; i < 4; i++) expect(await ours()).toEqual(first);
   });
 
   it('watch reports a stop through the event stream, and collect then shows the container exited', async () => {
@@ -92,7 +126,13 @@ describe.skipIf(!engines.docker)('docker collector against the real daemon', () 
       stop();
     }
     const { containers } = await sut.collect();
-    expect(containers!.find((c) => c.name === running)).toMatchObject({ state: 'exited', pid: null, ipv4: [] });
+    expect(containers!.find((c) => c.name === running)).toMatchObject({
+      state: 'exited',
+      // sleep as pid 1 ignores SIGTERM, so docker stop -t 0 ends it with SIGKILL.
+      status: 'exited (137)',
+      pid: null,
+      ipv4: [],
+    });
   });
 });
 
@@ -154,7 +194,9 @@ describe.skipIf(!engines.lxc)('lxc, lease and bridge collectors against real LXC
       state: 'running',
       pid,
       autostart: false,
-      networks: [{ name: 'eth0', ipv4: ip, bridge: 'lxcbr0' }],
+      networks: [
+        { name: 'eth0', ipv4: ip, bridge: 'lxcbr0', mac: expect.stringMatching(/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/) },
+      ],
     });
     expect(record!.ipv4).toContain(ip);
     expect(record!.memoryBytes).toBeGreaterThan(0);
@@ -169,6 +211,18 @@ describe.skipIf(!engines.lxc)('lxc, lease and bridge collectors against real LXC
     );
     expect(lease).toMatchObject({ bridge: 'lxcbr0', source: '/var/lib/misc/dnsmasq.lxcbr0.leases' });
     expect(lease.mac).toMatch(/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/);
+    const [record] = (await lxc().collect()).containers!;
+    expect(record!.networks.find((n) => n.ipv4 === ip)?.mac).toBe(lease.mac);
+  });
+
+  it('consecutive collects of the quiet container give identical records, memory use aside', async () => {
+    const collect = async () => (await lxc().collect()).containers!;
+    const [first] = await collect();
+    for (let i = 0; i < 4; i++) {
+      const [again] = await collect();
+      expect({ ...again!, memoryBytes: null }).toEqual({ ...first!, memoryBytes: null });
+      expect(again!.memoryBytes).toBeGreaterThan(0);
+    }
   });
 
   it('the bridge collector shows lxcbr0 with 10.0.3.1 and the container veth, and docker0', async () => {

@@ -82,6 +82,21 @@ describe('DockerCollector', () => {
     stop();
   });
 
+  it('inspects again when the exit code or health in the Status text changed, even without an event', async () => {
+    const docker = fakeDocker();
+    const list = fixture<Dockerode.ContainerInfo[]>('containers.list.json');
+    docker.driver.listContainers = vi.fn(async () => list) as unknown as DockerDriver['listContainers'];
+    const sut = new DockerCollector({ driver: docker.driver, logger: silentLogger });
+    await sut.collect();
+    list[1]!.Status = 'Up 4 minutes';
+    await sut.collect();
+    expect(docker.inspect).toHaveBeenCalledTimes(2);
+    list[1]!.Status = 'Up 5 minutes (healthy)';
+    await sut.collect();
+    expect(docker.inspect).toHaveBeenCalledTimes(3);
+    expect(docker.inspect).toHaveBeenLastCalledWith(list[1]!.Id);
+  });
+
   it('drops a container removed between list and inspect', async () => {
     const docker = fakeDocker();
     docker.fail.inspect = Object.assign(new Error('no such container'), { statusCode: 404 });

@@ -29,13 +29,19 @@ export interface DockerCollectorOptions {
 }
 
 interface CachedDetail {
-  state: string;
+  key: string;
   detail: InspectDetail;
+}
+
+// What a cached inspect result depends on: the state, plus the parenthesised parts of Docker's Status text
+// (exit code, health), which change without a state change when no event stream evicted the entry.
+function detailKey(c: Dockerode.ContainerInfo): string {
+  return [c.State, ...(c.Status?.match(/\([^)]*\)/g) ?? [])].join(' ');
 }
 
 export class DockerCollector implements RuntimeCollector {
   readonly name = 'docker';
-  // Inspect results by container id, reused while the container keeps its state; events evict entries.
+  // Inspect results by container id, reused while detailKey() stays the same; events evict entries.
   private readonly details = new Map<string, CachedDetail>();
 
   constructor(private readonly options: DockerCollectorOptions) {}
@@ -157,7 +163,7 @@ export class DockerCollector implements RuntimeCollector {
     for (const id of this.details.keys()) if (!live.has(id)) this.details.delete(id);
     const stale = containers.filter((c) => {
       const cached = this.details.get(c.Id);
-      if (cached && cached.state === c.State) {
+      if (cached && cached.key === detailKey(c)) {
         out.set(c.Id, cached.detail);
         return false;
       }
@@ -166,7 +172,7 @@ export class DockerCollector implements RuntimeCollector {
     await mapLimit(stale, this.options.inspectConcurrency ?? 8, async (c) => {
       try {
         const detail = pickInspectDetail(await this.options.driver.getContainer(c.Id).inspect());
-        this.details.set(c.Id, { state: c.State, detail });
+        this.details.set(c.Id, { key: detailKey(c), detail });
         out.set(c.Id, detail);
       } catch (error) {
         if (statusCode(error) === 404) {

@@ -4,6 +4,7 @@ import type Dockerode from 'dockerode';
 import { describe, expect, it } from 'vitest';
 import {
   bridgeLookup,
+  containerStatus,
   dockerTime,
   mapContainer,
   mapContainerState,
@@ -38,7 +39,7 @@ describe('docker mapping', () => {
       imageId: 'sha256:ff955d0d24c5e6ec1cfb85d3027ec76efdcb640a8a30c2866a2c6b985e92344e',
       command: 'sleep 3600',
       state: 'running',
-      status: 'Up 3 seconds',
+      status: 'running',
       createdAt: '2026-11-29T06:49:21.000Z',
       startedAt: '2026-11-29T06:49:21.925Z',
       labels: { 'corral.test': '1' },
@@ -73,7 +74,14 @@ describe('docker mapping', () => {
     const detail = pickInspectDetail(fixture<Dockerode.ContainerInspectInfo>('container.inspect.created.json'));
     const sut = mapContainer(created, detail, bridgeLookup(networks));
     expect(ContainerRecordSchema.parse(sut)).toEqual(sut);
-    expect(sut).toMatchObject({ name: 'fix2', state: 'created', startedAt: null, pid: null, restartPolicy: 'no' });
+    expect(sut).toMatchObject({
+      name: 'fix2',
+      state: 'created',
+      status: 'created',
+      startedAt: null,
+      pid: null,
+      restartPolicy: 'no',
+    });
     // The endpoint has no network id before start; the name still finds the bridge.
     expect(sut.networks).toEqual([{ name: 'bridge', ipv4: null, ipv6: null, mac: null, bridge: 'docker0' }]);
     expect(sut.ipv4).toEqual([]);
@@ -83,6 +91,66 @@ describe('docker mapping', () => {
     const sut = mapContainer(running, null, new Map());
     expect(sut).toMatchObject({ startedAt: null, pid: null, restartPolicy: null });
     expect(sut.networks.map((n) => n.bridge)).toEqual([null, null]);
+  });
+
+  it('derives a status without durations from the state, exit code and health', () => {
+    const inspect = fixture<Dockerode.ContainerInspectInfo>('container.inspect.running.json');
+    const detail = (state: Partial<Dockerode.ContainerInspectInfo['State']>) =>
+      pickInspectDetail({ ...inspect, State: { ...inspect.State, ...state } });
+    expect(containerStatus('running', detail({}))).toBe('running');
+    expect(containerStatus('running', detail({ Health: { Status: 'healthy', FailingStreak: 0, Log: [] } }))).toBe(
+      'running (healthy)',
+    );
+    expect(containerStatus('running', detail({ Health: { Status: 'unhealthy', FailingStreak: 3, Log: [] } }))).toBe(
+      'running (unhealthy)',
+    );
+    expect(containerStatus('running', detail({ Health: { Status: 'starting', FailingStreak: 0, Log: [] } }))).toBe(
+      'running (health: starting)',
+    );
+    expect(containerStatus('exited', detail({ Running: false, ExitCode: 137 }))).toBe('exited (137)');
+    expect(containerStatus('exited', detail({ Running: false, ExitCode: 0 }))).toBe('exited (0)');
+    expect(containerStatus('restarting', detail({ Restarting: true, ExitCode: 1 }))).toBe('restarting (1)');
+    expect(containerStatus('paused', detail({ Paused: true }))).toBe('paused');
+    expect(['created', 'dead', 'removing'].map((s) => containerStatus(s, detail({})))).toEqual([
+      'created',
+      'dead',
+      'removing',
+    ]);
+    expect(containerStatus('exited', null)).toBe('exited');
+    expect(containerStatus('Running', null)).toBe('running');
+  });
+
+  it('gives the same record whatever order Docker lists ports and mounts in', () => {
+    const detail = pickInspectDetail(fixture<Dockerode.ContainerInspectInfo>('container.inspect.running.json'));
+    const shuffled: Dockerode.ContainerInfo = {
+      ...running,
+      Ports: [
+        { IP: '::', PrivatePort: 82, PublicPort: 18082, Type: 'tcp' },
+        { IP: '0.0.0.0', PrivatePort: 81, PublicPort: 18081, Type: 'udp' },
+        ...[...running.Ports].reverse(),
+        { IP: '0.0.0.0', PrivatePort: 81, PublicPort: 18081, Type: 'tcp' },
+      ],
+      Mounts: [
+        { ...running.Mounts[0]!, Name: 'other', Destination: '/other' },
+        ...running.Mounts,
+        { ...running.Mounts[0]!, Type: 'bind', Name: undefined, Destination: '/a' },
+      ],
+    };
+    const sut = mapContainer(shuffled, detail, bridgeLookup(networks));
+    expect(sut.ports.map((p) => `${p.privatePort}/${p.protocol} ${p.hostIp}`)).toEqual([
+      '80/tcp 0.0.0.0',
+      '80/tcp ::',
+      '81/tcp 0.0.0.0',
+      '81/udp 0.0.0.0',
+      '82/tcp ::',
+    ]);
+    expect(sut.mounts.map((m) => m.destination)).toEqual(['/a', '/data', '/other']);
+    const reversed = mapContainer(
+      { ...shuffled, Ports: [...shuffled.Ports].reverse(), Mounts: [...shuffled.Mounts].reverse() },
+      detail,
+      bridgeLookup(networks),
+    );
+    expect(reversed).toEqual(sut);
   });
 
   it('maps Docker states and an unknown one', () => {

@@ -6,6 +6,9 @@ export interface InspectDetail {
   startedAt: string | null;
   restartPolicy: string | null;
   pid: number | null;
+  exitCode: number | null;
+  // Health check status (starting, healthy, unhealthy); null without a health check.
+  health: string | null;
 }
 
 // Docker network name and id -> host bridge interface, for attributing container interfaces.
@@ -48,11 +51,30 @@ export function pickInspectDetail(inspect: Dockerode.ContainerInspectInfo): Insp
     const name = policy.Name || 'no';
     restartPolicy = name === 'on-failure' && policy.MaximumRetryCount ? `${name}:${policy.MaximumRetryCount}` : name;
   }
+  const health = inspect.State?.Health?.Status;
   return {
     startedAt: dockerTime(inspect.State?.StartedAt),
     restartPolicy,
     pid: inspect.State?.Pid ? inspect.State.Pid : null,
+    exitCode: typeof inspect.State?.ExitCode === 'number' ? inspect.State.ExitCode : null,
+    health: health && health !== 'none' ? health : null,
   };
+}
+
+// Docker's Status text ("Up 3 minutes") changes every minute; this says the same without the durations.
+export function containerStatus(state: string, detail: InspectDetail | null): string {
+  const lower = state.toLowerCase() || 'unknown';
+  const code = detail?.exitCode ?? null;
+  switch (lower) {
+    case 'running':
+      if (!detail?.health) return 'running';
+      return detail.health === 'starting' ? 'running (health: starting)' : `running (${detail.health})`;
+    case 'exited':
+    case 'restarting':
+      return code === null ? lower : `${lower} (${code})`;
+    default:
+      return lower;
+  }
 }
 
 export function mapContainer(
@@ -78,23 +100,34 @@ export function mapContainer(
     imageId: info.ImageID || null,
     command: info.Command || null,
     state: mapContainerState(info.State),
-    status: info.Status || null,
+    status: containerStatus(info.State, detail),
     createdAt: epochToIso(info.Created),
     startedAt: detail?.startedAt ?? null,
     labels: info.Labels ?? {},
-    ports: (info.Ports ?? []).map((p) => ({
-      privatePort: p.PrivatePort,
-      publicPort: p.PublicPort ?? null,
-      protocol: p.Type,
-      hostIp: p.IP ?? null,
-    })),
-    mounts: (info.Mounts ?? []).map((m) => ({
-      type: m.Type,
-      name: m.Name ?? null,
-      source: m.Source || null,
-      destination: m.Destination,
-      readOnly: !m.RW,
-    })),
+    // Docker builds both lists from Go maps, so their order changes from one call to the next.
+    ports: (info.Ports ?? [])
+      .map((p) => ({
+        privatePort: p.PrivatePort,
+        publicPort: p.PublicPort ?? null,
+        protocol: p.Type,
+        hostIp: p.IP ?? null,
+      }))
+      .sort(
+        (a, b) =>
+          a.privatePort - b.privatePort ||
+          compare(a.protocol, b.protocol) ||
+          compare(a.hostIp ?? '', b.hostIp ?? '') ||
+          (a.publicPort ?? -1) - (b.publicPort ?? -1),
+      ),
+    mounts: (info.Mounts ?? [])
+      .map((m) => ({
+        type: m.Type,
+        name: m.Name ?? null,
+        source: m.Source || null,
+        destination: m.Destination,
+        readOnly: !m.RW,
+      }))
+      .sort((a, b) => compare(a.destination, b.destination)),
     networks,
     ipv4: unique(networks.map((n) => n.ipv4)),
     ipv6: unique(networks.map((n) => n.ipv6)),
@@ -180,4 +213,8 @@ export function mapVolume(volume: VolumeInfo, users: ReadonlyMap<string, string[
 
 function unique(values: readonly (string | null | undefined)[]): string[] {
   return [...new Set(values.filter((v): v is string => Boolean(v)))];
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
