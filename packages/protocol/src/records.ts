@@ -65,7 +65,10 @@ export const ContainerRecordSchema = z.object({
   imageId: z.string().nullable(),
   command: z.string().nullable(),
   state: ContainerStateSchema,
-  status: z.string().nullable().describe('engine status text, e.g. "Up 3 minutes"'),
+  status: z
+    .string()
+    .nullable()
+    .describe('stable engine status without durations, e.g. "running (healthy)", "exited (137)"'),
   createdAt: isoDate.nullable(),
   startedAt: isoDate.nullable(),
   labels,

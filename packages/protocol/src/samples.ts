@@ -28,7 +28,7 @@ export const sampleDockerContainer: ContainerRecord = {
   imageId: 'sha256:1111111111111111111111111111111111111111111111111111111111111111',
   command: 'sleep 3600',
   state: 'running',
-  status: 'Up 2 minutes',
+  status: 'running',
   createdAt: '2026-11-29T07:00:00.000Z',
   startedAt: '2026-11-29T07:00:01.000Z',
   labels: { 'corral.test': '1', app: 'web' },

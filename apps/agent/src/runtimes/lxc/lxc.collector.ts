@@ -78,8 +78,9 @@ export class LxcCollector implements RuntimeCollector {
     const parts = await Promise.all(
       this.lxcPaths.map(async (p) => {
         if (!(await this.options.driver.pathExists(p))) return `${p}:-`;
-        const { rows } = parseLxcLs(await this.options.driver.list(p, ['NAME', 'STATE', 'PID']));
-        return `${p}:${rows.map((r) => `${r.name}=${r.state}/${r.pid ?? ''}`).join(',')}`;
+        // Addresses are included: DHCP answers seconds after the state turns RUNNING.
+        const { rows } = parseLxcLs(await this.options.driver.list(p, ['NAME', 'STATE', 'PID', 'IPV4', 'IPV6']));
+        return `${p}:${rows.map((r) => `${r.name}=${r.state}/${r.pid ?? ''}/${r.ipv4.join(' ')}/${r.ipv6.join(' ')}`).join(',')}`;
       }),
     );
     return parts.join('\n');
