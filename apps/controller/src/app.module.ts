@@ -2,6 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import type { Config } from './config/config.js';
 import { BridgesController } from './controllers/bridges.controller.js';
 import { ContainersController } from './controllers/containers.controller.js';
+import { EventsController } from './controllers/events.controller.js';
 import { FleetController } from './controllers/fleet.controller.js';
 import { HealthController } from './controllers/health.controller.js';
 import { HostsController } from './controllers/hosts.controller.js';
@@ -21,6 +22,8 @@ import { IpLookupRepository } from './repositories/ip-lookup.repository.js';
 import { CLOCK, CONFIG, DATABASE, PRISMA } from './repositories/tokens.js';
 import { AgentSessionService } from './services/agent-session.service.js';
 import { ConnectedHosts } from './services/connected-hosts.js';
+import { EventBus } from './services/event-bus.js';
+import { EventStreamService } from './services/event-stream.service.js';
 import { FleetQueryService } from './services/fleet-query.service.js';
 import { HostQueryService } from './services/host-query.service.js';
 import { HostStatusService } from './services/host-status.service.js';
@@ -55,6 +58,7 @@ export class AppModule {
         LeasesController,
         FleetController,
         IpController,
+        EventsController,
       ],
       providers: [
         { provide: CONFIG, useValue: options.config },
@@ -75,6 +79,8 @@ export class AppModule {
         HostQueryService,
         FleetQueryService,
         IpLookupService,
+        EventBus,
+        EventStreamService,
       ],
     };
   }

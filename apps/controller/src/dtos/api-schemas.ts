@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ErrorResponseSchema } from './error.dto.js';
+import { EventSchema, ResetEventSchema } from './event.dto.js';
 import { FleetSummarySchema } from './fleet.dto.js';
 import { HostPageSchema, HostSchema } from './host.dto.js';
 import {
@@ -38,6 +39,8 @@ export const API_SCHEMAS = {
   FleetSummary: FleetSummarySchema,
   IpMatch: IpMatchSchema,
   IpLookup: IpLookupSchema,
+  Event: EventSchema,
+  ResetEvent: ResetEventSchema,
 } as const;
 
 export type ApiSchemaName = keyof typeof API_SCHEMAS;

@@ -7,6 +7,7 @@ export interface RegisteredHost {
   id: string;
   lastSeq: number;
   isNew: boolean;
+  previousStatus: 'online' | 'offline' | null;
 }
 
 @Injectable()
@@ -14,7 +15,10 @@ export class HostRepository {
   constructor(@Inject(PRISMA) private readonly prisma: PrismaClient) {}
 
   async registerHello(hello: Hello, now: Date): Promise<RegisteredHost> {
-    const existing = await this.prisma.host.findUnique({ where: { agentId: hello.agentId }, select: { id: true } });
+    const existing = await this.prisma.host.findUnique({
+      where: { agentId: hello.agentId },
+      select: { id: true, status: true },
+    });
     const data = {
       hostname: hello.hostname,
       status: 'online' as const,
@@ -31,7 +35,7 @@ export class HostRepository {
       update: data,
       select: { id: true, lastSeq: true },
     });
-    return { id: host.id, lastSeq: Number(host.lastSeq), isNew: !existing };
+    return { id: host.id, lastSeq: Number(host.lastSeq), isNew: !existing, previousStatus: existing?.status ?? null };
   }
 
   async recordLoad(hostId: string, load: LoadReport, now: Date): Promise<void> {

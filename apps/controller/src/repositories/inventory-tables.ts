@@ -15,6 +15,10 @@ export type PgType = 'text' | 'text[]' | 'jsonb' | 'timestamptz' | 'bigint' | 'i
 export interface TableSpec<K extends RecordKind> {
   table: string;
   columns: Record<string, PgType>;
+  // Columns that describe a row in its change events.
+  summary: string[];
+  // Columns whose change alone is not worth an event (engine status text that ages, metrics).
+  volatile?: string[];
   toRow(record: RecordByKind[K]): Record<string, unknown>;
 }
 
@@ -25,6 +29,8 @@ const labelText = (labels: Record<string, string>) =>
 
 const container: TableSpec<'container'> = {
   table: 'Container',
+  summary: ['name', 'runtime', 'state', 'ipv4'],
+  volatile: ['status', 'memoryBytes'],
   columns: {
     runtime: 'text',
     engineId: 'text',
@@ -81,6 +87,7 @@ const container: TableSpec<'container'> = {
 
 const image: TableSpec<'image'> = {
   table: 'Image',
+  summary: ['tags'],
   columns: {
     engineId: 'text',
     tags: 'text[]',
@@ -101,6 +108,7 @@ const image: TableSpec<'image'> = {
 
 const volume: TableSpec<'volume'> = {
   table: 'Volume',
+  summary: ['name'],
   columns: {
     name: 'text',
     driver: 'text',
@@ -123,6 +131,7 @@ const volume: TableSpec<'volume'> = {
 
 const network: TableSpec<'network'> = {
   table: 'Network',
+  summary: ['name'],
   columns: {
     engineId: 'text',
     name: 'text',
@@ -153,6 +162,7 @@ const network: TableSpec<'network'> = {
 
 const bridge: TableSpec<'bridge'> = {
   table: 'Bridge',
+  summary: ['name', 'state', 'up', 'ips'],
   columns: {
     name: 'text',
     mac: 'text',
@@ -179,6 +189,7 @@ const bridge: TableSpec<'bridge'> = {
 
 const lease: TableSpec<'lease'> = {
   table: 'Lease',
+  summary: ['ip', 'mac', 'hostname', 'expiresAt'],
   columns: {
     source: 'text',
     bridge: 'text',

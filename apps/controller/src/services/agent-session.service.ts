@@ -15,6 +15,7 @@ import type { Clock } from '../repositories/clock.repository.js';
 import { HostRepository } from '../repositories/host.repository.js';
 import { CLOCK, CONFIG } from '../repositories/tokens.js';
 import { ConnectedHosts } from './connected-hosts.js';
+import { EventBus } from './event-bus.js';
 import { InventoryService } from './inventory.service.js';
 
 // The agent protocol as the controller speaks it: hello -> welcome -> snapshot, then deltas and heartbeats.
@@ -28,6 +29,7 @@ export class AgentSessionService {
     private readonly hosts: HostRepository,
     private readonly inventory: InventoryService,
     private readonly connected: ConnectedHosts,
+    private readonly events: EventBus,
   ) {}
 
   async handle(session: AgentSession, message: AgentMessage): Promise<void> {
@@ -85,6 +87,21 @@ export class AgentSessionService {
     session.hostId = host.id;
     session.agentId = hello.agentId;
     session.hostname = hello.hostname;
+    // A reconnect within the grace period never went offline, so it is no news.
+    if (host.previousStatus !== 'online') {
+      this.events.publish({
+        type: 'host-online',
+        kind: 'host',
+        hostId: host.id,
+        data: {
+          id: host.id,
+          key: hello.agentId,
+          name: hello.hostname,
+          state: 'online',
+          previousState: host.previousStatus,
+        },
+      });
+    }
     const previous = this.connected.set(host.id, session);
     if (previous && previous !== session) {
       this.logger.warn(`agent ${session.label} connected again; closing the older connection`);

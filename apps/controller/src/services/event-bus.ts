@@ -20,7 +20,9 @@ export const EVENT_WINDOW = 10_000;
 
 @Injectable()
 export class EventBus {
-  private nextId = 1;
+  // Ids start from the clock, so an id kept from an earlier controller process reads as older than
+  // the window (the client re-lists) rather than as an event of this one.
+  private nextId = Date.now() * 1000;
   private readonly window: CorralEvent[] = [];
   private readonly listeners = new Set<(event: CorralEvent) => void>();
 
@@ -37,10 +39,20 @@ export class EventBus {
     return () => this.listeners.delete(listener);
   }
 
-  // Events after `lastId`, or null when some of them already left the window (the client must re-list).
+  // Events after `lastId`, or null when some of them already left the window, or the id was never
+  // issued by this process (the client must re-list).
   since(lastId: number): CorralEvent[] | null {
     const oldest = this.window[0]?.id ?? this.nextId;
-    if (lastId + 1 < oldest) return null;
+    if (lastId + 1 < oldest || lastId >= this.nextId) return null;
     return this.window.filter((e) => e.id > lastId);
+  }
+
+  // The id of the newest event published, where a client that re-listed now resumes from.
+  latestId(): number {
+    return this.nextId - 1;
+  }
+
+  listenerCount(): number {
+    return this.listeners.size;
   }
 }

@@ -4,6 +4,7 @@ import type { Clock } from '../repositories/clock.repository.js';
 import { HostRepository } from '../repositories/host.repository.js';
 import { CLOCK, CONFIG } from '../repositories/tokens.js';
 import { ConnectedHosts } from './connected-hosts.js';
+import { EventBus } from './event-bus.js';
 
 // Marks hosts offline once they have had no live agent connection for the grace period.
 @Injectable()
@@ -17,6 +18,7 @@ export class HostStatusService implements OnModuleInit, OnModuleDestroy {
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly hosts: HostRepository,
     private readonly connected: ConnectedHosts,
+    private readonly events: EventBus,
   ) {}
 
   onModuleInit(): void {
@@ -40,7 +42,15 @@ export class HostStatusService implements OnModuleInit, OnModuleDestroy {
       await this.hosts.touch(connected, now);
       const cutoff = new Date(now.getTime() - this.config.offlineGraceMs);
       const gone = await this.hosts.markOffline(cutoff, connected, now);
-      for (const host of gone) this.logger.warn(`host ${host.hostname} (${host.id}) is offline`);
+      for (const host of gone) {
+        this.logger.warn(`host ${host.hostname} (${host.id}) is offline`);
+        this.events.publish({
+          type: 'host-offline',
+          kind: 'host',
+          hostId: host.id,
+          data: { id: host.id, name: host.hostname, state: 'offline', previousState: 'online' },
+        });
+      }
       return gone.map((h) => h.id);
     } finally {
       this.running = false;
