@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -31,6 +31,8 @@ const names = {
   docker: `corral-test-d-${tag}`,
   lxc: `corral-test-l-${tag}`,
 };
+// Random so that a leftover network from an aborted run cannot collide with this one.
+const subnet = `172.29.${randomInt(0, 256)}.0/24`;
 const timings: Record<string, number> = {};
 
 describe('fleet inventory end to end on real Docker, LXC and dnsmasq', () => {
@@ -148,14 +150,14 @@ describe('fleet inventory end to end on real Docker, LXC and dnsmasq', () => {
       )
     ).ms;
 
-    await sh('docker', ['network', 'create', '--label', 'corral.test=1', '--subnet', '172.29.57.0/24', names.network]);
+    await sh('docker', ['network', 'create', '--label', 'corral.test=1', '--subnet', subnet, names.network]);
     timings['docker network created'] = (
       await timed(() =>
         waitFor('network in API', async () => {
           const p = await api<Page<{ name: string; subnets: string[] }>>(
             `/api/v1/networks?host=${hostId}&name=${names.network}`,
           );
-          return p.items[0]?.subnets.includes('172.29.57.0/24');
+          return p.items[0]?.subnets.includes(subnet);
         }),
       )
     ).ms;
