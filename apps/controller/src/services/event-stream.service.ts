@@ -76,6 +76,10 @@ export class EventStreamService implements OnModuleDestroy {
     return close;
   }
 
+  openStreams(): number {
+    return this.open.size;
+  }
+
   onModuleDestroy(): void {
     for (const close of [...this.open]) close();
   }

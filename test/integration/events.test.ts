@@ -1,0 +1,369 @@
+import {
+  type ContainerRecord,
+  type LeaseRecord,
+  recordKey,
+  sampleDockerContainer,
+  sampleFacts,
+  sampleLease,
+  sampleLxcContainer,
+} from '@corral/protocol';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { EVENT_WINDOW, EventBus } from '../../apps/controller/src/services/event-bus.js';
+import { EventStreamService } from '../../apps/controller/src/services/event-stream.service.js';
+import { startTestController, type TestController } from '../support/controller.js';
+import { RawAgent } from '../support/raw-agent.js';
+import { SseClient } from '../support/sse.js';
+
+interface Event {
+  id: number;
+  type: string;
+  kind: string;
+  hostId: string | null;
+  data: Record<string, unknown>;
+}
+
+const snapshotOf = (seq: number, containers: ContainerRecord[], leases: LeaseRecord[] = [sampleLease]) => ({
+  type: 'snapshot',
+  seq,
+  facts: sampleFacts,
+  containers,
+  images: [],
+  volumes: [],
+  networks: [],
+  bridges: [],
+  leases,
+});
+
+const upsert = (kind: string, record: unknown) => ({ op: 'upsert', kind, record });
+const remove = (kind: string, key: string) => ({ op: 'remove', kind, key });
+const docker = (patch: Partial<ContainerRecord>) => ({ ...sampleDockerContainer, ...patch });
+const dockerKey = recordKey('container', sampleDockerContainer);
+const lxcKey = recordKey('container', sampleLxcContainer);
+const leaseKey = recordKey('lease', sampleLease);
+
+// The lease hostname is a cheap marker: changing it yields exactly one lease-updated event.
+const marker = (hostname: string) => upsert('lease', { ...sampleLease, hostname });
+
+describe('event stream', () => {
+  let ctl: TestController;
+  let bus: EventBus;
+
+  beforeAll(async () => {
+    ctl = await startTestController({ CORRAL_OFFLINE_GRACE_MS: '800', CORRAL_HEARTBEAT_INTERVAL_MS: '300' });
+    bus = ctl.app.get(EventBus);
+  });
+
+  afterAll(async () => {
+    await ctl?.close();
+  });
+
+  const opened: SseClient[] = [];
+  afterEach(() => {
+    for (const client of opened.splice(0)) client.close();
+  });
+
+  async function stream(query = '', headers: Record<string, string> = {}): Promise<SseClient> {
+    const client = await SseClient.open(`${ctl.baseUrl}/api/v1/events${query}`, headers);
+    opened.push(client);
+    return client;
+  }
+
+  async function connect(hostname: string, agentId?: string) {
+    const agent = await RawAgent.connect(ctl.wsUrl);
+    const hello = agent.hello(agentId ? { hostname, agentId } : { hostname });
+    agent.send(hello);
+    const { hostId } = await agent.next('welcome');
+    let seq = 0;
+    return { agent, hostId, agentId: hello.agentId as string, seq: () => ++seq };
+  }
+
+  async function send(agent: RawAgent, frame: { seq: number }): Promise<void> {
+    agent.send(frame);
+    expect((await agent.next('ack')).seq).toBe(frame.seq);
+  }
+
+  const newerThan = (events: Event[], id: number) => events.filter((e) => e.id > id);
+
+  async function waitStreamsClosed(): Promise<void> {
+    const streams = ctl.app.get(EventStreamService);
+    const deadline = Date.now() + 5_000;
+    while (streams.openStreams() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(streams.openStreams()).toBe(0);
+  }
+
+  it('turns snapshots and deltas into one event per real change, after they commit', async () => {
+    const sse = await stream();
+    const { agent, hostId, agentId, seq } = await connect('events-1');
+    await sse.waitForType('host-online');
+    expect(sse.events<Event>('host-online')[0]).toMatchObject({
+      kind: 'host',
+      hostId,
+      data: { id: hostId, name: 'events-1', state: 'online', previousState: null },
+    });
+
+    await send(agent, snapshotOf(seq(), [sampleDockerContainer, sampleLxcContainer]));
+    await sse.waitForType('lease-added');
+    const rows = await ctl.prisma.container.findMany({ where: { hostId } });
+    const rowId = (key: string) => rows.find((r) => r.key === key)!.id;
+    const created = sse
+      .events<Event>('container-created')
+      .sort((a, b) => String(a.data.key).localeCompare(b.data.key as string));
+    expect(created.map((e) => e.data)).toEqual([
+      {
+        id: rowId(dockerKey),
+        key: dockerKey,
+        name: 'web-1',
+        runtime: 'docker',
+        state: 'running',
+        previousState: null,
+        ip: '172.17.0.2',
+      },
+      {
+        id: rowId(lxcKey),
+        key: lxcKey,
+        name: 'c1',
+        runtime: 'lxc',
+        state: 'running',
+        previousState: null,
+        ip: '10.0.3.55',
+      },
+    ]);
+    const leaseRow = await ctl.prisma.lease.findFirstOrThrow({ where: { hostId } });
+    expect(sse.events<Event>('lease-added')[0]!.data).toMatchObject({
+      id: leaseRow.id,
+      key: leaseKey,
+      ip: '10.0.3.55',
+      name: 'c1',
+      expiresAt: '2026-11-29T08:00:00.000Z',
+    });
+    let mark = sse.events<Event>().at(-1)!.id;
+
+    // Identical state again (a reconnect) and an ageing status text or memory reading are no news.
+    await send(agent, snapshotOf(seq(), [sampleDockerContainer, sampleLxcContainer]));
+    await send(agent, {
+      type: 'delta',
+      seq: seq(),
+      changes: [
+        upsert('container', docker({ status: 'Up 5 minutes' })),
+        upsert('container', { ...sampleLxcContainer, memoryBytes: 5 }),
+      ],
+    } as never);
+    await send(agent, { type: 'delta', seq: seq(), changes: [marker('m1')] } as never);
+    await sse.waitForType('lease-updated');
+    expect(newerThan(sse.events<Event>(), mark).map((e) => e.type)).toEqual(['lease-updated']);
+    mark = sse.events<Event>().at(-1)!.id;
+
+    await send(agent, {
+      type: 'delta',
+      seq: seq(),
+      changes: [upsert('container', docker({ state: 'exited', status: 'Exited (0)', pid: null }))],
+    } as never);
+    await send(agent, {
+      type: 'delta',
+      seq: seq(),
+      changes: [upsert('container', docker({ state: 'running' }))],
+    } as never);
+    await send(agent, {
+      type: 'delta',
+      seq: seq(),
+      changes: [upsert('container', docker({ state: 'paused' }))],
+    } as never);
+    await send(agent, {
+      type: 'delta',
+      seq: seq(),
+      changes: [
+        upsert('lease', { ...sampleLease, hostname: 'm1', expiresAt: '2026-11-29T09:00:00.000Z' }),
+        remove('container', lxcKey),
+        upsert('container', docker({ state: 'paused', labels: { app: 'web', tier: 'front' } })),
+      ],
+    } as never);
+    // A snapshot without the lease and with the container running again.
+    await send(agent, snapshotOf(seq(), [docker({ labels: { app: 'web', tier: 'front' } })], []));
+    await sse.waitForType('lease-removed');
+    const changes = newerThan(sse.events<Event>(), mark);
+    expect(changes.map((e) => [e.type, e.data.key, e.data.previousState ?? null, e.data.state ?? null])).toEqual([
+      ['container-stopped', dockerKey, 'running', 'exited'],
+      ['container-started', dockerKey, 'exited', 'running'],
+      ['container-paused', dockerKey, 'running', 'paused'],
+      ['lease-renewed', leaseKey, null, null],
+      ['container-removed', lxcKey, 'running', null],
+      ['container-updated', dockerKey, 'paused', 'paused'],
+      ['container-unpaused', dockerKey, 'paused', 'running'],
+      ['lease-removed', leaseKey, null, null],
+    ]);
+    expect(changes.find((e) => e.type === 'lease-renewed')!.data).toMatchObject({
+      expiresAt: '2026-11-29T09:00:00.000Z',
+      previousExpiresAt: '2026-11-29T08:00:00.000Z',
+    });
+    expect(changes.find((e) => e.type === 'container-removed')!.data).toMatchObject({ id: rowId(lxcKey), name: 'c1' });
+    expect(changes.every((e) => e.hostId === hostId)).toBe(true);
+    expect(new Set(changes.map((e) => e.data.id)).size).toBe(3);
+
+    agent.close();
+    await sse.waitForType('host-offline', 1, 10_000);
+    expect(sse.events<Event>('host-offline')[0]).toMatchObject({
+      hostId,
+      // The snapshot's facts renamed the host after its hello.
+      data: { id: hostId, name: sampleFacts.hostname, state: 'offline', previousState: 'online' },
+    });
+
+    // Coming back after being offline is news again.
+    const again = await connect('events-1', agentId);
+    expect(again.hostId).toBe(hostId);
+    await sse.waitForType('host-online', 2);
+    expect(sse.events<Event>('host-online')[1]!.data).toMatchObject({ state: 'online', previousState: 'offline' });
+    sse.close();
+    again.agent.close();
+  });
+
+  it('publishes nothing for a write that rolled back', async () => {
+    const sse = await stream('?kind=lease,container');
+    const { agent, seq } = await connect('events-rollback');
+    await send(agent, snapshotOf(seq(), [], []));
+    // The lease batch is written first; the container's pid overflows the integer column and aborts it all.
+    agent.send({
+      type: 'delta',
+      seq: seq(),
+      changes: [upsert('lease', sampleLease), upsert('container', docker({ pid: 3_000_000_000 }))],
+    });
+    const error = await agent.next('error');
+    expect(error.retryable).toBe(true);
+    const retry = await connect('events-rollback-2');
+    await send(retry.agent, { ...snapshotOf(retry.seq(), [], [{ ...sampleLease, hostname: 'm2' }]) } as never);
+    await sse.waitForType('lease-added');
+    expect(sse.events<Event>().map((e) => [e.type, e.data.name])).toEqual([['lease-added', 'm2']]);
+    sse.close();
+    agent.close();
+    retry.agent.close();
+  });
+
+  it('filters by host, kind and type', async () => {
+    const a = await connect('events-a');
+    const b = await connect('events-b');
+    const byHost = await stream(`?host=${a.hostId}&kind=container`);
+    const byType = await stream('?type=container-stopped,lease-added');
+    await send(b.agent, snapshotOf(b.seq(), [sampleDockerContainer]));
+    await send(a.agent, snapshotOf(a.seq(), [sampleDockerContainer]));
+    await send(b.agent, {
+      type: 'delta',
+      seq: b.seq(),
+      changes: [upsert('container', docker({ state: 'exited' }))],
+    } as never);
+    await send(a.agent, {
+      type: 'delta',
+      seq: a.seq(),
+      changes: [upsert('container', docker({ state: 'exited' }))],
+    } as never);
+    await byHost.waitForType('container-stopped');
+    await byType.waitForType('container-stopped', 2);
+    expect(byHost.events<Event>().map((e) => [e.type, e.hostId])).toEqual([
+      ['container-created', a.hostId],
+      ['container-stopped', a.hostId],
+    ]);
+    expect(byType.events<Event>().map((e) => [e.type, e.hostId])).toEqual([
+      ['lease-added', b.hostId],
+      ['lease-added', a.hostId],
+      ['container-stopped', b.hostId],
+      ['container-stopped', a.hostId],
+    ]);
+    byHost.close();
+    byType.close();
+    a.agent.close();
+    b.agent.close();
+  });
+
+  it('answers 400 naming the bad parameter', async () => {
+    const cases: [string, Record<string, string>, string][] = [
+      ['?kind=container,bogus', {}, 'kind'],
+      ['?type=container-stoped', {}, 'type'],
+      ['?host=not-a-uuid', {}, 'host'],
+      ['?lastEventId=abc', {}, 'lastEventId'],
+      ['?since=5', {}, 'since'],
+      ['', { 'Last-Event-ID': 'x1' }, 'Last-Event-ID'],
+    ];
+    for (const [query, headers, field] of cases) {
+      const res = await fetch(`${ctl.baseUrl}/api/v1/events${query}`, { headers });
+      expect(res.status, query).toBe(400);
+      expect(await res.json(), query).toMatchObject({ error: 'bad_request', field });
+    }
+  });
+
+  it('resumes after Last-Event-ID with exactly the missed events, and resets when they are gone', async () => {
+    const { agent, hostId, seq } = await connect('events-resume');
+    const all = await stream(`?host=${hostId}`);
+    const first = await stream(`?host=${hostId}`);
+    await send(agent, snapshotOf(seq(), [sampleDockerContainer]));
+    await first.waitForType('lease-added');
+    const seen = first.messages.at(-1)!.id!;
+    first.close();
+    await send(agent, {
+      type: 'delta',
+      seq: seq(),
+      changes: [upsert('container', docker({ state: 'exited' }))],
+    } as never);
+    await send(agent, { type: 'delta', seq: seq(), changes: [remove('container', dockerKey)] } as never);
+    await all.waitForType('container-removed');
+    const missed = all.messages.filter((m) => Number(m.id) > Number(seen)).map((m) => [m.id, m.event]);
+    expect(missed.map(([, type]) => type)).toEqual(['container-stopped', 'container-removed']);
+
+    const byHeader = await stream(`?host=${hostId}`, { 'Last-Event-ID': seen });
+    const byQuery = await stream(`?host=${hostId}&lastEventId=${seen}`);
+    await byHeader.waitForType('container-removed');
+    await byQuery.waitForType('container-removed');
+    expect(byHeader.messages.map((m) => [m.id, m.event])).toEqual(missed);
+    expect(byQuery.messages.map((m) => [m.id, m.event])).toEqual(missed);
+
+    // An id that left the window: a reset first, carrying the id to resume from, then live events only.
+    for (let i = 0; i < EVENT_WINDOW; i++) {
+      bus.publish({ type: 'command-succeeded', kind: 'command', hostId: null, data: { id: String(i) } });
+    }
+    const reset = await stream(`?host=${hostId}`, { 'Last-Event-ID': seen });
+    await reset.waitForType('reset');
+    expect(reset.messages).toHaveLength(1);
+    expect(JSON.parse(reset.messages[0]!.data)).toMatchObject({
+      lastEventId: Number(seen),
+      resumeFrom: bus.latestId(),
+    });
+    expect(reset.messages[0]!.id).toBe(String(bus.latestId()));
+    // An id this process never issued (from before a restart) resets too.
+    const ancient = await stream('', { 'Last-Event-ID': '1' });
+    await ancient.waitForType('reset');
+    await send(agent, { type: 'delta', seq: seq(), changes: [upsert('container', sampleDockerContainer)] } as never);
+    await reset.waitForType('container-created');
+    expect(reset.messages.map((m) => m.event)).toEqual(['reset', 'container-created']);
+
+    for (const s of [all, byHeader, byQuery, reset, ancient]) s.close();
+    agent.close();
+  });
+
+  it('sends heartbeat comments and lets go of every listener when clients disconnect', async () => {
+    await waitStreamsClosed();
+    const before = bus.listenerCount();
+    const streams = ctl.app.get(EventStreamService);
+    streams.heartbeatMs = 100;
+    const clients = await Promise.all([stream(), stream('?kind=host'), stream('?type=host-online')]);
+    expect(bus.listenerCount()).toBe(before + 3);
+    await clients[0]!.waitFor((c) => c.comments.includes('heartbeat'));
+    for (const c of clients) c.close();
+    await waitStreamsClosed();
+    expect(bus.listenerCount()).toBe(before);
+    streams.heartbeatMs = 15_000;
+  });
+
+  it('is documented in OpenAPI as an event stream with its parameters', async () => {
+    const res = await ctl.get<{
+      paths: Record<string, { get: { parameters: { name: string; in: string }[]; responses: Record<string, object> } }>;
+    }>('/api/docs-json');
+    const route = res.body.paths['/api/v1/events']!.get;
+    expect(route.parameters.map((p) => `${p.in}:${p.name}`).sort()).toEqual([
+      'header:Last-Event-ID',
+      'query:host',
+      'query:kind',
+      'query:lastEventId',
+      'query:type',
+    ]);
+    expect(JSON.stringify(route.responses['200'])).toContain('text/event-stream');
+    expect(JSON.stringify(route.responses['200'])).toContain('#/components/schemas/Event');
+    expect(JSON.stringify(route.responses['400'])).toContain('#/components/schemas/Error');
+  });
+});
