@@ -22,7 +22,7 @@ export class Agent {
   private readonly status = new Map<string, RuntimeStatus>();
   private readonly pending = new Map<string, NodeJS.Timeout>();
   private readonly running = new Map<string, Promise<void>>();
-  private readonly rerun = new Set<string>();
+  private readonly queued = new Map<string, Promise<void>>();
   private readonly stops: (() => void)[] = [];
   private readonly timers: NodeJS.Timeout[] = [];
   private stopped = false;
@@ -61,6 +61,18 @@ export class Agent {
     await Promise.all(this.sources().map((c) => this.collect(c)));
   }
 
+  // Re-reads the named sources ('all': every source and the host facts) and publishes what changed
+  // before it resolves, so a command's result can follow the delta that shows its effect.
+  async refreshNow(sources: string[] | 'all'): Promise<void> {
+    if (sources === 'all') {
+      await this.resync();
+      await this.refreshFacts();
+      return;
+    }
+    const wanted = this.sources().filter((c) => sources.includes(c.name));
+    await Promise.all(wanted.map((c) => this.collect(c)));
+  }
+
   private sources(): Collector[] {
     return [...this.deps.runtimes, ...this.deps.collectors];
   }
@@ -77,17 +89,26 @@ export class Agent {
     );
   }
 
-  // One collection per source at a time; a request during a run triggers one more run after it.
+  // One collection per source at a time; a request during a run queues one more run after it, and
+  // the promise returned resolves when a run that started after the request has published.
   private collect(c: Collector): Promise<void> {
     const current = this.running.get(c.name);
-    if (current) {
-      this.rerun.add(c.name);
-      return current;
+    if (!current) return this.startRun(c);
+    let next = this.queued.get(c.name);
+    if (!next) {
+      next = current
+        .catch(() => undefined)
+        .then(() => {
+          this.queued.delete(c.name);
+          return this.stopped ? undefined : this.collect(c);
+        });
+      this.queued.set(c.name, next);
     }
-    const run = this.collectOnce(c).finally(() => {
-      this.running.delete(c.name);
-      if (this.rerun.delete(c.name) && !this.stopped) void this.collect(c);
-    });
+    return next;
+  }
+
+  private startRun(c: Collector): Promise<void> {
+    const run = this.collectOnce(c).finally(() => this.running.delete(c.name));
     this.running.set(c.name, run);
     return run;
   }

@@ -1,5 +1,8 @@
 import {
+  type AgentMessage,
   type Change,
+  type CommandCancel,
+  type CommandMessage,
   type ControllerMessage,
   errorFrame,
   type Inventory,
@@ -26,6 +29,13 @@ export interface SessionOptions {
   backoff?: { baseMs: number; maxMs: number };
   outboxCapacity?: number;
   headers?: Record<string, string>;
+  // Commands from the controller, already validated against their message schema.
+  onCommand?: (message: CommandMessage) => void;
+  onCancel?: (message: CommandCancel) => void;
+  // After each welcome, once the snapshot or the replay is on its way.
+  onSynced?: () => void;
+  // The controller applied every frame this connection sent before the delta or snapshot `seq`.
+  onAck?: (seq: number) => void;
 }
 
 export type SessionState = 'idle' | 'connecting' | 'handshaking' | 'synced' | 'stopped';
@@ -94,6 +104,21 @@ export class Session {
     if (this.state === 'synced') this.send(delta);
   }
 
+  // Sends a frame when synced. Returns a delivery mark: the controller has processed the frame once
+  // it acknowledges a sequence number >= the mark on this connection. Null when not synced.
+  sendFrame(message: AgentMessage): number | null {
+    if (this.state !== 'synced' || this.socket?.readyState !== WebSocket.OPEN) return null;
+    this.send(message);
+    return this.nextSeq;
+  }
+
+  // A full snapshot now (host.refresh); false when not synced, in which case the next welcome sends one.
+  sendSnapshotNow(): boolean {
+    if (this.state !== 'synced') return false;
+    this.sendSnapshot();
+    return true;
+  }
+
   private connect(): void {
     if (this.state === 'stopped') return;
     this.setState('connecting');
@@ -153,10 +178,17 @@ export class Session {
       case 'ack':
         this.lastAckedSeq = Math.max(this.lastAckedSeq, message.seq);
         this.outbox.ack(message.seq);
+        this.opts.onAck?.(message.seq);
         return;
       case 'snapshot.request':
         this.opts.logger.info('controller asked for a snapshot', { reason: message.reason });
         this.sendSnapshot();
+        return;
+      case 'command':
+        this.dispatch(() => this.opts.onCommand?.(message), message.type);
+        return;
+      case 'command.cancel':
+        this.dispatch(() => this.opts.onCancel?.(message), message.type);
         return;
       case 'error':
         this.opts.logger.warn('controller reported an error', {
@@ -184,6 +216,16 @@ export class Session {
       this.sendSnapshot();
     }
     this.startHeartbeat();
+    this.dispatch(() => this.opts.onSynced?.(), 'welcome');
+  }
+
+  // A hook that throws is the hook's bug; it must not take the connection down.
+  private dispatch(hook: () => void, type: string): void {
+    try {
+      hook();
+    } catch (err) {
+      this.opts.logger.error('handling a controller frame failed', { type, error: err });
+    }
   }
 
   private sendSnapshot(): void {
