@@ -30,28 +30,34 @@ describe('containerTransition', () => {
     ['running', 'running', 'container-updated'],
   ];
 
+  const sut = containerTransition;
+
   it.each(cases)('%s -> %s is %s', (previous, next, expected) => {
-    expect(containerTransition(previous, next)).toBe(expected);
+    expect(sut(previous, next)).toBe(expected);
   });
 });
 
 describe('bridgeTransition', () => {
+  const sut = bridgeTransition;
+
   it('names a change of up/down and calls anything else an update', () => {
-    expect(bridgeTransition({ up: true, state: 'UP' }, { up: true, state: 'DOWN' })).toBe('bridge-down');
-    expect(bridgeTransition({ up: true, state: 'DOWN' }, { up: true, state: 'UP' })).toBe('bridge-up');
-    expect(bridgeTransition({ up: true, state: 'UP' }, { up: false, state: 'UP' })).toBe('bridge-down');
-    expect(bridgeTransition({ up: true, state: 'UNKNOWN' }, { up: true, state: 'UP' })).toBe('bridge-updated');
-    expect(bridgeTransition({ up: true, state: 'UP' }, { up: true, state: 'UP' })).toBe('bridge-updated');
+    expect(sut({ up: true, state: 'UP' }, { up: true, state: 'DOWN' })).toBe('bridge-down');
+    expect(sut({ up: true, state: 'DOWN' }, { up: true, state: 'UP' })).toBe('bridge-up');
+    expect(sut({ up: true, state: 'UP' }, { up: false, state: 'UP' })).toBe('bridge-down');
+    expect(sut({ up: true, state: 'UNKNOWN' }, { up: true, state: 'UP' })).toBe('bridge-updated');
+    expect(sut({ up: true, state: 'UP' }, { up: true, state: 'UP' })).toBe('bridge-updated');
   });
 });
 
 describe('leaseTransition', () => {
+  const sut = leaseTransition;
+
   it('is a renewal when the expiry moved, an update otherwise', () => {
     const t = new Date('2026-11-29T08:00:00.000Z');
-    expect(leaseTransition(t, new Date('2026-11-29T09:00:00.000Z'))).toBe('lease-renewed');
-    expect(leaseTransition(t, null)).toBe('lease-renewed');
-    expect(leaseTransition(t, new Date(t.getTime()))).toBe('lease-updated');
-    expect(leaseTransition(null, null)).toBe('lease-updated');
+    expect(sut(t, new Date('2026-11-29T09:00:00.000Z'))).toBe('lease-renewed');
+    expect(sut(t, null)).toBe('lease-renewed');
+    expect(sut(t, new Date(t.getTime()))).toBe('lease-updated');
+    expect(sut(null, null)).toBe('lease-updated');
   });
 });
 
