@@ -298,6 +298,40 @@ describe('fleet inventory end to end on real Docker, LXC and dnsmasq', () => {
     ).toEqual(lxcNames.sort());
   });
 
+  it('reports a missing Docker as unavailable with its reason and keeps reporting the rest', async () => {
+    const noDockerState = await mkdtemp(path.join(os.tmpdir(), 'corral-agent-nodocker-'));
+    const other = new AppProcess('agent', {
+      ...agentEnv,
+      CORRAL_STATE_DIR: noDockerState,
+      CORRAL_DOCKER_SOCKET: '/nonexistent/docker.sock',
+      CORRAL_HOSTNAME: `e2e-nodocker-${tag}`,
+    });
+    other.start();
+    try {
+      const host = await waitFor('agent without docker online', async () => {
+        const hosts = await api<
+          Page<{
+            id: string;
+            status: string;
+            facts: { runtimes: { name: string; available: boolean; reason: string | null }[] } | null;
+          }>
+        >(`/api/v1/hosts?name=e2e-nodocker-${tag}`);
+        return hosts.items.find((h) => h.status === 'online' && h.facts);
+      });
+      const docker = host.facts!.runtimes.find((r) => r.name === 'docker');
+      expect(docker).toMatchObject({ available: false });
+      expect(docker?.reason).toContain('/nonexistent/docker.sock');
+      expect(host.facts!.runtimes.find((r) => r.name === 'lxc')?.available).toBe(true);
+      const bridges = await api<Page<{ name: string }>>(`/api/v1/bridges?host=${host.id}&name=lxcbr0`);
+      expect(bridges.items).toHaveLength(1);
+      const dockerContainers = await api<Page<unknown>>(`/api/v1/containers?host=${host.id}&runtime=docker`);
+      expect(dockerContainers.items).toEqual([]);
+    } finally {
+      await other.kill();
+      await rm(noDockerState, { recursive: true, force: true });
+    }
+  });
+
   it('removes what was deleted on the engines', async () => {
     await sh('docker', ['rm', '-f', names.docker]);
     await sh('docker', ['volume', 'rm', names.volume]);
