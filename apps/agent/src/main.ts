@@ -6,11 +6,16 @@ import { collectFacts, collectLoad } from './collectors/host-facts.collector.js'
 import { createFileLeaseSource } from './collectors/leases/lease.source.js';
 import { LeasesCollector } from './collectors/leases/leases.collector.js';
 import { ConfigError, loadAgentConfig } from './config.js';
+import { CommandExecutor } from './executor/executor.js';
+import { CommandJournal } from './executor/journal.js';
 import { JsonLogger } from './lib/logger.js';
 import { DockerCollector } from './runtimes/docker/docker.collector.js';
 import { createDockerDriver } from './runtimes/docker/docker.driver.js';
+import { createDockerOps } from './runtimes/docker/docker-ops.driver.js';
+import { createDockerHandlers } from './runtimes/docker/ops/docker.handlers.js';
 import { LxcCollector } from './runtimes/lxc/lxc.collector.js';
 import { createLxcDriver } from './runtimes/lxc/lxc.driver.js';
+import { createLxcHandlers } from './runtimes/lxc/ops/lxc-ops.js';
 import { Session } from './session/session.js';
 import { loadOrCreateAgentId } from './state/agent-identity.js';
 import { StateStore } from './state/state-store.js';
@@ -48,7 +53,10 @@ async function main(): Promise<void> {
     return config.hostname ? { ...f, hostname: config.hostname } : f;
   };
 
+  const { journal } = await CommandJournal.open(config.stateDir, { logger: logger.child({ component: 'journal' }) });
+
   let agent: Agent | null = null;
+  let executor: CommandExecutor | null = null;
   const session = new Session({
     url: config.controllerUrl,
     agentId,
@@ -58,6 +66,10 @@ async function main(): Promise<void> {
     inventory: () => store.inventory(),
     load: () => collectLoad(),
     logger: logger.child({ component: 'session' }),
+    onCommand: (message) => executor?.handleCommand(message),
+    onCancel: (message) => executor?.handleCancel(message),
+    onSynced: () => executor?.resendUnconfirmed(),
+    onAck: (seq) => executor?.acknowledged(seq),
   });
   agent = new Agent({
     collectors: [bridges, leases],
@@ -67,6 +79,17 @@ async function main(): Promise<void> {
     session,
     logger,
     resyncIntervalMs: config.resyncIntervalMs,
+  });
+  const dockerOps = createDockerOps({ socketPath: config.dockerSocket, timeoutMs: 60_000 });
+  executor = new CommandExecutor({
+    handlers: {
+      docker: createDockerHandlers(dockerOps, { upload: { controllerUrl: config.controllerUrl } }),
+      lxc: createLxcHandlers({ lxcPaths: config.lxcPaths }),
+    },
+    journal,
+    link: session,
+    refresh: (sources) => agent?.refreshNow(sources) ?? Promise.resolve(),
+    logger: logger.child({ component: 'executor' }),
   });
 
   logger.info('agent starting', {
@@ -83,7 +106,9 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info('agent stopping', { signal });
+    await executor?.stop();
     await agent?.stop();
+    await journal.close();
     process.exit(0);
   };
   process.once('SIGINT', () => void stop('SIGINT'));

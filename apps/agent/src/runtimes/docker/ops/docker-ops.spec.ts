@@ -1,0 +1,119 @@
+import { DockerCreateParamsSchema } from '@corral/protocol';
+import { describe, expect, it } from 'vitest';
+import { createOptions } from './container-create.op.js';
+import { progressError, splitReference, uploadUrl } from './image-import.op.js';
+import { CappedOutput } from './op-support.js';
+import { descendants, parentPid } from './process-tree.js';
+
+describe('createOptions', () => {
+  it('maps ports, mounts, limits and labels to the create request, always marking the container managed', () => {
+    const params = DockerCreateParamsSchema.parse({
+      runtime: 'docker',
+      image: 'busybox',
+      name: 'web',
+      command: ['sleep', '60'],
+      env: { A: '1' },
+      labels: { team: 'x' },
+      ports: [
+        { containerPort: 80, hostPort: 8080, hostIp: '127.0.0.1' },
+        { containerPort: 53, protocol: 'udp' },
+      ],
+      mounts: [
+        { source: 'data', target: '/data' },
+        { source: '/srv', target: '/srv', readOnly: true },
+      ],
+      network: 'n1',
+      restartPolicy: 'unless-stopped',
+      memoryBytes: 64 * 1024 * 1024,
+      cpus: 0.5,
+    });
+    expect(createOptions(params)).toEqual({
+      name: 'web',
+      Image: 'busybox',
+      Cmd: ['sleep', '60'],
+      Env: ['A=1'],
+      Labels: { team: 'x', 'corral.managed': 'true' },
+      ExposedPorts: { '80/tcp': {}, '53/udp': {} },
+      HostConfig: {
+        PortBindings: { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: '8080' }], '53/udp': [{ HostPort: '' }] },
+        Mounts: [
+          { Type: 'volume', Source: 'data', Target: '/data', ReadOnly: false },
+          { Type: 'bind', Source: '/srv', Target: '/srv', ReadOnly: true },
+        ],
+        NetworkMode: 'n1',
+        RestartPolicy: { Name: 'unless-stopped' },
+        Memory: 64 * 1024 * 1024,
+        NanoCpus: 500_000_000,
+      },
+    });
+  });
+
+  it('leaves name, command, network and limits to Docker when not given', () => {
+    const opts = createOptions(DockerCreateParamsSchema.parse({ runtime: 'docker', image: 'busybox' }));
+    expect(opts).not.toHaveProperty('name');
+    expect(opts).not.toHaveProperty('Cmd');
+    expect(opts.HostConfig).toEqual({ PortBindings: {}, Mounts: [], RestartPolicy: { Name: '' } });
+  });
+});
+
+describe('image import helpers', () => {
+  it('derives the upload URL from the controller socket URL', () => {
+    expect(uploadUrl('ws://10.0.0.1:7070/agent', 'u 1')).toBe('http://10.0.0.1:7070/api/v1/uploads/u%201');
+    expect(uploadUrl('wss://corral.example/agent?x=1', 'abc')).toBe('https://corral.example/api/v1/uploads/abc');
+  });
+
+  it('splits references, registry ports included', () => {
+    expect(splitReference('corral/app:1.0')).toEqual({ repo: 'corral/app', tag: '1.0' });
+    expect(splitReference('registry:5000/app')).toEqual({ repo: 'registry:5000/app', tag: 'latest' });
+    expect(splitReference('registry:5000/app:v2')).toEqual({ repo: 'registry:5000/app', tag: 'v2' });
+  });
+
+  it('finds the error in a progress stream', () => {
+    expect(progressError('{"status":"sha256:1"}\n')).toBeNull();
+    expect(
+      progressError('{"status":"x"}\n{"errorDetail":{"message":"archive/tar: invalid tar header"},"error":"e"}\n'),
+    ).toBe('archive/tar: invalid tar header');
+  });
+});
+
+describe('CappedOutput', () => {
+  it('keeps up to the cap, marks truncation, and passes on what it keeps', () => {
+    const seen: string[] = [];
+    const sut = new CappedOutput(5, (t) => seen.push(t));
+    sut.push(Buffer.from('abc'));
+    sut.push(Buffer.from('defg'));
+    sut.push(Buffer.from('h'));
+    expect(sut.text()).toBe('abcde');
+    expect(sut.truncated).toBe(true);
+    expect(seen).toEqual(['abc', 'de']);
+  });
+
+  it('does not split a multi-byte character across chunks', () => {
+    const sut = new CappedOutput(100);
+    const bytes = Buffer.from('é');
+    sut.push(bytes.subarray(0, 1));
+    sut.push(bytes.subarray(1));
+    expect(sut.text()).toBe('é');
+    expect(sut.truncated).toBe(false);
+  });
+});
+
+describe('process tree', () => {
+  it('reads the parent pid, even when the command name holds spaces and parentheses', () => {
+    expect(parentPid('4242 (sleep) S 4200 4242 4200 0 -1 4194560')).toBe(4200);
+    expect(parentPid('77 (my (odd) name) R 1 77 77 0')).toBe(1);
+    expect(parentPid('garbage')).toBeNull();
+  });
+
+  it('lists a process and all its descendants, parents first', () => {
+    const parents = new Map([
+      [10, 1],
+      [11, 10],
+      [12, 11],
+      [13, 10],
+      [20, 1],
+    ]);
+    expect(descendants(10, parents)).toEqual([10, 11, 13, 12]);
+    expect(descendants(99, parents)).toEqual([99]);
+  });
+});
