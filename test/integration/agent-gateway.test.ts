@@ -120,6 +120,22 @@ describe('agent gateway on real Postgres', () => {
     agent.close();
   });
 
+  it('stores engine strings carrying NUL bytes instead of failing the snapshot forever', async () => {
+    const agent = await RawAgent.connect(ctl.wsUrl);
+    agent.send(agent.hello({ hostname: 'ingest-nul' }));
+    const { hostId } = await agent.next('welcome');
+    const odd = {
+      ...sampleDockerContainer,
+      name: 'odd\u0000name',
+      labels: { 'k\u0000': 'v\u0000', path: 'C:\\u0000' },
+    };
+    agent.send(snapshotOf(1, [odd]));
+    expect((await agent.next('ack')).seq).toBe(1);
+    const [row] = await containers(hostId);
+    expect(row).toMatchObject({ name: 'oddname', labels: { k: 'v', path: 'C:\\u0000' } });
+    agent.close();
+  });
+
   it('refuses an unknown major protocol version naming both versions, then closes', async () => {
     const agent = await RawAgent.connect(ctl.wsUrl);
     agent.send(agent.hello({ protocolVersion: '2.0' }));

@@ -8,6 +8,9 @@ export type Tx = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
 
 const q = (ident: string) => `"${ident}"`;
 
+// Postgres text and jsonb cannot hold NUL; an engine string carrying one must not poison the ingest.
+const pgJson = (value: unknown) => JSON.stringify(value).replace(/(?<!\\)((?:\\\\)*)\\u0000/g, '$1');
+
 // One stored row a write creates, changes or removes, described by its table's summary columns.
 export interface RowChange {
   change: 'created' | 'updated' | 'removed';
@@ -47,8 +50,8 @@ export class InventoryRepository {
     await tx.$executeRawUnsafe(
       'UPDATE "Host" SET facts = $2::jsonb, runtimes = $3::jsonb, hostname = $4, "updatedAt" = now() WHERE id = $1::uuid',
       hostId,
-      JSON.stringify(facts),
-      JSON.stringify(facts.runtimes),
+      pgJson(facts),
+      pgJson(facts.runtimes),
       facts.hostname,
     );
   }
@@ -84,7 +87,7 @@ export class InventoryRepository {
       `SELECT COALESCE(o.id, gen_random_uuid())::text AS id, COALESCE(o."key", r."key") AS "key", ` +
       `CASE WHEN o.id IS NULL THEN 'created' WHEN r."key" IS NULL THEN 'removed' ELSE 'updated' END AS change, ` +
       `${summary.join(', ')} FROM ${source} WHERE o.id IS NULL OR r."key" IS NULL OR (${changed})`;
-    const result = await tx.$queryRawUnsafe<Record<string, unknown>[]>(sql, hostId, JSON.stringify(rows));
+    const result = await tx.$queryRawUnsafe<Record<string, unknown>[]>(sql, hostId, pgJson(rows));
     return result.map((row) => {
       const change = row.change as RowChange['change'];
       return {
@@ -116,7 +119,7 @@ export class InventoryRepository {
       `SELECT COALESCE(r.id, gen_random_uuid()), ${names.map((n) => `r.${q(n)}`).join(', ')}, now() ` +
       `FROM jsonb_to_recordset($1::jsonb) AS r("id" uuid, "hostId" uuid, ${recordset(columns)}) ` +
       `ON CONFLICT ("hostId", "key") DO UPDATE SET ${updates}`;
-    return tx.$executeRawUnsafe(sql, JSON.stringify(rows));
+    return tx.$executeRawUnsafe(sql, pgJson(rows));
   }
 
   // Deletes rows by key and returns what they were, for the removal events.
@@ -127,7 +130,7 @@ export class InventoryRepository {
       `DELETE FROM ${q(spec.table)} WHERE "hostId" = $1::uuid AND "key" IN (SELECT jsonb_array_elements_text($2::jsonb)) ` +
         `RETURNING id::text AS id, "key", ${spec.summary.map((c) => `${q(c)} AS ${q(`before.${c}`)}`).join(', ')}`,
       hostId,
-      JSON.stringify(keys),
+      pgJson(keys),
     );
     return rows.map((row) => ({
       change: 'removed',
