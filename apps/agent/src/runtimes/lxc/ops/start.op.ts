@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { CommandContext, OpHandler } from '../../../executor/handler.js';
+import { type CommandContext, CommandFailure, type OpHandler } from '../../../executor/handler.js';
 import { CommandError } from '../../../lib/run.js';
 import { toFailure } from './lxc-error.js';
 import {
@@ -28,12 +28,20 @@ export async function startContainer(deps: LxcDeps, ctx: CommandContext, ref: Lx
       await deps.run('lxc-start', [...args, '-l', 'ERROR', '-o', log], { timeoutMs: budget(ctx, START_TIMEOUT_MS) });
     } catch (error) {
       if (!(error instanceof CommandError) || error.failure !== 'exit') throw toFailure(error, 'lxc-start');
+      // The log only adds detail; when it cannot be read the failure is still reported with stderr.
       const detail = await deps.files.readText(log).catch(() => '');
       throw toFailure(withStderr(error, `${error.stderr}\n${detail}`), 'lxc-start');
     }
   });
   const wait = ['-s', 'RUNNING', '-t', String(RUNNING_WAIT_SECONDS)];
-  await lxc(deps, ctx, 'lxc-wait', [...args, ...wait], (RUNNING_WAIT_SECONDS + 5) * 1000);
+  // lxc-wait exits 1, silently, when the state did not come in time.
+  await lxc(deps, ctx, 'lxc-wait', [...args, ...wait], (RUNNING_WAIT_SECONDS + 5) * 1000, () => {
+    return new CommandFailure(
+      'timeout',
+      `container ${ref.name} did not reach RUNNING in ${RUNNING_WAIT_SECONDS} s`,
+      true,
+    );
+  });
   return containerState(deps, ctx, ref);
 }
 
