@@ -135,6 +135,14 @@ describe('CommandJournal', () => {
     ]);
   });
 
+  it('holds at most `keep` finished entries in memory while running', async () => {
+    const { journal: sut } = await CommandJournal.open(dir, { logger: silentLogger, keep: 2 });
+    for (const id of ['a', 'b', 'c']) await sut.finish(id, 'container.start', { ok: true, result: {} });
+    expect(sut.finished('a')).toBeUndefined();
+    expect(sut.unconfirmed().map((e) => e.id)).toEqual(['b', 'c']);
+    await sut.close();
+  });
+
   it('keeps lines whole when appends race', async () => {
     const { journal: sut } = await CommandJournal.open(dir, { logger: silentLogger });
     await Promise.all(

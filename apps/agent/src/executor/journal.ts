@@ -114,9 +114,17 @@ export class CommandJournal {
 
   async finish(id: string, op: string, outcome: CommandOutcome): Promise<FinishedCommand> {
     const entry: FinishedCommand = { id, op, at: this.now().toISOString(), ...outcome };
+    this.finishedById.delete(id);
     this.finishedById.set(id, entry);
     this.unconfirmedIds.add(id);
     this.startedIds.delete(id);
+    // Memory holds what the next compaction would keep; the file keeps the rest until then.
+    const keep = this.opts.keep ?? 10_000;
+    for (const old of this.finishedById.keys()) {
+      if (this.finishedById.size <= keep) break;
+      this.finishedById.delete(old);
+      this.unconfirmedIds.delete(old);
+    }
     await this.append({ type: 'finished', ...entry }, true);
     return entry;
   }
