@@ -46,6 +46,7 @@ describe('migrator', () => {
   let db: TestDatabase;
   let dir: string;
   let initName: string;
+  let names: string[];
 
   beforeEach(async () => {
     db = await createTestDatabase('corral_migrate');
@@ -53,6 +54,7 @@ describe('migrator', () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'corral-migrations-'));
     await cp(repoMigrations, dir, { recursive: true });
     initName = (await readdir(dir)).find((n) => n.endsWith('_init'))!;
+    names = (await readdir(dir)).filter((n) => /^\d+_/.test(n)).sort();
   });
 
   afterEach(async () => {
@@ -66,21 +68,22 @@ describe('migrator', () => {
   });
 
   it('applies to an empty database and records each migration the way Prisma does', async () => {
-    expect(await migrationStatus(db.url, dir)).toEqual({ pending: [initName], failed: [], modified: [] });
+    expect(await migrationStatus(db.url, dir)).toEqual({ pending: names, failed: [], modified: [] });
 
     const { applied } = await applyMigrations(db.url, dir);
-    expect(applied).toEqual([initName]);
+    expect(applied).toEqual(names);
 
     const tables = await query<{ table_name: string }>(
       db.url,
       `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name`,
     );
     expect(tables.map((t) => t.table_name)).toEqual(
-      ['Bridge', 'Container', 'Host', 'Image', 'Lease', 'Network', 'Volume', '_prisma_migrations'].sort(),
+      ['Bridge', 'Command', 'Container', 'Host', 'Image', 'Lease', 'Network', 'Volume', '_prisma_migrations'].sort(),
     );
 
-    const [row, ...rest] = await rows(db.url);
-    expect(rest).toEqual([]);
+    const recorded = await rows(db.url);
+    expect(recorded.map((r) => r.migration_name)).toEqual(names);
+    const row = recorded[0];
     const bytes = await readFile(path.join(dir, initName, 'migration.sql'));
     expect(row).toMatchObject({
       migration_name: initName,
@@ -167,7 +170,7 @@ describe('migrator', () => {
 
   it('applies once when two controllers start together', async () => {
     const results = await Promise.all([applyMigrations(db.url, dir), applyMigrations(db.url, dir)]);
-    expect(results.map((r) => r.applied).sort()).toEqual([[], [initName]]);
-    expect((await rows(db.url)).map((r) => r.migration_name)).toEqual([initName]);
+    expect(results.map((r) => r.applied).sort()).toEqual([[], names]);
+    expect((await rows(db.url)).map((r) => r.migration_name)).toEqual(names);
   });
 });

@@ -1,32 +1,44 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import type { Config } from './config/config.js';
 import { BridgesController } from './controllers/bridges.controller.js';
+import { CommandsController } from './controllers/commands.controller.js';
+import { ContainerCommandsController } from './controllers/container-commands.controller.js';
+import { ContainerSnapshotsController } from './controllers/container-snapshots.controller.js';
 import { ContainersController } from './controllers/containers.controller.js';
 import { EventsController } from './controllers/events.controller.js';
 import { FleetController } from './controllers/fleet.controller.js';
 import { HealthController } from './controllers/health.controller.js';
+import { HostCommandsController } from './controllers/host-commands.controller.js';
 import { HostsController } from './controllers/hosts.controller.js';
 import { ImagesController } from './controllers/images.controller.js';
 import { IpController } from './controllers/ip.controller.js';
 import { LeasesController } from './controllers/leases.controller.js';
 import { NetworksController } from './controllers/networks.controller.js';
+import { ResourceCommandsController } from './controllers/resource-commands.controller.js';
+import { UploadsController } from './controllers/uploads.controller.js';
 import { VolumesController } from './controllers/volumes.controller.js';
 import { AgentGateway } from './gateways/agent.gateway.js';
 import type { PrismaClient } from './generated/prisma/client.js';
 import { systemClock } from './repositories/clock.repository.js';
+import { CommandRepository } from './repositories/command.repository.js';
 import { FleetQueryRepository } from './repositories/fleet-query.repository.js';
 import { HostRepository } from './repositories/host.repository.js';
 import { InventoryRepository } from './repositories/inventory.repository.js';
 import { InventoryQueryRepository } from './repositories/inventory-query.repository.js';
 import { IpLookupRepository } from './repositories/ip-lookup.repository.js';
 import { CLOCK, CONFIG, DATABASE, PRISMA } from './repositories/tokens.js';
+import { UploadRepository } from './repositories/upload.repository.js';
 import { AgentSessionService } from './services/agent-session.service.js';
+import { CommandService } from './services/command.service.js';
+import { CommandDispatchService } from './services/command-dispatch.service.js';
+import { CommandNotifier } from './services/command-notifier.js';
 import { ConnectedHosts } from './services/connected-hosts.js';
 import { EventBus } from './services/event-bus.js';
 import { EventStreamService } from './services/event-stream.service.js';
 import { FleetQueryService } from './services/fleet-query.service.js';
 import { HostQueryService } from './services/host-query.service.js';
 import { HostStatusService } from './services/host-status.service.js';
+import { ImageUploadService } from './services/image-upload.service.js';
 import { InventoryService } from './services/inventory.service.js';
 import { InventoryQueryService } from './services/inventory-query.service.js';
 import { IpLookupService } from './services/ip-lookup.service.js';
@@ -59,6 +71,12 @@ export class AppModule {
         FleetController,
         IpController,
         EventsController,
+        CommandsController,
+        ContainerCommandsController,
+        ContainerSnapshotsController,
+        HostCommandsController,
+        ResourceCommandsController,
+        UploadsController,
       ],
       providers: [
         { provide: CONFIG, useValue: options.config },
@@ -81,6 +99,12 @@ export class AppModule {
         IpLookupService,
         EventBus,
         EventStreamService,
+        CommandRepository,
+        UploadRepository,
+        CommandNotifier,
+        CommandDispatchService,
+        CommandService,
+        ImageUploadService,
       ],
     };
   }

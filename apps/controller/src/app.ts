@@ -1,16 +1,21 @@
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import { WsAdapter } from '@nestjs/platform-ws';
 import { AppModule, type AppOptions } from './app.module.js';
 import { HttpExceptionFilter } from './controllers/http-exception.filter.js';
 import { setupOpenApi } from './openapi.js';
 
+export const JSON_BODY_LIMIT_BYTES = 1024 * 1024;
+
 // Builds the Nest application without listening, so tests and main.ts share the exact same wiring.
 export async function createApp(options: AppOptions): Promise<INestApplication> {
-  const app = await NestFactory.create(AppModule.register(options), {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(options), {
     logger: loggerLevels(options.config.logLevel),
     bodyParser: true,
   });
+  // Command bodies are small; image tarballs are not JSON and stream past this parser.
+  app.useBodyParser('json', { limit: JSON_BODY_LIMIT_BYTES });
   // Frames are parsed and validated by the gateway itself so bad ones get an error frame, not silence.
   app.useWebSocketAdapter(new WsAdapter(app, { messageParser: () => undefined }));
   app.useGlobalFilters(new HttpExceptionFilter());

@@ -28,6 +28,7 @@ const EnvSchema = z.object({
   CORRAL_HEARTBEAT_INTERVAL_MS: intFromEnv('CORRAL_HEARTBEAT_INTERVAL_MS', 10_000, 100),
   CORRAL_OFFLINE_GRACE_MS: intFromEnv('CORRAL_OFFLINE_GRACE_MS', 30_000, 100),
   CORRAL_MAX_FRAME_BYTES: intFromEnv('CORRAL_MAX_FRAME_BYTES', 64 * 1024 * 1024, 1024),
+  CORRAL_MAX_UPLOAD_BYTES: intFromEnv('CORRAL_MAX_UPLOAD_BYTES', 2 * 1024 ** 3, 1),
   CORRAL_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
 
@@ -39,6 +40,8 @@ export interface Config {
   heartbeatIntervalMs: number;
   offlineGraceMs: number;
   maxFrameBytes: number;
+  // Largest image tarball the upload route accepts.
+  maxUploadBytes: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
 
@@ -65,6 +68,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     heartbeatIntervalMs: e.CORRAL_HEARTBEAT_INTERVAL_MS,
     offlineGraceMs: e.CORRAL_OFFLINE_GRACE_MS,
     maxFrameBytes: e.CORRAL_MAX_FRAME_BYTES,
+    maxUploadBytes: e.CORRAL_MAX_UPLOAD_BYTES,
     logLevel: e.CORRAL_LOG_LEVEL,
   };
 }

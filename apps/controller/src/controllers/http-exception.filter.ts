@@ -1,7 +1,14 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import { z } from 'zod';
 import type { ErrorResponse } from '../dtos/error.dto.js';
-import { BadRequestError, NotFoundError } from '../services/errors.js';
+import {
+  BadRequestError,
+  ConflictError,
+  NotFoundError,
+  PayloadTooLargeError,
+  UnprocessableError,
+  UnsupportedMediaTypeError,
+} from '../services/errors.js';
 
 export interface ErrorReply {
   status: number;
@@ -25,6 +32,13 @@ const ERROR_CODES: Record<number, string> = {
 
 const codeFor = (status: number) => ERROR_CODES[status] ?? `http_${status}`;
 
+const DOMAIN_STATUS: [new (message: string) => Error, number][] = [
+  [ConflictError, HttpStatus.CONFLICT],
+  [UnprocessableError, HttpStatus.UNPROCESSABLE_ENTITY],
+  [PayloadTooLargeError, HttpStatus.PAYLOAD_TOO_LARGE],
+  [UnsupportedMediaTypeError, HttpStatus.UNSUPPORTED_MEDIA_TYPE],
+];
+
 function fromZod(error: z.core.$ZodError): ErrorReply {
   const messages = error.issues.map((issue) => {
     if (issue.code === 'unrecognized_keys') {
@@ -41,8 +55,29 @@ function fromZod(error: z.core.$ZodError): ErrorReply {
   };
 }
 
+// What express' body parser threw, as Nest hands it on in `cause`.
+interface BodyParserError {
+  type?: string;
+  limit?: number;
+}
+
+function fromBodyParser(status: number, cause: BodyParserError, message: string): ErrorReply | null {
+  if (cause.type === 'entity.too.large') {
+    const limit = cause.limit ? ` of ${cause.limit} bytes` : '';
+    return { status, body: { error: codeFor(status), message: `request body is larger than the limit${limit}` } };
+  }
+  if (cause.type === 'entity.parse.failed') {
+    return { status, body: { error: 'bad_request', message: `body is not valid JSON: ${message}`, field: 'body' } };
+  }
+  return null;
+}
+
 function fromHttpException(exception: HttpException): ErrorReply {
   const status = exception.getStatus();
+  if (exception.cause && typeof exception.cause === 'object') {
+    const reply = fromBodyParser(status, exception.cause as BodyParserError, exception.message);
+    if (reply) return reply;
+  }
   const response = exception.getResponse();
   // Nest's own shape ({statusCode, message, error}) is rewritten; a body a controller built on purpose is kept.
   if (typeof response === 'object' && response !== null && !('statusCode' in response)) {
@@ -64,6 +99,9 @@ export function toErrorReply(exception: unknown): ErrorReply {
     if (exception.field) body.field = exception.field;
     return { status: HttpStatus.BAD_REQUEST, body };
   }
+  for (const [type, status] of DOMAIN_STATUS) {
+    if (exception instanceof type) return { status, body: { error: codeFor(status), message: exception.message } };
+  }
   if (exception instanceof HttpException) return fromHttpException(exception);
   return {
     status: HttpStatus.INTERNAL_SERVER_ERROR,
@@ -72,6 +110,7 @@ export function toErrorReply(exception: unknown): ErrorReply {
 }
 
 interface HttpReply {
+  setHeader(name: string, value: string): void;
   status(code: number): { json(body: unknown): void };
 }
 
@@ -92,6 +131,9 @@ export class HttpExceptionFilter implements ExceptionFilter {
       const detail = exception instanceof Error ? (exception.stack ?? exception.message) : String(exception);
       this.logger.error(`${req.method} ${req.url} failed: ${detail}`);
     }
-    http.getResponse<HttpReply>().status(reply.status).json(reply.body);
+    const res = http.getResponse<HttpReply>();
+    // An oversized body may still be arriving: close the connection rather than read the rest.
+    if (reply.status === HttpStatus.PAYLOAD_TOO_LARGE) res.setHeader('Connection', 'close');
+    res.status(reply.status).json(reply.body);
   }
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CommandPageSchema, CommandSchema } from './command.dto.js';
 import { ErrorResponseSchema } from './error.dto.js';
 import { EventSchema, ResetEventSchema } from './event.dto.js';
 import { FleetSummarySchema } from './fleet.dto.js';
@@ -41,6 +42,8 @@ export const API_SCHEMAS = {
   IpLookup: IpLookupSchema,
   Event: EventSchema,
   ResetEvent: ResetEventSchema,
+  Command: CommandSchema,
+  CommandPage: CommandPageSchema,
 } as const;
 
 export type ApiSchemaName = keyof typeof API_SCHEMAS;

@@ -14,6 +14,7 @@ import { CLOSE } from '../gateways/close-codes.js';
 import type { Clock } from '../repositories/clock.repository.js';
 import { HostRepository } from '../repositories/host.repository.js';
 import { CLOCK, CONFIG } from '../repositories/tokens.js';
+import { CommandDispatchService } from './command-dispatch.service.js';
 import { ConnectedHosts } from './connected-hosts.js';
 import { EventBus } from './event-bus.js';
 import { InventoryService } from './inventory.service.js';
@@ -30,6 +31,7 @@ export class AgentSessionService {
     private readonly inventory: InventoryService,
     private readonly connected: ConnectedHosts,
     private readonly events: EventBus,
+    private readonly commands: CommandDispatchService,
   ) {}
 
   async handle(session: AgentSession, message: AgentMessage): Promise<void> {
@@ -50,6 +52,12 @@ export class AgentSessionService {
       case 'heartbeat':
         await this.hosts.recordLoad(session.hostId, message.load, this.clock.now());
         return;
+      case 'command.accepted':
+        return this.commands.accepted(session, message.id);
+      case 'command.output':
+        return this.commands.output(session, message.id, message.stream, message.chunk);
+      case 'command.result':
+        return this.commands.result(session, message);
     }
   }
 
@@ -118,6 +126,7 @@ export class AgentSessionService {
       needSnapshot,
     });
     this.logger.log(`agent ${session.label} connected (lastSeq ${host.lastSeq}, needSnapshot ${needSnapshot})`);
+    await this.commands.agentConnected(session);
   }
 
   private async snapshot(session: AgentSession, snapshot: Snapshot): Promise<void> {

@@ -13,3 +13,21 @@ export class BadRequestError extends Error {
     super(message);
   }
 }
+
+// The request is well formed but cannot be carried out as asked (e.g. an op the runtime lacks).
+export class UnprocessableError extends Error {
+  override readonly name = 'UnprocessableError';
+}
+
+// The resource is in a state that forbids the request (e.g. canceling a finished command).
+export class ConflictError extends Error {
+  override readonly name = 'ConflictError';
+}
+
+export class PayloadTooLargeError extends Error {
+  override readonly name = 'PayloadTooLargeError';
+}
+
+export class UnsupportedMediaTypeError extends Error {
+  override readonly name = 'UnsupportedMediaTypeError';
+}

@@ -1,0 +1,171 @@
+import { COMMAND_PARAMS, type CommandOp } from '@corral/protocol';
+import {
+  applyDecorators,
+  type CallHandler,
+  createParamDecorator,
+  type ExecutionContext,
+  Injectable,
+  type NestInterceptor,
+  SetMetadata,
+  UseInterceptors,
+} from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiBadRequestResponse,
+  ApiBody,
+  ApiHeader,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiUnprocessableEntityResponse,
+} from '@nestjs/swagger';
+import { map, type Observable } from 'rxjs';
+import { z } from 'zod';
+import { queryParamSchema, schemaRef } from '../dtos/api-schemas.js';
+import { CommandQuerySchema, DeadlineParamSchema } from '../dtos/command.dto.js';
+import type { CommandOutcome, CommandRequest } from '../services/command.service.js';
+import { BadRequestError, UnsupportedMediaTypeError } from '../services/errors.js';
+import { ApiZodQuery } from './api-docs.decorators.js';
+
+export const COMMAND_OP = 'corral:command-op';
+
+interface Request {
+  headers: Record<string, string | string[] | undefined>;
+  query?: unknown;
+  body?: unknown;
+}
+
+interface Response {
+  status(code: number): unknown;
+  setHeader(name: string, value: string): unknown;
+}
+
+const IdempotencyKeySchema = z
+  .string()
+  .regex(/^[\x21-\x7e]{1,255}$/, 'Idempotency-Key must be 1 to 255 visible ASCII characters');
+
+export interface CommandRouteOptions {
+  // Query the route takes; the shared wait/deadline by default.
+  query?: z.ZodObject;
+  // JSON body: the op's params by default; null for routes without one.
+  body?: z.ZodType | null;
+  // Path parameters besides nothing, by name: description.
+  params?: Record<string, string>;
+}
+
+// Publishes a route that issues `op`: 202 + Location, ?wait, ?deadline, Idempotency-Key, errors.
+export function CommandRoute(op: CommandOp, summary: string, options: CommandRouteOptions = {}) {
+  const body = options.body === undefined ? COMMAND_PARAMS[op] : options.body;
+  const params = options.params ?? {};
+  return applyDecorators(
+    SetMetadata(COMMAND_OP, op),
+    ApiOperation({
+      summary,
+      description: `Issues a \`${op}\` command and answers 202 with it; follow its \`url\`, or pass \`?wait=<seconds>\`.`,
+    }),
+    ...Object.entries(params).map(([name, description]) => ApiParam({ name, description, schema: { type: 'string' } })),
+    ApiZodQuery(options.query ?? CommandQuerySchema),
+    ApiHeader({
+      name: 'Idempotency-Key',
+      required: false,
+      description: 'a retry with the same key returns the first command (200) instead of making another',
+    }),
+    ...(body ? [ApiBody({ description: `parameters of ${op}`, schema: bodySchema(body) })] : []),
+    ApiAcceptedResponse({
+      description: 'the command; the Location header holds its URL',
+      schema: schemaRef('Command'),
+      headers: { Location: { description: '/api/v1/commands/{id}', schema: { type: 'string' } } },
+    }),
+    ApiOkResponse({
+      description: 'a retry with a known Idempotency-Key: the first command',
+      schema: schemaRef('Command'),
+    }),
+    ApiBadRequestResponse({
+      description: 'a parameter is malformed or unknown; `field` names it',
+      schema: schemaRef('Error'),
+    }),
+    ApiNotFoundResponse({ description: 'no host or inventory row with this id', schema: schemaRef('Error') }),
+    ApiUnprocessableEntityResponse({
+      description:
+        'the target cannot do this (e.g. lxc containers cannot pause), or the key was used for another request',
+      schema: schemaRef('Error'),
+    }),
+    UseInterceptors(CommandReplyInterceptor),
+  );
+}
+
+// The body schema as OpenAPI shows it: what the client sends, with the shared deadlineSeconds.
+function bodySchema(schema: z.ZodType): Record<string, unknown> {
+  const deadline = z.object({ deadlineSeconds: DeadlineParamSchema });
+  const withDeadline = schema instanceof z.ZodObject ? schema.extend(deadline.shape) : z.intersection(schema, deadline);
+  return queryParamSchema(withDeadline);
+}
+
+export interface CommandInputValue {
+  // The JSON body without deadlineSeconds ({} when there is none).
+  body: Record<string, unknown>;
+  // The route's own query parameters, parsed (wait and deadline taken out).
+  query: Record<string, unknown>;
+  request: CommandRequest;
+}
+
+// Parses what every command route takes: query (strict), JSON body, Idempotency-Key.
+export const CommandInput = createParamDecorator(
+  (
+    options: { query?: z.ZodObject; noBody?: boolean; streamedBody?: boolean } | undefined,
+    ctx: ExecutionContext,
+  ): CommandInputValue => {
+    const req = ctx.switchToHttp().getRequest<Request>();
+    const { wait, deadline, ...query } = (options?.query ?? CommandQuerySchema).parse(req.query ?? {}) as {
+      wait: number;
+      deadline?: number;
+    } & Record<string, unknown>;
+    const { deadlineSeconds, ...body } = options?.streamedBody ? {} : jsonBody(req);
+    if (options?.noBody && Object.keys(body).length > 0) {
+      throw new BadRequestError(`this route takes no body; got ${Object.keys(body).join(', ')}`, 'body');
+    }
+    const bodyDeadline = deadlineSeconds === undefined ? undefined : DeadlineParamSchema.safeParse(deadlineSeconds);
+    if (bodyDeadline && !bodyDeadline.success) {
+      throw new BadRequestError(`deadlineSeconds: ${bodyDeadline.error.issues[0]?.message}`, 'deadlineSeconds');
+    }
+    const key = req.headers['idempotency-key'];
+    let idempotencyKey: string | null = null;
+    if (key !== undefined) {
+      const parsed = IdempotencyKeySchema.safeParse(key);
+      if (!parsed.success) throw new BadRequestError(parsed.error.issues[0]!.message, 'Idempotency-Key');
+      idempotencyKey = parsed.data;
+    }
+    return {
+      body,
+      query,
+      request: { wait, deadlineSeconds: deadline ?? bodyDeadline?.data ?? null, idempotencyKey, requestedBy: null },
+    };
+  },
+);
+
+function jsonBody(req: Request): Record<string, unknown> {
+  const body: unknown = req.body;
+  if (body === undefined || body === null) {
+    const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+    if (hasBody) throw new UnsupportedMediaTypeError('send the body as application/json');
+    return {};
+  }
+  if (typeof body !== 'object' || Array.isArray(body)) throw new BadRequestError('body must be a JSON object', 'body');
+  return body as Record<string, unknown>;
+}
+
+// 202 for a new command, 200 for an Idempotency-Key retry; Location points at the command either way.
+@Injectable()
+export class CommandReplyInterceptor implements NestInterceptor {
+  intercept(ctx: ExecutionContext, next: CallHandler<CommandOutcome>): Observable<unknown> {
+    const res = ctx.switchToHttp().getResponse<Response>();
+    return next.handle().pipe(
+      map((outcome) => {
+        res.status(outcome.created ? 202 : 200);
+        res.setHeader('Location', outcome.command.url);
+        return outcome.command;
+      }),
+    );
+  }
+}

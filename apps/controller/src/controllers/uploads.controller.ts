@@ -1,0 +1,23 @@
+import { Controller, Get, Param } from '@nestjs/common';
+import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { schemaRef } from '../dtos/api-schemas.js';
+import { IdParamSchema } from '../dtos/list-query.dto.js';
+import { ImageUploadService } from '../services/image-upload.service.js';
+import { ZodValidationPipe } from './zod-validation.pipe.js';
+
+// Where agents fetch the tarballs that image.import commands name.
+@ApiTags('images')
+@Controller('api/v1/uploads')
+export class UploadsController {
+  constructor(private readonly images: ImageUploadService) {}
+
+  @Get(':id')
+  @ApiOperation({ summary: 'An uploaded image tarball, for the agent that imports it' })
+  @ApiParam({ name: 'id', description: 'uploadId of the image.import command', schema: { type: 'string' } })
+  @ApiProduces('application/x-tar')
+  @ApiOkResponse({ description: 'the tarball', schema: { type: 'string', format: 'binary' } })
+  @ApiNotFoundResponse({ description: 'no such upload, or its import already ended', schema: schemaRef('Error') })
+  get(@Param('id', new ZodValidationPipe(IdParamSchema)) uploadId: string) {
+    return this.images.open(uploadId);
+  }
+}

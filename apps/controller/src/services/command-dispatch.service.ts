@@ -1,0 +1,157 @@
+import type { CommandMessage, CommandResultMessage } from '@corral/protocol';
+import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import type { AgentSession } from '../gateways/agent-session.js';
+import { Prisma } from '../generated/prisma/client.js';
+import type { Clock } from '../repositories/clock.repository.js';
+import { CommandRepository, type CommandRow } from '../repositories/command.repository.js';
+import { CLOCK } from '../repositories/tokens.js';
+import { UploadRepository } from '../repositories/upload.repository.js';
+import { CommandNotifier } from './command-notifier.js';
+import { expiryOutcome, isFinal, statusOfResult, TRANSITIONS } from './command-rules.js';
+import { ConnectedHosts } from './connected-hosts.js';
+
+export const SWEEP_INTERVAL_MS = 1_000;
+// Streamed output kept per command; the final result carries all of it anyway.
+export const OUTPUT_CAP_CHARS = 64 * 1024;
+
+export function commandFrame(row: CommandRow): CommandMessage {
+  return {
+    type: 'command',
+    id: row.id,
+    op: row.op as CommandMessage['op'],
+    target: row.target as CommandMessage['target'],
+    params: row.params as Record<string, unknown>,
+    deadline: row.deadline.toISOString(),
+  };
+}
+
+// The agent side of commands: delivery, redelivery on reconnect, the agent's answers, and deadlines.
+@Injectable()
+export class CommandDispatchService implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(CommandDispatchService.name);
+  private timer: NodeJS.Timeout | null = null;
+  private sweeping = false;
+
+  constructor(
+    @Inject(CLOCK) private readonly clock: Clock,
+    private readonly repo: CommandRepository,
+    private readonly connected: ConnectedHosts,
+    private readonly notifier: CommandNotifier,
+    private readonly uploads: UploadRepository,
+  ) {}
+
+  onModuleInit(): void {
+    this.timer = setInterval(() => {
+      this.sweep().catch((err: Error) => this.logger.warn(`command deadline sweep failed: ${err.message}`));
+    }, SWEEP_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  onModuleDestroy(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  // Sends a pending command when its host is connected; otherwise it waits for the host's next hello.
+  async dispatch(row: CommandRow): Promise<CommandRow> {
+    const session = this.connected.get(row.hostId);
+    if (!session) return row;
+    return (await this.send(session, row)) ?? row;
+  }
+
+  // After welcome: every pending command goes out, and every sent or running one again, since the
+  // agent journals ids and answers a repeat from its journal. One with a cancel asked for only gets
+  // the cancel: if the agent never saw it, it never runs, and the sweeper ends it at its deadline.
+  async agentConnected(session: AgentSession): Promise<void> {
+    const hostId = session.hostId!;
+    const open = await this.repo.openForHost(hostId, this.clock.now());
+    for (const row of open) {
+      if (row.cancelRequestedAt) {
+        session.send({ type: 'command.cancel', id: row.id });
+      } else if (row.status === 'pending') {
+        await this.send(session, row);
+      } else {
+        session.send(commandFrame(row));
+      }
+    }
+    if (open.length > 0) this.logger.log(`delivered ${open.length} open command(s) to ${session.label}`);
+  }
+
+  async accepted(session: AgentSession, id: string): Promise<void> {
+    const row = await this.repo.transition(
+      id,
+      TRANSITIONS.accept,
+      { status: 'running', startedAt: this.clock.now() },
+      session.hostId!,
+    );
+    if (row) this.notifier.transitioned(row);
+  }
+
+  async output(session: AgentSession, id: string, stream: 'stdout' | 'stderr', chunk: string): Promise<void> {
+    if (await this.repo.appendOutput(id, session.hostId!, chunk, OUTPUT_CAP_CHARS)) {
+      this.notifier.output(id, session.hostId!, stream, chunk);
+    }
+  }
+
+  async result(session: AgentSession, message: CommandResultMessage): Promise<void> {
+    const status = statusOfResult(message.ok, message.error);
+    const row = await this.repo.transition(
+      message.id,
+      TRANSITIONS.finish,
+      {
+        status,
+        result: (message.result as Prisma.InputJsonObject | null) ?? Prisma.DbNull,
+        error: message.error ?? Prisma.DbNull,
+        finishedAt: this.clock.now(),
+      },
+      session.hostId!,
+    );
+    if (!row) {
+      // Already final (timed out, canceled) or not this host's: the first word stands.
+      this.logger.debug(`ignored result for command ${message.id} from ${session.label}`);
+      return;
+    }
+    this.finished(row);
+  }
+
+  // Ends open commands past their deadline and tells the agent to stop any it holds.
+  async sweep(): Promise<CommandRow[]> {
+    if (this.sweeping) return [];
+    this.sweeping = true;
+    try {
+      const expired = await this.repo.expire(this.clock.now(), expiryOutcome(false).error, expiryOutcome(true).error);
+      for (const { row, previousStatus } of expired) {
+        if (previousStatus !== 'pending') this.connected.get(row.hostId)?.send({ type: 'command.cancel', id: row.id });
+        this.finished(row);
+      }
+      return expired.map((e) => e.row);
+    } finally {
+      this.sweeping = false;
+    }
+  }
+
+  // A cancel for a command the agent holds: the agent's result, or the deadline, ends it.
+  sendCancel(row: CommandRow): void {
+    this.connected.get(row.hostId)?.send({ type: 'command.cancel', id: row.id });
+  }
+
+  finished(row: CommandRow): void {
+    this.notifier.transitioned(row);
+    if (isFinal(row.status) && row.op === 'image.import') {
+      const uploadId = (row.params as { uploadId?: string }).uploadId;
+      if (uploadId) {
+        this.uploads.remove(uploadId).catch((err: Error) => {
+          this.logger.warn(`could not remove upload ${uploadId}: ${err.message}`);
+        });
+      }
+    }
+  }
+
+  // Marks the command sent before the frame leaves, so an accepted that comes back at once finds it sent.
+  private async send(session: AgentSession, row: CommandRow): Promise<CommandRow | null> {
+    const sent = await this.repo.transition(row.id, TRANSITIONS.send, { status: 'sent', sentAt: this.clock.now() });
+    if (!sent) return null;
+    session.send(commandFrame(sent));
+    this.notifier.transitioned(sent);
+    return sent;
+  }
+}

@@ -1,0 +1,281 @@
+import {
+  type CommandOp,
+  type CommandTarget,
+  parseCommandParams,
+  type RuntimeName,
+  type RuntimeStatus,
+  targetKindOf,
+} from '@corral/protocol';
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  type CommandDto,
+  type CommandListQuery,
+  type CommandSummaryDto,
+  DEFAULT_DEADLINE_SECONDS,
+} from '../dtos/command.dto.js';
+import { type Page, toPage } from '../dtos/pagination.dto.js';
+import type { Clock } from '../repositories/clock.repository.js';
+import {
+  CommandRepository,
+  type CommandRow,
+  DuplicateIdempotencyKeyError,
+  type TargetRow,
+  type TargetRowKind,
+} from '../repositories/command.repository.js';
+import { CLOCK } from '../repositories/tokens.js';
+import { CommandDispatchService } from './command-dispatch.service.js';
+import { CommandNotifier } from './command-notifier.js';
+import { toCommandDto, toCommandSummaryDto } from './command-response.mapper.js';
+import {
+  hostRuntimeRefusal,
+  isFinal,
+  requestHash,
+  runtimeRefusal,
+  TRANSITIONS,
+  unknownParamKey,
+} from './command-rules.js';
+import { BadRequestError, ConflictError, NotFoundError, UnprocessableError } from './errors.js';
+
+// What a command acts on, as the API names it: a host id or an inventory row id.
+export type CommandSubject = { kind: 'host'; id: string } | { kind: TargetRowKind; id: string };
+
+// The request-level options every command-issuing route takes.
+export interface CommandRequest {
+  wait: number;
+  deadlineSeconds: number | null;
+  idempotencyKey: string | null;
+  requestedBy: string | null;
+}
+
+export interface CommandOutcome {
+  command: CommandDto;
+  // false when an Idempotency-Key retry returned the command made the first time.
+  created: boolean;
+}
+
+// A validated request, ready to insert.
+export interface CommandPlan {
+  hostId: string;
+  op: CommandOp;
+  target: CommandTarget;
+  targetId: string | null;
+  params: Record<string, unknown>;
+  hash: string;
+  request: CommandRequest;
+}
+
+// How long the agent gets to confirm a cancel before the sweeper ends the command as canceled.
+export const CANCEL_GRACE_MS = 30_000;
+
+const DOCKER_ONLY_HOST_OPS = new Set<CommandOp>([
+  'image.import',
+  'image.prune',
+  'volume.create',
+  'volume.prune',
+  'network.create',
+]);
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+@Injectable()
+export class CommandService {
+  constructor(
+    @Inject(CLOCK) private readonly clock: Clock,
+    private readonly repo: CommandRepository,
+    private readonly dispatcher: CommandDispatchService,
+    private readonly notifier: CommandNotifier,
+  ) {}
+
+  async submit(
+    subject: CommandSubject,
+    op: CommandOp,
+    params: Record<string, unknown>,
+    request: CommandRequest,
+  ): Promise<CommandOutcome> {
+    const prepared = await this.prepare(subject, op, params, request);
+    if ('existing' in prepared) return this.respond(prepared.existing, false, request.wait);
+    return this.commit(prepared.plan);
+  }
+
+  // Validates everything that does not need the command row: params (400), an Idempotency-Key
+  // seen before (the earlier command, or 422 for another request), subject (404), feasibility (422).
+  // `identity` replaces the params in the idempotency fingerprint when they hold server-made ids.
+  async prepare(
+    subject: CommandSubject,
+    op: CommandOp,
+    params: Record<string, unknown>,
+    request: CommandRequest,
+    identity?: Record<string, unknown>,
+  ): Promise<{ existing: CommandRow } | { plan: CommandPlan }> {
+    if (targetKindOf(op) !== subject.kind) throw new Error(`${op} does not act on a ${subject.kind}`);
+    const unknown = unknownParamKey(op, params);
+    if (unknown) throw new BadRequestError(`params.${unknown}: unknown parameter for ${op}`, `params.${unknown}`);
+    const parsed = parseCommandParams(op, params);
+    if (!parsed.ok) throw new BadRequestError(parsed.message, parsed.field ? `params.${parsed.field}` : 'params');
+    const hash = requestHash({ op, subject, params: identity ?? parsed.params });
+    if (request.idempotencyKey) {
+      const existing = await this.repo.findByIdempotencyKey(request.idempotencyKey);
+      if (existing) return { existing: this.sameRequest(existing, hash) };
+    }
+    const resolved = await this.resolve(subject, op, parsed.params as Record<string, unknown>);
+    return { plan: { ...resolved, op, hash, request } };
+  }
+
+  async commit(plan: CommandPlan, params: Record<string, unknown> = plan.params): Promise<CommandOutcome> {
+    const now = this.clock.now();
+    const deadlineSeconds = plan.request.deadlineSeconds ?? DEFAULT_DEADLINE_SECONDS;
+    let row: CommandRow;
+    try {
+      row = await this.repo.insert({
+        hostId: plan.hostId,
+        op: plan.op,
+        target: plan.target,
+        targetKind: plan.target.kind,
+        targetId: plan.targetId,
+        params: params as CommandRow['params'] & object,
+        requestedBy: plan.request.requestedBy,
+        idempotencyKey: plan.request.idempotencyKey,
+        requestHash: plan.request.idempotencyKey ? plan.hash : null,
+        createdAt: now,
+        deadline: new Date(now.getTime() + deadlineSeconds * 1000),
+      });
+    } catch (err) {
+      // Two requests with one key at once: the other one won; answer with its command.
+      if (!(err instanceof DuplicateIdempotencyKeyError) || !plan.request.idempotencyKey) throw err;
+      const existing = await this.repo.findByIdempotencyKey(plan.request.idempotencyKey);
+      if (!existing) throw err;
+      return this.respond(this.sameRequest(existing, plan.hash), false, plan.request.wait);
+    }
+    this.notifier.transitioned(row);
+    row = await this.dispatcher.dispatch(row);
+    return this.respond(row, true, plan.request.wait);
+  }
+
+  async get(id: string, wait: number): Promise<CommandDto> {
+    const row = await this.notifier.waitUntilFinal(id, wait * 1000, () => this.repo.findById(id));
+    if (!row) throw new NotFoundError(`no command with id ${id}`);
+    return toCommandDto(row);
+  }
+
+  async list(query: CommandListQuery): Promise<Page<CommandSummaryDto>> {
+    const { limit, cursor, ...filters } = query;
+    const rows = await this.repo.list(filters, limit + 1, cursor);
+    return toPage(rows, limit, (row) => ({ key: row.createdAt.toISOString(), id: row.id }), toCommandSummaryDto);
+  }
+
+  // Pending: canceled at once. Sent or running: command.cancel goes to the agent, whose result
+  // (canceled, or succeeded when it finished first) ends it; without one the sweeper ends it as
+  // canceled CANCEL_GRACE_MS later. Final: 409.
+  async cancel(id: string, wait: number): Promise<CommandOutcome> {
+    const row = await this.repo.findById(id);
+    if (!row) throw new NotFoundError(`no command with id ${id}`);
+    if (isFinal(row.status)) throw new ConflictError(`command ${id} already ended as ${row.status}`);
+    const now = this.clock.now();
+    if (row.status === 'pending') {
+      const canceled = await this.repo.transition(id, TRANSITIONS.cancel, {
+        status: 'canceled',
+        finishedAt: now,
+        error: { code: 'canceled', message: 'canceled before it was sent to the agent', retryable: false },
+      });
+      if (canceled) {
+        this.dispatcher.finished(canceled);
+        return this.respond(canceled, true, 0);
+      }
+    }
+    const graceEnd = new Date(now.getTime() + CANCEL_GRACE_MS);
+    const requested = row.cancelRequestedAt
+      ? row
+      : await this.repo.transition(id, TRANSITIONS.requestCancel, {
+          cancelRequestedAt: now,
+          deadline: row.deadline < graceEnd ? row.deadline : graceEnd,
+        });
+    if (!requested) {
+      // It moved on meanwhile (sent, or ended); look again.
+      const current = await this.repo.findById(id);
+      if (current && isFinal(current.status))
+        throw new ConflictError(`command ${id} already ended as ${current.status}`);
+      return this.cancel(id, wait);
+    }
+    this.dispatcher.sendCancel(requested);
+    return this.respond(requested, true, wait);
+  }
+
+  private sameRequest(existing: CommandRow, hash: string): CommandRow {
+    if (existing.requestHash !== hash) {
+      throw new UnprocessableError(
+        `Idempotency-Key ${existing.idempotencyKey} was used for a different request (command ${existing.id}); use a new key for a new request`,
+      );
+    }
+    return existing;
+  }
+
+  // The command as answered: after waiting up to `wait` seconds for it to end.
+  async respond(row: CommandRow, created: boolean, wait: number): Promise<CommandOutcome> {
+    const final =
+      wait > 0 && !isFinal(row.status)
+        ? ((await this.notifier.waitUntilFinal(row.id, wait * 1000, () => this.repo.findById(row.id))) ?? row)
+        : row;
+    return { command: toCommandDto(final), created };
+  }
+
+  private async resolve(
+    subject: CommandSubject,
+    op: CommandOp,
+    params: Record<string, unknown>,
+  ): Promise<Pick<CommandPlan, 'hostId' | 'target' | 'targetId' | 'params'>> {
+    if (subject.kind === 'host') {
+      const host = await this.host(subject.id);
+      const runtime: RuntimeName | null =
+        op === 'container.create' ? (params.runtime as RuntimeName) : DOCKER_ONLY_HOST_OPS.has(op) ? 'docker' : null;
+      if (runtime) this.refuse(hostRuntimeRefusal(host.hostname, host.runtimes as RuntimeStatus[], runtime));
+      return { hostId: host.id, target: { kind: 'host' }, targetId: null, params };
+    }
+    const row = await this.row(subject.kind, subject.id);
+    if (row.kind === 'container') this.refuse(runtimeRefusal(row.runtime as RuntimeName, op));
+    if (op === 'network.connect' || op === 'network.disconnect') {
+      params = { ...params, container: await this.networkMember(row.hostId, String(params.container)) };
+    }
+    return { hostId: row.hostId, target: targetOf(row), targetId: row.id, params };
+  }
+
+  // network.connect takes a Corral container id (same host, docker) or a Docker container id or name.
+  private async networkMember(hostId: string, container: string): Promise<string> {
+    if (!UUID.test(container)) return container;
+    const row = await this.repo.findTargetRow('container', container);
+    if (row?.kind !== 'container') throw new NotFoundError(`no container with id ${container}`);
+    if (row.hostId !== hostId)
+      throw new UnprocessableError(`container ${container} is on another host than the network`);
+    if (row.runtime !== 'docker') throw new UnprocessableError(`${row.runtime} containers cannot join docker networks`);
+    return row.engineId;
+  }
+
+  private async host(id: string) {
+    const host = await this.repo.findHost(id);
+    if (!host) throw new NotFoundError(`no host with id ${id}`);
+    return host;
+  }
+
+  private async row(kind: TargetRowKind, id: string): Promise<TargetRow> {
+    const row = await this.repo.findTargetRow(kind, id);
+    if (!row) throw new NotFoundError(`no ${kind} with id ${id}`);
+    return row;
+  }
+
+  private refuse(message: string | null): void {
+    if (message) throw new UnprocessableError(message);
+  }
+}
+
+// The protocol target of an inventory row: the engine's own ids.
+export function targetOf(row: TargetRow): CommandTarget {
+  switch (row.kind) {
+    case 'container':
+      return { kind: 'container', runtime: row.runtime as RuntimeName, id: row.engineId, lxcPath: row.lxcPath };
+    case 'image':
+      return { kind: 'image', id: row.engineId };
+    case 'volume':
+      return { kind: 'volume', name: row.name };
+    case 'network':
+      return { kind: 'network', id: row.engineId };
+  }
+}

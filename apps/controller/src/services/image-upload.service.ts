@@ -1,0 +1,99 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Inject, Injectable, StreamableFile } from '@nestjs/common';
+import type { Config } from '../config/config.js';
+import { CONFIG } from '../repositories/tokens.js';
+import { UploadRepository } from '../repositories/upload.repository.js';
+import { type CommandOutcome, type CommandRequest, CommandService } from './command.service.js';
+import { NotFoundError, PayloadTooLargeError, UnsupportedMediaTypeError } from './errors.js';
+
+export const TARBALL_TYPES = ['application/x-tar', 'application/octet-stream'];
+
+export type UploadBody = Readable & { headers: IncomingHttpHeaders };
+
+class TooLarge extends Error {}
+
+// Image tarballs: streamed to disk under an upload id, then imported by the agent, which fetches
+// them through GET /api/v1/uploads/{id}. The file goes when the import command ends.
+@Injectable()
+export class ImageUploadService {
+  constructor(
+    @Inject(CONFIG) private readonly config: Config,
+    private readonly uploads: UploadRepository,
+    private readonly commands: CommandService,
+  ) {}
+
+  async importImage(
+    hostId: string,
+    reference: string,
+    body: UploadBody,
+    request: CommandRequest,
+  ): Promise<CommandOutcome> {
+    const type = (body.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    if (!TARBALL_TYPES.includes(type)) {
+      throw new UnsupportedMediaTypeError(
+        `send the tarball as ${TARBALL_TYPES.join(' or ')}, not "${type || 'nothing'}"`,
+      );
+    }
+    const declared = Number(body.headers['content-length'] ?? Number.NaN);
+    if (declared > this.config.maxUploadBytes) throw this.tooLarge();
+    const subject = { kind: 'host', id: hostId } as const;
+    // The upload id is ours, so a retry is recognised by host and reference alone.
+    const prepared = await this.commands.prepare(subject, 'image.import', { uploadId: 'upload', reference }, request, {
+      reference,
+    });
+    if ('existing' in prepared) return this.commands.respond(prepared.existing, false, request.wait);
+    const uploadId = randomUUID();
+    try {
+      await this.receive(body, uploadId);
+      const outcome = await this.commands.commit(prepared.plan, { ...prepared.plan.params, uploadId });
+      // A concurrent retry with the same key won the race: its upload is the one that counts.
+      if (!outcome.created) await this.uploads.remove(uploadId);
+      return outcome;
+    } catch (err) {
+      await this.uploads.remove(uploadId);
+      throw err instanceof TooLarge ? this.tooLarge() : err;
+    }
+  }
+
+  async open(uploadId: string): Promise<StreamableFile> {
+    const size = await this.uploads.size(uploadId);
+    if (size === null) throw new NotFoundError(`no upload with id ${uploadId}`);
+    return new StreamableFile(this.uploads.createReadStream(uploadId), { type: 'application/x-tar', length: size });
+  }
+
+  private async receive(body: Readable, uploadId: string): Promise<void> {
+    const max = this.config.maxUploadBytes;
+    let bytes = 0;
+    const cap = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        bytes += chunk.length;
+        done(bytes > max ? new TooLarge() : null, chunk);
+      },
+    });
+    const file = await this.uploads.createWriteStream(uploadId);
+    // Not pipeline(body, ...): that would destroy the request socket on overflow, and the client
+    // would never read the 413. The rest of an oversized body is read and dropped instead.
+    body.once('error', (err) => cap.destroy(err));
+    body.once('close', () => {
+      if (!body.readableEnded) cap.destroy(new Error('the client aborted the upload'));
+    });
+    body.pipe(cap);
+    try {
+      await pipeline(cap, file);
+    } catch (err) {
+      body.unpipe(cap);
+      body.resume();
+      throw err;
+    }
+  }
+
+  private tooLarge(): PayloadTooLargeError {
+    return new PayloadTooLargeError(
+      `the tarball is larger than ${this.config.maxUploadBytes} bytes (CORRAL_MAX_UPLOAD_BYTES)`,
+    );
+  }
+}
