@@ -70,6 +70,7 @@ export class Agent {
       return;
     }
     const wanted = this.sources().filter((c) => sources.includes(c.name));
+    for (const c of wanted) c.invalidate?.();
     await Promise.all(wanted.map((c) => this.collect(c)));
   }
 

@@ -23,6 +23,8 @@ export interface Collector {
   collect(): Promise<CollectorOutput>;
   // Calls onChange when something may have changed (the caller debounces); never throws; returns a stop function.
   watch?(onChange: () => void): () => void;
+  // Drops anything cached, so the next collect() reads the engine afresh (after a command changed it).
+  invalidate?(): void;
 }
 
 export interface RuntimeCollector extends Collector {

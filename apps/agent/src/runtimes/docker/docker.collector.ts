@@ -46,6 +46,10 @@ export class DockerCollector implements RuntimeCollector {
 
   constructor(private readonly options: DockerCollectorOptions) {}
 
+  invalidate(): void {
+    this.details.clear();
+  }
+
   async probe(): Promise<RuntimeStatus> {
     const { socketPath, driver } = this.options;
     if (socketPath) {
