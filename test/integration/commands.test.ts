@@ -37,7 +37,7 @@ describe('commands on real Postgres, with a scripted agent', () => {
   ): Promise<Reply<T>> => {
     const init: RequestInit = { method, headers: { ...headers } };
     if (body !== undefined) {
-      init.body = typeof body === 'string' || body instanceof Uint8Array ? (body as BodyInit) : JSON.stringify(body);
+      init.body = typeof body === 'string' || body instanceof Uint8Array ? (body as string) : JSON.stringify(body);
       (init.headers as Record<string, string>)['content-type'] ??= 'application/json';
     }
     const res = await fetch(`${ctl.baseUrl}${url}`, init);
@@ -385,6 +385,38 @@ describe('commands on real Postgres, with a scripted agent', () => {
     expect(timedOut.body.items.map((c) => [c.op, c.status])).toEqual([['container.kill', 'timed_out']]);
     expect((await request('GET', '/api/v1/commands?color=red')).status).toBe(400);
     expect((await request('GET', '/api/v1/commands?status=exploded')).status).toBe(400);
+  });
+
+  it('documents the command routes in OpenAPI with their bodies and answers', async () => {
+    type Operation = {
+      parameters: { name: string; in: string }[];
+      requestBody?: { required: boolean; content: Record<string, { schema: { properties?: object } }> };
+      responses: Record<string, { content?: { 'application/json': { schema: { $ref: string } } } }>;
+    };
+    const doc = (await ctl.get<{ paths: Record<string, Record<string, Operation>>; components: { schemas: object } }>(
+      '/api/docs-json',
+    )).body;
+    const stop = doc.paths['/api/v1/containers/{id}/stop']!.post!;
+    expect(stop.parameters.map((p) => `${p.in}:${p.name}`)).toEqual([
+      'path:id',
+      'query:wait',
+      'query:deadline',
+      'header:Idempotency-Key',
+    ]);
+    expect(stop.requestBody?.required).toBe(false);
+    expect(Object.keys(stop.requestBody!.content['application/json']!.schema.properties!)).toEqual([
+      'timeoutSeconds',
+      'kill',
+      'deadlineSeconds',
+    ]);
+    expect(stop.responses['202']!.content!['application/json'].schema.$ref).toBe('#/components/schemas/Command');
+    expect(doc.paths['/api/v1/containers/{id}/rename']!.post!.requestBody?.required).toBe(true);
+    const upload = doc.paths['/api/v1/hosts/{host}/images/import']!.post!;
+    expect(Object.keys(upload.requestBody!.content)).toEqual(['application/x-tar', 'application/octet-stream']);
+    expect(Object.keys(upload.responses)).toEqual(expect.arrayContaining(['202', '400', '404', '413', '415', '422']));
+    expect(doc.paths['/api/v1/commands/{id}/cancel']!.post!.responses).toHaveProperty('409');
+    expect(doc.components.schemas).toHaveProperty('Command');
+    expect(doc.components.schemas).toHaveProperty('CommandPage');
   });
 
   it('streams an image tarball to disk, serves it to the agent, and removes it once imported', async () => {

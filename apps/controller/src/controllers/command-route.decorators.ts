@@ -71,7 +71,9 @@ export function CommandRoute(op: CommandOp, summary: string, options: CommandRou
       required: false,
       description: 'a retry with the same key returns the first command (200) instead of making another',
     }),
-    ...(body ? [ApiBody({ description: `parameters of ${op}`, schema: bodySchema(body) })] : []),
+    ...(body
+      ? [ApiBody({ description: `parameters of ${op}`, required: !body.safeParse({}).success, schema: bodySchema(body) })]
+      : []),
     ApiAcceptedResponse({
       description: 'the command; the Location header holds its URL',
       schema: schemaRef('Command'),

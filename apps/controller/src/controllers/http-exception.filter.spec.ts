@@ -1,7 +1,14 @@
 import { HttpException, HttpStatus, NotFoundException } from '@nestjs/common';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { BadRequestError, NotFoundError } from '../services/errors.js';
+import {
+  BadRequestError,
+  ConflictError,
+  NotFoundError,
+  PayloadTooLargeError,
+  UnprocessableError,
+  UnsupportedMediaTypeError,
+} from '../services/errors.js';
 import { toErrorReply } from './http-exception.filter.js';
 
 describe('toErrorReply', () => {
@@ -46,5 +53,30 @@ describe('toErrorReply', () => {
     expect(reply.status).toBe(500);
     expect(reply.body).toEqual({ error: 'internal', message: expect.any(String) });
     expect(JSON.stringify(reply.body)).not.toContain('hunter2');
+  });
+
+  it('maps the command errors', () => {
+    expect(sut(new UnprocessableError('lxc containers cannot pause; use freeze'))).toEqual({
+      status: 422,
+      body: { error: 'unprocessable', message: 'lxc containers cannot pause; use freeze' },
+    });
+    expect(sut(new ConflictError('command x already ended as succeeded')).status).toBe(409);
+    expect(sut(new PayloadTooLargeError('too big')).body).toEqual({ error: 'payload_too_large', message: 'too big' });
+    expect(sut(new UnsupportedMediaTypeError('send JSON')).status).toBe(415);
+  });
+
+  it("rewrites the body parser's errors to say what is wrong", () => {
+    const tooLarge = new HttpException('request entity too large', 413, {
+      cause: { type: 'entity.too.large', limit: 1048576 },
+    });
+    expect(sut(tooLarge)).toEqual({
+      status: 413,
+      body: { error: 'payload_too_large', message: 'request body is larger than the limit of 1048576 bytes' },
+    });
+    const badJson = new HttpException('Unexpected end of JSON input', 400, { cause: { type: 'entity.parse.failed' } });
+    expect(sut(badJson)).toEqual({
+      status: 400,
+      body: { error: 'bad_request', message: 'body is not valid JSON: Unexpected end of JSON input', field: 'body' },
+    });
   });
 });

@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import type { CommandRow } from '../repositories/command.repository.js';
+import { CommandNotifier } from './command-notifier.js';
+import { type CorralEvent, EventBus } from './event-bus.js';
+
+const row = (status: CommandRow['status']): CommandRow => ({
+  id: '6f0c7a53-6f3e-4b8e-9a7e-2a1b3c4d5e6f',
+  hostId: '0b1c2d3e-4f50-4617-8293-a4b5c6d7e8f9',
+  op: 'container.start',
+  target: { kind: 'container', runtime: 'docker', id: 'abc', lxcPath: null },
+  targetKind: 'container',
+  targetId: null,
+  params: {},
+  status,
+  result: null,
+  error: null,
+  output: '',
+  outputTruncated: false,
+  requestedBy: null,
+  idempotencyKey: null,
+  requestHash: null,
+  createdAt: new Date('2026-11-29T07:00:00Z'),
+  sentAt: null,
+  startedAt: null,
+  finishedAt: null,
+  cancelRequestedAt: null,
+  deadline: new Date('2026-11-29T07:05:00Z'),
+});
+
+describe('CommandNotifier', () => {
+  const setup = () => {
+    const bus = new EventBus();
+    const events: CorralEvent[] = [];
+    bus.subscribe((e) => events.push(e));
+    return { sut: new CommandNotifier(bus), events };
+  };
+
+  it('publishes each transition as command-<status>', () => {
+    const { sut, events } = setup();
+    sut.transitioned(row('sent'));
+    sut.transitioned(row('timed_out'));
+    sut.output(row('running').id, row('running').hostId, 'stdout', 'hi');
+    expect(events.map((e) => [e.type, e.kind])).toEqual([
+      ['command-sent', 'command'],
+      ['command-timed_out', 'command'],
+      ['command-output', 'command'],
+    ]);
+    expect(events[0]!.data).toMatchObject({
+      id: row('sent').id,
+      status: 'sent',
+      url: `/api/v1/commands/${row('sent').id}`,
+    });
+  });
+
+  it('answers at once for a command that already ended', async () => {
+    const { sut } = setup();
+    const started = Date.now();
+    expect((await sut.waitUntilFinal(row('sent').id, 10_000, async () => row('failed')))?.status).toBe('failed');
+    expect(Date.now() - started).toBeLessThan(1_000);
+  });
+
+  it('wakes a waiter when the command ends, and not on a mere step', async () => {
+    const { sut } = setup();
+    let current = row('sent');
+    const waiting = sut.waitUntilFinal(current.id, 10_000, async () => current);
+    await new Promise((r) => setTimeout(r, 20));
+    current = row('running');
+    sut.transitioned(current);
+    let settled = false;
+    void waiting.then(() => {
+      settled = true;
+    });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(settled).toBe(false);
+    current = row('succeeded');
+    sut.transitioned(current);
+    expect((await waiting)?.status).toBe('succeeded');
+  });
+
+  it('gives up after the wait and answers with the command as it is', async () => {
+    const { sut } = setup();
+    const started = Date.now();
+    expect((await sut.waitUntilFinal(row('sent').id, 100, async () => row('running')))?.status).toBe('running');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(90);
+  });
+});
