@@ -393,9 +393,11 @@ describe('commands on real Postgres, with a scripted agent', () => {
       requestBody?: { required: boolean; content: Record<string, { schema: { properties?: object } }> };
       responses: Record<string, { content?: { 'application/json': { schema: { $ref: string } } } }>;
     };
-    const doc = (await ctl.get<{ paths: Record<string, Record<string, Operation>>; components: { schemas: object } }>(
-      '/api/docs-json',
-    )).body;
+    const doc = (
+      await ctl.get<{ paths: Record<string, Record<string, Operation>>; components: { schemas: object } }>(
+        '/api/docs-json',
+      )
+    ).body;
     const stop = doc.paths['/api/v1/containers/{id}/stop']!.post!;
     expect(stop.parameters.map((p) => `${p.in}:${p.name}`)).toEqual([
       'path:id',

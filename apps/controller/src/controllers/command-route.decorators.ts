@@ -72,7 +72,13 @@ export function CommandRoute(op: CommandOp, summary: string, options: CommandRou
       description: 'a retry with the same key returns the first command (200) instead of making another',
     }),
     ...(body
-      ? [ApiBody({ description: `parameters of ${op}`, required: !body.safeParse({}).success, schema: bodySchema(body) })]
+      ? [
+          ApiBody({
+            description: `parameters of ${op}`,
+            required: !body.safeParse({}).success,
+            schema: bodySchema(body),
+          }),
+        ]
       : []),
     ApiAcceptedResponse({
       description: 'the command; the Location header holds its URL',
