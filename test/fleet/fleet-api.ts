@@ -1,0 +1,101 @@
+// A small client for the controller's REST API, typed with the fields the fleet checks read.
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+export interface ApiHost {
+  id: string;
+  agentId: string;
+  hostname: string;
+  status: 'online' | 'offline';
+  stale: boolean;
+  lastSeenAt: string | null;
+  connectedAt: string | null;
+  offlineAt: string | null;
+  facts: unknown;
+}
+export interface ApiContainer {
+  id: string;
+  hostId: string;
+  runtime: 'docker' | 'lxc';
+  engineId: string;
+  name: string;
+  state: string;
+  stale: boolean;
+  ipv4: string[];
+  networks: { name: string; ipv4: string | null; mac: string | null; bridge: string | null }[];
+}
+export interface ApiLease {
+  id: string;
+  hostId: string;
+  ip: string;
+  mac: string;
+  bridge: string | null;
+  source: string;
+  stale: boolean;
+}
+export interface FleetSummary {
+  hosts: { online: number; offline: number; total: number };
+  containers: { docker: Record<string, number>; lxc: Record<string, number> };
+  totals: Record<'containers' | 'images' | 'volumes' | 'networks' | 'bridges' | 'leases', number>;
+}
+export interface IpMatch {
+  kind: 'container' | 'lease' | 'bridge' | 'network';
+  id: string;
+  host: { id: string; hostname: string; status: string };
+  name?: string;
+  mac?: string;
+  bridge?: string | null;
+  source?: string;
+}
+
+export class FleetApi {
+  constructor(readonly baseUrl: string) {}
+
+  async get<T>(path: string): Promise<T> {
+    const res = await fetch(`${this.baseUrl}${path}`, { signal: AbortSignal.timeout(10_000) });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`GET ${path} -> ${res.status} ${text.slice(0, 300)}`);
+    return JSON.parse(text) as T;
+  }
+
+  // Every page of a list (bounded: at most 20 pages of 1000).
+  async all<T>(path: string): Promise<T[]> {
+    const items: T[] = [];
+    let cursor: string | null = null;
+    for (let page = 0; page < 20; page++) {
+      const sep = path.includes('?') ? '&' : '?';
+      const p: Page<T> = await this.get<Page<T>>(
+        `${path}${sep}limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+      );
+      items.push(...p.items);
+      cursor = p.nextCursor;
+      if (!cursor) return items;
+    }
+    throw new Error(`${path}: more than 20 pages`);
+  }
+
+  hosts(): Promise<ApiHost[]> {
+    return this.all<ApiHost>('/api/v1/hosts');
+  }
+
+  async host(name: string): Promise<ApiHost | undefined> {
+    return (await this.all<ApiHost>(`/api/v1/hosts?name=${encodeURIComponent(name)}`)).find((h) => h.hostname === name);
+  }
+
+  containers(hostId: string): Promise<ApiContainer[]> {
+    return this.all<ApiContainer>(`/api/v1/containers?host=${hostId}`);
+  }
+
+  leases(hostId: string): Promise<ApiLease[]> {
+    return this.all<ApiLease>(`/api/v1/leases?host=${hostId}`);
+  }
+
+  summary(): Promise<FleetSummary> {
+    return this.get<FleetSummary>('/api/v1/fleet/summary');
+  }
+
+  ip(address: string): Promise<{ address: string; matches: IpMatch[] }> {
+    return this.get(`/api/v1/ip/${address}`);
+  }
+}
