@@ -1,1 +1,215 @@
-export {};
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { type CopyBaseline, copyBaseline } from './baselines/copy.baseline.js';
+import { type WsBaseline, wsBaseline } from './baselines/ws.baseline.js';
+import { apiScenario } from './scenarios/api.scenario.js';
+import { churnScenario } from './scenarios/churn.scenario.js';
+import { type FleetSize, label } from './scenarios/fleet-size.js';
+import { syncFleet, syncReport } from './scenarios/sync.scenario.js';
+import { ControllerProcess } from './support/controller-process.js';
+import { newestProfile, printProfile } from './support/cpu-profile.js';
+import { REPO_ROOT } from './support/paths.js';
+import { loadAverage, machineCpu } from './support/proc.js';
+import { figure, machineInfo, printTable, type RunReport, type ScenarioReport, writeReport } from './support/report.js';
+
+const SCENARIOS = ['sync', 'churn', 'api', 'baselines', 'all'] as const;
+type Scenario = (typeof SCENARIOS)[number];
+
+const USAGE = `usage: npm run bench -- <${SCENARIOS.join('|')}> [--quick] [--hosts N] [--containers M] [--connect-rate N] [--profile]
+  sync       time to ingest every first snapshot and show it in the API; controller CPU and peak RSS
+  churn      steps the change rate up; p50/p99 from send to visible; highest rate without a growing backlog
+  api        container list filters and /fleet/summary at full fleet size, 8 requests in flight
+  baselines  raw COPY of the same rows, raw ws round trip and pipelined echo
+  all        every one of the above
+  --quick    CI size: 200 x 50, short steps (the whole "all" run takes about a minute and a half)
+  --profile  the controller runs with --cpu-prof; its profile is summarized at the end`;
+
+interface Plan {
+  quick: boolean;
+  profile: boolean;
+  syncSizes: FleetSize[];
+  churnSize: FleetSize;
+  apiSize: FleetSize;
+  churn: { rates: number[]; stepSeconds: number; drainSeconds: number };
+  apiRequests: number;
+  ws: { roundTrips: number; pipelined: number };
+  timeoutMs: number;
+}
+
+function plan(argv: string[]): { scenario: Scenario; plan: Plan } {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      quick: { type: 'boolean', default: false },
+      profile: { type: 'boolean', default: false },
+      hosts: { type: 'string' },
+      containers: { type: 'string' },
+      'connect-rate': { type: 'string' },
+    },
+  });
+  const scenario = positionals[0] as Scenario;
+  if (!SCENARIOS.includes(scenario) || positionals.length > 1) throw new Error(USAGE);
+  const quick = values.quick ?? false;
+  const int = (v: string | undefined, name: string) => {
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1 || n > 20_000) throw new Error(`--${name} must be an integer in [1, 20000]`);
+    return n;
+  };
+  const hosts = int(values.hosts, 'hosts');
+  const containers = int(values.containers, 'containers') ?? 50;
+  const connectPerSecond = int(values['connect-rate'], 'connect-rate') ?? 1000;
+  const size = (h: number): FleetSize => ({ hosts: h, containers, seed: 1, connectPerSecond });
+  return {
+    scenario,
+    plan: {
+      quick,
+      profile: values.profile ?? false,
+      syncSizes: hosts ? [size(hosts)] : quick ? [size(200)] : [size(1000), size(10_000)],
+      churnSize: size(hosts ?? (quick ? 200 : 1000)),
+      apiSize: size(hosts ?? (quick ? 200 : 10_000)),
+      churn: quick
+        ? { rates: [250, 500, 1000, 2000], stepSeconds: 5, drainSeconds: 8 }
+        : { rates: [1000, 2500, 5000, 7500, 10_000, 15_000], stepSeconds: 15, drainSeconds: 30 },
+      apiRequests: quick ? 40 : 200,
+      ws: quick ? { roundTrips: 500, pipelined: 20_000 } : { roundTrips: 2000, pipelined: 100_000 },
+      timeoutMs: quick ? 60_000 : 300_000,
+    },
+  };
+}
+
+async function withController<T>(p: Plan, name: string, fn: (ctl: ControllerProcess) => Promise<T>): Promise<T> {
+  const cpuProfileDir = p.profile
+    ? path.join(REPO_ROOT, 'bench', 'results', 'profiles', `${name}-${new Date().toISOString().replace(/[:.]/g, '-')}`)
+    : undefined;
+  const ctl = await ControllerProcess.start({ cpuProfileDir });
+  try {
+    return await fn(ctl);
+  } catch (err) {
+    console.error(`controller output (last lines):\n${ctl.tail()}`);
+    throw err;
+  } finally {
+    await ctl.stop();
+    if (cpuProfileDir) {
+      const file = newestProfile(cpuProfileDir);
+      if (file) printProfile(file);
+      else console.warn(`no CPU profile was written to ${cpuProfileDir}`);
+    }
+  }
+}
+
+async function main(): Promise<void> {
+  const { scenario, plan: p } = plan(process.argv.slice(2));
+  const startedAt = new Date().toISOString();
+  const loadBefore = loadAverage();
+  const machineStart = machineCpu();
+  const reports: ScenarioReport[] = [];
+  const emit = (r: ScenarioReport) => {
+    printTable(r);
+    reports.push(r);
+  };
+  const wants = (s: Scenario) => scenario === s || scenario === 'all';
+  console.log(
+    `bench ${scenario}${p.quick ? ' (quick)' : ''}: load average ${loadBefore.join(' ')}, ${machineInfo(loadBefore).cpus} cores`,
+  );
+
+  const copies = new Map<number, CopyBaseline>();
+  let ws: WsBaseline | null = null;
+  if (wants('baselines') || wants('sync') || wants('churn')) {
+    if (wants('baselines') || wants('churn')) {
+      ws = await wsBaseline(p.ws.roundTrips, p.ws.pipelined);
+    }
+    if (wants('baselines') || wants('sync')) {
+      for (const s of p.syncSizes) copies.set(s.hosts, await copyBaseline(s.hosts, s.containers, s.seed));
+    }
+    if (wants('baselines')) {
+      emit({
+        scenario: 'baselines',
+        params: { copyRows: p.syncSizes.map(label).join(', '), frameBytes: ws?.frameBytes ?? 0 },
+        figures: [
+          ...[...copies.entries()].map(([hosts, c]) =>
+            figure(`raw COPY of ${c.rows.toLocaleString('en-US')} container rows`, c.rowsPerSecond, 'rows/s', {
+              note: `${c.seconds.toFixed(2)} s, ${(c.bytes / 1024 ** 2).toFixed(0)} MiB, ${hosts} hosts`,
+            }),
+          ),
+          figure('raw ws round trip p50', ws!.roundTrip.p50, 'ms', { note: `p99 ${ws!.roundTrip.p99.toFixed(3)} ms` }),
+          figure('raw ws pipelined echo', ws!.pipelinedMessagesPerSecond, 'msg/s', {
+            note: `${ws!.pipelined} messages`,
+          }),
+        ],
+        details: { copies: Object.fromEntries(copies), ws },
+      });
+    }
+  }
+
+  const timeout = p.timeoutMs;
+  if (scenario === 'all' && p.quick) {
+    // One controller and one fleet for the CI run: sync, then reads at that size, then churn on it.
+    const size = p.syncSizes[0]!;
+    await withController(p, 'all', async (ctl) => {
+      const outcome = await syncFleet(ctl, size, timeout);
+      try {
+        emit(syncReport(size, outcome, copies.get(size.hosts) ?? null));
+        emit(await apiScenario(ctl, size, { requestsPerQuery: p.apiRequests }));
+        emit(await churnScenario(ctl, outcome.fleet, size, p.churn, ws));
+      } finally {
+        await outcome.fleet.stop();
+      }
+    });
+  } else {
+    if (wants('sync')) {
+      for (const size of p.syncSizes) {
+        await withController(p, `sync-${size.hosts}`, async (ctl) => {
+          const outcome = await syncFleet(ctl, size, timeout);
+          await outcome.fleet.stop();
+          emit(syncReport(size, outcome, copies.get(size.hosts) ?? null));
+          if (scenario === 'all' && size.hosts === p.apiSize.hosts) {
+            emit(await apiScenario(ctl, size, { requestsPerQuery: p.apiRequests }));
+          }
+        });
+      }
+    }
+    if (scenario === 'api' || (scenario === 'all' && !p.syncSizes.some((s) => s.hosts === p.apiSize.hosts))) {
+      await withController(p, 'api', async (ctl) => {
+        const outcome = await syncFleet(ctl, p.apiSize, timeout);
+        await outcome.fleet.stop();
+        emit(await apiScenario(ctl, p.apiSize, { requestsPerQuery: p.apiRequests }));
+      });
+    }
+    if (wants('churn')) {
+      await withController(p, 'churn', async (ctl) => {
+        const outcome = await syncFleet(ctl, p.churnSize, timeout);
+        try {
+          emit(await churnScenario(ctl, outcome.fleet, p.churnSize, p.churn, ws));
+        } finally {
+          await outcome.fleet.stop();
+        }
+      });
+    }
+  }
+
+  const machineEnd = machineCpu();
+  const finishedAt = new Date().toISOString();
+  const run: RunReport = {
+    startedAt,
+    finishedAt,
+    quick: p.quick,
+    machine: machineInfo(loadBefore),
+    machineBusyShare: null,
+    scenarios: reports,
+  };
+  const wall = (Date.parse(finishedAt) - Date.parse(startedAt)) / 1000;
+  const busy = machineEnd.busy - machineStart.busy;
+  run.machineBusyShare = wall > 0 ? busy / (wall * run.machine.cpus) : null;
+  const file = writeReport(scenario, run);
+  console.log(
+    `\nbench ${scenario} done in ${wall.toFixed(0)} s; load average ${loadBefore.join(' ')} -> ${run.machine.loadAfter.join(' ')}; ` +
+      `results in ${path.relative(REPO_ROOT, file)}`,
+  );
+}
+
+main().catch((err: Error) => {
+  console.error(`bench failed: ${err.stack ?? err.message}`);
+  process.exit(1);
+});

@@ -18,6 +18,7 @@ export class FleetStats {
   deltasAcked = 0;
   changesOffered = 0;
   changesSent = 0;
+  changesAcked = 0;
   // Changes folded into a later one, or undone, before they could be sent.
   coalesced = 0;
   windowFullSkips = 0;

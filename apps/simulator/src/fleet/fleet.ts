@@ -129,6 +129,12 @@ export class Fleet {
     this.lastChurnAt = wallClock();
   }
 
+  // Reports one in `every` changes sent to `onChangeSent` (0 stops it).
+  track(every: number, onChangeSent?: (change: SentChange) => void): void {
+    this.opts.trackEvery = every;
+    this.opts.onChangeSent = onChangeSent;
+  }
+
   // Drops every connection at once (the controller restarted, the network blinked); agents reconnect.
   dropAll(): void {
     for (const agent of this.agents) agent.terminate();

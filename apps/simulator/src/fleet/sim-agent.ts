@@ -45,6 +45,7 @@ export interface FleetLink {
 interface OutboxEntry {
   seq: number;
   frame: string;
+  changes: number;
 }
 
 // One simulated agent speaking the real protocol: hello -> welcome -> snapshot or replay, deltas with
@@ -240,7 +241,7 @@ export class SimAgent {
     if (changes.length === 0) return false;
     const seq = this.nextSeq++;
     const frame = JSON.stringify({ type: 'delta', seq, changes });
-    this.outbox.push({ seq, frame });
+    this.outbox.push({ seq, frame, changes: changes.length });
     this.socket!.send(frame);
     const sentAt = this.link.now();
     this.link.stats.deltasSent++;
@@ -349,7 +350,7 @@ export class SimAgent {
     let i = 0;
     while (i < this.outbox.length && this.outbox[i]!.seq <= seq) i++;
     if (i > 0) {
-      this.outbox.splice(0, i);
+      for (const entry of this.outbox.splice(0, i)) this.link.stats.changesAcked += entry.changes;
       this.link.stats.deltasAcked += i;
       if (this.dirtyCount > 0) this.link.markDirty(this);
     }

@@ -1,0 +1,126 @@
+import { Fleet, type FleetSnapshot } from '@corral/simulator';
+import type { CopyBaseline } from '../baselines/copy.baseline.js';
+import type { ControllerProcess } from '../support/controller-process.js';
+import { PhaseMeter, type PhaseUsage } from '../support/phase.js';
+import { type Figure, figure, type ScenarioReport } from '../support/report.js';
+import { sleep } from '../support/stats.js';
+import { type FleetSize, type FleetSummary, label } from './fleet-size.js';
+
+const TARGET_SYNC_S = 20;
+const TARGET_ROWS = 10_000 * 50;
+const TARGET_RSS = 1.5 * 1024 ** 3;
+const TARGET_COPY_SHARE = 0.5;
+
+export interface SyncOutcome {
+  fleet: Fleet;
+  ackedSeconds: number;
+  visibleSeconds: number;
+  usage: PhaseUsage;
+  timeline: { t: number; synced: number; connected: number; snapshotsSent: number; rssMiB: number }[];
+  final: FleetSnapshot;
+}
+
+// Starts a fleet and waits until every first snapshot is acknowledged and the API shows all of it.
+export async function syncFleet(ctl: ControllerProcess, size: FleetSize, timeoutMs: number): Promise<SyncOutcome> {
+  const fleet = new Fleet({
+    url: ctl.wsUrl,
+    hosts: size.hosts,
+    containersPerHost: size.containers,
+    seed: size.seed,
+    connectPerSecond: size.connectPerSecond,
+  });
+  const meter = await PhaseMeter.begin(ctl);
+  const started = performance.now();
+  const timeline: SyncOutcome['timeline'] = [];
+  const progress = setInterval(() => {
+    const s = fleet.snapshot();
+    timeline.push({
+      t: Math.round(performance.now() - started) / 1000,
+      synced: s.hostsSynced,
+      connected: s.connected,
+      snapshotsSent: s.snapshotsSent,
+      rssMiB: Math.round(ctl.memory().rssBytes / 1024 ** 2),
+    });
+    const line =
+      `  sync ${label(size)}: ${s.hostsSynced}/${size.hosts} hosts acked, ${s.connected} connected, ` +
+      `${s.snapshotsSent} snapshots sent, ${s.disconnects} reconnects`;
+    if (process.stdout.isTTY) process.stdout.write(`\r${line}   `);
+    else if (timeline.length % 5 === 1) console.log(line);
+  }, 1000);
+  try {
+    fleet.start();
+    await fleet.waitFor((s) => s.hostsSynced >= size.hosts, timeoutMs, 20);
+    const ackedSeconds = (performance.now() - started) / 1000;
+    const want = size.hosts * size.containers;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const summary = await ctl.get<FleetSummary>('/api/v1/fleet/summary');
+      if (summary.totals.containers >= want && summary.hosts.online >= size.hosts) break;
+      if (Date.now() > deadline) throw new Error(`API shows ${summary.totals.containers}/${want} containers`);
+      await sleep(50);
+    }
+    const visibleSeconds = (performance.now() - started) / 1000;
+    const usage = await meter.end();
+    return { fleet, ackedSeconds, visibleSeconds, usage, timeline, final: fleet.snapshot() };
+  } catch (err) {
+    await meter.end();
+    await fleet.stop();
+    throw err;
+  } finally {
+    clearInterval(progress);
+    if (process.stdout.isTTY) process.stdout.write('\n');
+  }
+}
+
+export function syncReport(size: FleetSize, outcome: SyncOutcome, copy: CopyBaseline | null): ScenarioReport {
+  const rows = size.hosts * size.containers;
+  const scaledTarget = (TARGET_SYNC_S * rows) / TARGET_ROWS;
+  const rate = rows / outcome.visibleSeconds;
+  const u = outcome.usage;
+  const full = size.hosts >= 10_000;
+  const figures: Figure[] = [
+    figure('snapshots acked', outcome.ackedSeconds, 's', {
+      target: {
+        text: full ? `<= ${TARGET_SYNC_S} s` : `<= ${scaledTarget.toFixed(1)} s (20 s at 10,000 x 50, scaled)`,
+        met: outcome.ackedSeconds <= scaledTarget,
+      },
+    }),
+    figure('whole inventory visible in API', outcome.visibleSeconds, 's', {
+      target: { text: `<= ${scaledTarget.toFixed(1)} s`, met: outcome.visibleSeconds <= scaledTarget },
+    }),
+    figure('ingest rate', rate, 'containers/s', {
+      target: copy
+        ? {
+            text: `>= ${Math.round(copy.rowsPerSecond * TARGET_COPY_SHARE).toLocaleString('en-US')}/s (50% of COPY)`,
+            met: rate >= copy.rowsPerSecond * TARGET_COPY_SHARE,
+          }
+        : undefined,
+      baseline: copy
+        ? { name: 'raw COPY', value: copy.rowsPerSecond, unit: 'rows/s', ratio: rate / copy.rowsPerSecond }
+        : undefined,
+    }),
+    figure('controller CPU', u.controllerCpuSeconds, 'cpu-s', {
+      note: `${((u.controllerCpuSeconds / u.seconds) * 100).toFixed(0)}% of one core`,
+    }),
+    figure('Postgres CPU (this database)', u.postgresCpuSeconds, 'cpu-s'),
+    figure('simulator + bench CPU', u.benchCpuSeconds, 'cpu-s'),
+    figure('other load on the machine', u.otherCpuSeconds, 'cpu-s', {
+      note: 'CPU used by unrelated processes meanwhile',
+    }),
+    figure('controller peak RSS', u.controllerPeakRssBytes, 'bytes', {
+      target: {
+        text: full ? '<= 1.5 GiB' : '<= 1.5 GiB (at 10,000 hosts)',
+        met: u.controllerPeakRssBytes <= TARGET_RSS,
+      },
+    }),
+    figure('reconnects during sync', outcome.final.disconnects, '', {
+      note: outcome.final.lastError ? `last error: ${outcome.final.lastError}` : undefined,
+    }),
+  ];
+  return {
+    scenario: 'sync',
+    params: { hosts: size.hosts, containers: size.containers, connectPerSecond: size.connectPerSecond },
+    figures,
+    details: { usage: u, timeline: outcome.timeline, copy, fleet: outcome.final },
+  };
+}

@@ -1,0 +1,142 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { type BenchDatabase, backendPids, createBenchDatabase } from './database.js';
+import { REPO_ROOT } from './paths.js';
+import { CpuMeter, cpuSeconds, memory } from './proc.js';
+import { sleep } from './stats.js';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+export interface ControllerOptions {
+  env?: Record<string, string>;
+  // Directory for a V8 CPU profile of the controller (node --cpu-prof), written when it exits.
+  cpuProfileDir?: string;
+}
+
+// The built controller (apps/controller/dist/main.js) as a child process on a throwaway database.
+export class ControllerProcess {
+  readonly output: string[] = [];
+  private exited: Promise<number | null> = Promise.resolve(null);
+  private pgPids: number[] = [];
+  readonly cpu = new CpuMeter(() => (this.child?.pid ? [this.child.pid] : []));
+  readonly postgresCpu = new CpuMeter(() => this.pgPids);
+
+  private constructor(
+    readonly db: BenchDatabase,
+    readonly port: number,
+    private child: ChildProcess | null,
+  ) {}
+
+  static async start(options: ControllerOptions = {}): Promise<ControllerProcess> {
+    const entry = path.join(REPO_ROOT, 'apps', 'controller', 'dist', 'main.js');
+    if (!existsSync(entry)) throw new Error(`${entry} is missing: run npm run build first`);
+    const db = await createBenchDatabase();
+    const port = await freePort();
+    const nodeOptions: string[] = [];
+    if (options.cpuProfileDir) {
+      mkdirSync(options.cpuProfileDir, { recursive: true });
+      nodeOptions.push('--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`);
+    }
+    const child = spawn(process.execPath, [...nodeOptions, entry], {
+      cwd: REPO_ROOT,
+      env: {
+        ...process.env,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        DATABASE_URL: db.url,
+        CORRAL_LOG_LEVEL: 'warn',
+        ...options.env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const sut = new ControllerProcess(db, port, child);
+    const keep = (chunk: Buffer) => {
+      for (const line of chunk.toString().split('\n')) if (line) sut.output.push(line);
+      if (sut.output.length > 500) sut.output.splice(0, sut.output.length - 500);
+    };
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
+    sut.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      await sut.waitReady(60_000);
+      sut.pgPids = await backendPids(db.name);
+    } catch (err) {
+      await sut.stop();
+      throw err;
+    }
+    return sut;
+  }
+
+  get pid(): number {
+    return this.child?.pid ?? 0;
+  }
+
+  get baseUrl(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  get wsUrl(): string {
+    return `ws://127.0.0.1:${this.port}/agent`;
+  }
+
+  // Counts the database's backends again (the pool grows on demand) before a measured phase.
+  async refreshBackends(): Promise<void> {
+    this.pgPids = await backendPids(this.db.name);
+  }
+
+  cpuSecondsTotal(): number {
+    return cpuSeconds(this.pid) ?? 0;
+  }
+
+  memory(): { peakRssBytes: number; rssBytes: number } {
+    return memory(this.pid) ?? { peakRssBytes: 0, rssBytes: 0 };
+  }
+
+  async get<T>(pathname: string): Promise<T> {
+    const res = await fetch(`${this.baseUrl}${pathname}`);
+    if (!res.ok) throw new Error(`GET ${pathname} answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
+    return (await res.json()) as T;
+  }
+
+  tail(lines = 30): string {
+    return this.output.slice(-lines).join('\n');
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    this.child = null;
+    if (child && child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      await this.exited;
+      clearTimeout(timer);
+    }
+    await this.db.drop();
+  }
+
+  private async waitReady(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (this.child?.exitCode !== null) throw new Error(`controller exited while starting:\n${this.tail()}`);
+      try {
+        const res = await fetch(`${this.baseUrl}/readyz`);
+        if (res.ok) return;
+      } catch {
+        // not listening yet
+      }
+      await sleep(100);
+    }
+    throw new Error(`controller not ready within ${timeoutMs} ms:\n${this.tail()}`);
+  }
+}
