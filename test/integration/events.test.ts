@@ -220,11 +220,18 @@ describe('event stream', () => {
     const sse = await stream('?kind=lease,container');
     const { agent, seq } = await connect('events-rollback');
     await send(agent, snapshotOf(seq(), [], []));
-    // The lease batch is written first; the container's pid overflows the integer column and aborts it all.
+    // The lease batch is written first; a trigger then refuses the container and aborts it all.
+    await ctl.prisma.$executeRawUnsafe(
+      `CREATE FUNCTION refuse_boom() RETURNS trigger LANGUAGE plpgsql AS $$
+       BEGIN IF NEW.name = 'boom' THEN RAISE EXCEPTION 'refused for the test'; END IF; RETURN NEW; END $$`,
+    );
+    await ctl.prisma.$executeRawUnsafe(
+      'CREATE TRIGGER refuse_boom BEFORE INSERT OR UPDATE ON "Container" FOR EACH ROW EXECUTE FUNCTION refuse_boom()',
+    );
     agent.send({
       type: 'delta',
       seq: seq(),
-      changes: [upsert('lease', sampleLease), upsert('container', docker({ pid: 3_000_000_000 }))],
+      changes: [upsert('lease', sampleLease), upsert('container', docker({ name: 'boom' }))],
     });
     const error = await agent.next('error');
     expect(error.retryable).toBe(true);
@@ -232,6 +239,7 @@ describe('event stream', () => {
     await send(retry.agent, { ...snapshotOf(retry.seq(), [], [{ ...sampleLease, hostname: 'm2' }]) } as never);
     await sse.waitForType('lease-added');
     expect(sse.events<Event>().map((e) => [e.type, e.data.name])).toEqual([['lease-added', 'm2']]);
+    await ctl.prisma.$executeRawUnsafe('DROP TRIGGER refuse_boom ON "Container"');
     sse.close();
     agent.close();
     retry.agent.close();
