@@ -34,8 +34,18 @@ describe('command delivery', () => {
 
   it('answers a retried request with the same command when the Idempotency-Key repeats', async () => {
     const key = { 'idempotency-key': `restart-${corral.tag}` };
-    const first = await corral.request<ApiCommand>('POST', `/api/v1/containers/${id}/restart`, { timeoutSeconds: 1 }, key);
-    const again = await corral.request<ApiCommand>('POST', `/api/v1/containers/${id}/restart`, { timeoutSeconds: 1 }, key);
+    const first = await corral.request<ApiCommand>(
+      'POST',
+      `/api/v1/containers/${id}/restart`,
+      { timeoutSeconds: 1 },
+      key,
+    );
+    const again = await corral.request<ApiCommand>(
+      'POST',
+      `/api/v1/containers/${id}/restart`,
+      { timeoutSeconds: 1 },
+      key,
+    );
     expect(first.status).toBe(202);
     expect(again.status).toBe(200);
     expect(again.body.id).toBe(first.body.id);
