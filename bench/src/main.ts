@@ -74,7 +74,7 @@ function plan(argv: string[]): { scenario: Scenario; plan: Plan } {
         : { rates: [1000, 2500, 5000, 7500, 10_000, 15_000], stepSeconds: 15, drainSeconds: 30 },
       apiRequests: quick ? 40 : 200,
       ws: quick ? { roundTrips: 500, pipelined: 20_000 } : { roundTrips: 2000, pipelined: 100_000 },
-      timeoutMs: quick ? 60_000 : 300_000,
+      timeoutMs: quick ? 60_000 : 900_000,
     },
   };
 }
@@ -144,49 +144,26 @@ async function main(): Promise<void> {
   }
 
   const timeout = p.timeoutMs;
-  if (scenario === 'all' && p.quick) {
-    // One controller and one fleet for the CI run: sync, then reads at that size, then churn on it.
-    const size = p.syncSizes[0]!;
-    await withController(p, 'all', async (ctl) => {
+  // A fleet once synced serves the scenarios of its size that were asked for: sync, then reads, then churn.
+  const sizes = new Map<number, FleetSize>();
+  if (wants('sync')) for (const s of p.syncSizes) sizes.set(s.hosts, s);
+  if (wants('api') && !sizes.has(p.apiSize.hosts)) sizes.set(p.apiSize.hosts, p.apiSize);
+  if (wants('churn') && !sizes.has(p.churnSize.hosts)) sizes.set(p.churnSize.hosts, p.churnSize);
+  for (const size of sizes.values()) {
+    await withController(p, `${scenario}-${size.hosts}`, async (ctl) => {
       const outcome = await syncFleet(ctl, size, timeout);
       try {
-        emit(syncReport(size, outcome, copies.get(size.hosts) ?? null));
-        emit(await apiScenario(ctl, size, { requestsPerQuery: p.apiRequests }));
-        emit(await churnScenario(ctl, outcome.fleet, size, p.churn, ws));
+        if (wants('sync') && p.syncSizes.includes(size))
+          emit(syncReport(size, outcome, copies.get(size.hosts) ?? null));
+        if (wants('api') && p.apiSize.hosts === size.hosts) {
+          emit(await apiScenario(ctl, size, { requestsPerQuery: p.apiRequests }));
+        }
+        if (wants('churn') && p.churnSize.hosts === size.hosts)
+          emit(await churnScenario(ctl, outcome.fleet, size, p.churn, ws));
       } finally {
         await outcome.fleet.stop();
       }
     });
-  } else {
-    if (wants('sync')) {
-      for (const size of p.syncSizes) {
-        await withController(p, `sync-${size.hosts}`, async (ctl) => {
-          const outcome = await syncFleet(ctl, size, timeout);
-          await outcome.fleet.stop();
-          emit(syncReport(size, outcome, copies.get(size.hosts) ?? null));
-          if (scenario === 'all' && size.hosts === p.apiSize.hosts) {
-            emit(await apiScenario(ctl, size, { requestsPerQuery: p.apiRequests }));
-          }
-        });
-      }
-    }
-    if (scenario === 'api' || (scenario === 'all' && !p.syncSizes.some((s) => s.hosts === p.apiSize.hosts))) {
-      await withController(p, 'api', async (ctl) => {
-        const outcome = await syncFleet(ctl, p.apiSize, timeout);
-        await outcome.fleet.stop();
-        emit(await apiScenario(ctl, p.apiSize, { requestsPerQuery: p.apiRequests }));
-      });
-    }
-    if (wants('churn')) {
-      await withController(p, 'churn', async (ctl) => {
-        const outcome = await syncFleet(ctl, p.churnSize, timeout);
-        try {
-          emit(await churnScenario(ctl, outcome.fleet, p.churnSize, p.churn, ws));
-        } finally {
-          await outcome.fleet.stop();
-        }
-      });
-    }
   }
 
   const machineEnd = machineCpu();
