@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { alive, signal } from './daemon.js';
 import { createFleet, type Fleet } from './fleet.js';
 import { FleetApi } from './fleet-api.js';
@@ -75,6 +77,7 @@ async function up(argv: string[]): Promise<number> {
       return n;
     });
   if (process.getuid?.() !== 0) throw new Error('a fleet needs root (namespaces, bridges, dockerd, LXC)');
+  if (!(await portFree(port))) throw new Error(`port ${port} is in use; stop what listens there or pass --port`);
   const databaseUrl = process.env.DATABASE_URL || undefined;
   say(
     `starting a controller on 0.0.0.0:${port} (${databaseUrl ? 'DATABASE_URL' : 'embedded Postgres'}) and ${hosts} host(s), ${dockerHosts} with their own dockerd`,
@@ -86,6 +89,7 @@ async function up(argv: string[]): Promise<number> {
     tag: flags.get('tag'),
     startController: { port, databaseUrl },
     log: say,
+    ownerStopsOnSigterm: true,
   });
   let stopping = false;
   const stop = async (code: number, why: string) => {
@@ -126,6 +130,24 @@ async function up(argv: string[]): Promise<number> {
   }
 }
 
+// The pid still belongs to a fleet:up (pids get reused after a crash).
+function isFleetUp(pid: number): boolean {
+  if (!alive(pid)) return false;
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('fleet.mjs');
+  } catch {
+    return false;
+  }
+}
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '0.0.0.0', () => server.close(() => resolve(true)));
+  });
+}
+
 async function down(argv: string[]): Promise<number> {
   const flags = parseFlags(argv);
   const only = flags.get('tag');
@@ -137,7 +159,7 @@ async function down(argv: string[]): Promise<number> {
   let failed = 0;
   for (const state of states) {
     // A fleet whose `fleet:up` still runs is asked to tear itself down first.
-    if (state.ownerPid !== process.pid && alive(state.ownerPid)) {
+    if (state.ownerStopsOnSigterm && state.ownerPid !== process.pid && isFleetUp(state.ownerPid)) {
       say(`asking pid ${state.ownerPid} (owner of fleet ${state.tag}) to stop`);
       signal(state.ownerPid, 'SIGTERM');
       await until('owner gone', () => !alive(state.ownerPid) || readState(state.tag) === null, 90_000, 250).catch(

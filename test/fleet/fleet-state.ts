@@ -33,6 +33,8 @@ export interface FleetState {
   tag: string;
   createdAt: string;
   ownerPid: number;
+  // The owner (fleet:up) tears the fleet down itself on SIGTERM; other owners (tests) are not signalled.
+  ownerStopsOnSigterm: boolean;
   dir: string;
   hosts: HostState[];
   controller: ControllerState | null;

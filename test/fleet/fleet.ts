@@ -37,6 +37,8 @@ export interface FleetOptions {
   // Extra environment for every agent.
   agentEnv?: Record<string, string>;
   log?: (line: string) => void;
+  // Set by fleet:up, which tears its fleet down on SIGTERM (so fleet:down may ask it to).
+  ownerStopsOnSigterm?: boolean;
 }
 
 export function repoRoot(): string {
@@ -179,11 +181,13 @@ export async function createFleet(opts: FleetOptions): Promise<Fleet> {
   }
   const dir = path.join(fleetBaseDir(), tag);
   const state = await withLock(async () => {
+    if (listStates().some((s) => s.tag === tag)) throw new Error(`a fleet tagged ${tag} is already recorded`);
     const octets = await freeOctets(opts.hosts);
     const s: FleetState = {
       tag,
       createdAt: new Date().toISOString(),
       ownerPid: process.pid,
+      ownerStopsOnSigterm: opts.ownerStopsOnSigterm ?? false,
       dir,
       hosts: octets.map((octet, i) => planHost(tag, dir, i + 1, octet, opts)),
       controller: null,
