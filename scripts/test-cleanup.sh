@@ -2,6 +2,7 @@
 # Removes what an aborted test run may have left behind, so the next run starts clean:
 #   - Docker containers, volumes, networks and images labelled corral.test=1
 #   - LXC containers named corral-test-* in /var/lib/lxc and in each CORRAL_LXC_PATHS entry
+#   - fleets recorded under /run/corral-fleet (npm run fleet:down)
 #   - network namespaces named corral-test-* and the processes still running in them
 #   - throwaway test databases (corral_<purpose>_<random hex>) that nobody is connected to
 # Touches nothing without that label or prefix. Needs root. Safe to run when nothing is left.
@@ -15,6 +16,15 @@ warn() { printf '[cleanup] warning: %s\n' "$*" >&2; }
 label=corral.test=1
 prefix=corral-test-
 failed=0
+
+# --- Fleets (test/fleet) -----------------------------------------------------------------
+# Torn down from their state files first: that also stops their dockerds, containers and mounts,
+# which the namespace cleanup below cannot see.
+fleet_states=${CORRAL_FLEET_STATE_DIR:-/run/corral-fleet}
+if compgen -G "$fleet_states/*.json" >/dev/null; then
+  log "tearing down the fleets recorded in $fleet_states"
+  timeout 300 node "$(dirname "$0")/fleet.mjs" down || { warn "fleet teardown failed"; failed=1; }
+fi
 
 # --- Docker -----------------------------------------------------------------------------
 if command -v docker >/dev/null && timeout 10 docker info >/dev/null 2>&1; then
