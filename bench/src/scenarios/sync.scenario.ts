@@ -16,12 +16,19 @@ export interface SyncOutcome {
   ackedSeconds: number;
   visibleSeconds: number;
   usage: PhaseUsage;
+  // The synced fleet doing nothing but heartbeats (every host once per 10 s by default).
+  idle: PhaseUsage;
   timeline: { t: number; synced: number; connected: number; snapshotsSent: number; rssMiB: number }[];
   final: FleetSnapshot;
 }
 
 // Starts a fleet and waits until every first snapshot is acknowledged and the API shows all of it.
-export async function syncFleet(ctl: ControllerProcess, size: FleetSize, timeoutMs: number): Promise<SyncOutcome> {
+export async function syncFleet(
+  ctl: ControllerProcess,
+  size: FleetSize,
+  timeoutMs: number,
+  idleSeconds = 5,
+): Promise<SyncOutcome> {
   const fleet = new Fleet({
     url: ctl.wsUrl,
     hosts: size.hosts,
@@ -61,7 +68,10 @@ export async function syncFleet(ctl: ControllerProcess, size: FleetSize, timeout
     }
     const visibleSeconds = (performance.now() - started) / 1000;
     const usage = await meter.end();
-    return { fleet, ackedSeconds, visibleSeconds, usage, timeline, final: fleet.snapshot() };
+    const idleMeter = await PhaseMeter.begin(ctl);
+    await sleep(idleSeconds * 1000);
+    const idle = await idleMeter.end();
+    return { fleet, ackedSeconds, visibleSeconds, usage, idle, timeline, final: fleet.snapshot() };
   } catch (err) {
     await meter.end();
     await fleet.stop();
@@ -113,6 +123,14 @@ export function syncReport(size: FleetSize, outcome: SyncOutcome, copy: CopyBase
         met: u.controllerPeakRssBytes <= TARGET_RSS,
       },
     }),
+    figure(
+      'idle fleet: controller CPU',
+      (outcome.idle.controllerCpuSeconds / outcome.idle.seconds) * 100,
+      '% of a core',
+      {
+        note: `Postgres ${((outcome.idle.postgresCpuSeconds / outcome.idle.seconds) * 100).toFixed(0)}% of a core; heartbeats only, over ${outcome.idle.seconds.toFixed(0)} s`,
+      },
+    ),
     figure('reconnects during sync', outcome.final.disconnects, '', {
       note: outcome.final.lastError ? `last error: ${outcome.final.lastError}` : undefined,
     }),
@@ -121,6 +139,6 @@ export function syncReport(size: FleetSize, outcome: SyncOutcome, copy: CopyBase
     scenario: 'sync',
     params: { hosts: size.hosts, containers: size.containers, connectPerSecond: size.connectPerSecond },
     figures,
-    details: { usage: u, timeline: outcome.timeline, copy, fleet: outcome.final },
+    details: { usage: u, idle: outcome.idle, timeline: outcome.timeline, copy, fleet: outcome.final },
   };
 }

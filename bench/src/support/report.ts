@@ -69,16 +69,18 @@ const fmt = (v: number, unit: string) => {
   return `${v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: 0 })} ${unit}`.trim();
 };
 
+const ratioText = (r: number) => (r >= 10 ? r.toFixed(0) : r >= 0.1 ? r.toFixed(2) : r.toPrecision(2));
+
 export function printTable(report: ScenarioReport): void {
   const rows = report.figures.map((f) => [
     f.name,
     fmt(f.value, f.unit),
     f.target ? `${f.target.text} ${f.target.met ? 'met' : 'MISSED'}` : '',
     f.baseline ? `${f.baseline.name}: ${fmt(f.baseline.value, f.baseline.unit)}` : '',
-    f.baseline && Number.isFinite(f.baseline.ratio) ? `${f.baseline.ratio.toFixed(2)}x` : '',
+    f.baseline && Number.isFinite(f.baseline.ratio) ? `${ratioText(f.baseline.ratio)}x` : '',
     f.note ?? '',
   ]);
-  const header = ['figure', 'value', 'target', 'baseline', 'vs baseline', 'note'];
+  const header = ['figure', 'value', 'target', 'baseline', 'value/baseline', 'note'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) =>
     cells
