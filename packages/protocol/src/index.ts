@@ -1,6 +1,7 @@
 export * from './commands.js';
 export * from './errors.js';
 export * from './keys.js';
+export * from './labels.js';
 export * from './messages.js';
 export * from './parse.js';
 export * from './records.js';

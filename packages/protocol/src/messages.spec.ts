@@ -87,6 +87,8 @@ describe('agent messages', () => {
   it.each([
     ['hello', { ...hello, agentId: 'x' }, 'agentId'],
     ['hello', { ...hello, lastAckedSeq: -1 }, 'lastAckedSeq'],
+    ['hello', { ...hello, labels: { 'zone=eu': 'x' } }, 'labels'],
+    ['hello', { ...hello, labels: { zone: 'e u' } }, 'labels.zone'],
     ['snapshot', { ...snapshot, containers: [{ ...sampleDockerContainer, state: 'sleeping' }] }, 'containers[0].state'],
     ['snapshot', { ...snapshot, leases: [{ ...sampleLease, ip: 42 }] }, 'leases[0].ip'],
     ['snapshot', { ...snapshot, facts: { ...sampleFacts, cpuCount: 0 } }, 'facts.cpuCount'],
@@ -102,6 +104,17 @@ describe('agent messages', () => {
     expect(sut.error.field?.startsWith(field)).toBe(true);
     expect(sut.error.message).toContain(type);
     expect(sut.error.message).toContain(field);
+  });
+
+  it('takes labels in hello, and none from an agent that sends none', () => {
+    const sut = parseAgentMessage(JSON.stringify({ ...hello, labels: { zone: 'eu', 'disk.kind': 'ssd', gpu: '' } }));
+    const older = parseAgentMessage(JSON.stringify(hello));
+    expect(sut.ok && sut.message.type === 'hello' && sut.message.labels).toEqual({
+      zone: 'eu',
+      'disk.kind': 'ssd',
+      gpu: '',
+    });
+    expect(older.ok && older.message.type === 'hello' && older.message.labels).toEqual({});
   });
 
   it('rejects non-JSON, non-objects and unknown types with distinct codes', () => {

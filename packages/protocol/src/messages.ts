@@ -7,6 +7,7 @@ import {
   CommandResultMessageSchema,
 } from './commands.js';
 import { ErrorCodeSchema } from './errors.js';
+import { HostLabelsSchema } from './labels.js';
 import {
   BridgeRecordSchema,
   ContainerRecordSchema,
@@ -31,6 +32,7 @@ export const HelloSchema = z.object({
   runtimes: z.array(RuntimeStatusSchema),
   lastAckedSeq: seq.describe('highest sequence the controller acknowledged to this agent process'),
   capabilities: z.array(z.string()).default([]),
+  labels: HostLabelsSchema.default({}).describe('labels from the agent config (CORRAL_LABELS)'),
 });
 export type Hello = z.infer<typeof HelloSchema>;
 
