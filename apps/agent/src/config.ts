@@ -1,6 +1,8 @@
 import os from 'node:os';
 import path from 'node:path';
+import type { HostLabels } from '@corral/protocol';
 import { z } from 'zod';
+import { parseLabelList } from './labels.parser.js';
 
 const colonList = z
   .string()
@@ -40,6 +42,17 @@ const EnvSchema = z.object({
   CORRAL_LXC_PATHS: colonList,
   CORRAL_LEASE_FILES: colonList,
   CORRAL_HOSTNAME: z.string().optional(),
+  CORRAL_LABELS: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      const parsed = parseLabelList(v ?? '');
+      if (parsed.ok) return parsed.labels;
+      for (const problem of parsed.problems) {
+        ctx.addIssue({ code: 'custom', message: `CORRAL_LABELS (key=value,key=value): ${problem}` });
+      }
+      return z.NEVER;
+    }),
   CORRAL_RESYNC_INTERVAL_MS: positiveInt('CORRAL_RESYNC_INTERVAL_MS', 30_000, 1_000),
   CORRAL_POLL_INTERVAL_MS: positiveInt('CORRAL_POLL_INTERVAL_MS', 2_000, 100),
   CORRAL_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
@@ -52,6 +65,8 @@ export interface AgentConfig {
   lxcPaths: string[];
   leaseFiles: string[];
   hostname: string | null;
+  // Host labels from CORRAL_LABELS, sent in hello; the scheduler's constraints match them.
+  labels: HostLabels;
   resyncIntervalMs: number;
   pollIntervalMs: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
@@ -84,6 +99,7 @@ export function loadAgentConfig(env: NodeJS.ProcessEnv): AgentConfig {
     lxcPaths: e.CORRAL_LXC_PATHS ?? ['/var/lib/lxc'],
     leaseFiles: e.CORRAL_LEASE_FILES ?? ['/var/lib/misc/dnsmasq.*.leases'],
     hostname: e.CORRAL_HOSTNAME ?? null,
+    labels: e.CORRAL_LABELS,
     resyncIntervalMs: e.CORRAL_RESYNC_INTERVAL_MS,
     pollIntervalMs: e.CORRAL_POLL_INTERVAL_MS,
     logLevel: e.CORRAL_LOG_LEVEL,

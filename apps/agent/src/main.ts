@@ -63,6 +63,7 @@ async function main(): Promise<void> {
     hostname,
     agentVersion: AGENT_VERSION,
     runtimes: () => agent?.runtimeStatuses() ?? [],
+    labels: config.labels,
     inventory: () => store.inventory(),
     load: () => collectLoad(),
     logger: logger.child({ component: 'session' }),
@@ -98,6 +99,7 @@ async function main(): Promise<void> {
     lxcPaths: config.lxcPaths,
     leaseFiles: config.leaseFiles,
     dockerSocket: config.dockerSocket,
+    labels: config.labels,
   });
   await agent.start();
 

@@ -5,6 +5,7 @@ import {
   type CommandMessage,
   type ControllerMessage,
   errorFrame,
+  type HostLabels,
   type Inventory,
   type LoadReport,
   PROTOCOL_VERSION,
@@ -23,6 +24,7 @@ export interface SessionOptions {
   hostname: () => string;
   agentVersion: string;
   runtimes: () => RuntimeStatus[];
+  labels?: HostLabels;
   inventory: () => Inventory;
   load: () => Promise<LoadReport>;
   logger: Logger;
@@ -136,6 +138,7 @@ export class Session {
         runtimes: this.opts.runtimes(),
         lastAckedSeq: this.lastAckedSeq,
         capabilities: [],
+        labels: this.opts.labels ?? {},
       });
     });
     socket.on('message', (data) => {
