@@ -25,6 +25,7 @@ export class HostRepository {
       agentVersion: hello.agentVersion,
       protocolVersion: hello.protocolVersion,
       runtimes: hello.runtimes,
+      agentLabels: hello.labels,
       connectedAt: now,
       lastSeenAt: now,
       offlineAt: null,
