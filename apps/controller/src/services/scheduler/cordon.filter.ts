@@ -1,0 +1,8 @@
+import type { HostFilter } from './scheduler.types.js';
+
+export const cordonFilter: HostFilter = {
+  name: 'cordon',
+  appliesTo: () => true,
+  rejects: (host) => host.cordoned,
+  reason: (host) => (host.cordonReason ? `cordoned (${host.cordonReason})` : 'cordoned'),
+};

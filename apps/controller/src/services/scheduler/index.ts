@@ -1,0 +1,5 @@
+export * from './explanation.js';
+export * from './format.js';
+export * from './schedule.js';
+export * from './scheduler.types.js';
+export * from './score.js';
