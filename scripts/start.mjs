@@ -2,7 +2,17 @@
 // embedded Postgres unless DATABASE_URL is set) and one agent for this machine.
 // Usage: npm start [-- --no-agent]
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { connect } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -186,6 +196,38 @@ async function waitReady(url, controller) {
   return { ok: false, reason: `${url} did not answer 200 within ${READY_TIMEOUT_MS / 1000} s` };
 }
 
+// CORRAL_ADMIN_TOKEN when set; otherwise one made on the first run and kept in .corral/admin-token.
+function adminToken() {
+  if (process.env.CORRAL_ADMIN_TOKEN) return { token: process.env.CORRAL_ADMIN_TOKEN, source: 'CORRAL_ADMIN_TOKEN' };
+  const file = join(root, '.corral', 'admin-token');
+  if (existsSync(file)) {
+    chmodSync(file, 0o600);
+    return { token: readFileSync(file, 'utf8').trim(), source: file };
+  }
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  const token = `crl_api_${randomBytes(32).toString('base64url')}`;
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${token}\n`, { mode: 0o600 });
+  renameSync(tmp, file);
+  return { token, source: file };
+}
+
+// A one-use enrollment token for the local agent, made through the API with the admin token.
+async function enrollmentToken(base, token) {
+  const response = await fetch(`${base}/api/v1/enrollment-tokens`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'npm start: local agent', maxUses: 1, expiresInSeconds: 600 }),
+  });
+  const body = await response.json().catch(() => ({}));
+  if (response.status !== 201 || !body.secret) {
+    throw new Error(
+      `could not make an enrollment token for the agent (HTTP ${response.status}): ${body.message ?? ''}`,
+    );
+  }
+  return body.secret;
+}
+
 async function main() {
   const options = parseArgs(process.argv.slice(2));
   const port = Number(process.env.PORT ?? 7070);
@@ -233,7 +275,8 @@ async function main() {
     });
   }
 
-  const env = { ...process.env };
+  const admin = adminToken();
+  const env = { ...process.env, CORRAL_ADMIN_TOKEN: admin.token };
   say(`starting the controller on port ${port}${env.DATABASE_URL ? '' : ' with embedded Postgres'}`);
   children.controller = startChild('controller', 'apps/controller/dist/main.js', env);
   children.controller.exited.then((exit) => {
@@ -250,11 +293,22 @@ async function main() {
   }
 
   if (options.agent) {
+    const stateDir = process.env.CORRAL_STATE_DIR ?? join(root, '.corral', 'agent');
     const agentEnv = {
       ...process.env,
       CORRAL_CONTROLLER_URL: `ws://127.0.0.1:${port}/agent`,
-      CORRAL_STATE_DIR: process.env.CORRAL_STATE_DIR ?? join(root, '.corral', 'agent'),
+      CORRAL_STATE_DIR: stateDir,
     };
+    delete agentEnv.CORRAL_ADMIN_TOKEN;
+    // The first run enrolls the agent; from then on its state dir holds its own credential.
+    if (!existsSync(join(stateDir, 'credential'))) {
+      try {
+        agentEnv.CORRAL_ENROLLMENT_TOKEN = await enrollmentToken(base, admin.token);
+      } catch (error) {
+        await shutdown(1, `error: ${error.message}`);
+        return;
+      }
+    }
     say(`starting the agent (state in ${agentEnv.CORRAL_STATE_DIR})`);
     children.agent = startChild('agent', 'apps/agent/dist/main.js', agentEnv);
     children.agent.exited.then((exit) => {
@@ -271,8 +325,11 @@ async function main() {
       `[start]   API      ${base}/api/v1`,
       `[start]   API docs ${base}/api/docs (OpenAPI JSON at ${base}/api/docs-json)`,
       `[start]   health   ${base}/healthz, ${base}/readyz`,
-      `[start]   try      curl -s localhost:${port}/api/v1/fleet/summary`,
-      `[start]            curl -s 'localhost:${port}/api/v1/containers?limit=20'`,
+      `[start]   admin token ${admin.token}`,
+      `[start]            (${admin.source === 'CORRAL_ADMIN_TOKEN' ? 'from CORRAL_ADMIN_TOKEN' : `kept in ${admin.source}, mode 0600`})`,
+      `[start]   try      export CORRAL_TOKEN=${admin.source === 'CORRAL_ADMIN_TOKEN' ? '"$CORRAL_ADMIN_TOKEN"' : `$(cat ${admin.source})`}`,
+      `[start]            curl -s -H "Authorization: Bearer $CORRAL_TOKEN" localhost:${port}/api/v1/fleet/summary`,
+      `[start]            curl -s -H "Authorization: Bearer $CORRAL_TOKEN" 'localhost:${port}/api/v1/containers?limit=20'`,
       '[start] Press Ctrl-C to stop.',
       '',
     ].join('\n'),

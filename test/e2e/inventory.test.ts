@@ -46,9 +46,19 @@ describe('fleet inventory end to end on real Docker, LXC and dnsmasq', () => {
   let agentEnv: Record<string, string>;
 
   const api = async <T>(p: string): Promise<T> => {
-    const res = await fetch(`${base}${p}`);
+    const res = await fetch(`${base}${p}`, { headers: { authorization: `Bearer ${adminToken}` } });
     if (!res.ok) throw new Error(`GET ${p} -> ${res.status} ${await res.text()}`);
     return (await res.json()) as T;
+  };
+  const adminToken = `corral-e2e-admin-${randomBytes(16).toString('hex')}`;
+  const enrollmentToken = async () => {
+    const res = await fetch(`${base}/api/v1/enrollment-tokens`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+      body: '{}',
+    });
+    if (res.status !== 201) throw new Error(`enrollment token: ${res.status} ${await res.text()}`);
+    return ((await res.json()) as { secret: string }).secret;
   };
   const containersNamed = (name: string) =>
     api<Page<ApiContainer>>(`/api/v1/containers?host=${hostId}&name=${encodeURIComponent(name)}`).then((p) =>
@@ -68,6 +78,7 @@ describe('fleet inventory end to end on real Docker, LXC and dnsmasq', () => {
       DATABASE_URL: db.url,
       CORRAL_OFFLINE_GRACE_MS: '3000',
       CORRAL_HEARTBEAT_INTERVAL_MS: '1000',
+      CORRAL_ADMIN_TOKEN: adminToken,
     });
     controller.start();
     await waitFor('controller ready', async () => (await fetch(`${base}/readyz`)).ok, 60_000, 200).catch((err) => {
@@ -81,6 +92,7 @@ describe('fleet inventory end to end on real Docker, LXC and dnsmasq', () => {
       CORRAL_LXC_PATHS: lxcPath,
       CORRAL_POLL_INTERVAL_MS: '500',
       CORRAL_HOSTNAME: `e2e-${tag}`,
+      CORRAL_ENROLLMENT_TOKEN: await enrollmentToken(),
     };
     agent = new AppProcess('agent', agentEnv);
     agent.start();
@@ -305,6 +317,7 @@ describe('fleet inventory end to end on real Docker, LXC and dnsmasq', () => {
       CORRAL_STATE_DIR: noDockerState,
       CORRAL_DOCKER_SOCKET: '/nonexistent/docker.sock',
       CORRAL_HOSTNAME: `e2e-nodocker-${tag}`,
+      CORRAL_ENROLLMENT_TOKEN: await enrollmentToken(),
     });
     other.start();
     try {

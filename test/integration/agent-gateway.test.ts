@@ -8,7 +8,6 @@ import {
 } from '@corral/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestController, type TestController } from '../support/controller.js';
-import { RawAgent } from '../support/raw-agent.js';
 
 const snapshotOf = (seq: number, containers: ContainerRecord[], leases = [sampleLease]) => ({
   type: 'snapshot',
@@ -37,7 +36,7 @@ describe('agent gateway on real Postgres', () => {
     ctl.prisma.container.findMany({ where: { hostId }, orderBy: { name: 'asc' } });
 
   it('replaces the inventory on snapshot, applies deltas once, and asks for a snapshot on a gap', async () => {
-    const agent = await RawAgent.connect(ctl.wsUrl);
+    const agent = await ctl.agent();
     const hello = agent.hello({ hostname: 'ingest-1' });
     agent.send(hello);
     const welcome = await agent.next('welcome');
@@ -95,7 +94,7 @@ describe('agent gateway on real Postgres', () => {
   });
 
   it('answers bad frames with an error naming the problem and writes nothing of them', async () => {
-    const agent = await RawAgent.connect(ctl.wsUrl);
+    const agent = await ctl.agent();
     agent.send({ type: 'delta', seq: 1, changes: [{ op: 'remove', kind: 'lease', key: 'x' }] });
     expect((await agent.next('error')).code).toBe('hello_required');
 
@@ -121,7 +120,7 @@ describe('agent gateway on real Postgres', () => {
   });
 
   it('stores engine strings carrying NUL bytes instead of failing the snapshot forever', async () => {
-    const agent = await RawAgent.connect(ctl.wsUrl);
+    const agent = await ctl.agent();
     agent.send(agent.hello({ hostname: 'ingest-nul' }));
     const { hostId } = await agent.next('welcome');
     const odd = {
@@ -137,7 +136,7 @@ describe('agent gateway on real Postgres', () => {
   });
 
   it('refuses an unknown major protocol version naming both versions, then closes', async () => {
-    const agent = await RawAgent.connect(ctl.wsUrl);
+    const agent = await ctl.agent();
     agent.send(agent.hello({ protocolVersion: '2.0' }));
     const error = await agent.next('error');
     expect(error.code).toBe('protocol_version_unsupported');
@@ -147,7 +146,7 @@ describe('agent gateway on real Postgres', () => {
   });
 
   it('marks a silent host offline after the grace period, keeps its inventory, and resumes it', async () => {
-    const agent = await RawAgent.connect(ctl.wsUrl);
+    const agent = await ctl.agent();
     const hello = agent.hello({ hostname: 'ingest-3' });
     agent.send(hello);
     const { hostId } = await agent.next('welcome');
@@ -165,7 +164,7 @@ describe('agent gateway on real Postgres', () => {
     expect(status).toBe('offline');
     expect(await ctl.prisma.container.count({ where: { hostId } })).toBe(1);
 
-    const again = await RawAgent.connect(ctl.wsUrl);
+    const again = await ctl.agent({ agentId: hello.agentId as string });
     again.send({ ...hello, lastAckedSeq: 1 });
     const welcome = await again.next('welcome');
     expect(welcome).toMatchObject({ hostId, lastSeq: 1, needSnapshot: false });

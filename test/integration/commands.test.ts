@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CommandDto } from '../../apps/controller/src/dtos/command.dto.js';
 import { ConnectedHosts } from '../../apps/controller/src/services/connected-hosts.js';
 import { startTestController, type TestController } from '../support/controller.js';
-import { RawAgent } from '../support/raw-agent.js';
+import type { RawAgent } from '../support/raw-agent.js';
 import { waitFor } from '../support/wait.js';
 
 const MAX_UPLOAD = 64 * 1024;
@@ -35,7 +35,7 @@ describe('commands on real Postgres, with a scripted agent', () => {
     body?: unknown,
     headers: Record<string, string> = {},
   ): Promise<Reply<T>> => {
-    const init: RequestInit = { method, headers: { ...headers } };
+    const init: RequestInit = { method, headers: { ...ctl.authHeaders, ...headers } };
     if (body !== undefined) {
       init.body = typeof body === 'string' || body instanceof Uint8Array ? (body as string) : JSON.stringify(body);
       (init.headers as Record<string, string>)['content-type'] ??= 'application/json';
@@ -54,7 +54,7 @@ describe('commands on real Postgres, with a scripted agent', () => {
 
   // An agent for the test host: hello, welcome, and (first time) the inventory the commands act on.
   const connect = async (withSnapshot = false): Promise<RawAgent> => {
-    const agent = await RawAgent.connect(ctl.wsUrl);
+    const agent = await ctl.agent({ agentId, hostname: 'cmd-host' });
     agent.send(agent.hello({ agentId, hostname: 'cmd-host', runtimes: sampleFacts.runtimes }));
     const welcome = await agent.next('welcome');
     hostId = welcome.hostId;
@@ -429,7 +429,7 @@ describe('commands on real Postgres, with a scripted agent', () => {
     expect(created.body).toMatchObject({ op: 'image.import', params: { reference: 'corral-test/imported:1' } });
     const uploadId = String(created.body.params.uploadId);
 
-    const served = await fetch(`${ctl.baseUrl}/api/v1/uploads/${uploadId}`);
+    const served = await fetch(`${ctl.baseUrl}/api/v1/uploads/${uploadId}`, { headers: ctl.authHeaders });
     expect(served.status).toBe(200);
     expect(served.headers.get('content-type')).toBe('application/x-tar');
     expect(Buffer.from(await served.arrayBuffer()).equals(tarball)).toBe(true);
@@ -443,7 +443,7 @@ describe('commands on real Postgres, with a scripted agent', () => {
     agent.send({ type: 'command.result', id: created.body.id, ok: true, result: { imageId: 'sha256:def' } });
     expect((await get(created.body.id, 5)).body.status).toBe('succeeded');
     await waitFor('upload removed', async () => (await readdir(path.join(dataDir, 'uploads'))).length === 0);
-    expect((await fetch(`${ctl.baseUrl}/api/v1/uploads/${uploadId}`)).status).toBe(404);
+    expect((await fetch(`${ctl.baseUrl}/api/v1/uploads/${uploadId}`, { headers: ctl.authHeaders })).status).toBe(404);
     await disconnect(agent);
   });
 
@@ -467,7 +467,7 @@ describe('commands on real Postgres, with a scripted agent', () => {
     const streamed = await fetch(`${ctl.baseUrl}${url}`, {
       method: 'POST',
       body: stream,
-      headers: { 'content-type': 'application/octet-stream' },
+      headers: { ...ctl.authHeaders, 'content-type': 'application/octet-stream' },
       duplex: 'half',
     } as RequestInit).then(
       (res) => res.status,

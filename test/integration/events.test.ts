@@ -11,7 +11,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { EVENT_WINDOW, EventBus } from '../../apps/controller/src/services/event-bus.js';
 import { EventStreamService } from '../../apps/controller/src/services/event-stream.service.js';
 import { startTestController, type TestController } from '../support/controller.js';
-import { RawAgent } from '../support/raw-agent.js';
+import type { RawAgent } from '../support/raw-agent.js';
 import { SseClient } from '../support/sse.js';
 
 interface Event {
@@ -63,13 +63,13 @@ describe('event stream', () => {
   });
 
   async function stream(query = '', headers: Record<string, string> = {}): Promise<SseClient> {
-    const client = await SseClient.open(`${ctl.baseUrl}/api/v1/events${query}`, headers);
+    const client = await SseClient.open(`${ctl.baseUrl}/api/v1/events${query}`, { ...ctl.authHeaders, ...headers });
     opened.push(client);
     return client;
   }
 
   async function connect(hostname: string, agentId?: string) {
-    const agent = await RawAgent.connect(ctl.wsUrl);
+    const agent = await ctl.agent(agentId ? { hostname, agentId } : { hostname });
     const hello = agent.hello(agentId ? { hostname, agentId } : { hostname });
     agent.send(hello);
     const { hostId } = await agent.next('welcome');
@@ -290,7 +290,7 @@ describe('event stream', () => {
       ['', { 'Last-Event-ID': 'x1' }, 'Last-Event-ID'],
     ];
     for (const [query, headers, field] of cases) {
-      const res = await fetch(`${ctl.baseUrl}/api/v1/events${query}`, { headers });
+      const res = await fetch(`${ctl.baseUrl}/api/v1/events${query}`, { headers: { ...ctl.authHeaders, ...headers } });
       expect(res.status, query).toBe(400);
       expect(await res.json(), query).toMatchObject({ error: 'bad_request', field });
     }

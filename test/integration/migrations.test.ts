@@ -78,7 +78,22 @@ describe('migrator', () => {
       `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name`,
     );
     expect(tables.map((t) => t.table_name)).toEqual(
-      ['Bridge', 'Command', 'Container', 'Host', 'Image', 'Lease', 'Network', 'Volume', '_prisma_migrations'].sort(),
+      [
+        'AgentCredential',
+        'ApiToken',
+        'AuditEntry',
+        'Bridge',
+        'Command',
+        'Container',
+        'EnrollmentToken',
+        'Host',
+        'Image',
+        'Lease',
+        'Network',
+        'Placement',
+        'Volume',
+        '_prisma_migrations',
+      ].sort(),
     );
 
     const recorded = await rows(db.url);

@@ -47,6 +47,10 @@ export class Corral {
   hostId = '';
   lxcPath = '';
   stateDir = '';
+  // The bootstrap admin token (CORRAL_ADMIN_TOKEN) request() sends.
+  readonly adminToken = `corral-e2e-admin-${randomBytes(16).toString('hex')}`;
+  // The enrollment token the agent was started with (spent on its first start).
+  enrollmentToken = '';
   private controllerEnv: Record<string, string> = {};
   private agentEnv: Record<string, string> = {};
 
@@ -71,20 +75,33 @@ export class Corral {
       CORRAL_DATA_DIR: await mkdtemp(path.join(os.tmpdir(), 'corral-data-')),
       CORRAL_OFFLINE_GRACE_MS: '3000',
       CORRAL_HEARTBEAT_INTERVAL_MS: '1000',
+      CORRAL_ADMIN_TOKEN: this.adminToken,
       ...this.options.controllerEnv,
     };
     await this.startController();
     this.lxcPath = await mkdtemp(path.join(os.tmpdir(), 'corral-lxc-'));
     this.stateDir = await mkdtemp(path.join(os.tmpdir(), 'corral-agent-'));
+    this.enrollmentToken = await this.newEnrollmentToken();
     this.agentEnv = {
       CORRAL_CONTROLLER_URL: `ws://127.0.0.1:${port}/agent`,
       CORRAL_STATE_DIR: this.stateDir,
       CORRAL_LXC_PATHS: this.lxcPath,
       CORRAL_POLL_INTERVAL_MS: '500',
       CORRAL_HOSTNAME: this.hostname,
+      CORRAL_ENROLLMENT_TOKEN: this.enrollmentToken,
       ...this.options.agentEnv,
     };
     await this.startAgent();
+  }
+
+  // A fresh one-use enrollment token, made through the API as admin.
+  async newEnrollmentToken(body: Record<string, unknown> = {}): Promise<string> {
+    const res = await this.request<{ secret: string }>('POST', '/api/v1/enrollment-tokens', {
+      name: this.hostname,
+      ...body,
+    });
+    if (res.status !== 201) throw new Error(`enrollment token: ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body.secret;
   }
 
   async startController(): Promise<void> {
@@ -130,7 +147,7 @@ export class Corral {
     body?: unknown,
     headers: Record<string, string> = {},
   ): Promise<HttpAnswer<T>> {
-    const init: RequestInit = { method, headers: { ...headers } };
+    const init: RequestInit = { method, headers: { authorization: `Bearer ${this.adminToken}`, ...headers } };
     if (body instanceof Uint8Array || typeof body === 'string') {
       init.body = body as BodyInit;
     } else if (body !== undefined) {

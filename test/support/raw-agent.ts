@@ -8,7 +8,10 @@ export class RawAgent {
   closed: { code: number; reason: string } | null = null;
   private waiters: (() => void)[] = [];
 
-  private constructor(readonly socket: WebSocket) {
+  private constructor(
+    readonly socket: WebSocket,
+    private readonly identity: { agentId?: string; hostname?: string },
+  ) {
     socket.on('message', (data) => {
       this.received.push(JSON.parse(data.toString()) as ControllerMessage);
       this.wake();
@@ -19,9 +22,14 @@ export class RawAgent {
     });
   }
 
-  static async connect(url: string, headers: Record<string, string> = {}): Promise<RawAgent> {
+  // `identity` is what hello() sends unless told otherwise (the enrolled agent id and hostname).
+  static async connect(
+    url: string,
+    headers: Record<string, string> = {},
+    identity: { agentId?: string; hostname?: string } = {},
+  ): Promise<RawAgent> {
     const socket = new WebSocket(url, { headers });
-    const agent = new RawAgent(socket);
+    const agent = new RawAgent(socket, identity);
     await new Promise<void>((resolve, reject) => {
       socket.once('open', () => resolve());
       socket.once('error', reject);
@@ -37,8 +45,8 @@ export class RawAgent {
     return {
       type: 'hello',
       protocolVersion: PROTOCOL_VERSION,
-      agentId: randomUUID(),
-      hostname: 'test-host',
+      agentId: this.identity.agentId ?? randomUUID(),
+      hostname: this.identity.hostname ?? 'test-host',
       agentVersion: '0.0.0-test',
       runtimes: sampleFacts.runtimes,
       lastAckedSeq: 0,

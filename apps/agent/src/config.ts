@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { HostLabels } from '@corral/protocol';
 import { z } from 'zod';
 import { parseLabelList } from './labels.parser.js';
+import { normalizeFingerprint } from './session/controller-tls.js';
 
 const colonList = z
   .string()
@@ -56,6 +57,14 @@ const EnvSchema = z.object({
   CORRAL_RESYNC_INTERVAL_MS: positiveInt('CORRAL_RESYNC_INTERVAL_MS', 30_000, 1_000),
   CORRAL_POLL_INTERVAL_MS: positiveInt('CORRAL_POLL_INTERVAL_MS', 2_000, 100),
   CORRAL_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  CORRAL_ENROLLMENT_TOKEN: z.string().optional(),
+  CORRAL_CA_FILE: z.string().optional(),
+  CORRAL_CONTROLLER_FINGERPRINT: z
+    .string()
+    .optional()
+    .refine((v) => !v || normalizeFingerprint(v) !== null, {
+      message: 'CORRAL_CONTROLLER_FINGERPRINT must be a SHA-256 fingerprint: 64 hex digits, colons optional',
+    }),
 });
 
 export interface AgentConfig {
@@ -70,6 +79,11 @@ export interface AgentConfig {
   resyncIntervalMs: number;
   pollIntervalMs: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  // Used once, when the state dir holds no credential yet.
+  enrollmentToken: string | null;
+  caFile: string | null;
+  // Upper-case hex, no colons.
+  controllerFingerprint: string | null;
 }
 
 export class ConfigError extends Error {
@@ -103,5 +117,10 @@ export function loadAgentConfig(env: NodeJS.ProcessEnv): AgentConfig {
     resyncIntervalMs: e.CORRAL_RESYNC_INTERVAL_MS,
     pollIntervalMs: e.CORRAL_POLL_INTERVAL_MS,
     logLevel: e.CORRAL_LOG_LEVEL,
+    enrollmentToken: e.CORRAL_ENROLLMENT_TOKEN || null,
+    caFile: e.CORRAL_CA_FILE ? path.resolve(e.CORRAL_CA_FILE) : null,
+    controllerFingerprint: e.CORRAL_CONTROLLER_FINGERPRINT
+      ? normalizeFingerprint(e.CORRAL_CONTROLLER_FINGERPRINT)
+      : null,
   };
 }

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import { Agent } from './agent.js';
 import { BridgesCollector } from './collectors/bridges/bridges.collector.js';
 import { createNetDriver } from './collectors/bridges/net.driver.js';
@@ -16,7 +17,10 @@ import { createDockerHandlers } from './runtimes/docker/ops/docker.handlers.js';
 import { LxcCollector } from './runtimes/lxc/lxc.collector.js';
 import { createLxcDriver } from './runtimes/lxc/lxc.driver.js';
 import { createLxcHandlers } from './runtimes/lxc/ops/lxc-ops.js';
+import { controllerFetch, tlsClientOptions } from './session/controller-tls.js';
+import { enroll } from './session/enrollment.js';
 import { Session } from './session/session.js';
+import { loadCredential, saveCredential } from './state/agent-credential.js';
 import { loadOrCreateAgentId } from './state/agent-identity.js';
 import { StateStore } from './state/state-store.js';
 
@@ -28,6 +32,33 @@ async function main(): Promise<void> {
   const config = loadAgentConfig(process.env);
   const logger = new JsonLogger(config.logLevel, { component: 'agent' });
   const agentId = await loadOrCreateAgentId(config.stateDir);
+  const tls = tlsClientOptions({ caFile: config.caFile, fingerprint: config.controllerFingerprint });
+  const fetchFromController = controllerFetch(tls);
+
+  // The credential comes from the state dir, or from enrolling once with CORRAL_ENROLLMENT_TOKEN.
+  let stored = await loadCredential(config.stateDir);
+  if (!stored) {
+    if (!config.enrollmentToken) {
+      throw new ConfigError([
+        `${config.stateDir} holds no agent credential and CORRAL_ENROLLMENT_TOKEN is not set: ask an admin ` +
+          'for an enrollment token (npm run controller -- enroll-token, or POST /api/v1/enrollment-tokens)',
+      ]);
+    }
+    const hostnameForEnrollment = config.hostname ?? os.hostname();
+    stored = await enroll({
+      controllerUrl: config.controllerUrl,
+      token: config.enrollmentToken,
+      agentId,
+      hostname: hostnameForEnrollment,
+      fetch: fetchFromController,
+      logger: logger.child({ component: 'enrollment' }),
+    });
+    await saveCredential(config.stateDir, stored);
+    logger.info('enrolled', { hostId: stored.hostId, hostname: hostnameForEnrollment });
+  } else if (config.enrollmentToken) {
+    logger.info('already enrolled; CORRAL_ENROLLMENT_TOKEN is not needed any more', { hostId: stored.hostId });
+  }
+  const authorization = { authorization: `Bearer ${stored.credential}` };
 
   const docker = new DockerCollector({
     driver: createDockerDriver({ socketPath: config.dockerSocket, timeoutMs: 10_000 }),
@@ -59,6 +90,8 @@ async function main(): Promise<void> {
   let executor: CommandExecutor | null = null;
   const session = new Session({
     url: config.controllerUrl,
+    headers: authorization,
+    tls,
     agentId,
     hostname,
     agentVersion: AGENT_VERSION,
@@ -84,7 +117,9 @@ async function main(): Promise<void> {
   const dockerOps = createDockerOps({ socketPath: config.dockerSocket, timeoutMs: 60_000 });
   executor = new CommandExecutor({
     handlers: {
-      docker: createDockerHandlers(dockerOps, { upload: { controllerUrl: config.controllerUrl } }),
+      docker: createDockerHandlers(dockerOps, {
+        upload: { controllerUrl: config.controllerUrl, headers: authorization, fetch: fetchFromController },
+      }),
       lxc: createLxcHandlers({ lxcPaths: config.lxcPaths }),
     },
     journal,

@@ -1,13 +1,20 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import type { Config } from './config/config.js';
+import { AuditController } from './controllers/audit.controller.js';
+import { AuditInterceptor } from './controllers/audit.interceptor.js';
+import { AuthGuard } from './controllers/auth.guard.js';
 import { BridgesController } from './controllers/bridges.controller.js';
 import { CommandsController } from './controllers/commands.controller.js';
 import { ContainerCommandsController } from './controllers/container-commands.controller.js';
 import { ContainerSnapshotsController } from './controllers/container-snapshots.controller.js';
 import { ContainersController } from './controllers/containers.controller.js';
+import { EnrollController } from './controllers/enroll.controller.js';
+import { EnrollmentTokensController } from './controllers/enrollment-tokens.controller.js';
 import { EventsController } from './controllers/events.controller.js';
 import { FleetController } from './controllers/fleet.controller.js';
 import { HealthController } from './controllers/health.controller.js';
+import { HostAccessController } from './controllers/host-access.controller.js';
 import { HostCommandsController } from './controllers/host-commands.controller.js';
 import { HostsController } from './controllers/hosts.controller.js';
 import { ImagesController } from './controllers/images.controller.js';
@@ -15,12 +22,16 @@ import { IpController } from './controllers/ip.controller.js';
 import { LeasesController } from './controllers/leases.controller.js';
 import { NetworksController } from './controllers/networks.controller.js';
 import { ResourceCommandsController } from './controllers/resource-commands.controller.js';
+import { TokensController } from './controllers/tokens.controller.js';
 import { UploadsController } from './controllers/uploads.controller.js';
 import { VolumesController } from './controllers/volumes.controller.js';
 import { AgentGateway } from './gateways/agent.gateway.js';
 import type { PrismaClient } from './generated/prisma/client.js';
+import { ApiTokenRepository } from './repositories/api-token.repository.js';
+import { AuditRepository } from './repositories/audit.repository.js';
 import { systemClock } from './repositories/clock.repository.js';
 import { CommandRepository } from './repositories/command.repository.js';
+import { EnrollmentRepository } from './repositories/enrollment.repository.js';
 import { FleetQueryRepository } from './repositories/fleet-query.repository.js';
 import { HostRepository } from './repositories/host.repository.js';
 import { InventoryRepository } from './repositories/inventory.repository.js';
@@ -29,13 +40,17 @@ import { IpLookupRepository } from './repositories/ip-lookup.repository.js';
 import { CLOCK, CONFIG, DATABASE, PRISMA } from './repositories/tokens.js';
 import { UploadRepository } from './repositories/upload.repository.js';
 import { AgentSessionService } from './services/agent-session.service.js';
+import { ApiTokenService } from './services/api-token.service.js';
+import { AuditService } from './services/audit.service.js';
 import { CommandService } from './services/command.service.js';
 import { CommandDispatchService } from './services/command-dispatch.service.js';
 import { CommandNotifier } from './services/command-notifier.js';
 import { ConnectedHosts } from './services/connected-hosts.js';
+import { EnrollmentService } from './services/enrollment.service.js';
 import { EventBus } from './services/event-bus.js';
 import { EventStreamService } from './services/event-stream.service.js';
 import { FleetQueryService } from './services/fleet-query.service.js';
+import { HostAccessService } from './services/host-access.service.js';
 import { HostQueryService } from './services/host-query.service.js';
 import { HostStatusService } from './services/host-status.service.js';
 import { ImageUploadService } from './services/image-upload.service.js';
@@ -77,6 +92,11 @@ export class AppModule {
         HostCommandsController,
         ResourceCommandsController,
         UploadsController,
+        TokensController,
+        EnrollmentTokensController,
+        EnrollController,
+        HostAccessController,
+        AuditController,
       ],
       providers: [
         { provide: CONFIG, useValue: options.config },
@@ -105,6 +125,16 @@ export class AppModule {
         CommandDispatchService,
         CommandService,
         ImageUploadService,
+        ApiTokenRepository,
+        EnrollmentRepository,
+        AuditRepository,
+        ApiTokenService,
+        EnrollmentService,
+        HostAccessService,
+        AuditService,
+        // Every route, including ones added later, is behind the guard; every change is audited.
+        { provide: APP_GUARD, useClass: AuthGuard },
+        { provide: APP_INTERCEPTOR, useClass: AuditInterceptor },
       ],
     };
   }

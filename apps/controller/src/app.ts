@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { WsAdapter } from '@nestjs/platform-ws';
 import { AppModule, type AppOptions } from './app.module.js';
+import { loadTlsMaterial } from './config/tls.js';
 import { HttpExceptionFilter } from './controllers/http-exception.filter.js';
 import { setupOpenApi } from './openapi.js';
 
@@ -10,9 +11,12 @@ export const JSON_BODY_LIMIT_BYTES = 1024 * 1024;
 
 // Builds the Nest application without listening, so tests and main.ts share the exact same wiring.
 export async function createApp(options: AppOptions): Promise<INestApplication> {
+  // HTTPS and WSS on the one port when a certificate is configured (checked here, at start).
+  const tls = options.config.tls ? loadTlsMaterial(options.config.tls) : null;
   const app = await NestFactory.create<NestExpressApplication>(AppModule.register(options), {
     logger: loggerLevels(options.config.logLevel),
     bodyParser: true,
+    ...(tls ? { httpsOptions: { cert: tls.cert, key: tls.key } } : {}),
   });
   // Command bodies are small; image tarballs are not JSON and stream past this parser.
   app.useBodyParser('json', { limit: JSON_BODY_LIMIT_BYTES });

@@ -1,7 +1,9 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { createApp } from './app.js';
+import { runCli } from './cli.js';
 import { ConfigError, loadConfig } from './config/config.js';
+import { loadTlsMaterial } from './config/tls.js';
 import { startEmbeddedPostgres } from './database/embedded-postgres.js';
 import { applyMigrations, defaultMigrationsDir } from './database/migrator.js';
 import { createPrismaClient } from './database/prisma.js';
@@ -9,6 +11,12 @@ import { createPrismaClient } from './database/prisma.js';
 async function main(): Promise<void> {
   const logger = new Logger('Corral');
   const config = loadConfig(process.env);
+  const args = process.argv.slice(2);
+  if (args.length > 0) {
+    await runCli(config, args);
+    return;
+  }
+  const tls = config.tls ? loadTlsMaterial(config.tls) : null;
 
   let stopDatabase = async () => {};
   let url: string;
@@ -30,8 +38,10 @@ async function main(): Promise<void> {
     const app = await createApp({ config, database: { url, migrationsDir }, prisma });
     await app.listen(config.port, config.host);
     const shown = config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
-    logger.log(`API on http://${shown}:${config.port}/api/v1, docs on http://${shown}:${config.port}/api/docs`);
-    logger.log(`agents connect to ws://${shown}:${config.port}/agent`);
+    const [http, ws] = tls ? ['https', 'wss'] : ['http', 'ws'];
+    logger.log(`API on ${http}://${shown}:${config.port}/api/v1, docs on ${http}://${shown}:${config.port}/api/docs`);
+    logger.log(`agents connect to ${ws}://${shown}:${config.port}/agent`);
+    if (tls) logger.log(`TLS certificate ${tls.subject}, SHA-256 fingerprint ${tls.fingerprint256}`);
 
     let stopping = false;
     const stop = async (signal: string) => {
@@ -51,11 +61,17 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
-  if (err instanceof ConfigError) {
-    console.error(err.message);
-  } else {
-    console.error('controller failed to start:', err instanceof Error ? (err.stack ?? err.message) : err);
-  }
-  process.exit(1);
-});
+main().then(
+  () => {
+    // A command line run ends here; the server keeps the process alive through its sockets.
+    if (process.argv.length > 2) process.exit(0);
+  },
+  (err: unknown) => {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+    } else {
+      console.error('controller failed to start:', err instanceof Error ? (err.stack ?? err.message) : err);
+    }
+    process.exit(1);
+  },
+);

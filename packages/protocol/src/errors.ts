@@ -10,6 +10,9 @@ export const ErrorCodeSchema = z.enum([
   'snapshot_required',
   'frame_too_large',
   'rate_limited',
+  'too_many_invalid_frames',
+  // The agent credential belongs to another host than the hello names.
+  'credential_mismatch',
   'internal',
   'unavailable',
 ]);

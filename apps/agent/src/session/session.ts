@@ -16,6 +16,7 @@ import {
 import WebSocket from 'ws';
 import { backoffDelay } from '../lib/backoff.js';
 import type { Logger } from '../lib/logger.js';
+import type { TlsClientOptions } from './controller-tls.js';
 import { Outbox } from './outbox.js';
 
 export interface SessionOptions {
@@ -31,6 +32,8 @@ export interface SessionOptions {
   backoff?: { baseMs: number; maxMs: number };
   outboxCapacity?: number;
   headers?: Record<string, string>;
+  // How to trust a wss:// controller: its CA, or a connector that checks a pinned fingerprint.
+  tls?: TlsClientOptions;
   // Commands from the controller, already validated against their message schema.
   onCommand?: (message: CommandMessage) => void;
   onCancel?: (message: CommandCancel) => void;
@@ -124,7 +127,12 @@ export class Session {
   private connect(): void {
     if (this.state === 'stopped') return;
     this.setState('connecting');
-    const socket = new WebSocket(this.opts.url, { headers: this.opts.headers, handshakeTimeout: 10_000 });
+    const socket = new WebSocket(this.opts.url, {
+      headers: this.opts.headers,
+      handshakeTimeout: 10_000,
+      // Node's HTTP client takes createConnection(options, callback); the ws typings only know the sync form.
+      ...((this.opts.url.startsWith('wss:') ? this.opts.tls : {}) as WebSocket.ClientOptions),
+    });
     this.socket = socket;
     socket.on('open', () => {
       this.setState('handshaking');
@@ -149,7 +157,15 @@ export class Session {
       this.lastHeardAt = Date.now();
     });
     socket.on('unexpected-response', (_req, res) => {
-      this.opts.logger.warn('controller refused the connection', { status: res.statusCode });
+      const hint =
+        res.statusCode === 401
+          ? 'the credential is missing, unknown or revoked: an admin must enroll this host again ' +
+            '(delete the credential file in the state dir and set CORRAL_ENROLLMENT_TOKEN)'
+          : undefined;
+      this.opts.logger.warn('controller refused the connection', { status: res.statusCode, hint });
+      res.resume();
+      // ws emits no close for a refused upgrade handshake; make sure the reconnect logic runs.
+      socket.terminate();
     });
     socket.on('error', (err) => {
       this.opts.logger.warn('connection error', { url: this.opts.url, error: err });

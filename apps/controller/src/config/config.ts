@@ -30,6 +30,17 @@ const EnvSchema = z.object({
   CORRAL_MAX_FRAME_BYTES: intFromEnv('CORRAL_MAX_FRAME_BYTES', 64 * 1024 * 1024, 1024),
   CORRAL_MAX_UPLOAD_BYTES: intFromEnv('CORRAL_MAX_UPLOAD_BYTES', 2 * 1024 ** 3, 1),
   CORRAL_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  CORRAL_ADMIN_TOKEN: z
+    .string()
+    .optional()
+    .refine((v) => v === undefined || v === '' || (v.length >= 16 && /^[\x21-\x7e]+$/.test(v)), {
+      message: 'CORRAL_ADMIN_TOKEN must be at least 16 visible ASCII characters (try: openssl rand -base64 32)',
+    }),
+  CORRAL_TLS_CERT: z.string().optional(),
+  CORRAL_TLS_KEY: z.string().optional(),
+  CORRAL_AGENT_FRAMES_PER_SECOND: intFromEnv('CORRAL_AGENT_FRAMES_PER_SECOND', 200, 1),
+  CORRAL_AGENT_FRAME_BURST: intFromEnv('CORRAL_AGENT_FRAME_BURST', 1000, 1),
+  CORRAL_AGENT_MAX_INVALID_FRAMES: intFromEnv('CORRAL_AGENT_MAX_INVALID_FRAMES', 20, 1),
 });
 
 export interface Config {
@@ -43,6 +54,14 @@ export interface Config {
   // Largest image tarball the upload route accepts.
   maxUploadBytes: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  // Bootstrap admin API token; null: the first start makes one and prints it once.
+  adminToken: string | null;
+  // PEM files; both set: HTTPS and WSS on the one port.
+  tls: { certFile: string; keyFile: string } | null;
+  // Per agent connection: token bucket of frames, and how many invalid frames a minute close it.
+  agentFramesPerSecond: number;
+  agentFrameBurst: number;
+  agentMaxInvalidFrames: number;
 }
 
 export class ConfigError extends Error {
@@ -60,6 +79,11 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     );
   }
   const e = result.data;
+  const cert = e.CORRAL_TLS_CERT || null;
+  const key = e.CORRAL_TLS_KEY || null;
+  if (Boolean(cert) !== Boolean(key)) {
+    throw new ConfigError(['CORRAL_TLS_CERT and CORRAL_TLS_KEY go together: set both (PEM files) or neither']);
+  }
   return {
     port: e.PORT,
     host: e.HOST,
@@ -70,5 +94,10 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     maxFrameBytes: e.CORRAL_MAX_FRAME_BYTES,
     maxUploadBytes: e.CORRAL_MAX_UPLOAD_BYTES,
     logLevel: e.CORRAL_LOG_LEVEL,
+    adminToken: e.CORRAL_ADMIN_TOKEN ? e.CORRAL_ADMIN_TOKEN : null,
+    tls: cert && key ? { certFile: path.resolve(cert), keyFile: path.resolve(key) } : null,
+    agentFramesPerSecond: e.CORRAL_AGENT_FRAMES_PER_SECOND,
+    agentFrameBurst: e.CORRAL_AGENT_FRAME_BURST,
+    agentMaxInvalidFrames: e.CORRAL_AGENT_MAX_INVALID_FRAMES,
   };
 }

@@ -26,12 +26,14 @@ import { queryParamSchema, schemaRef } from '../dtos/api-schemas.js';
 import { CommandQuerySchema, DeadlineParamSchema } from '../dtos/command.dto.js';
 import type { CommandOutcome, CommandRequest } from '../services/command.service.js';
 import { BadRequestError, UnsupportedMediaTypeError } from '../services/errors.js';
+import { type Principal, requestedByOf } from '../services/principal.js';
 import { ApiZodQuery } from './api-docs.decorators.js';
 
 export const COMMAND_OP = 'corral:command-op';
 
 interface Request {
   headers: Record<string, string | string[] | undefined>;
+  principal?: Principal;
   query?: unknown;
   body?: unknown;
 }
@@ -147,7 +149,12 @@ export const CommandInput = createParamDecorator(
     return {
       body,
       query,
-      request: { wait, deadlineSeconds: deadline ?? bodyDeadline?.data ?? null, idempotencyKey, requestedBy: null },
+      request: {
+        wait,
+        deadlineSeconds: deadline ?? bodyDeadline?.data ?? null,
+        idempotencyKey,
+        requestedBy: requestedByOf(req.principal),
+      },
     };
   },
 );

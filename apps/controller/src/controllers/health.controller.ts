@@ -4,8 +4,10 @@ import type { DatabaseHandle } from '../app.module.js';
 import { migrationStatus } from '../database/migrator.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import { DATABASE, PRISMA } from '../repositories/tokens.js';
+import { Public } from './auth.decorators.js';
 
 @ApiTags('health')
+@Public()
 @Controller()
 export class HealthController {
   constructor(

@@ -4,8 +4,10 @@ import type { ErrorResponse } from '../dtos/error.dto.js';
 import {
   BadRequestError,
   ConflictError,
+  ForbiddenError,
   NotFoundError,
   PayloadTooLargeError,
+  UnauthorizedError,
   UnprocessableError,
   UnsupportedMediaTypeError,
 } from '../services/errors.js';
@@ -33,6 +35,8 @@ const ERROR_CODES: Record<number, string> = {
 const codeFor = (status: number) => ERROR_CODES[status] ?? `http_${status}`;
 
 const DOMAIN_STATUS: [new (message: string) => Error, number][] = [
+  [UnauthorizedError, HttpStatus.UNAUTHORIZED],
+  [ForbiddenError, HttpStatus.FORBIDDEN],
   [ConflictError, HttpStatus.CONFLICT],
   [UnprocessableError, HttpStatus.UNPROCESSABLE_ENTITY],
   [PayloadTooLargeError, HttpStatus.PAYLOAD_TOO_LARGE],
@@ -132,6 +136,7 @@ export class HttpExceptionFilter implements ExceptionFilter {
       this.logger.error(`${req.method} ${req.url} failed: ${detail}`);
     }
     const res = http.getResponse<HttpReply>();
+    if (reply.status === HttpStatus.UNAUTHORIZED) res.setHeader('WWW-Authenticate', 'Bearer realm="corral"');
     // An oversized body may still be arriving: close the connection rather than read the rest.
     if (reply.status === HttpStatus.PAYLOAD_TOO_LARGE) res.setHeader('Connection', 'close');
     res.status(reply.status).json(reply.body);

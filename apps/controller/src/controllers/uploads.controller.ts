@@ -3,6 +3,7 @@ import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiProduces
 import { schemaRef } from '../dtos/api-schemas.js';
 import { IdParamSchema } from '../dtos/list-query.dto.js';
 import { ImageUploadService } from '../services/image-upload.service.js';
+import { AllowAgents } from './auth.decorators.js';
 import { ZodValidationPipe } from './zod-validation.pipe.js';
 
 // Where agents fetch the tarballs that image.import commands name.
@@ -12,6 +13,8 @@ export class UploadsController {
   constructor(private readonly images: ImageUploadService) {}
 
   @Get(':id')
+  // The importing agent fetches it with its own credential.
+  @AllowAgents('operator')
   @ApiOperation({ summary: 'An uploaded image tarball, for the agent that imports it' })
   @ApiParam({ name: 'id', description: 'uploadId of the image.import command', schema: { type: 'string' } })
   @ApiProduces('application/x-tar')

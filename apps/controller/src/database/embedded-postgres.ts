@@ -351,3 +351,20 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     },
   };
 }
+
+// The URL of this data dir's embedded Postgres when a controller has it running right now, so that
+// a command line tool can use the same database; null when it is not running.
+export async function runningEmbeddedPostgresUrl(dataDir: string): Promise<string | null> {
+  const clusterDir = path.join(path.resolve(dataDir), 'postgres');
+  const pidFile = path.join(clusterDir, 'postmaster.pid');
+  if (!existsSync(pidFile)) return null;
+  // postmaster.pid: pid, data dir, start time, port, ...
+  const lines = (await readFile(pidFile, 'utf8')).split('\n');
+  const pid = Number(lines[0]);
+  const port = Number(lines[3]);
+  if (!Number.isInteger(pid) || pid <= 0 || !processAlive(pid) || !Number.isInteger(port)) return null;
+  const args = await cmdline(pid);
+  if (!args.includes(clusterDir)) return null;
+  const password = await readOrCreatePassword(path.join(path.resolve(dataDir), 'postgres.password'), false);
+  return `postgresql://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${DATABASE}`;
+}

@@ -1,4 +1,15 @@
 import { z } from 'zod';
+import {
+  ApiTokenPageSchema,
+  ApiTokenSchema,
+  AuditPageSchema,
+  CreatedApiTokenSchema,
+  CreatedEnrollmentTokenSchema,
+  EnrollmentTokenPageSchema,
+  EnrollmentTokenSchema,
+  EnrollResponseSchema,
+  HostRevokeResponseSchema,
+} from './auth.dto.js';
 import { CommandPageSchema, CommandSchema } from './command.dto.js';
 import { ErrorResponseSchema } from './error.dto.js';
 import { EventSchema, ResetEventSchema } from './event.dto.js';
@@ -44,6 +55,15 @@ export const API_SCHEMAS = {
   ResetEvent: ResetEventSchema,
   Command: CommandSchema,
   CommandPage: CommandPageSchema,
+  ApiToken: ApiTokenSchema,
+  ApiTokenList: ApiTokenPageSchema,
+  CreatedApiToken: CreatedApiTokenSchema,
+  EnrollmentToken: EnrollmentTokenSchema,
+  EnrollmentTokenList: EnrollmentTokenPageSchema,
+  CreatedEnrollmentToken: CreatedEnrollmentTokenSchema,
+  EnrollResponse: EnrollResponseSchema,
+  HostRevoke: HostRevokeResponseSchema,
+  AuditPage: AuditPageSchema,
 } as const;
 
 export type ApiSchemaName = keyof typeof API_SCHEMAS;

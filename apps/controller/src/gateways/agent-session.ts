@@ -1,17 +1,27 @@
 import type { ControllerMessage } from '@corral/protocol';
 import type { WebSocket } from 'ws';
 
+// What the upgrade request's credential proved: the host is taken from here, never from hello.
+export interface AgentAuth {
+  hostId: string;
+  hostname: string;
+  credentialId: string;
+}
+
 // One live agent connection. Frames are handled strictly in arrival order through `queue`.
 export class AgentSession {
   hostId: string | null = null;
   agentId: string | null = null;
   hostname: string | null = null;
   lastHeardAt = Date.now();
+  // Frames received and not yet handled.
+  pending = 0;
   private queue: Promise<void> = Promise.resolve();
 
   constructor(
     readonly socket: WebSocket,
     readonly remoteAddress: string,
+    readonly auth: AgentAuth,
   ) {}
 
   get label(): string {
@@ -19,7 +29,10 @@ export class AgentSession {
   }
 
   enqueue(task: () => Promise<void>): void {
-    this.queue = this.queue.then(task);
+    this.pending++;
+    this.queue = this.queue.then(task).finally(() => {
+      this.pending--;
+    });
   }
 
   send(message: ControllerMessage): void {

@@ -11,10 +11,27 @@ import type { RawData, WebSocket, WebSocketServer } from 'ws';
 import type { Config } from '../config/config.js';
 import { CONFIG } from '../repositories/tokens.js';
 import { AgentSessionService } from '../services/agent-session.service.js';
-import { AgentSession } from './agent-session.js';
+import { AuditService } from '../services/audit.service.js';
+import { ConnectedHosts } from '../services/connected-hosts.js';
+import { HostAccessService } from '../services/host-access.service.js';
+import { bearerToken } from '../services/secrets.js';
+import { type AgentAuth, AgentSession } from './agent-session.js';
 import { CLOSE } from './close-codes.js';
+import { FrameGate } from './frame-gate.js';
 
 export const AGENT_PATH = '/agent';
+
+// Frames waiting for their turn past which the socket is not read until the queue drains.
+const QUEUE_HIGH = 256;
+const QUEUE_LOW = 32;
+
+type UpgradeRequest = IncomingMessage & { corralAgent?: AgentAuth };
+
+interface VerifyInfo {
+  req: IncomingMessage;
+}
+
+type VerifyDone = (ok: boolean, code?: number, message?: string, headers?: Record<string, string>) => void;
 
 @WebSocketGateway({ path: AGENT_PATH })
 export class AgentGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect, OnModuleDestroy {
@@ -25,10 +42,24 @@ export class AgentGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
   constructor(
     @Inject(CONFIG) private readonly config: Config,
     private readonly service: AgentSessionService,
+    private readonly access: HostAccessService,
+    private readonly connected: ConnectedHosts,
+    private readonly audit: AuditService,
   ) {}
 
   afterInit(server: WebSocketServer): void {
     server.options.maxPayload = this.config.maxFrameBytes;
+    // The credential is checked before the upgrade completes: a refused agent gets a 401, never a frame.
+    server.options.verifyClient = (info: VerifyInfo, done: VerifyDone) => {
+      this.verify(info.req as UpgradeRequest).then(
+        (refusal) =>
+          refusal ? done(false, 401, refusal, { 'WWW-Authenticate': 'Bearer realm="corral-agent"' }) : done(true),
+        (err: Error) => {
+          this.logger.error(`agent credential check failed: ${err.message}`);
+          done(false, 503, 'controller cannot check credentials right now');
+        },
+      );
+    };
     this.pingTimer = setInterval(() => this.pingAll(), this.config.heartbeatIntervalMs);
     this.pingTimer.unref();
   }
@@ -37,20 +68,68 @@ export class AgentGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
     if (this.pingTimer) clearInterval(this.pingTimer);
   }
 
-  handleConnection(socket: WebSocket, request: IncomingMessage): void {
-    const session = new AgentSession(socket, request.socket.remoteAddress ?? 'unknown');
+  handleConnection(socket: WebSocket, request: UpgradeRequest): void {
+    const auth = request.corralAgent;
+    if (!auth) {
+      socket.terminate();
+      return;
+    }
+    const session = new AgentSession(socket, request.socket.remoteAddress ?? 'unknown', auth);
+    const gate = new FrameGate({
+      framesPerSecond: this.config.agentFramesPerSecond,
+      burst: this.config.agentFrameBurst,
+      maxInvalid: this.config.agentMaxInvalidFrames,
+    });
     this.sessions.set(socket, session);
+    this.connected.track(session);
+    let pausedUntil = 0;
+    let queuePaused = false;
+    const resumeIfClear = () => {
+      if (!queuePaused && Date.now() >= pausedUntil && socket.isPaused) socket.resume();
+    };
     socket.on('message', (data: RawData, isBinary: boolean) => {
       session.lastHeardAt = Date.now();
+      const wait = gate.take();
+      if (wait < 0) {
+        this.logger.warn(`agent ${session.label} sends frames far past the rate limit; closing`);
+        session.send(errorFrame('rate_limited', 'too many frames; slow down and reconnect'));
+        session.close(CLOSE.rateLimited, 'frame rate limit exceeded');
+        return;
+      }
+      if (wait > 0 && Date.now() + wait > pausedUntil) {
+        // Stop reading: the agent's own socket buffer fills and it slows down; nothing is lost.
+        pausedUntil = Date.now() + wait;
+        socket.pause();
+        setTimeout(resumeIfClear, wait).unref();
+      }
       if (isBinary) {
-        session.send(errorFrame('invalid_message', 'binary frames are not accepted; send JSON text'));
+        this.invalid(session, gate, errorFrame('invalid_message', 'binary frames are not accepted; send JSON text'));
         return;
       }
       const text = rawToString(data);
-      session.enqueue(() => this.handleFrame(session, text));
+      session.enqueue(async () => {
+        await this.handleFrame(session, gate, text);
+        if (queuePaused && session.pending <= QUEUE_LOW) {
+          queuePaused = false;
+          resumeIfClear();
+        }
+      });
+      if (session.pending > QUEUE_HIGH && !queuePaused) {
+        queuePaused = true;
+        socket.pause();
+      }
     });
     socket.on('pong', () => {
       session.lastHeardAt = Date.now();
+    });
+    socket.on('error', (err: Error & { code?: string }) => {
+      if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+        this.logger.warn(
+          `agent ${session.label} sent a frame over CORRAL_MAX_FRAME_BYTES (${this.config.maxFrameBytes}); closed with 1009`,
+        );
+      } else {
+        this.logger.warn(`agent ${session.label}: ${err.message}; closing`);
+      }
     });
     const helloTimer = setTimeout(() => {
       if (!session.hostId) {
@@ -65,14 +144,48 @@ export class AgentGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
   handleDisconnect(socket: WebSocket): void {
     const session = this.sessions.get(socket);
     this.sessions.delete(socket);
-    if (session) this.service.disconnected(session);
+    if (!session) return;
+    this.connected.untrack(session);
+    this.service.disconnected(session);
   }
 
-  private async handleFrame(session: AgentSession, text: string): Promise<void> {
+  // Null when the upgrade may proceed; otherwise why it is refused.
+  private async verify(req: UpgradeRequest): Promise<string | null> {
+    const secret = bearerToken(req.headers.authorization);
+    const remoteAddr = req.socket.remoteAddress ?? null;
+    const refuse = async (reason: string) => {
+      this.logger.warn(`agent connection from ${remoteAddr ?? 'unknown'} refused: ${reason}`);
+      await this.audit.recordDenied({
+        action: 'CONNECT /agent',
+        outcome: 'denied',
+        statusCode: 401,
+        detail: { reason },
+        remoteAddr,
+      });
+      return reason;
+    };
+    if (!secret) return refuse('agent credential required (enroll with CORRAL_ENROLLMENT_TOKEN)');
+    const auth = await this.access.authenticate(secret);
+    if (!auth) return refuse('invalid or revoked agent credential');
+    req.corralAgent = auth;
+    return null;
+  }
+
+  private invalid(session: AgentSession, gate: FrameGate, error: ReturnType<typeof errorFrame>): void {
+    session.send(error);
+    if (gate.invalidFrame()) {
+      this.logger.warn(`agent ${session.label} sent too many invalid frames; closing`);
+      session.send(errorFrame('too_many_invalid_frames', 'too many invalid frames; fix the agent and reconnect'));
+      session.close(CLOSE.tooManyInvalidFrames, 'too many invalid frames');
+    }
+  }
+
+  private async handleFrame(session: AgentSession, gate: FrameGate, text: string): Promise<void> {
+    if (session.socket.readyState !== session.socket.OPEN) return;
     const parsed = parseAgentMessage(text);
     if (!parsed.ok) {
       this.logger.warn(`bad frame from ${session.label}: ${parsed.error.message}`);
-      session.send(parsed.error);
+      this.invalid(session, gate, parsed.error);
       return;
     }
     try {

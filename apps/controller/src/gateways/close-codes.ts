@@ -4,5 +4,14 @@ export const CLOSE = {
   replaced: 4001,
   helloTimeout: 4002,
   heartbeatTimeout: 4003,
+  // The host's credential was revoked (or the host removed): do not reconnect with it.
+  revoked: 4004,
+  // The credential belongs to another host than the hello names.
+  credentialMismatch: 4005,
+  // Too many frames that failed validation in a short time.
+  tooManyInvalidFrames: 4008,
+  // Frames kept arriving far faster than the per-connection rate limit.
+  rateLimited: 4009,
+  tooBig: 1009,
   internal: 1011,
 } as const;

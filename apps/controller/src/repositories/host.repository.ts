@@ -14,29 +14,35 @@ export interface RegisteredHost {
 export class HostRepository {
   constructor(@Inject(PRISMA) private readonly prisma: PrismaClient) {}
 
-  async registerHello(hello: Hello, now: Date): Promise<RegisteredHost> {
-    const existing = await this.prisma.host.findUnique({
-      where: { agentId: hello.agentId },
-      select: { id: true, status: true },
+  // The host row exists from enrollment; hello brings it online with what the agent reports.
+  async registerHello(hostId: string, hello: Hello, now: Date): Promise<RegisteredHost> {
+    const existing = await this.prisma.host.findUniqueOrThrow({
+      where: { id: hostId },
+      select: { status: true, connectedAt: true },
     });
-    const data = {
-      hostname: hello.hostname,
-      status: 'online' as const,
-      agentVersion: hello.agentVersion,
-      protocolVersion: hello.protocolVersion,
-      runtimes: hello.runtimes,
-      agentLabels: hello.labels,
-      connectedAt: now,
-      lastSeenAt: now,
-      offlineAt: null,
-    };
-    const host = await this.prisma.host.upsert({
-      where: { agentId: hello.agentId },
-      create: { agentId: hello.agentId, ...data },
-      update: data,
+    const host = await this.prisma.host.update({
+      where: { id: hostId },
+      data: {
+        hostname: hello.hostname,
+        status: 'online',
+        agentVersion: hello.agentVersion,
+        protocolVersion: hello.protocolVersion,
+        runtimes: hello.runtimes,
+        agentLabels: hello.labels,
+        connectedAt: now,
+        lastSeenAt: now,
+        offlineAt: null,
+      },
       select: { id: true, lastSeq: true },
     });
-    return { id: host.id, lastSeq: Number(host.lastSeq), isNew: !existing, previousStatus: existing?.status ?? null };
+    const isNew = existing.connectedAt === null;
+    return {
+      id: host.id,
+      lastSeq: Number(host.lastSeq),
+      isNew,
+      // A host enrolled but never connected was not offline before: it did not exist yet.
+      previousStatus: isNew ? null : existing.status,
+    };
   }
 
   async recordLoad(hostId: string, load: LoadReport, now: Date): Promise<void> {

@@ -17,6 +17,7 @@ import { CLOCK, CONFIG } from '../repositories/tokens.js';
 import { CommandDispatchService } from './command-dispatch.service.js';
 import { ConnectedHosts } from './connected-hosts.js';
 import { EventBus } from './event-bus.js';
+import { HostAccessService } from './host-access.service.js';
 import { InventoryService } from './inventory.service.js';
 
 // The agent protocol as the controller speaks it: hello -> welcome -> snapshot, then deltas and heartbeats.
@@ -32,6 +33,7 @@ export class AgentSessionService {
     private readonly connected: ConnectedHosts,
     private readonly events: EventBus,
     private readonly commands: CommandDispatchService,
+    private readonly access: HostAccessService,
   ) {}
 
   async handle(session: AgentSession, message: AgentMessage): Promise<void> {
@@ -91,7 +93,27 @@ export class AgentSessionService {
       session.close(CLOSE.protocolVersion, 'protocol version unsupported');
       return;
     }
-    const host = await this.hosts.registerHello(hello, this.clock.now());
+    // The host is the credential's; the hello only has to agree with it.
+    const owner = await this.access.stillValid(session.auth.credentialId);
+    if (!owner) {
+      session.send(errorFrame('credential_mismatch', 'agent credential revoked', { inReplyTo: 'hello' }));
+      session.close(CLOSE.revoked, 'credential revoked');
+      return;
+    }
+    if (owner.agentId !== hello.agentId) {
+      this.logger.warn(
+        `hello from ${session.remoteAddress} claims agent ${hello.agentId} with the credential of ${owner.hostname} (${owner.hostId}); closing`,
+      );
+      session.send(
+        errorFrame('credential_mismatch', 'credential belongs to another host', {
+          field: 'agentId',
+          inReplyTo: 'hello',
+        }),
+      );
+      session.close(CLOSE.credentialMismatch, 'credential belongs to another host');
+      return;
+    }
+    const host = await this.hosts.registerHello(owner.hostId, hello, this.clock.now());
     session.hostId = host.id;
     session.agentId = hello.agentId;
     session.hostname = hello.hostname;

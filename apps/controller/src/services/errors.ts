@@ -31,3 +31,13 @@ export class PayloadTooLargeError extends Error {
 export class UnsupportedMediaTypeError extends Error {
   override readonly name = 'UnsupportedMediaTypeError';
 }
+
+// No credential, or one that is unknown, revoked or expired (401).
+export class UnauthorizedError extends Error {
+  override readonly name = 'UnauthorizedError';
+}
+
+// A valid credential that may not do this (403).
+export class ForbiddenError extends Error {
+  override readonly name = 'ForbiddenError';
+}

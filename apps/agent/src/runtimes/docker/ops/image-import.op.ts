@@ -8,7 +8,7 @@ export interface ImageImportOptions {
   // ws(s)://host[:port]/... of the controller, as the agent is configured with.
   controllerUrl: string;
   headers?: Record<string, string>;
-  fetch?: typeof fetch;
+  fetch?: (url: string, init: { headers?: Record<string, string>; signal?: AbortSignal }) => Promise<Response>;
 }
 
 // Pure: where the controller serves an uploaded tarball, on the same host and port as its socket.

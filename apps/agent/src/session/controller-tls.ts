@@ -1,0 +1,108 @@
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import { isIP, type Socket } from 'node:net';
+import { Readable } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import tls from 'node:tls';
+
+export interface ControllerTrust {
+  // PEM bundle of the CA(s) that signed the controller's certificate.
+  caFile: string | null;
+  // SHA-256 of the controller's certificate, upper-case hex without colons. Replaces CA and name checks.
+  fingerprint: string | null;
+}
+
+type Connect = (options: tls.ConnectionOptions, done: (err: Error | null, socket?: Socket) => void) => undefined;
+
+// What a ws client or an https request needs to trust the controller: the CA, or a connector that
+// checks the pinned fingerprint before any byte (credential included) is sent.
+export interface TlsClientOptions {
+  ca?: Buffer;
+  createConnection?: Connect;
+}
+
+// Pure: "AB:cd:..." or "abcd..." -> "ABCD..."; null when it is not 32 bytes of hex.
+export function normalizeFingerprint(text: string): string | null {
+  const hex = text.replace(/[:\s]/g, '').toUpperCase();
+  return /^[0-9A-F]{64}$/.test(hex) ? hex : null;
+}
+
+export function tlsClientOptions(trust: ControllerTrust): TlsClientOptions {
+  if (trust.fingerprint) return { createConnection: pinnedConnect(trust.fingerprint) };
+  if (trust.caFile) return { ca: readFileSync(trust.caFile) };
+  return {};
+}
+
+// A TLS connection whose only check is the certificate's SHA-256: the socket is handed to the HTTP
+// layer (which then writes the request) only once the fingerprint matched.
+export function pinnedConnect(fingerprint: string): Connect {
+  return (options, done) => {
+    let answered = false;
+    const finish = (err: Error | null, socket?: Socket) => {
+      if (answered) return;
+      answered = true;
+      done(err, socket);
+    };
+    const host = options.host ?? 'localhost';
+    const socket = tls.connect({
+      ...options,
+      rejectUnauthorized: false,
+      servername: isIP(host) ? undefined : host,
+    });
+    socket.once('secureConnect', () => {
+      const seen = (socket.getPeerCertificate()?.fingerprint256 ?? '').replace(/:/g, '').toUpperCase();
+      if (seen !== fingerprint) {
+        socket.destroy();
+        finish(
+          new Error(`controller certificate SHA-256 ${seen || 'none'} does not match CORRAL_CONTROLLER_FINGERPRINT`),
+        );
+        return;
+      }
+      finish(null, socket);
+    });
+    socket.once('error', (err) => finish(err));
+    return undefined;
+  };
+}
+
+export interface ControllerRequestInit {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string;
+  signal?: AbortSignal;
+}
+
+export type ControllerFetch = (url: string, init?: ControllerRequestInit) => Promise<Response>;
+
+// fetch()'s shape over node:http(s), so the controller's CA or pin applies to REST calls too.
+export function controllerFetch(options: TlsClientOptions): ControllerFetch {
+  return (url, init = {}) =>
+    new Promise((resolve, reject) => {
+      const target = new URL(url);
+      const secure = target.protocol === 'https:';
+      const request = (secure ? https : http).request(
+        target,
+        {
+          method: init.method ?? 'GET',
+          headers: init.headers,
+          signal: init.signal,
+          agent: false,
+          ...(secure ? options : {}),
+        } as https.RequestOptions,
+        (res) => {
+          const headers = new Headers();
+          for (const [name, value] of Object.entries(res.headers)) {
+            if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+          }
+          const status = res.statusCode ?? 500;
+          const empty = status === 204 || status === 304;
+          if (empty) res.resume();
+          const body = empty ? null : (Readable.toWeb(res) as unknown as WebReadableStream<Uint8Array>);
+          resolve(new Response(body as unknown as ReadableStream<Uint8Array> | null, { status, headers }));
+        },
+      );
+      request.once('error', reject);
+      request.end(init.body);
+    });
+}

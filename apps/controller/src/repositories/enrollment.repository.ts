@@ -1,0 +1,171 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { EnrollmentToken, PrismaClient } from '../generated/prisma/client.js';
+import { PRISMA } from './tokens.js';
+
+export type EnrollmentTokenRow = EnrollmentToken;
+
+export interface NewEnrollmentToken {
+  name: string | null;
+  prefix: string;
+  secretHash: string;
+  maxUses: number;
+  allowTakeover: boolean;
+  createdBy: string | null;
+  expiresAt: Date;
+}
+
+export interface EnrollInput {
+  tokenHash: string;
+  agentId: string;
+  hostname: string;
+  credential: { prefix: string; secretHash: string };
+  now: Date;
+}
+
+export type EnrollOutcome =
+  | { kind: 'token-refused' }
+  | {
+      kind: 'enrolled';
+      hostId: string;
+      // The host already had an agent (with a live credential or another agent id) and was taken over.
+      tookOver: boolean;
+      token: { id: string; name: string | null; prefix: string };
+    };
+
+// Enrollment would take over a host: `by` says what the new agent has in common with it.
+export class EnrollmentConflict extends Error {
+  constructor(
+    readonly by: 'agentId' | 'hostname',
+    readonly hostId: string,
+    readonly hostname: string,
+    readonly count = 1,
+  ) {
+    super(`enrollment conflicts with host ${hostId} by ${by}`);
+  }
+}
+
+export interface AgentCredentialRow {
+  id: string;
+  hostId: string;
+  revokedAt: Date | null;
+  hostname: string;
+  agentId: string;
+}
+
+@Injectable()
+export class EnrollmentRepository {
+  constructor(@Inject(PRISMA) private readonly prisma: PrismaClient) {}
+
+  createToken(token: NewEnrollmentToken): Promise<EnrollmentTokenRow> {
+    return this.prisma.enrollmentToken.create({ data: token });
+  }
+
+  listTokens(): Promise<EnrollmentTokenRow[]> {
+    return this.prisma.enrollmentToken.findMany({ orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] });
+  }
+
+  findToken(id: string): Promise<EnrollmentTokenRow | null> {
+    return this.prisma.enrollmentToken.findUnique({ where: { id } });
+  }
+
+  findTokenByHash(secretHash: string): Promise<EnrollmentTokenRow | null> {
+    return this.prisma.enrollmentToken.findUnique({ where: { secretHash } });
+  }
+
+  async revokeToken(id: string, now: Date): Promise<void> {
+    await this.prisma.enrollmentToken.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: now } });
+  }
+
+  // One transaction: spend a use of the token (atomically, never past maxUses), find or create the
+  // host, and store the new credential. A conflict throws EnrollmentConflict and rolls all of it back.
+  enroll(input: EnrollInput): Promise<EnrollOutcome> {
+    return this.prisma.$transaction(async (tx) => {
+      const spent = await tx.$queryRaw<{ id: string; name: string | null; prefix: string; allowTakeover: boolean }[]>`
+        UPDATE "EnrollmentToken" SET uses = uses + 1
+        WHERE "secretHash" = ${input.tokenHash} AND uses < "maxUses" AND "revokedAt" IS NULL AND "expiresAt" > ${input.now}
+        RETURNING id, name, prefix, "allowTakeover"`;
+      const token = spent[0];
+      if (!token) return { kind: 'token-refused' } as const;
+
+      let hostId: string;
+      let tookOver = false;
+      const sameAgent = await tx.host.findUnique({
+        where: { agentId: input.agentId },
+        select: { id: true, hostname: true, _count: { select: { credentials: { where: { revokedAt: null } } } } },
+      });
+      if (sameAgent) {
+        // The same agent id without a live credential (enrolled before, then revoked) enrolls again.
+        if (sameAgent._count.credentials > 0) {
+          if (!token.allowTakeover) throw new EnrollmentConflict('agentId', sameAgent.id, sameAgent.hostname);
+          tookOver = true;
+        }
+        hostId = sameAgent.id;
+      } else {
+        const sameName = await tx.host.findMany({
+          where: { hostname: { equals: input.hostname, mode: 'insensitive' } },
+          select: { id: true, hostname: true },
+          take: 2,
+        });
+        const other = sameName[0];
+        if (other) {
+          if (!token.allowTakeover || sameName.length > 1) {
+            throw new EnrollmentConflict('hostname', other.id, other.hostname, sameName.length);
+          }
+          await tx.host.update({ where: { id: other.id }, data: { agentId: input.agentId } });
+          hostId = other.id;
+          tookOver = true;
+        } else {
+          const created = await tx.host.create({
+            data: { agentId: input.agentId, hostname: input.hostname },
+            select: { id: true },
+          });
+          hostId = created.id;
+        }
+      }
+      if (tookOver) {
+        // A new agent starts a new sequence: the first snapshot replaces what the old one reported.
+        await tx.agentCredential.updateMany({ where: { hostId, revokedAt: null }, data: { revokedAt: input.now } });
+        await tx.host.update({ where: { id: hostId }, data: { lastSeq: 0 } });
+      }
+      await tx.agentCredential.create({ data: { hostId, ...input.credential, enrollmentTokenId: token.id } });
+      return { kind: 'enrolled', hostId, tookOver, token: { id: token.id, name: token.name, prefix: token.prefix } };
+    });
+  }
+
+  async findCredential(secretHash: string): Promise<AgentCredentialRow | null> {
+    const row = await this.prisma.agentCredential.findUnique({
+      where: { secretHash },
+      select: { id: true, hostId: true, revokedAt: true, host: { select: { hostname: true, agentId: true } } },
+    });
+    return row && { id: row.id, hostId: row.hostId, revokedAt: row.revokedAt, ...row.host };
+  }
+
+  // The host a live credential belongs to; null when the credential was revoked or the host removed.
+  async credentialHost(credentialId: string): Promise<{ hostId: string; agentId: string; hostname: string } | null> {
+    const row = await this.prisma.agentCredential.findFirst({
+      where: { id: credentialId, revokedAt: null },
+      select: { hostId: true, host: { select: { agentId: true, hostname: true } } },
+    });
+    return row && { hostId: row.hostId, ...row.host };
+  }
+
+  async touchCredential(id: string, now: Date): Promise<void> {
+    await this.prisma.agentCredential.updateMany({ where: { id }, data: { lastUsedAt: now } });
+  }
+
+  async revokeHostCredentials(hostId: string, now: Date): Promise<number> {
+    const { count } = await this.prisma.agentCredential.updateMany({
+      where: { hostId, revokedAt: null },
+      data: { revokedAt: now },
+    });
+    return count;
+  }
+
+  findHost(hostId: string): Promise<{ id: string; hostname: string } | null> {
+    return this.prisma.host.findUnique({ where: { id: hostId }, select: { id: true, hostname: true } });
+  }
+
+  async deleteHost(hostId: string): Promise<void> {
+    await this.prisma.host.deleteMany({ where: { id: hostId } });
+  }
+}

@@ -1,0 +1,140 @@
+import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import type { AuditEntryDto, AuditQuery } from '../dtos/auth.dto.js';
+import { type Page, toPage } from '../dtos/pagination.dto.js';
+import { AuditRepository, type AuditRow, type NewAuditEntry } from '../repositories/audit.repository.js';
+import { isFinal } from './command-rules.js';
+import { type CorralEvent, EventBus } from './event-bus.js';
+import { actorOf, actorOfRequestedBy, type Principal } from './principal.js';
+
+export interface AuditRecord {
+  principal?: Principal | null;
+  action: string;
+  targetKind?: string | null;
+  targetId?: string | null;
+  outcome: string;
+  statusCode?: number | null;
+  detail?: Record<string, unknown>;
+  remoteAddr?: string | null;
+}
+
+// Denied requests are recorded up to this many per remote address a minute; the rest are counted
+// in the log, so a flood of bad credentials cannot turn into a flood of writes.
+const DENIED_PER_MINUTE = 60;
+
+function toAuditDto(row: AuditRow): AuditEntryDto {
+  return {
+    id: row.id,
+    at: row.at.toISOString(),
+    actor: row.actor,
+    actorId: row.actorId,
+    action: row.action,
+    targetKind: row.targetKind,
+    targetId: row.targetId,
+    outcome: row.outcome,
+    statusCode: row.statusCode,
+    detail: row.detail as Record<string, unknown>,
+    remoteAddr: row.remoteAddr,
+  };
+}
+
+// Who did what to what, when, and how it ended. Writing an entry never fails the request it records.
+@Injectable()
+export class AuditService implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger('Audit');
+  private denied = new Map<string, number>();
+  private suppressed = 0;
+  private windowTimer: NodeJS.Timeout | null = null;
+  private unsubscribe: (() => void) | null = null;
+
+  constructor(
+    private readonly repo: AuditRepository,
+    private readonly bus: EventBus,
+  ) {}
+
+  onModuleInit(): void {
+    this.windowTimer = setInterval(() => this.rollWindow(), 60_000);
+    this.windowTimer.unref();
+    // A command's end is recorded against whoever asked for it.
+    this.unsubscribe = this.bus.subscribe((event) => this.onEvent(event));
+  }
+
+  onModuleDestroy(): void {
+    if (this.windowTimer) clearInterval(this.windowTimer);
+    this.unsubscribe?.();
+  }
+
+  async record(entry: AuditRecord): Promise<void> {
+    const { actor, actorId } = actorOf(entry.principal);
+    await this.write({
+      actor,
+      actorId,
+      action: entry.action,
+      targetKind: entry.targetKind ?? null,
+      targetId: entry.targetId ?? null,
+      outcome: entry.outcome,
+      statusCode: entry.statusCode ?? null,
+      detail: (entry.detail ?? {}) as NewAuditEntry['detail'],
+      remoteAddr: entry.remoteAddr ?? null,
+    });
+  }
+
+  async recordDenied(entry: AuditRecord): Promise<void> {
+    const key = entry.remoteAddr ?? 'unknown';
+    const count = (this.denied.get(key) ?? 0) + 1;
+    this.denied.set(key, count);
+    if (count > DENIED_PER_MINUTE) {
+      this.suppressed++;
+      return;
+    }
+    await this.record(entry);
+  }
+
+  async list(query: AuditQuery): Promise<Page<AuditEntryDto>> {
+    const rows = await this.repo.list(
+      {
+        actor: query.actor,
+        action: query.action,
+        targetKind: query.targetKind,
+        targetId: query.targetId,
+        since: query.since ? new Date(query.since) : undefined,
+        until: query.until ? new Date(query.until) : undefined,
+      },
+      query.limit + 1,
+      query.cursor,
+    );
+    return toPage(rows, query.limit, (r) => ({ key: r.at.toISOString(), id: r.id }), toAuditDto);
+  }
+
+  private onEvent(event: CorralEvent): void {
+    if (event.kind !== 'command') return;
+    const data = event.data as { id?: string; op?: string; status?: string; requestedBy?: string | null };
+    if (!data.id || !data.status || !isFinal(data.status as never)) return;
+    const error = (event.data as { error?: { code?: string } | null }).error;
+    void this.write({
+      ...actorOfRequestedBy(data.requestedBy ?? null),
+      action: `command ${data.op}`,
+      targetKind: 'command',
+      targetId: data.id,
+      outcome: data.status,
+      statusCode: null,
+      detail: { hostId: event.hostId, ...(error?.code ? { errorCode: error.code } : {}) },
+      remoteAddr: null,
+    });
+  }
+
+  private async write(entry: NewAuditEntry): Promise<void> {
+    try {
+      await this.repo.insert(entry);
+    } catch (err) {
+      this.logger.error(`could not write audit entry ${entry.action} by ${entry.actor}: ${(err as Error).message}`);
+    }
+  }
+
+  private rollWindow(): void {
+    if (this.suppressed > 0) {
+      this.logger.warn(`${this.suppressed} denied requests in the last minute were not written to the audit log`);
+    }
+    this.suppressed = 0;
+    this.denied = new Map();
+  }
+}
