@@ -16,11 +16,13 @@ import { FleetController } from './controllers/fleet.controller.js';
 import { HealthController } from './controllers/health.controller.js';
 import { HostAccessController } from './controllers/host-access.controller.js';
 import { HostCommandsController } from './controllers/host-commands.controller.js';
+import { HostSchedulingController } from './controllers/host-scheduling.controller.js';
 import { HostsController } from './controllers/hosts.controller.js';
 import { ImagesController } from './controllers/images.controller.js';
 import { IpController } from './controllers/ip.controller.js';
 import { LeasesController } from './controllers/leases.controller.js';
 import { NetworksController } from './controllers/networks.controller.js';
+import { PlacementsController } from './controllers/placements.controller.js';
 import { ResourceCommandsController } from './controllers/resource-commands.controller.js';
 import { TokensController } from './controllers/tokens.controller.js';
 import { UploadsController } from './controllers/uploads.controller.js';
@@ -37,6 +39,8 @@ import { HostRepository } from './repositories/host.repository.js';
 import { InventoryRepository } from './repositories/inventory.repository.js';
 import { InventoryQueryRepository } from './repositories/inventory-query.repository.js';
 import { IpLookupRepository } from './repositories/ip-lookup.repository.js';
+import { PlacementRepository } from './repositories/placement.repository.js';
+import { SchedulingRepository } from './repositories/scheduling.repository.js';
 import { CLOCK, CONFIG, DATABASE, PRISMA } from './repositories/tokens.js';
 import { UploadRepository } from './repositories/upload.repository.js';
 import { AgentSessionService } from './services/agent-session.service.js';
@@ -52,11 +56,13 @@ import { EventStreamService } from './services/event-stream.service.js';
 import { FleetQueryService } from './services/fleet-query.service.js';
 import { HostAccessService } from './services/host-access.service.js';
 import { HostQueryService } from './services/host-query.service.js';
+import { HostSchedulingService } from './services/host-scheduling.service.js';
 import { HostStatusService } from './services/host-status.service.js';
 import { ImageUploadService } from './services/image-upload.service.js';
 import { InventoryService } from './services/inventory.service.js';
 import { InventoryQueryService } from './services/inventory-query.service.js';
 import { IpLookupService } from './services/ip-lookup.service.js';
+import { PlacementService } from './services/placement.service.js';
 
 export interface DatabaseHandle {
   url: string;
@@ -92,6 +98,8 @@ export class AppModule {
         HostCommandsController,
         ResourceCommandsController,
         UploadsController,
+        PlacementsController,
+        HostSchedulingController,
         TokensController,
         EnrollmentTokensController,
         EnrollController,
@@ -125,6 +133,10 @@ export class AppModule {
         CommandDispatchService,
         CommandService,
         ImageUploadService,
+        SchedulingRepository,
+        PlacementRepository,
+        PlacementService,
+        HostSchedulingService,
         ApiTokenRepository,
         EnrollmentRepository,
         AuditRepository,

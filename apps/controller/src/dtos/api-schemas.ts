@@ -15,6 +15,7 @@ import { ErrorResponseSchema } from './error.dto.js';
 import { EventSchema, ResetEventSchema } from './event.dto.js';
 import { FleetSummarySchema } from './fleet.dto.js';
 import { HostPageSchema, HostSchema } from './host.dto.js';
+import { DrainSchema } from './host-scheduling.dto.js';
 import {
   BridgePageSchema,
   BridgeSchema,
@@ -30,6 +31,12 @@ import {
   VolumeSchema,
 } from './inventory.dto.js';
 import { IpLookupSchema, IpMatchSchema } from './ip-lookup.dto.js';
+import {
+  PlacementPageSchema,
+  PlacementRejectionSchema,
+  PlacementReplySchema,
+  PlacementSchema,
+} from './placement.dto.js';
 
 // Response schemas published as OpenAPI components, by component name.
 export const API_SCHEMAS = {
@@ -55,6 +62,11 @@ export const API_SCHEMAS = {
   ResetEvent: ResetEventSchema,
   Command: CommandSchema,
   CommandPage: CommandPageSchema,
+  Placement: PlacementSchema,
+  PlacementPage: PlacementPageSchema,
+  PlacementReply: PlacementReplySchema,
+  PlacementRejection: PlacementRejectionSchema,
+  Drain: DrainSchema,
   ApiToken: ApiTokenSchema,
   ApiTokenList: ApiTokenPageSchema,
   CreatedApiToken: CreatedApiTokenSchema,

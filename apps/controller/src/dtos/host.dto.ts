@@ -30,7 +30,14 @@ export const HostSchema = z.object({
   facts: HostFactsSchema.nullable().describe('null until the first snapshot'),
   runtimes: z.array(RuntimeStatusSchema),
   load: LoadReportSchema.nullable().describe('latest heartbeat load report'),
-  labels: z.record(z.string(), z.string()),
+  labels: z.record(z.string(), z.string()).describe('labels set through the API (PUT /hosts/{id}/labels)'),
+  agentLabels: z.record(z.string(), z.string()).describe("labels from the agent's own config (CORRAL_LABELS)"),
+  effectiveLabels: z
+    .record(z.string(), z.string())
+    .describe('agent labels overlaid with API labels: what placement constraints match'),
+  cordoned: z.boolean().describe('a cordoned host is never chosen for placement'),
+  cordonedAt: isoDate.nullable(),
+  cordonReason: z.string().nullable(),
   counts: HostCountsSchema.describe('inventory rows the host holds'),
   createdAt: isoDate.describe('when the host first registered'),
 });

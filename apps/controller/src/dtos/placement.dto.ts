@@ -60,18 +60,22 @@ const common = {
   deadlineSeconds: DeadlineParamSchema,
 };
 
-const specOf = <S extends z.ZodObject>(schema: S, description: string) =>
-  z.strictObject(schema.omit({ runtime: true }).shape).describe(description);
+export const DockerSpecSchema = z
+  .strictObject(DockerCreateParamsSchema.omit({ runtime: true }).shape)
+  .describe('the container.create params of a Docker container, without runtime');
+export const LxcSpecSchema = z
+  .strictObject(LxcCreateParamsSchema.omit({ runtime: true }).shape)
+  .describe('the container.create params of an LXC container, without runtime');
 
 export const PlacementRequestSchema = z.discriminatedUnion('runtime', [
   z.strictObject({
     runtime: z.literal('docker'),
-    spec: specOf(DockerCreateParamsSchema, 'the container.create params of a Docker container, without runtime'),
+    spec: DockerSpecSchema,
     ...common,
   }),
   z.strictObject({
     runtime: z.literal('lxc'),
-    spec: specOf(LxcCreateParamsSchema, 'the container.create params of an LXC container, without runtime'),
+    spec: LxcSpecSchema,
     ...common,
   }),
 ]);
@@ -133,7 +137,9 @@ export const PlacementExplanationSchema = z.object({
     group: z.string().nullable(),
   }),
   decisions: z.array(PlacementDecisionSchema),
-  hosts: z.array(PlacementHostSchema).describe('every host as the first replica saw it (the first 200)'),
+  hosts: z
+    .array(PlacementHostSchema)
+    .describe('every host in scope (all, or those of `hosts`) as the first replica saw it; the first 200'),
   hostsOmitted: z.number().int(),
   reasons: z
     .array(z.string())

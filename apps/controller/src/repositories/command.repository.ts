@@ -54,14 +54,17 @@ const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export class DuplicateIdempotencyKeyError extends Error {}
 
+// The client or the transaction a command is written with.
+export type CommandDb = Pick<PrismaClient, 'command'>;
+
 // Thin I/O for commands. Every status change is one conditional UPDATE ... WHERE status IN (...).
 @Injectable()
 export class CommandRepository {
   constructor(@Inject(PRISMA) private readonly prisma: PrismaClient) {}
 
-  async insert(command: NewCommand): Promise<CommandRow> {
+  async insert(command: NewCommand, db: CommandDb = this.prisma): Promise<CommandRow> {
     try {
-      return await this.prisma.command.create({ data: command });
+      return await db.command.create({ data: command });
     } catch (err) {
       if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002') {
         throw new DuplicateIdempotencyKeyError(`idempotency key ${command.idempotencyKey} exists`);

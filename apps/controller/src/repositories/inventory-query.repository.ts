@@ -89,7 +89,7 @@ const SPECS: { [R in Resource]: ListSpec<R> } = {
       id: common.id,
       name: (v) => Prisma.sql`t.hostname ILIKE ${substringPattern(v)}`,
       label: (v) =>
-        Prisma.sql`EXISTS (SELECT 1 FROM jsonb_each_text(t.labels) l WHERE l.key || '=' || l.value ILIKE ${substringPattern(v)})`,
+        Prisma.sql`EXISTS (SELECT 1 FROM jsonb_each_text(t."agentLabels" || t.labels) l WHERE l.key || '=' || l.value ILIKE ${substringPattern(v)})`,
       status: (v) => Prisma.sql`t.status = ${v}::"HostStatus"`,
       stale: (v) => (v ? Prisma.sql`t.status = 'offline'` : Prisma.sql`t.status = 'online'`),
     },

@@ -16,9 +16,11 @@ import {
 import { type Page, toPage } from '../dtos/pagination.dto.js';
 import type { Clock } from '../repositories/clock.repository.js';
 import {
+  type CommandDb,
   CommandRepository,
   type CommandRow,
   DuplicateIdempotencyKeyError,
+  type NewCommand,
   type TargetRow,
   type TargetRowKind,
 } from '../repositories/command.repository.js';
@@ -122,23 +124,9 @@ export class CommandService {
   }
 
   async commit(plan: CommandPlan, params: Record<string, unknown> = plan.params): Promise<CommandOutcome> {
-    const now = this.clock.now();
-    const deadlineSeconds = plan.request.deadlineSeconds ?? DEFAULT_DEADLINE_SECONDS;
     let row: CommandRow;
     try {
-      row = await this.repo.insert({
-        hostId: plan.hostId,
-        op: plan.op,
-        target: plan.target,
-        targetKind: plan.target.kind,
-        targetId: plan.targetId,
-        params: params as CommandRow['params'] & object,
-        requestedBy: plan.request.requestedBy,
-        idempotencyKey: plan.request.idempotencyKey,
-        requestHash: plan.request.idempotencyKey ? plan.hash : null,
-        createdAt: now,
-        deadline: new Date(now.getTime() + deadlineSeconds * 1000),
-      });
+      row = await this.repo.insert(this.newCommand(plan, params));
     } catch (err) {
       // Two requests with one key at once: the other one won; answer with its command.
       if (!(err instanceof DuplicateIdempotencyKeyError) || !plan.request.idempotencyKey) throw err;
@@ -149,6 +137,41 @@ export class CommandService {
     this.notifier.transitioned(row);
     row = await this.dispatcher.dispatch(row);
     return this.respond(row, true, plan.request.wait);
+  }
+
+  // A command on a host whose params the caller has validated (defaults applied), to be inserted
+  // with insertWithin in the caller's transaction and sent with deliver once that has committed.
+  hostPlan(hostId: string, op: CommandOp, params: Record<string, unknown>, request: CommandRequest): CommandPlan {
+    const hash = requestHash({ op, subject: { kind: 'host', id: hostId }, params });
+    return { hostId, op, target: { kind: 'host' }, targetId: null, params, hash, request };
+  }
+
+  insertWithin(db: CommandDb, plan: CommandPlan): Promise<CommandRow> {
+    return this.repo.insert(this.newCommand(plan, plan.params), db);
+  }
+
+  async deliver(row: CommandRow, wait: number): Promise<CommandDto> {
+    this.notifier.transitioned(row);
+    const sent = await this.dispatcher.dispatch(row);
+    return (await this.respond(sent, true, wait)).command;
+  }
+
+  private newCommand(plan: CommandPlan, params: Record<string, unknown>): NewCommand {
+    const now = this.clock.now();
+    const deadlineSeconds = plan.request.deadlineSeconds ?? DEFAULT_DEADLINE_SECONDS;
+    return {
+      hostId: plan.hostId,
+      op: plan.op,
+      target: plan.target,
+      targetKind: plan.target.kind,
+      targetId: plan.targetId,
+      params: params as CommandRow['params'] & object,
+      requestedBy: plan.request.requestedBy,
+      idempotencyKey: plan.request.idempotencyKey,
+      requestHash: plan.request.idempotencyKey ? plan.hash : null,
+      createdAt: now,
+      deadline: new Date(now.getTime() + deadlineSeconds * 1000),
+    };
   }
 
   async get(id: string, wait: number): Promise<CommandDto> {

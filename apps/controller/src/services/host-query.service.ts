@@ -5,6 +5,7 @@ import { type Page, toPage } from '../dtos/pagination.dto.js';
 import { FleetQueryRepository, type InventoryCounts } from '../repositories/fleet-query.repository.js';
 import { InventoryQueryRepository, type RowByResource } from '../repositories/inventory-query.repository.js';
 import { NotFoundError } from './errors.js';
+import { effectiveLabels } from './host-labels.js';
 import type { ListQuery } from './inventory-query.service.js';
 import { iso } from './inventory-response.mapper.js';
 
@@ -56,6 +57,11 @@ function toHostDto(row: HostRow, counts: InventoryCounts): HostDto {
     runtimes: (row.runtimes ?? []) as RuntimeStatus[],
     load: (row.load ?? null) as LoadReport | null,
     labels: (row.labels ?? {}) as Record<string, string>,
+    agentLabels: (row.agentLabels ?? {}) as Record<string, string>,
+    effectiveLabels: effectiveLabels(row),
+    cordoned: row.cordoned,
+    cordonedAt: iso(row.cordonedAt),
+    cordonReason: row.cordonReason,
     counts,
     createdAt: row.createdAt.toISOString(),
   };

@@ -1,4 +1,5 @@
 import type { PlacementExplanation } from '../../dtos/placement.dto.js';
+import { allowedHostsFilter } from './allowed-hosts.filter.js';
 import { freeCpus } from './cpu.filter.js';
 import { freeMemoryBytes } from './memory.filter.js';
 import { FILTERS, type ReplicaDecision, rejectingFilter, rejectionReason, type Schedule } from './schedule.js';
@@ -80,14 +81,24 @@ function decisionOf(decision: ReplicaDecision, name: string | null): PlacementEx
   };
 }
 
-// "h2: 512 MiB free < 1 GiB requested", one per host, for a replica that fits nowhere.
+// Hosts outside the request's `hosts` are counted, never listed one by one.
+const inScope = (decision: ReplicaDecision, index: number) => rejectingFilter(decision, index) !== allowedHostsFilter;
+
+// "h2: 512 MiB free < 1 GiB requested", one per host in scope, for a replica that fits nowhere.
 export function reasonsFor(decision: ReplicaDecision, demand: Demand, max = MAX_REASONS): string[] {
   const reasons: string[] = [];
   for (let i = 0; i < decision.hosts.length && reasons.length < max; i++) {
+    if (!inScope(decision, i)) continue;
     const reason = rejectionReason(decision, i, demand);
     if (reason) reasons.push(`${decision.hosts[i]!.hostname}: ${reason}`);
   }
   return reasons;
+}
+
+function scopeSize(decision: ReplicaDecision): number {
+  let n = 0;
+  for (let i = 0; i < decision.hosts.length; i++) if (inScope(decision, i)) n++;
+  return n;
 }
 
 function summaryOf(input: ExplainInput, decisions: PlacementExplanation['decisions']): string {
@@ -101,8 +112,7 @@ function summaryOf(input: ExplainInput, decisions: PlacementExplanation['decisio
   const failed = input.schedule.decisions.find((d) => !d.chosen);
   const parts = [`${verb} ${count} of ${replicas}${where ? `: ${where}` : ''}`];
   if (failed) {
-    const total = failed.hosts.length;
-    parts.push(`replica ${failed.replica} fits no host (${total} considered)`);
+    parts.push(`replica ${failed.replica} fits no host (${scopeSize(failed)} considered)`);
     if (placed === 0 && failed.replica > 1) parts.push('all or nothing: none placed');
   }
   return parts.join('; ');
@@ -111,12 +121,14 @@ function summaryOf(input: ExplainInput, decisions: PlacementExplanation['decisio
 export function explain(input: ExplainInput): PlacementExplanation {
   const { schedule, demand } = input;
   const first = schedule.decisions[0]!;
-  const listed = Math.min(first.hosts.length, MAX_LISTED_HOSTS);
-  const hosts = Array.from({ length: listed }, (_, i) => listedHost(first, i, demand, input.strategy));
+  const hosts: PlacementExplanation['hosts'] = [];
+  for (let i = 0; i < first.hosts.length && hosts.length < MAX_LISTED_HOSTS; i++) {
+    if (inScope(first, i)) hosts.push(listedHost(first, i, demand, input.strategy));
+  }
   const decisions = schedule.decisions.map((d) => decisionOf(d, input.names[d.replica - 1] ?? null));
   const failed = schedule.decisions.find((d) => !d.chosen);
   const reasons = failed ? reasonsFor(failed, demand) : [];
-  const rejectedCount = failed ? failed.hosts.length - failed.feasible : 0;
+  const rejectedCount = failed ? scopeSize(failed) - failed.feasible : 0;
   return {
     summary: summaryOf(input, decisions),
     strategy: input.strategy,
@@ -124,7 +136,7 @@ export function explain(input: ExplainInput): PlacementExplanation {
     demand: { runtime: demand.runtime, memoryBytes: demand.memoryBytes, cpus: demand.cpus, group: demand.group },
     decisions,
     hosts,
-    hostsOmitted: first.hosts.length - listed,
+    hostsOmitted: scopeSize(first) - hosts.length,
     reasons,
     reasonsOmitted: rejectedCount - reasons.length,
   };

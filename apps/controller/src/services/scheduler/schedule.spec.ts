@@ -145,4 +145,23 @@ describe('explain', () => {
     expect(sut.hostsOmitted).toBe(5);
     expect(sut.reasons).toHaveLength(205);
   });
+
+  it('leaves hosts outside the requested ones out of the reasons and the host list, but counts them', () => {
+    const hosts = [aHost({ hostname: 'h1', memoryBytes: 512 * MiB }), aHost({ hostname: 'h2' })];
+    const scoped = aDemand({ memoryBytes: GiB, hostIds: new Set([hosts[0]!.id]) });
+    const s = schedule(hosts, scoped, { strategy: 'spread', replicas: 1 });
+    const sut = explain({
+      schedule: s,
+      demand: scoped,
+      strategy: 'spread',
+      replicas: 1,
+      names: [null],
+      outcome: 'rejected',
+      placed: 0,
+    });
+    expect(sut.reasons).toEqual(['h1: 512 MiB free < 1 GiB requested']);
+    expect(sut.hosts.map((h) => h.hostname)).toEqual(['h1']);
+    expect(sut.decisions[0]!.rejectedHosts).toEqual({ hosts: 1, memory: 1 });
+    expect(sut.summary).toBe('placed none of 1; replica 1 fits no host (1 considered)');
+  });
 });

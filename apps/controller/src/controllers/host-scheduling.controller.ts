@@ -1,0 +1,64 @@
+import { Body, Controller, HttpCode, Param, Post, Put } from '@nestjs/common';
+import { ApiBody, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { queryParamSchema, schemaRef } from '../dtos/api-schemas.js';
+import { CordonBodySchema, HostLabelsBodySchema } from '../dtos/host-scheduling.dto.js';
+import { IdParamSchema } from '../dtos/list-query.dto.js';
+import { HostSchedulingService } from '../services/host-scheduling.service.js';
+import { parseBody } from './body.parser.js';
+import { ZodValidationPipe } from './zod-validation.pipe.js';
+
+const ID = { name: 'id', description: 'Corral id of the host (UUID)', schema: { type: 'string', format: 'uuid' } };
+const id = new ZodValidationPipe(IdParamSchema);
+const notFound = ApiNotFoundResponse({ description: 'no host with this id', schema: schemaRef('Error') });
+
+// Host labels and cordon, which placement decisions read.
+@ApiTags('hosts')
+@Controller('api/v1/hosts/:id')
+export class HostSchedulingController {
+  constructor(private readonly hosts: HostSchedulingService) {}
+
+  @Put('labels')
+  @ApiOperation({ summary: "Replace the host's API labels (agent labels stay; API labels win on the same key)" })
+  @ApiParam(ID)
+  @ApiBody({ schema: queryParamSchema(HostLabelsBodySchema) })
+  @ApiOkResponse({ schema: schemaRef('Host') })
+  @notFound
+  setLabels(@Param('id', id) hostId: string, @Body() body: unknown) {
+    return this.hosts.setLabels(hostId, parseBody(HostLabelsBodySchema, body).labels);
+  }
+
+  @Post('cordon')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Cordon a host: placement never chooses it; what runs there stays' })
+  @ApiParam(ID)
+  @ApiBody({ required: false, schema: queryParamSchema(CordonBodySchema) })
+  @ApiOkResponse({ schema: schemaRef('Host') })
+  @notFound
+  cordon(@Param('id', id) hostId: string, @Body() body: unknown) {
+    return this.hosts.cordon(hostId, parseBody(CordonBodySchema, body).reason ?? null);
+  }
+
+  @Post('uncordon')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Make a cordoned host a placement candidate again' })
+  @ApiParam(ID)
+  @ApiOkResponse({ schema: schemaRef('Host') })
+  @notFound
+  uncordon(@Param('id', id) hostId: string) {
+    return this.hosts.uncordon(hostId);
+  }
+
+  @Post('drain')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Cordon a host and list what would have to move off it',
+    description: 'Nothing is moved: the answer lists the containers on the host with their placement group.',
+  })
+  @ApiParam(ID)
+  @ApiBody({ required: false, schema: queryParamSchema(CordonBodySchema) })
+  @ApiOkResponse({ schema: schemaRef('Drain') })
+  @notFound
+  drain(@Param('id', id) hostId: string, @Body() body: unknown) {
+    return this.hosts.drain(hostId, parseBody(CordonBodySchema, body).reason ?? null);
+  }
+}

@@ -1,0 +1,86 @@
+import { Body, Controller, Get, Param, Post, Query, Res } from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiBadRequestResponse,
+  ApiBody,
+  ApiConflictResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import { queryParamSchema, schemaRef } from '../dtos/api-schemas.js';
+import { IdParamSchema } from '../dtos/list-query.dto.js';
+import {
+  type PlacementListQuery,
+  PlacementListQuerySchema,
+  PlacementQuerySchema,
+  PlacementRequestSchema,
+} from '../dtos/placement.dto.js';
+import { PlacementService } from '../services/placement.service.js';
+import { ApiGetRoute, ApiListRoute, ApiZodQuery } from './api-docs.decorators.js';
+import { parseBody } from './body.parser.js';
+import { ZodValidationPipe } from './zod-validation.pipe.js';
+
+interface Reply {
+  status(code: number): unknown;
+  setHeader(name: string, value: string): unknown;
+}
+
+const STATUS = { placed: 202, partial: 202, dry_run: 200, rejected: 409 } as const;
+
+@ApiTags('placements')
+@Controller('api/v1')
+export class PlacementsController {
+  constructor(private readonly placements: PlacementService) {}
+
+  @Post('containers')
+  @ApiOperation({
+    summary: 'Place containers: the controller chooses the hosts',
+    description:
+      'Filters every host (requested hosts, online, not cordoned, runtime available, host facts known, label ' +
+      'constraints, group anti-affinity, free memory and CPUs), scores the rest (spread or binpack) and issues ' +
+      'one container.create per replica. The decision and its explanation are kept at /api/v1/placements/{id}.',
+  })
+  @ApiZodQuery(PlacementQuerySchema)
+  @ApiBody({ schema: queryParamSchema(PlacementRequestSchema) })
+  @ApiAcceptedResponse({ description: 'placed (every replica) or partial', schema: schemaRef('PlacementReply') })
+  @ApiOkResponse({ description: 'dryRun: the decision, nothing placed', schema: schemaRef('PlacementReply') })
+  @ApiConflictResponse({
+    description: 'no replica placed: one reason per host',
+    schema: schemaRef('PlacementRejection'),
+  })
+  @ApiBadRequestResponse({ description: 'a field is malformed; `field` names it', schema: schemaRef('Error') })
+  async place(
+    @Query(new ZodValidationPipe(PlacementQuerySchema)) query: { dryRun?: boolean; wait: number; deadline?: number },
+    @Body() body: unknown,
+    @Res({ passthrough: true }) res: Reply,
+  ) {
+    const request = parseBody(PlacementRequestSchema, body);
+    const { outcome, placement } = await this.placements.place(request, {
+      dryRun: query.dryRun ?? false,
+      request: {
+        wait: query.wait,
+        deadlineSeconds: query.deadline ?? request.deadlineSeconds ?? null,
+        idempotencyKey: null,
+        requestedBy: null,
+      },
+    });
+    res.status(STATUS[outcome]);
+    res.setHeader('Location', placement.url);
+    if (outcome !== 'rejected') return { placement };
+    const { summary, reasons } = placement.explanation;
+    return { error: 'conflict', message: `no container placed: ${summary}`, reasons, placement };
+  }
+
+  @Get('placements')
+  @ApiListRoute('Placement decisions, newest first', 'PlacementPage', PlacementListQuerySchema)
+  list(@Query(new ZodValidationPipe(PlacementListQuerySchema)) query: PlacementListQuery) {
+    return this.placements.list(query);
+  }
+
+  @Get('placements/:id')
+  @ApiGetRoute('One placement decision with its explanation and commands', 'Placement')
+  get(@Param('id', new ZodValidationPipe(IdParamSchema)) id: string) {
+    return this.placements.get(id);
+  }
+}
