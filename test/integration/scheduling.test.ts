@@ -5,7 +5,7 @@ import type { CommandDto } from '../../apps/controller/src/dtos/command.dto.js';
 import type { HostDto } from '../../apps/controller/src/dtos/host.dto.js';
 import type { PlacementDto, PlacementSummaryDto } from '../../apps/controller/src/dtos/placement.dto.js';
 import { startTestController, type TestController } from '../support/controller.js';
-import { RawAgent } from '../support/raw-agent.js';
+import type { RawAgent } from '../support/raw-agent.js';
 import { waitFor } from '../support/wait.js';
 
 const GiB = 1024 ** 3;
@@ -59,34 +59,17 @@ class Cluster {
     this.ctl = await startTestController({ CORRAL_OFFLINE_GRACE_MS: '300', ...env });
   }
 
-  // Authorization, where the controller asks for it.
-  private get auth(): Record<string, string> {
-    return (this.ctl as { authHeaders?: Record<string, string> }).authHeaders ?? {};
-  }
-
   async request<T>(method: string, path: string, body?: unknown): Promise<Reply<T>> {
-    const init: RequestInit = { method, headers: { ...this.auth } };
-    if (body !== undefined) {
-      init.body = JSON.stringify(body);
-      (init.headers as Record<string, string>)['content-type'] = 'application/json';
-    }
-    const res = await fetch(`${this.ctl.baseUrl}${path}`, init);
-    const text = await res.text();
-    return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
+    return this.ctl.request<T>(method, path, body);
   }
 
   place<T = PlacementReply>(body: Record<string, unknown>, query = '') {
     return this.request<T>('POST', `/api/v1/containers${query}`, body);
   }
 
-  private connect(hostname: string): Promise<RawAgent> {
-    const enrolled = this.ctl as { agent?: (o: { hostname: string }) => Promise<RawAgent> };
-    return enrolled.agent ? enrolled.agent({ hostname }) : RawAgent.connect(this.ctl.wsUrl);
-  }
-
   async add(name: string, o: HostOptions = {}): Promise<ScriptedHost> {
     const runtimes = o.runtimes ?? BOTH;
-    const agent = await this.connect(name);
+    const agent = await this.ctl.agent({ hostname: name });
     agent.send(agent.hello({ hostname: name, runtimes, labels: o.labels ?? {} }));
     const welcome = await agent.next('welcome');
     const host = { name, id: welcome.hostId, agent, seq: 0 };
