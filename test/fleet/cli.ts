@@ -55,11 +55,14 @@ function printFleet(fleet: Fleet, api: FleetApi): void {
     say(`      ${docker}`);
     say(`      lxc: nsenter --net=/var/run/netns/${s.netns} lxc-ls -f -P ${s.lxcPath}   leases: ${s.leaseFile}`);
   }
+  const auth = api.headers.authorization;
+  if (auth) say(`admin token: ${auth.slice('Bearer '.length)}`);
   say('try:');
-  say(`  curl -s ${url}/api/v1/fleet/summary`);
-  say(`  curl -s '${url}/api/v1/hosts' | jq '.items[] | {hostname, status}'`);
-  say(`  curl -s '${url}/api/v1/containers?host=${fleet.hosts[0]!.name}'`);
-  say(`  curl -s '${url}/api/v1/leases?limit=20'`);
+  const curl = auth ? `curl -s -H 'Authorization: ${auth}'` : 'curl -s';
+  say(`  ${curl} ${url}/api/v1/fleet/summary`);
+  say(`  ${curl} '${url}/api/v1/hosts' | jq '.items[] | {hostname, status}'`);
+  say(`  ${curl} '${url}/api/v1/containers?host=${fleet.hosts[0]!.name}'`);
+  say(`  ${curl} '${url}/api/v1/leases?limit=20'`);
   say('Press Ctrl-C to tear the fleet down (or run npm run fleet:down elsewhere).');
 }
 

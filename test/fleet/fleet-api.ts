@@ -49,11 +49,25 @@ export interface IpMatch {
   source?: string;
 }
 
+// Admin tokens of the controllers this process started, by API URL, so that FleetApi(url) sends one.
+const adminTokens = new Map<string, string>();
+
+export function registerAdminToken(baseUrl: string, token: string): void {
+  adminTokens.set(baseUrl, token);
+}
+
 export class FleetApi {
-  constructor(readonly baseUrl: string) {}
+  constructor(
+    readonly baseUrl: string,
+    private readonly token: string | undefined = adminTokens.get(baseUrl) ?? process.env.CORRAL_ADMIN_TOKEN,
+  ) {}
+
+  get headers(): Record<string, string> {
+    return this.token ? { authorization: `Bearer ${this.token}` } : {};
+  }
 
   async get<T>(path: string): Promise<T> {
-    const res = await fetch(`${this.baseUrl}${path}`, { signal: AbortSignal.timeout(10_000) });
+    const res = await fetch(`${this.baseUrl}${path}`, { headers: this.headers, signal: AbortSignal.timeout(10_000) });
     const text = await res.text();
     if (!res.ok) throw new Error(`GET ${path} -> ${res.status} ${text.slice(0, 300)}`);
     return JSON.parse(text) as T;
@@ -98,4 +112,17 @@ export class FleetApi {
   ip(address: string): Promise<{ address: string; matches: IpMatch[] }> {
     return this.get(`/api/v1/ip/${address}`);
   }
+}
+
+// A token several agents can enroll with (CORRAL_ENROLLMENT_TOKEN), made with the admin token.
+export async function fleetEnrollmentToken(baseUrl: string, adminToken: string, uses: number): Promise<string> {
+  const res = await fetch(`${baseUrl}/api/v1/enrollment-tokens`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'fleet agents', maxUses: uses, expiresInSeconds: 3600 }),
+    signal: AbortSignal.timeout(10_000),
+  });
+  const text = await res.text();
+  if (res.status !== 201) throw new Error(`enrollment token: ${res.status} ${text.slice(0, 300)}`);
+  return (JSON.parse(text) as { secret: string }).secret;
 }

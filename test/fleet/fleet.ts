@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { fleetEnrollmentToken, registerAdminToken } from './fleet-api.js';
 import { FleetController } from './fleet-controller.js';
 import { FleetHost } from './fleet-host.js';
 import { type FleetState, type HostState, listStates, stateDir, writeState } from './fleet-state.js';
@@ -206,6 +207,7 @@ export async function createFleet(opts: FleetOptions): Promise<Fleet> {
     }
     let controller: FleetController | null = null;
     let port: number;
+    let adminToken = opts.agentEnv?.CORRAL_ADMIN_TOKEN ?? process.env.CORRAL_ADMIN_TOKEN;
     if (opts.startController) {
       const c = opts.startController === true ? {} : opts.startController;
       port = c.port ?? (await freePort());
@@ -217,11 +219,16 @@ export async function createFleet(opts: FleetOptions): Promise<Fleet> {
         dataDir: c.databaseUrl ? null : path.join(dir, 'controller-data'),
       };
       save();
-      controller = new FleetController(state.controller, tag, root, c.env ?? {}, save);
+      adminToken = c.env?.CORRAL_ADMIN_TOKEN ?? adminToken ?? `crl_api_${randomBytes(32).toString('base64url')}`;
+      controller = new FleetController(state.controller, tag, root, { ...c.env, CORRAL_ADMIN_TOKEN: adminToken }, save);
     } else {
       port = Number(new URL(opts.controllerUrl!).port || 80);
     }
     const apiUrl = controller?.baseUrl ?? opts.controllerUrl!.replace(/\/$/, '');
+    if (adminToken) registerAdminToken(apiUrl, adminToken);
+    // Shared by every host's agent; the enrollment token is added once the controller is up.
+    const agentEnv: Record<string, string> = { ...opts.agentEnv };
+    delete agentEnv.CORRAL_ADMIN_TOKEN;
 
     let imageTar: string | null = null;
     if ((opts.dockerHosts ?? 0) > 0) {
@@ -233,7 +240,7 @@ export async function createFleet(opts: FleetOptions): Promise<Fleet> {
         new FleetHost(h, tag, save, {
           controllerUrl: `ws://{gateway}:${port}/agent`,
           repoRoot: root,
-          env: opts.agentEnv ?? {},
+          env: agentEnv,
         }),
     );
     const started = Date.now();
@@ -248,6 +255,12 @@ export async function createFleet(opts: FleetOptions): Promise<Fleet> {
         );
       }),
     ]);
+    if (!agentEnv.CORRAL_ENROLLMENT_TOKEN) {
+      if (!adminToken)
+        throw new Error('set CORRAL_ADMIN_TOKEN (or CORRAL_ENROLLMENT_TOKEN) for an external controller');
+      // One token for all: each agent spends a use on its first start and keeps its credential.
+      agentEnv.CORRAL_ENROLLMENT_TOKEN = await fleetEnrollmentToken(apiUrl, adminToken, hosts.length);
+    }
     for (const host of hosts) host.startAgent();
     log(`fleet ${tag}: ${hosts.length} hosts up in ${Date.now() - started} ms`);
     return new Fleet(state, hosts, controller, apiUrl);

@@ -19,7 +19,9 @@ export const USAGE = `usage: corral-simulator --controller ws://127.0.0.1:7070/a
   --connect-rate N       connection attempts per second (default 1000)
   --window N             unacknowledged deltas per agent (default 32)
   --command-delay MS     delay before answering a command (default 50)
-  --progress-every MS    progress line interval (default 2000)`;
+  --progress-every MS    progress line interval (default 2000)
+  --enrollment-token T   enrollment token with at least --hosts uses (default: $CORRAL_ENROLLMENT_TOKEN);
+                         each simulated host enrolls once, then connects with its own credential`;
 
 function num(name: string, value: string | undefined, def: number, min: number, max: number): number {
   if (value === undefined) return def;
@@ -29,7 +31,7 @@ function num(name: string, value: string | undefined, def: number, min: number, 
   return n;
 }
 
-export function parseCliOptions(argv: string[]): CliOptions {
+export function parseCliOptions(argv: string[], env: NodeJS.ProcessEnv = {}): CliOptions {
   const { values } = parseArgs({
     args: argv,
     strict: true,
@@ -47,6 +49,7 @@ export function parseCliOptions(argv: string[]): CliOptions {
       window: { type: 'string' },
       'command-delay': { type: 'string' },
       'progress-every': { type: 'string' },
+      'enrollment-token': { type: 'string' },
       help: { type: 'boolean' },
     },
   });
@@ -57,6 +60,7 @@ export function parseCliOptions(argv: string[]): CliOptions {
   return {
     fleet: {
       url,
+      enrollmentToken: values['enrollment-token'] ?? env.CORRAL_ENROLLMENT_TOKEN ?? null,
       hosts: num('hosts', values.hosts, 100, 1, 20_000),
       containersPerHost: num('containers', values.containers, 50, 0, 1000),
       churnPerSecond: num('churn', values.churn, 0, 0, 1_000_000),

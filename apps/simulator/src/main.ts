@@ -59,7 +59,7 @@ async function run(options: CliOptions): Promise<void> {
 
 let options: CliOptions;
 try {
-  options = parseCliOptions(process.argv.slice(2));
+  options = parseCliOptions(process.argv.slice(2), process.env);
 } catch (err) {
   console.error((err as Error).message);
   process.exit(2);

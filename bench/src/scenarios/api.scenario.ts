@@ -113,7 +113,7 @@ export async function apiScenario(ctl: ControllerProcess, size: FleetSize, param
       let bad = 0;
       const api = summarize(
         await timedPool(params.requestsPerQuery, CONCURRENCY, async (i) => {
-          const res = await fetch(`${ctl.baseUrl}${q.path(i)}`);
+          const res = await fetch(`${ctl.baseUrl}${q.path(i)}`, { headers: ctl.authHeaders });
           const body = (await res.json()) as { items?: unknown[] };
           if (!res.ok || (body.items && body.items.length < q.minItems)) bad++;
         }),

@@ -64,7 +64,12 @@ export async function churnScenario(
     latencies[sent.step]?.send.push(at - sent.sentAt);
     latencies[sent.step]?.change.push(at - sent.changedAt);
   };
-  const stream = await EventStream.open(`${ctl.baseUrl}/api/v1/events?kind=container,lease`, onEvent, wallClock);
+  const stream = await EventStream.open(
+    `${ctl.baseUrl}/api/v1/events?kind=container,lease`,
+    onEvent,
+    wallClock,
+    ctl.authHeaders,
+  );
   const steps: Step[] = [];
   try {
     for (const rate of params.rates) {

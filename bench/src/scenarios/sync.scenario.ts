@@ -31,6 +31,7 @@ export async function syncFleet(
 ): Promise<SyncOutcome> {
   const fleet = new Fleet({
     url: ctl.wsUrl,
+    enrollmentToken: await ctl.enrollmentToken(size.hosts),
     hosts: size.hosts,
     containersPerHost: size.containers,
     seed: size.seed,

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
@@ -31,6 +32,8 @@ export class ControllerProcess {
   private pgPids: number[] = [];
   readonly cpu = new CpuMeter(() => (this.child?.pid ? [this.child.pid] : []));
   readonly postgresCpu = new CpuMeter(() => this.pgPids);
+  // The bootstrap admin token the controller was started with.
+  static readonly adminToken = `crl_api_${randomBytes(32).toString('base64url')}`;
 
   private constructor(
     readonly db: BenchDatabase,
@@ -56,6 +59,7 @@ export class ControllerProcess {
         HOST: '127.0.0.1',
         DATABASE_URL: db.url,
         CORRAL_LOG_LEVEL: 'warn',
+        CORRAL_ADMIN_TOKEN: ControllerProcess.adminToken,
         ...options.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -103,8 +107,24 @@ export class ControllerProcess {
     return memory(this.pid) ?? { peakRssBytes: 0, rssBytes: 0 };
   }
 
+  // Authorization for API calls (an admin token: reads need only a viewer, but one token serves all).
+  get authHeaders(): Record<string, string> {
+    return { authorization: `Bearer ${ControllerProcess.adminToken}` };
+  }
+
+  // An enrollment token for `uses` simulated hosts.
+  async enrollmentToken(uses: number): Promise<string> {
+    const res = await fetch(`${this.baseUrl}/api/v1/enrollment-tokens`, {
+      method: 'POST',
+      headers: { ...this.authHeaders, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'bench fleet', maxUses: Math.max(1, uses), expiresInSeconds: 24 * 3600 }),
+    });
+    if (res.status !== 201) throw new Error(`enrollment token answered ${res.status}: ${await res.text()}`);
+    return ((await res.json()) as { secret: string }).secret;
+  }
+
   async get<T>(pathname: string): Promise<T> {
-    const res = await fetch(`${this.baseUrl}${pathname}`);
+    const res = await fetch(`${this.baseUrl}${pathname}`, { headers: this.authHeaders });
     if (!res.ok) throw new Error(`GET ${pathname} answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
     return (await res.json()) as T;
   }

@@ -14,9 +14,10 @@ export class EventStream {
     url: string,
     onEvent: (event: StreamEvent, at: number) => void,
     now: () => number,
+    headers: Record<string, string> = {},
   ): Promise<EventStream> {
     const abort = new AbortController();
-    const res = await fetch(url, { headers: { accept: 'text/event-stream' }, signal: abort.signal });
+    const res = await fetch(url, { headers: { accept: 'text/event-stream', ...headers }, signal: abort.signal });
     if (!res.ok || !res.body) throw new Error(`event stream answered ${res.status}: ${await res.text()}`);
     const stream = new EventStream(abort);
     void stream.pump(res.body, onEvent, now);

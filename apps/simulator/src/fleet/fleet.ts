@@ -6,6 +6,8 @@ import { type FleetLink, type SentChange, SimAgent } from './sim-agent.js';
 
 export interface FleetOptions {
   url: string;
+  // Enrollment token with at least `hosts` uses: each simulated host enrolls once before it connects.
+  enrollmentToken?: string | null;
   hosts: number;
   containersPerHost?: number;
   seed?: number;
@@ -84,6 +86,7 @@ export class Fleet {
       flushIntervalMs: 100,
       commandDelayMs: 50,
       trackEvery: 0,
+      enrollmentToken: null,
       ...options,
     };
     const shape: FleetShape = {
@@ -174,6 +177,7 @@ export class Fleet {
     const o = this.opts;
     return {
       url: o.url,
+      enrollmentToken: o.enrollmentToken,
       window: o.window,
       socketHighWaterBytes: o.socketHighWaterBytes,
       get commandDelayMs() {

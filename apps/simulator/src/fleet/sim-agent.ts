@@ -28,6 +28,8 @@ export interface SentChange {
 // What an agent needs from its fleet: shared options, pacing and the counters.
 export interface FleetLink {
   readonly url: string;
+  // Spent once per agent for its credential (POST /api/v1/enroll) before its first connect.
+  readonly enrollmentToken: string | null;
   readonly window: number;
   readonly socketHighWaterBytes: number;
   readonly commandDelayMs: number;
@@ -71,6 +73,8 @@ export class SimAgent {
   private readonly dirtyContainers = new Map<number, number>();
   private readonly dirtyLeases = new Map<number, number>();
   private readonly commands = new Map<string, NodeJS.Timeout>();
+  private credential: string | null = null;
+  private enrolling = false;
 
   constructor(
     readonly host: SyntheticHost,
@@ -103,11 +107,19 @@ export class SimAgent {
   }
 
   connect(): void {
-    if (this.state === 'stopped' || this.socket) return;
+    if (this.state === 'stopped' || this.socket || this.enrolling) return;
+    if (this.link.enrollmentToken && !this.credential) {
+      this.enroll(this.link.enrollmentToken);
+      return;
+    }
     this.state = 'connecting';
     this.link.stats.connectAttempts++;
     this.link.stats.handshaking++;
-    const socket = new WebSocket(this.link.url, { handshakeTimeout: 30_000, perMessageDeflate: false });
+    const socket = new WebSocket(this.link.url, {
+      handshakeTimeout: 30_000,
+      perMessageDeflate: false,
+      headers: this.credential ? { authorization: `Bearer ${this.credential}` } : undefined,
+    });
     this.socket = socket;
     socket.on('open', () => {
       this.state = 'handshaking';
@@ -151,6 +163,32 @@ export class SimAgent {
       const ceiling = Math.min(30_000, 500 * 2 ** Math.min(this.attempt++, 16));
       this.link.requestConnect(this, Math.round(ceiling / 2 + (Math.random() * ceiling) / 2));
     });
+  }
+
+  // Trades the fleet's enrollment token for this host's credential, then connects; retried on failure.
+  private enroll(token: string): void {
+    this.enrolling = true;
+    fetch(enrollUrl(this.link.url), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token, agentId: this.host.agentId, hostname: this.host.hostname }),
+      signal: AbortSignal.timeout(30_000),
+    })
+      .then(async (res) => {
+        const body = (await res.json().catch(() => ({}))) as { credential?: string; message?: string };
+        if (!res.ok || !body.credential) throw new Error(`enroll: HTTP ${res.status} ${body.message ?? ''}`.trim());
+        this.credential = body.credential;
+      })
+      .catch((err: Error) => {
+        this.link.stats.socketErrors++;
+        this.link.stats.lastError = err.message;
+      })
+      .finally(() => {
+        this.enrolling = false;
+        if (this.state === 'stopped') return;
+        if (this.credential) this.connect();
+        else this.link.requestConnect(this, 1_000 + Math.round(Math.random() * 1_000));
+      });
   }
 
   stop(): void {
@@ -386,4 +424,13 @@ export class SimAgent {
   private send(message: object): void {
     if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify(message));
   }
+}
+
+// Pure: the controller's enrollment endpoint from its agent socket URL (ws -> http, wss -> https).
+export function enrollUrl(agentUrl: string): string {
+  const url = new URL(agentUrl);
+  url.protocol = url.protocol === 'wss:' ? 'https:' : 'http:';
+  url.pathname = '/api/v1/enroll';
+  url.search = '';
+  return url.toString();
 }
