@@ -4,7 +4,7 @@ import { createFleet, FLEET_IMAGE, type Fleet, FleetApi, type FleetHost } from '
 import { describeDiff, type FleetDiff, waitConverged } from '../fleet/inventory-check.js';
 import { checkFleetPrereqs } from '../fleet/prereqs.js';
 import { sleep, until } from '../fleet/run.js';
-import { TcpProxy } from '../fleet/tcp-proxy.js';
+import { type OutageMode, TcpProxy } from '../fleet/tcp-proxy.js';
 import { ADMIN_URL, createTestDatabase, type TestDatabase } from '../support/database.js';
 
 const prereqs = await checkFleetPrereqs();
@@ -14,6 +14,9 @@ const HEARTBEAT_MS = 1_000;
 // The agent's reconnect backoff is capped at 30 s (with jitter), plus a 10 s handshake timeout.
 const RECONNECT_BOUND_MS = 45_000;
 const OUTAGE_MS = 10_000;
+// `refuse` (connections reset: Postgres down or restarting) by default; `blackhole` (packets lost:
+// a partition) by hand with CORRAL_FAULTS_DB_OUTAGE=blackhole.
+const OUTAGE_MODE: OutageMode = process.env.CORRAL_FAULTS_DB_OUTAGE === 'blackhole' ? 'blackhole' : 'refuse';
 
 interface ScenarioReport {
   scenario: string;
@@ -30,7 +33,7 @@ function printReports(): void {
       .map(([k, v]) => `${k} ${v}`)
       .join(', ');
     lines.push(
-      `  ${r.scenario.padEnd(36)} converged in ${String(r.convergeMs).padStart(6)} ms | lost ${r.diff.lost}, duplicated ${r.diff.duplicated}, ghosts ${r.diff.ghosts}, wrong state ${r.diff.wrongState}${extra ? ` | ${extra}` : ''}`,
+      `  ${r.scenario.padEnd(40)} converged in ${String(r.convergeMs).padStart(6)} ms | lost ${r.diff.lost}, duplicated ${r.diff.duplicated}, ghosts ${r.diff.ghosts}, wrong state ${r.diff.wrongState}${extra ? ` | ${extra}` : ''}`,
     );
   }
   console.log(lines.join('\n'));
@@ -187,7 +190,7 @@ describe.skipIf(!prereqs.ok)('faults on a three-host fleet: every change arrives
     const pid = c.pid;
     const [h1, h2, h3] = fleet.hosts as [FleetHost, FleetHost, FleetHost];
     expect(await c.readyz()).toBe(200);
-    proxy.block('refuse');
+    proxy.block(OUTAGE_MODE);
     const blockedAt = Date.now();
     const statuses: number[] = [];
     const poll = (async () => {
@@ -217,7 +220,7 @@ describe.skipIf(!prereqs.ok)('faults on a three-host fleet: every change arrives
       'non-503 answers during outage': statuses.filter((s) => s !== 503).length,
       'ready again after ms': readyMs,
     };
-    await converge('Postgres unreachable 10 s', unblockedAt, measured);
+    await converge(`Postgres unreachable 10 s (${OUTAGE_MODE})`, unblockedAt, measured);
     // Agents whose deltas failed were disconnected (1011) and came back with a new hello.
     measured['agents that reconnected'] = (await api.hosts()).filter(
       (h) => h.connectedAt && Date.parse(h.connectedAt) > blockedAt,
