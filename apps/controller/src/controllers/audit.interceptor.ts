@@ -30,13 +30,14 @@ export class AuditInterceptor implements NestInterceptor {
     const declared = this.reflector.get<number | undefined>(HTTP_CODE_METADATA, ctx.getHandler());
     const record = (statusCode: number, result: unknown) => {
       const target = routeTarget(req);
-      const created = createdId(result);
-      const commandId = op ? created : undefined;
+      const created = createdTarget(result);
+      const commandId = op ? created?.id : undefined;
+      const useCreated = !op && !target.targetId && created;
       return this.audit.record({
         principal: req.principal,
         action: `${req.method} ${routePattern(req)}${op ? ` ${op}` : ''}`,
-        targetKind: target.targetKind,
-        targetId: target.targetId ?? (op ? null : (created ?? null)),
+        targetKind: useCreated ? (created.kind ?? target.targetKind) : target.targetKind,
+        targetId: useCreated ? created.id : target.targetId,
         outcome: outcomeOf(statusCode),
         statusCode,
         detail: { ...(op ? { op } : {}), ...(commandId ? { commandId } : {}) },
@@ -66,8 +67,10 @@ export class AuditInterceptor implements NestInterceptor {
 }
 
 // The id of what the call made or answered with (never any other field: it may hold a secret).
-function createdId(result: unknown): string | undefined {
+function createdTarget(result: unknown): { id: string; kind?: string } | undefined {
   if (typeof result !== 'object' || result === null) return undefined;
-  const id = (result as { id?: unknown; hostId?: unknown }).id ?? (result as { hostId?: unknown }).hostId;
-  return typeof id === 'string' ? id : undefined;
+  const { id, hostId } = result as { id?: unknown; hostId?: unknown };
+  if (typeof id === 'string') return { id };
+  if (typeof hostId === 'string') return { id: hostId, kind: 'host' };
+  return undefined;
 }

@@ -42,6 +42,8 @@ export class AgentSession {
   close(code: number, reason: string): void {
     if (this.socket.readyState === this.socket.OPEN || this.socket.readyState === this.socket.CONNECTING) {
       this.socket.close(code, reason.slice(0, 120));
+      // A socket paused by the rate limit must be read again, or the close handshake never ends.
+      if (this.socket.isPaused) this.socket.resume();
     }
   }
 }

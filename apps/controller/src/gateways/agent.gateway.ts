@@ -88,6 +88,8 @@ export class AgentGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
       if (!queuePaused && Date.now() >= pausedUntil && socket.isPaused) socket.resume();
     };
     socket.on('message', (data: RawData, isBinary: boolean) => {
+      // Frames read after a close was decided are dropped.
+      if (socket.readyState !== socket.OPEN) return;
       session.lastHeardAt = Date.now();
       const wait = gate.take();
       if (wait < 0) {

@@ -21,14 +21,15 @@ export class FrameGate {
   }
 
   // Spends one token for a frame that arrived. 0: go on; > 0: stop reading for that many ms;
-  // -1: the sender is far past the limit (a whole burst over it): drop the connection.
+  // -1: the sender is far past the limit (ten bursts over it, which pausing the socket should
+  // never allow): drop the connection.
   take(): number {
     const now = this.now();
     this.tokens = Math.min(this.opts.burst, this.tokens + ((now - this.refilledAt) / 1000) * this.opts.framesPerSecond);
     this.refilledAt = now;
     this.tokens -= 1;
     if (this.tokens >= 0) return 0;
-    if (this.tokens < -this.opts.burst) return -1;
+    if (this.tokens < -this.opts.burst * 10) return -1;
     return Math.ceil(((1 - this.tokens) / this.opts.framesPerSecond) * 1000);
   }
 
