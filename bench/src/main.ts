@@ -5,6 +5,7 @@ import { type WsBaseline, wsBaseline } from './baselines/ws.baseline.js';
 import { apiScenario } from './scenarios/api.scenario.js';
 import { churnScenario } from './scenarios/churn.scenario.js';
 import { type FleetSize, label } from './scenarios/fleet-size.js';
+import { placementPlan, placementScenario } from './scenarios/placement.scenario.js';
 import { syncFleet, syncReport } from './scenarios/sync.scenario.js';
 import { ControllerProcess } from './support/controller-process.js';
 import { newestProfile, printProfile } from './support/cpu-profile.js';
@@ -12,7 +13,7 @@ import { REPO_ROOT } from './support/paths.js';
 import { loadAverage, machineCpu } from './support/proc.js';
 import { figure, machineInfo, printTable, type RunReport, type ScenarioReport, writeReport } from './support/report.js';
 
-const SCENARIOS = ['sync', 'churn', 'api', 'baselines', 'all'] as const;
+const SCENARIOS = ['sync', 'churn', 'api', 'baselines', 'placement', 'all'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 const USAGE = `usage: npm run bench -- <${SCENARIOS.join('|')}> [--quick] [--hosts N] [--containers M] [--connect-rate N] [--profile]
@@ -20,6 +21,7 @@ const USAGE = `usage: npm run bench -- <${SCENARIOS.join('|')}> [--quick] [--hos
   churn      steps the change rate up; p50/p99 from send to visible; highest rate without a growing backlog
   api        container list filters and /fleet/summary at full fleet size, 8 requests in flight
   baselines  raw COPY of the same rows, raw ws round trip and pipelined echo
+  placement  scheduling decisions per second: pure functions over 10,000 hosts, and through HTTP and Postgres
   all        every one of the above
   --quick    CI size: 200 x 50, short steps (the whole "all" run takes about a minute and a half)
   --profile  the controller runs with --cpu-prof; its profile is summarized at the end`;
@@ -34,6 +36,9 @@ interface Plan {
   apiRequests: number;
   ws: { roundTrips: number; pipelined: number };
   timeoutMs: number;
+  // placement: --hosts, when given, sizes both its synthetic fleet and its database.
+  placementHosts: number | undefined;
+  containers: number;
 }
 
 function plan(argv: string[]): { scenario: Scenario; plan: Plan } {
@@ -75,6 +80,8 @@ function plan(argv: string[]): { scenario: Scenario; plan: Plan } {
       apiRequests: quick ? 40 : 200,
       ws: quick ? { roundTrips: 500, pipelined: 20_000 } : { roundTrips: 2000, pipelined: 100_000 },
       timeoutMs: quick ? 60_000 : 900_000,
+      placementHosts: hosts,
+      containers,
     },
   };
 }
@@ -165,6 +172,8 @@ async function main(): Promise<void> {
       }
     });
   }
+
+  if (wants('placement')) emit(await placementScenario(placementPlan(p.quick, p.placementHosts, p.containers)));
 
   const machineEnd = machineCpu();
   const finishedAt = new Date().toISOString();

@@ -65,6 +65,32 @@ export function withReplica(host: SchedulingHost, demand: Demand): SchedulingHos
   };
 }
 
+// Calls the filter with code `code` (1 + its index in FILTERS). One call site per filter keeps each
+// monomorphic, so the engine inlines it; a loop calling `filter.rejects` for all of them runs 2-3x slower.
+function rejectsBy(code: number, host: SchedulingHost, demand: Demand): boolean {
+  switch (code) {
+    case 1:
+      return allowedHostsFilter.rejects(host, demand);
+    case 2:
+      return onlineFilter.rejects(host, demand);
+    case 3:
+      return cordonFilter.rejects(host, demand);
+    case 4:
+      return runtimeFilter.rejects(host, demand);
+    case 5:
+      return factsFilter.rejects(host, demand);
+    case 6:
+      return labelsFilter.rejects(host, demand);
+    case 7:
+      return antiAffinityFilter.rejects(host, demand);
+    case 8:
+      return memoryFilter.rejects(host, demand);
+    case 9:
+      return cpuFilter.rejects(host, demand);
+  }
+  return false;
+}
+
 // One decision: every host through the filters that apply, the survivors scored, the best kept.
 export function decide(
   hosts: readonly SchedulingHost[],
@@ -72,19 +98,22 @@ export function decide(
   strategy: Strategy,
   keep = 5,
 ): Omit<ReplicaDecision, 'replica'> {
-  const active: { filter: HostFilter; code: number }[] = [];
+  const codes: number[] = [];
   FILTERS.forEach((filter, i) => {
-    if (filter.appliesTo(demand)) active.push({ filter, code: i + 1 });
+    if (filter.appliesTo(demand)) codes.push(i + 1);
   });
+  const active = codes.length;
   const verdicts = new Uint8Array(hosts.length);
   const best: Candidate[] = [];
+  // Score of the last kept candidate once `keep` are kept: most hosts lose to it on one comparison.
+  let bar = Number.NEGATIVE_INFINITY;
   let feasible = 0;
   for (let i = 0; i < hosts.length; i++) {
     const host = hosts[i]!;
     let code = 0;
-    for (let f = 0; f < active.length; f++) {
-      if (active[f]!.filter.rejects(host, demand)) {
-        code = active[f]!.code;
+    for (let f = 0; f < active; f++) {
+      if (rejectsBy(codes[f]!, host, demand)) {
+        code = codes[f]!;
         break;
       }
     }
@@ -94,12 +123,13 @@ export function decide(
     }
     feasible++;
     const s = score(host, demand, strategy);
-    // Keep the `keep` best in order; most hosts lose to the last kept and cost one comparison.
-    if (best.length === keep && !ranksBefore(host, s, best[keep - 1]!.host, best[keep - 1]!.score)) continue;
+    if (s < bar) continue;
+    if (best.length === keep && !ranksBefore(host, s, best[keep - 1]!.host, bar)) continue;
     let at = best.length;
     while (at > 0 && ranksBefore(host, s, best[at - 1]!.host, best[at - 1]!.score)) at--;
     best.splice(at, 0, { host, score: s });
     if (best.length > keep) best.pop();
+    if (best.length === keep) bar = best[keep - 1]!.score;
   }
   return { hosts, verdicts, feasible, candidates: best, chosen: best[0] ?? null };
 }
