@@ -87,7 +87,7 @@ export function controllerFetch(options: TlsClientOptions): ControllerFetch {
           method: init.method ?? 'GET',
           headers: init.headers,
           signal: init.signal,
-          agent: false,
+          // No agent: with one, Node would ignore createConnection (and with `agent: false` make a default one).
           ...(secure ? options : {}),
         } as https.RequestOptions,
         (res) => {
