@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ApiCommand } from '../fleet/fleet-api.js';
 import { createFleet, FLEET_IMAGE, type Fleet, FleetApi, type FleetHost } from '../fleet/index.js';
 import { describeDiff, type FleetDiff, waitConverged } from '../fleet/inventory-check.js';
 import { checkFleetPrereqs } from '../fleet/prereqs.js';
@@ -78,6 +79,18 @@ describe.skipIf(!prereqs.ok)('faults on a three-host fleet: every change arrives
     return ms;
   };
   const hostRow = async (host: FleetHost) => (await api.hosts()).filter((h) => h.hostname === host.name);
+  // An exec that appends a line: counting the lines afterwards proves how often it ran.
+  const appendCommand = async (hostId: string, container: string, file: string, delaySeconds = 0) => {
+    const row = (await api.containers(hostId)).find((c) => c.name === container);
+    if (!row) throw new Error(`${container} is not in the API`);
+    const res = await api.post<ApiCommand>(`/api/v1/containers/${row.id}/exec`, {
+      command: ['sh', '-c', `sleep ${delaySeconds}; echo ran >> ${file}`],
+    });
+    expect(res.status).toBe(202);
+    return res.body;
+  };
+  const lines = async (host: FleetHost, container: string, file: string) =>
+    (await host.docker(['exec', container, 'sh', '-c', `cat ${file} 2>/dev/null | wc -l`])).trim();
 
   beforeAll(async () => {
     db = await createTestDatabase('corral_faults');
@@ -132,18 +145,25 @@ describe.skipIf(!prereqs.ok)('faults on a three-host fleet: every change arrives
     printReports();
   });
 
-  it('an agent killed -9 and restarted: the changes made while it was dead arrive once', async () => {
+  it('an agent killed -9 and restarted: the changes made while it was dead arrive once, its pending command runs once', async () => {
     const h1 = fleet.host(1);
     const id = hostIds.get(h1.name)!;
+    const target = await dockerRun(h1);
+    await until('command target in the API', async () => (await api.containers(id)).some((c) => c.name === target));
     const before = await api.containers(id);
     await h1.killAgent('SIGKILL');
     const added = await dockerRun(h1);
-    const removed = (await h1.dockerList()).find((c) => c.name !== added)!;
+    const removed = (await h1.dockerList()).find((c) => c.name !== added && c.name !== target)!;
     await h1.docker(['rm', '-f', removed.id]);
     await lxcRun(h1, false);
+    const pending = await appendCommand(id, target, '/tmp/kill9');
+    await sleep(500);
+    expect((await api.command(pending.id)).status).toBe('pending');
     const restartedAt = Date.now();
     h1.startAgent();
     const ms = await converge('agent kill -9, restart', restartedAt, {});
+    expect((await api.command(pending.id, 60)).status).toBe('succeeded');
+    expect(await lines(h1, target, '/tmp/kill9')).toBe('1');
     const after = await api.containers(id);
     expect((await hostRow(h1)).map((h) => h.id)).toEqual([id]);
     // What survived keeps its Corral id: the restart updated rows, it did not recreate them.
@@ -154,8 +174,14 @@ describe.skipIf(!prereqs.ok)('faults on a three-host fleet: every change arrives
 
   it('the controller killed -9 and restarted: every agent reconnects in bounded time and state converges', async () => {
     const c = fleet.controller!;
-    await c.stop('SIGKILL');
     const [h1, h2, h3] = fleet.hosts as [FleetHost, FleetHost, FleetHost];
+    // A command the agent is running when the controller dies must end once, not be lost or rerun.
+    const target = await dockerRun(h2);
+    const h2Id = hostIds.get(h2.name)!;
+    await until('command target in the API', async () => (await api.containers(h2Id)).some((x) => x.name === target));
+    const inFlight = await appendCommand(h2Id, target, '/tmp/crash', 3);
+    await until('command running', async () => (await api.command(inFlight.id)).status === 'running', 30_000, 50);
+    await c.stop('SIGKILL');
     // Changes while no controller listens.
     await Promise.all([dockerRun(h1), dockerRun(h2), lxcRun(h3)]);
     const restartedAt = Date.now();
@@ -183,6 +209,8 @@ describe.skipIf(!prereqs.ok)('faults on a three-host fleet: every change arrives
     });
     expect(worst).toBeLessThan(RECONNECT_BOUND_MS);
     expect((await api.hosts()).map((h) => h.status)).toEqual(['online', 'online', 'online']);
+    expect((await api.command(inFlight.id, 60)).status).toBe('succeeded');
+    expect(await lines(h2, target, '/tmp/crash')).toBe('1');
   });
 
   it('Postgres unreachable for 10 s: the controller stays up, is not ready, recovers alone, loses no delta', async () => {
@@ -234,6 +262,8 @@ describe.skipIf(!prereqs.ok)('faults on a three-host fleet: every change arrives
   it('a host cut off past the grace period goes offline and stale; what changed meanwhile shows up after healing', async () => {
     const h2 = fleet.host(2);
     const id = hostIds.get(h2.name)!;
+    const target = await dockerRun(h2);
+    await until('command target in the API', async () => (await api.containers(id)).some((x) => x.name === target));
     const cutAt = Date.now();
     await h2.cutOff();
     const offline = await until(
@@ -255,8 +285,9 @@ describe.skipIf(!prereqs.ok)('faults on a three-host fleet: every change arrives
     for (const other of fleet.hosts.filter((h) => h !== h2)) expect((await hostRow(other))[0]?.status).toBe('online');
 
     // By hand, while nobody can hear: containers created and removed, leases added and removed.
+    const waiting = await appendCommand(id, target, '/tmp/cutoff');
     const created = await dockerRun(h2);
-    const removed = (await h2.dockerList()).find((x) => x.name !== created)!;
+    const removed = (await h2.dockerList()).find((x) => x.name !== created && x.name !== target)!;
     await h2.docker(['rm', '-f', removed.id]);
     const fresh = await lxcRun(h2);
     const doomed = (await h2.lxcList()).find((x) => x.name !== fresh.name)!;
@@ -268,6 +299,8 @@ describe.skipIf(!prereqs.ok)('faults on a three-host fleet: every change arrives
     // Still the last known state while cut off.
     const meanwhile = await api.containers(id);
     expect(meanwhile.map((x) => x.name).sort()).toEqual(staleView.map((x) => x.name).sort());
+    expect((await api.command(waiting.id)).status).toBe('pending');
+    expect(await lines(h2, target, '/tmp/cutoff')).toBe('0');
 
     await h2.heal();
     const healedAt = Date.now();
@@ -283,5 +316,7 @@ describe.skipIf(!prereqs.ok)('faults on a three-host fleet: every change arrives
     expect(after.map((x) => x.name)).not.toContain(removed.name);
     expect(after.map((x) => x.name)).not.toContain(doomed.name);
     expect((await api.leases(id)).map((l) => l.mac)).not.toContain(doomedMac);
+    expect((await api.command(waiting.id, 60)).status).toBe('succeeded');
+    expect(await lines(h2, target, '/tmp/cutoff')).toBe('1');
   });
 });

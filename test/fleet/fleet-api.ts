@@ -34,6 +34,13 @@ export interface ApiLease {
   source: string;
   stale: boolean;
 }
+export interface ApiCommand {
+  id: string;
+  status: string;
+  result: Record<string, unknown> | null;
+  error: { code: string; message: string } | null;
+}
+
 export interface FleetSummary {
   hosts: { online: number; offline: number; total: number };
   containers: { docker: Record<string, number>; lxc: Record<string, number> };
@@ -87,6 +94,21 @@ export class FleetApi {
       if (!cursor) return items;
     }
     throw new Error(`${path}: more than 20 pages`);
+  }
+
+  async post<T>(path: string, body: unknown = {}): Promise<{ status: number; body: T }> {
+    const res = await fetch(`${this.baseUrl}${path}`, {
+      method: 'POST',
+      headers: { ...this.headers, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(130_000),
+    });
+    const text = await res.text();
+    return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
+  }
+
+  command(id: string, waitSeconds = 0): Promise<ApiCommand> {
+    return this.get<ApiCommand>(`/api/v1/commands/${id}?wait=${waitSeconds}`);
   }
 
   hosts(): Promise<ApiHost[]> {
