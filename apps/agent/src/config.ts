@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { HostLabels } from '@corral/protocol';
@@ -58,6 +59,7 @@ const EnvSchema = z.object({
   CORRAL_POLL_INTERVAL_MS: positiveInt('CORRAL_POLL_INTERVAL_MS', 2_000, 100),
   CORRAL_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   CORRAL_ENROLLMENT_TOKEN: z.string().optional(),
+  CORRAL_ENROLLMENT_TOKEN_FILE: z.string().optional(),
   CORRAL_CA_FILE: z.string().optional(),
   CORRAL_CONTROLLER_FINGERPRINT: z
     .string()
@@ -117,10 +119,21 @@ export function loadAgentConfig(env: NodeJS.ProcessEnv): AgentConfig {
     resyncIntervalMs: e.CORRAL_RESYNC_INTERVAL_MS,
     pollIntervalMs: e.CORRAL_POLL_INTERVAL_MS,
     logLevel: e.CORRAL_LOG_LEVEL,
-    enrollmentToken: e.CORRAL_ENROLLMENT_TOKEN || null,
+    enrollmentToken: e.CORRAL_ENROLLMENT_TOKEN || readTokenFile(e.CORRAL_ENROLLMENT_TOKEN_FILE),
     caFile: e.CORRAL_CA_FILE ? path.resolve(e.CORRAL_CA_FILE) : null,
     controllerFingerprint: e.CORRAL_CONTROLLER_FINGERPRINT
       ? normalizeFingerprint(e.CORRAL_CONTROLLER_FINGERPRINT)
       : null,
   };
+}
+
+// The enrollment token from a file (a secret mount); null when unset, missing or empty.
+function readTokenFile(file: string | undefined): string | null {
+  if (!file) return null;
+  try {
+    return readFileSync(file, 'utf8').trim() || null;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new ConfigError([`CORRAL_ENROLLMENT_TOKEN_FILE: cannot read ${file}: ${(err as Error).message}`]);
+  }
 }
