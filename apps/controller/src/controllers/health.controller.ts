@@ -6,6 +6,17 @@ import type { PrismaClient } from '../generated/prisma/client.js';
 import { DATABASE, PRISMA } from '../repositories/tokens.js';
 import { Public } from './auth.decorators.js';
 
+// A database that drops packets must make /readyz say no, not hang it.
+const READY_TIMEOUT_MS = 2_000;
+
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
 @ApiTags('health')
 @Public()
 @Controller()
@@ -25,8 +36,11 @@ export class HealthController {
   @ApiOperation({ summary: 'The database is reachable and every migration is applied' })
   async readyz() {
     try {
-      await this.prisma.$queryRawUnsafe('SELECT 1');
-      const status = await migrationStatus(this.database.url, this.database.migrationsDir);
+      await withTimeout(this.prisma.$queryRawUnsafe('SELECT 1'), READY_TIMEOUT_MS);
+      const status = await withTimeout(
+        migrationStatus(this.database.url, this.database.migrationsDir),
+        READY_TIMEOUT_MS,
+      );
       if (status.pending.length > 0 || status.failed.length > 0) {
         throw new HttpException(
           { status: 'not_ready', reason: 'migrations not applied', pending: status.pending, failed: status.failed },
