@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { sampleFacts } from '@corral/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { createApp } from '../../apps/controller/src/app.js';
 import { startTestController, type TestController } from '../support/controller.js';
 import { RawAgent } from '../support/raw-agent.js';
 import { waitFor } from '../support/wait.js';
@@ -443,6 +444,48 @@ describe('access control on real Postgres', () => {
       const everything = JSON.stringify((await audit('?limit=1000')).body);
       for (const s of secrets) expect(everything).not.toContain(s);
     });
+  });
+});
+
+describe('first start without CORRAL_ADMIN_TOKEN', () => {
+  it('makes an admin token and prints it once, never again while one is usable', async () => {
+    const printed: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((chunk: string | Uint8Array) => {
+      printed.push(String(chunk));
+      return true;
+    }) as typeof process.stdout.write;
+    let ctl: TestController | undefined;
+    try {
+      ctl = await startTestController({ CORRAL_ADMIN_TOKEN: '' });
+      const shown = printed.join('').match(/crl_api_[A-Za-z0-9_-]{43}/)?.[0];
+      expect(shown).toBeDefined();
+      expect(printed.join('')).toContain('shown this once');
+      expect((await ctl.get('/api/v1/tokens', { authorization: `Bearer ${shown}` })).status).toBe(200);
+      printed.length = 0;
+      await ctl.app.close();
+    } finally {
+      process.stdout.write = write;
+    }
+    // A second start on the same database finds the admin token and prints nothing.
+    process.stdout.write = ((chunk: string | Uint8Array) => {
+      printed.push(String(chunk));
+      return true;
+    }) as typeof process.stdout.write;
+    try {
+      const again = await createApp({
+        config: ctl!.config,
+        database: { url: ctl!.db.url, migrationsDir: '' },
+        prisma: ctl!.prisma,
+      });
+      await again.init();
+      await again.close();
+    } finally {
+      process.stdout.write = write;
+    }
+    expect(printed.join('')).not.toMatch(/crl_api_/);
+    await ctl!.prisma.$disconnect();
+    await ctl!.db.drop();
   });
 });
 

@@ -1,5 +1,4 @@
 import { parseArgs } from 'node:util';
-import { Logger } from '@nestjs/common';
 import type { Config } from './config/config.js';
 import { ConfigError } from './config/config.js';
 import { runningEmbeddedPostgresUrl, startEmbeddedPostgres } from './database/embedded-postgres.js';
@@ -23,6 +22,11 @@ export const CLI_USAGE = `usage: npm run controller -- <command>
                                print a new API token
 Both work on the configured database (DATABASE_URL, or the embedded one in CORRAL_DATA_DIR),
 whether the controller runs or not. The secret goes to stdout alone; details go to stderr.`;
+
+const stderrLogger = {
+  log: (message: string) => process.stderr.write(`${message}\n`),
+  warn: (message: string) => process.stderr.write(`warning: ${message}\n`),
+};
 
 const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
 
@@ -51,7 +55,8 @@ async function withDatabase<T>(config: Config, run: (prisma: PrismaClient) => Pr
   let url = config.databaseUrl ?? (await runningEmbeddedPostgresUrl(config.dataDir));
   let stop = async () => {};
   if (!url) {
-    const embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, logger: new Logger('EmbeddedPostgres') });
+    // Progress goes to stderr: stdout carries only the secret, for $(...).
+    const embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, logger: stderrLogger });
     url = embedded.url;
     stop = () => embedded.stop();
   }
