@@ -1,5 +1,6 @@
-import { type DynamicModule, Module } from '@nestjs/common';
+import { type DynamicModule, Module, type Provider } from '@nestjs/common';
 import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import type { Pool } from 'pg';
 import type { Config } from './config/config.js';
 import { AuditController } from './controllers/audit.controller.js';
 import { AuditInterceptor } from './controllers/audit.interceptor.js';
@@ -27,6 +28,7 @@ import { ResourceCommandsController } from './controllers/resource-commands.cont
 import { TokensController } from './controllers/tokens.controller.js';
 import { UploadsController } from './controllers/uploads.controller.js';
 import { VolumesController } from './controllers/volumes.controller.js';
+import { createPgPool, OwnedPgPool } from './database/pg-pool.js';
 import { AgentGateway } from './gateways/agent.gateway.js';
 import type { PrismaClient } from './generated/prisma/client.js';
 import { ApiTokenRepository } from './repositories/api-token.repository.js';
@@ -41,7 +43,7 @@ import { InventoryQueryRepository } from './repositories/inventory-query.reposit
 import { IpLookupRepository } from './repositories/ip-lookup.repository.js';
 import { PlacementRepository } from './repositories/placement.repository.js';
 import { SchedulingRepository } from './repositories/scheduling.repository.js';
-import { CLOCK, CONFIG, DATABASE, PRISMA } from './repositories/tokens.js';
+import { CLOCK, CONFIG, DATABASE, PG_POOL, PRISMA } from './repositories/tokens.js';
 import { UploadRepository } from './repositories/upload.repository.js';
 import { AgentSessionService } from './services/agent-session.service.js';
 import { ApiTokenService } from './services/api-token.service.js';
@@ -73,11 +75,16 @@ export interface AppOptions {
   config: Config;
   database: DatabaseHandle;
   prisma: PrismaClient;
+  // The pool of the bulk ingest path; made from database.url (and ended with the app) when absent.
+  pool?: Pool;
 }
 
 @Module({})
 export class AppModule {
   static register(options: AppOptions): DynamicModule {
+    const pool: Provider[] = options.pool
+      ? [{ provide: PG_POOL, useValue: options.pool }]
+      : [{ provide: PG_POOL, useFactory: () => createPgPool(options.database.url) }, OwnedPgPool];
     return {
       module: AppModule,
       controllers: [
@@ -111,6 +118,7 @@ export class AppModule {
         { provide: DATABASE, useValue: options.database },
         { provide: PRISMA, useValue: options.prisma },
         { provide: CLOCK, useValue: systemClock },
+        ...pool,
         HostRepository,
         InventoryRepository,
         InventoryService,

@@ -42,7 +42,11 @@ export class ControllerProcess {
   ) {}
 
   static async start(options: ControllerOptions = {}): Promise<ControllerProcess> {
-    const entry = path.join(REPO_ROOT, 'apps', 'controller', 'dist', 'main.js');
+    // CORRAL_BENCH_CONTROLLER runs another build (say, of an older commit) against the same fleet.
+    const entry = path.resolve(
+      REPO_ROOT,
+      process.env.CORRAL_BENCH_CONTROLLER ?? path.join('apps', 'controller', 'dist', 'main.js'),
+    );
     if (!existsSync(entry)) throw new Error(`${entry} is missing: run npm run build first`);
     const db = await createBenchDatabase();
     const port = await freePort();

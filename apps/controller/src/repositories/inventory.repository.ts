@@ -1,15 +1,17 @@
 import type { HostFacts, RecordByKind, RecordKind } from '@corral/protocol';
 import { Inject, Injectable } from '@nestjs/common';
-import type { PrismaClient } from '../generated/prisma/client.js';
+import type { Pool, PoolClient } from 'pg';
 import { type PgType, rowFor, TABLES } from './inventory-tables.js';
-import { PRISMA } from './tokens.js';
-
-export type Tx = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
+import { PG_POOL } from './tokens.js';
 
 const q = (ident: string) => `"${ident}"`;
 
 // Postgres text and jsonb cannot hold NUL; an engine string carrying one must not poison the ingest.
-const pgJson = (value: unknown) => JSON.stringify(value).replace(/(?<!\\)((?:\\\\)*)\\u0000/g, '$1');
+// The scan for an escaped NUL is cheap; the rewrite only runs when there is one.
+export const pgJson = (value: unknown): string => {
+  const json = JSON.stringify(value);
+  return json.includes('\\u0000') ? json.replace(/(?<!\\)((?:\\\\)*)\\u0000/g, '$1') : json;
+};
 
 // One stored row a write creates, changes or removes, described by its table's summary columns.
 export interface RowChange {
@@ -20,61 +22,91 @@ export interface RowChange {
   after: Record<string, unknown> | null;
 }
 
-// Bulk writes as one statement per kind: rows travel as one JSON parameter and are expanded by
-// jsonb_to_recordset, so a snapshot costs a handful of round trips whatever its size.
+export interface HostChange extends RowChange {
+  hostId: string;
+}
+
+// What one write does to one kind across many hosts: `replace` hosts get exactly `rows` of that
+// host (every other row of theirs is removed); other hosts get `rows` upserted and `remove` deleted.
+export interface KindWrite<K extends RecordKind = RecordKind> {
+  kind: K;
+  replace: string[];
+  rows: { hostId: string; record: RecordByKind[K] }[];
+  remove: { hostId: string; key: string }[];
+}
+
+export interface HostWrite {
+  id: string;
+  lastSeq: number;
+  facts: HostFacts | null;
+}
+
+export type Db = Pick<PoolClient, 'query'>;
+
+// Bulk ingest over plain pg: rows travel as one JSON parameter per kind, expanded by
+// jsonb_to_recordset, and one statement per kind diffs, deletes and upserts every host of a batch.
 @Injectable()
 export class InventoryRepository {
-  constructor(@Inject(PRISMA) private readonly prisma: PrismaClient) {}
+  constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
 
-  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    return this.prisma.$transaction(fn, { timeout: 60_000, maxWait: 30_000 });
+  async transaction<T>(fn: (db: Db) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    let broken = false;
+    try {
+      await client.query('BEGIN');
+      const result = await fn(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {
+        broken = true;
+      });
+      throw err;
+    } finally {
+      client.release(broken);
+    }
   }
 
-  async lockHost(tx: Tx, hostId: string): Promise<{ lastSeq: number } | null> {
-    const rows = await tx.$queryRawUnsafe<{ lastSeq: bigint }[]>(
-      'SELECT "lastSeq" FROM "Host" WHERE id = $1::uuid FOR UPDATE',
-      hostId,
+  // Locks the hosts' rows in id order (so concurrent batches cannot deadlock) and returns their lastSeq.
+  async lockHosts(db: Db, hostIds: string[]): Promise<Map<string, number>> {
+    const { rows } = await db.query<{ id: string; lastSeq: string }>(
+      'SELECT id::text AS id, "lastSeq"::text AS "lastSeq" FROM "Host" WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE',
+      [[...hostIds].sort()],
     );
-    return rows[0] ? { lastSeq: Number(rows[0].lastSeq) } : null;
+    return new Map(rows.map((r) => [r.id, Number(r.lastSeq)]));
   }
 
-  async setLastSeq(tx: Tx, hostId: string, seq: number): Promise<void> {
-    await tx.$executeRawUnsafe(
-      'UPDATE "Host" SET "lastSeq" = $2::bigint, "updatedAt" = now() WHERE id = $1::uuid',
-      hostId,
-      String(seq),
+  async updateHosts(db: Db, hosts: HostWrite[]): Promise<void> {
+    if (hosts.length === 0) return;
+    const values = hosts.map((h) => ({
+      id: h.id,
+      seq: String(h.lastSeq),
+      hasFacts: h.facts !== null,
+      facts: h.facts,
+      runtimes: h.facts?.runtimes ?? null,
+      hostname: h.facts?.hostname ?? null,
+    }));
+    await db.query(
+      'UPDATE "Host" h SET "lastSeq" = v.seq, "updatedAt" = now(), ' +
+        'facts = CASE WHEN v."hasFacts" THEN v.facts ELSE h.facts END, ' +
+        'runtimes = CASE WHEN v."hasFacts" THEN v.runtimes ELSE h.runtimes END, ' +
+        'hostname = CASE WHEN v."hasFacts" THEN v.hostname ELSE h.hostname END ' +
+        'FROM jsonb_to_recordset($1::jsonb) AS v(id uuid, seq bigint, "hasFacts" boolean, facts jsonb, runtimes jsonb, hostname text) ' +
+        'WHERE h.id = v.id',
+      [pgJson(values)],
     );
   }
 
-  async setFacts(tx: Tx, hostId: string, facts: HostFacts): Promise<void> {
-    await tx.$executeRawUnsafe(
-      'UPDATE "Host" SET facts = $2::jsonb, runtimes = $3::jsonb, hostname = $4, "updatedAt" = now() WHERE id = $1::uuid',
-      hostId,
-      pgJson(facts),
-      pgJson(facts.runtimes),
-      facts.hostname,
-    );
-  }
-
-  // The stored rows a write would create, change or (scope 'all': the host's whole kind) remove, compared
-  // in SQL with the same casts the upsert uses; unchanged rows are not returned. Created rows get their id here.
-  async diff<K extends RecordKind>(
-    tx: Tx,
-    kind: K,
-    hostId: string,
-    records: RecordByKind[K][],
-    scope: 'all' | 'listed',
-  ): Promise<RowChange[]> {
-    const rows = rowsByKey(kind, hostId, records);
-    if (scope === 'listed' && rows.length === 0) return [];
-    const spec = TABLES[kind];
+  // One statement: the stored rows the write creates, changes or removes are found by comparing with
+  // the same casts the upsert uses (unchanged rows are not returned; created rows get their id here),
+  // removed rows are deleted and every incoming row is upserted.
+  async write<K extends RecordKind>(db: Db, w: KindWrite<K>): Promise<HostChange[]> {
+    if (w.replace.length === 0 && w.rows.length === 0 && w.remove.length === 0) return [];
+    const spec = TABLES[w.kind];
     const columns = Object.entries(spec.columns);
     const typeOf = (c: string) => cmpType(spec.columns[c]!);
-    const incoming = `jsonb_to_recordset($2::jsonb) AS r(${recordset(columns)})`;
-    const source =
-      scope === 'all'
-        ? `(SELECT * FROM ${q(spec.table)} WHERE "hostId" = $1::uuid) o FULL JOIN ${incoming} ON o."key" = r."key"`
-        : `${incoming} LEFT JOIN ${q(spec.table)} o ON o."hostId" = $1::uuid AND o."key" = r."key"`;
+    const rows = rowsByKey(w.kind, w.rows);
+    const names = ['hostId', 'key', ...columns.map(([c]) => c)];
     const changed = columns
       .filter(([c]) => !spec.volatile?.includes(c))
       .map(([c, t]) => `o.${q(c)} IS DISTINCT FROM r.${q(c)}::${cmpType(t)}`)
@@ -83,71 +115,47 @@ export class InventoryRepository {
       `o.${q(c)} AS ${q(`before.${c}`)}`,
       `r.${q(c)}::${typeOf(c)} AS ${q(`after.${c}`)}`,
     ]);
+    const updates = [...columns.map(([c]) => `${q(c)} = EXCLUDED.${q(c)}`), `"observedAt" = now()`].join(', ');
+    const table = q(spec.table);
     const sql =
-      `SELECT COALESCE(o.id, gen_random_uuid())::text AS id, COALESCE(o."key", r."key") AS "key", ` +
+      `WITH r AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS r("hostId" uuid, ${recordset(columns)})), ` +
+      `listed AS (SELECT "hostId", "key" FROM r WHERE NOT ("hostId" = ANY($2::uuid[])) ` +
+      `UNION SELECT "hostId", "key" FROM jsonb_to_recordset($3::jsonb) AS g("hostId" uuid, "key" text)), ` +
+      `o AS (SELECT t.* FROM ${table} t WHERE t."hostId" = ANY($2::uuid[]) ` +
+      `UNION ALL SELECT t.* FROM ${table} t JOIN listed l ON t."hostId" = l."hostId" AND t."key" = l."key"), ` +
+      `d AS (SELECT COALESCE(o.id, gen_random_uuid()) AS id, COALESCE(o."hostId", r."hostId") AS "hostId", ` +
+      `COALESCE(o."key", r."key") AS "key", ` +
       `CASE WHEN o.id IS NULL THEN 'created' WHEN r."key" IS NULL THEN 'removed' ELSE 'updated' END AS change, ` +
-      `${summary.join(', ')} FROM ${source} WHERE o.id IS NULL OR r."key" IS NULL OR (${changed})`;
-    const result = await tx.$queryRawUnsafe<Record<string, unknown>[]>(sql, hostId, pgJson(rows));
-    return result.map((row) => {
+      `${summary.join(', ')} FROM o FULL JOIN r ON o."hostId" = r."hostId" AND o."key" = r."key" ` +
+      `WHERE o.id IS NULL OR r."key" IS NULL OR (${changed})), ` +
+      `gone AS (DELETE FROM ${table} t USING d WHERE d.change = 'removed' AND t.id = d.id), ` +
+      `up AS (INSERT INTO ${table} (id, ${names.map(q).join(', ')}, "observedAt") ` +
+      `SELECT COALESCE(d.id, gen_random_uuid()), ${names.map((n) => `r.${q(n)}`).join(', ')}, now() ` +
+      `FROM r LEFT JOIN d ON d.change = 'created' AND d."hostId" = r."hostId" AND d."key" = r."key" ` +
+      `ON CONFLICT ("hostId", "key") DO UPDATE SET ${updates}) ` +
+      `SELECT d.id::text AS id, d."hostId"::text AS "hostId", d."key", d.change, ` +
+      `${spec.summary.flatMap((c) => [`d.${q(`before.${c}`)}`, `d.${q(`after.${c}`)}`]).join(', ')} FROM d`;
+    const result = await db.query<Record<string, unknown>>(sql, [pgJson(rows), w.replace, pgJson(w.remove)]);
+    return result.rows.map((row) => {
       const change = row.change as RowChange['change'];
       return {
         change,
         id: row.id as string,
+        hostId: row.hostId as string,
         key: row.key as string,
         before: change === 'created' ? null : pick(row, 'before.', spec.summary),
         after: change === 'removed' ? null : pick(row, 'after.', spec.summary),
       };
     });
   }
-
-  // `ids` names the id of rows about to be created (from diff); other new rows get a random one.
-  async upsert<K extends RecordKind>(
-    tx: Tx,
-    kind: K,
-    hostId: string,
-    records: RecordByKind[K][],
-    ids: ReadonlyMap<string, string> = new Map(),
-  ): Promise<number> {
-    if (records.length === 0) return 0;
-    const spec = TABLES[kind];
-    const rows = rowsByKey(kind, hostId, records).map((row) => ({ ...row, id: ids.get(row.key as string) ?? null }));
-    const columns = Object.entries(spec.columns);
-    const names = ['hostId', 'key', ...columns.map(([c]) => c)];
-    const updates = [...columns.map(([c]) => `${q(c)} = EXCLUDED.${q(c)}`), `"observedAt" = now()`].join(', ');
-    const sql =
-      `INSERT INTO ${q(spec.table)} (id, ${names.map(q).join(', ')}, "observedAt") ` +
-      `SELECT COALESCE(r.id, gen_random_uuid()), ${names.map((n) => `r.${q(n)}`).join(', ')}, now() ` +
-      `FROM jsonb_to_recordset($1::jsonb) AS r("id" uuid, "hostId" uuid, ${recordset(columns)}) ` +
-      `ON CONFLICT ("hostId", "key") DO UPDATE SET ${updates}`;
-    return tx.$executeRawUnsafe(sql, pgJson(rows));
-  }
-
-  // Deletes rows by key and returns what they were, for the removal events.
-  async remove(tx: Tx, kind: RecordKind, hostId: string, keys: string[]): Promise<RowChange[]> {
-    if (keys.length === 0) return [];
-    const spec = TABLES[kind];
-    const rows = await tx.$queryRawUnsafe<Record<string, unknown>[]>(
-      `DELETE FROM ${q(spec.table)} WHERE "hostId" = $1::uuid AND "key" IN (SELECT jsonb_array_elements_text($2::jsonb)) ` +
-        `RETURNING id::text AS id, "key", ${spec.summary.map((c) => `${q(c)} AS ${q(`before.${c}`)}`).join(', ')}`,
-      hostId,
-      pgJson(keys),
-    );
-    return rows.map((row) => ({
-      change: 'removed',
-      id: row.id as string,
-      key: row.key as string,
-      before: pick(row, 'before.', spec.summary),
-      after: null,
-    }));
-  }
 }
 
-// A later record with the same key wins, as it would had they been applied one by one.
-function rowsByKey<K extends RecordKind>(kind: K, hostId: string, records: RecordByKind[K][]) {
+// A later record with the same host and key wins, as it would had they been applied one by one.
+function rowsByKey<K extends RecordKind>(kind: K, records: { hostId: string; record: RecordByKind[K] }[]) {
   const byKey = new Map<string, Record<string, unknown>>();
-  for (const r of records) {
-    const row = rowFor(kind, hostId, r);
-    byKey.set(row.key as string, row);
+  for (const { hostId, record } of records) {
+    const row = rowFor(kind, hostId, record);
+    byKey.set(`${hostId}\u0000${row.key as string}`, row);
   }
   return [...byKey.values()];
 }

@@ -3,3 +3,5 @@ export const CONFIG = Symbol('CONFIG');
 export const PRISMA = Symbol('PRISMA');
 export const CLOCK = Symbol('CLOCK');
 export const DATABASE = Symbol('DATABASE');
+// A pg.Pool on the same database, for the bulk ingest path (the API and the rest stay on Prisma).
+export const PG_POOL = Symbol('PG_POOL');

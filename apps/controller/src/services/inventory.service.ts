@@ -1,6 +1,12 @@
-import { type Delta, type RecordKind, type Snapshot } from '@corral/protocol';
-import { Injectable, Logger } from '@nestjs/common';
-import { InventoryRepository, type RowChange, type Tx } from '../repositories/inventory.repository.js';
+import { type Delta, type HostFacts, type RecordKind, recordKey, type Snapshot } from '@corral/protocol';
+import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import {
+  type Db,
+  type HostChange,
+  type HostWrite,
+  InventoryRepository,
+  type KindWrite,
+} from '../repositories/inventory.repository.js';
 import { EventBus, type NewEvent } from './event-bus.js';
 import { inventoryEvent } from './inventory-events.mapper.js';
 
@@ -17,6 +23,17 @@ const SNAPSHOT_KINDS: [RecordKind, keyof Snapshot][] = [
   ['bridge', 'bridges'],
   ['lease', 'leases'],
 ];
+const KINDS = SNAPSHOT_KINDS.map(([kind]) => kind);
+
+// Group commit: frames waiting from every session are applied together, one transaction per batch.
+const BATCH_FRAMES = 200;
+const BATCH_ROWS = 20_000;
+// How long a free applier waits for more frames before it takes what is there.
+const LINGER_MS = 5;
+// Batches applied at once (each on its own connection; hosts are locked in id order).
+const APPLIERS = 2;
+// Deadlocks and serialization failures are retried as a whole before the batch is split up.
+const BATCH_RETRIES = 2;
 
 export class UnknownHostError extends Error {
   constructor(hostId: string) {
@@ -24,85 +41,295 @@ export class UnknownHostError extends Error {
   }
 }
 
+class ShuttingDownError extends Error {
+  constructor() {
+    super('controller is shutting down');
+  }
+}
+
+type Frame = { type: 'snapshot'; snapshot: Snapshot } | { type: 'delta'; delta: Delta };
+type Outcome = DeltaOutcome | { result: 'snapshot' };
+
+interface Pending {
+  hostId: string;
+  frame: Frame;
+  rows: number;
+  // A delta naming one record more than once is applied in steps, alone in its batch.
+  steps: Delta['changes'][] | null;
+  resolve(outcome: Outcome): void;
+  reject(err: unknown): void;
+}
+
+interface Applied {
+  pending: Pending;
+  outcome: Outcome | Error;
+  events: NewEvent[];
+}
+
 @Injectable()
-export class InventoryService {
+export class InventoryService implements OnModuleDestroy {
   private readonly logger = new Logger(InventoryService.name);
+  private queue: Pending[] = [];
+  private queuedSince = 0;
+  // Hosts with a frame in a batch being applied: their later frames wait, so each host's frames stay in order.
+  private readonly busyHosts = new Set<string>();
+  private readonly running = new Set<Promise<void>>();
+  private timer: NodeJS.Timeout | null = null;
+  private closing = false;
 
   constructor(
     private readonly repo: InventoryRepository,
     private readonly events: EventBus,
   ) {}
 
-  // A snapshot replaces the host's whole inventory in one transaction; vanished rows are deleted.
-  // Events describe only real differences, and go out once the transaction has committed.
+  async onModuleDestroy(): Promise<void> {
+    this.closing = true;
+    if (this.timer) clearTimeout(this.timer);
+    for (const pending of this.queue.splice(0)) pending.reject(new ShuttingDownError());
+    await Promise.allSettled([...this.running]);
+  }
+
+  // A snapshot replaces the host's whole inventory; vanished rows are deleted. Events describe only
+  // real differences, and go out once the transaction has committed.
   async applySnapshot(hostId: string, snapshot: Snapshot): Promise<void> {
-    const started = Date.now();
-    const events: NewEvent[] = [];
-    await this.repo.transaction(async (tx) => {
-      if (!(await this.repo.lockHost(tx, hostId))) throw new UnknownHostError(hostId);
-      await this.repo.setFacts(tx, hostId, snapshot.facts);
-      for (const [kind, field] of SNAPSHOT_KINDS) {
-        // biome-ignore lint/suspicious/noExplicitAny: the pairs above tie each kind to its field
-        const records = snapshot[field] as any[];
-        // Under the host lock, the diff's removed rows are exactly those whose key vanished.
-        const changes = await this.repo.diff(tx, kind, hostId, records, 'all');
-        const removed = changes.filter((c) => c.change === 'removed').map((c) => c.key);
-        await this.repo.remove(tx, kind, hostId, removed);
-        await this.repo.upsert(tx, kind, hostId, records, createdIds(changes));
-        for (const change of changes) events.push(inventoryEvent(kind, hostId, change));
-      }
-      await this.repo.setLastSeq(tx, hostId, snapshot.seq);
-    });
-    this.publish(events);
-    this.logger.debug(`snapshot seq ${snapshot.seq} for host ${hostId} applied in ${Date.now() - started} ms`);
+    const rows = SNAPSHOT_KINDS.reduce((n, [, field]) => n + (snapshot[field] as unknown[]).length, 0);
+    await this.submit(hostId, { type: 'snapshot', snapshot }, rows, null);
   }
 
   // Applies a delta once: an old or repeated seq is a duplicate, a skipped seq is a gap (nothing applied).
   async applyDelta(hostId: string, delta: Delta): Promise<DeltaOutcome> {
-    const events: NewEvent[] = [];
-    const outcome = await this.repo.transaction((tx) => this.applyDeltaIn(tx, hostId, delta, events));
-    this.publish(events);
-    return outcome;
+    return (await this.submit(hostId, { type: 'delta', delta }, delta.changes.length, steps(delta))) as DeltaOutcome;
   }
 
-  private async applyDeltaIn(tx: Tx, hostId: string, delta: Delta, events: NewEvent[]): Promise<DeltaOutcome> {
-    const host = await this.repo.lockHost(tx, hostId);
-    if (!host) throw new UnknownHostError(hostId);
-    if (delta.seq <= host.lastSeq) return { result: 'duplicate', seq: delta.seq, lastSeq: host.lastSeq };
-    if (delta.seq !== host.lastSeq + 1) return { result: 'gap', seq: delta.seq, lastSeq: host.lastSeq };
-    // Consecutive changes of one kind and op are batched; order across batches is kept.
-    let i = 0;
-    const changes = delta.changes;
-    while (i < changes.length) {
-      const first = changes[i]!;
-      let j = i + 1;
-      while (j < changes.length && changes[j]!.op === first.op && changes[j]!.kind === first.kind) j++;
-      const batch = changes.slice(i, j);
-      if (first.op === 'remove') {
-        const keys = batch.map((c) => (c as { key: string }).key);
-        const removed = await this.repo.remove(tx, first.kind, hostId, keys);
-        for (const change of removed) events.push(inventoryEvent(first.kind, hostId, change));
-      } else if (first.kind === 'facts') {
-        const last = batch[batch.length - 1] as { record: Snapshot['facts'] };
-        await this.repo.setFacts(tx, hostId, last.record);
-      } else {
-        const kind = first.kind;
-        // biome-ignore lint/suspicious/noExplicitAny: all records of the batch share one kind
-        const records = batch.map((c) => (c as { record: any }).record);
-        const rows = await this.repo.diff(tx, kind, hostId, records, 'listed');
-        await this.repo.upsert(tx, kind, hostId, records, createdIds(rows));
-        for (const change of rows) events.push(inventoryEvent(kind, hostId, change));
+  private submit(hostId: string, frame: Frame, rows: number, steps: Pending['steps']): Promise<Outcome> {
+    if (this.closing) return Promise.reject(new ShuttingDownError());
+    return new Promise<Outcome>((resolve, reject) => {
+      if (this.queue.length === 0) this.queuedSince = Date.now();
+      this.queue.push({ hostId, frame, rows, steps, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    while (this.running.size < APPLIERS && this.queue.length > 0 && !this.closing) {
+      const waited = Date.now() - this.queuedSince;
+      if (waited < LINGER_MS && this.queue.length < BATCH_FRAMES && this.running.size > 0) {
+        this.timer ??= setTimeout(() => {
+          this.timer = null;
+          this.schedule();
+        }, LINGER_MS - waited);
+        return;
       }
-      i = j;
+      const batch = this.take();
+      if (batch.length === 0) return;
+      const run = this.apply(batch).finally(() => {
+        for (const p of batch) this.busyHosts.delete(p.hostId);
+        this.running.delete(run);
+        this.schedule();
+      });
+      this.running.add(run);
     }
-    await this.repo.setLastSeq(tx, hostId, delta.seq);
-    return { result: 'applied', seq: delta.seq };
   }
 
-  private publish(events: NewEvent[]): void {
-    for (const event of events) this.events.publish(event);
+  // The oldest waiting frames, at most one per host and none of a host already being applied.
+  private take(): Pending[] {
+    const batch: Pending[] = [];
+    const rest: Pending[] = [];
+    const skipped = new Set<string>();
+    let rows = 0;
+    for (const p of this.queue) {
+      const full = batch.length >= BATCH_FRAMES || rows >= BATCH_ROWS;
+      const alone = p.steps !== null || batch[0]?.steps;
+      if (full || skipped.has(p.hostId) || this.busyHosts.has(p.hostId) || (alone && batch.length > 0)) {
+        skipped.add(p.hostId);
+        rest.push(p);
+        continue;
+      }
+      batch.push(p);
+      rows += p.rows;
+      this.busyHosts.add(p.hostId);
+      skipped.add(p.hostId);
+    }
+    this.queue = rest;
+    this.queuedSince = Date.now();
+    return batch;
+  }
+
+  private async apply(batch: Pending[]): Promise<void> {
+    let results: Applied[] | null = null;
+    let failure: unknown = null;
+    for (let attempt = 0; attempt <= BATCH_RETRIES && !results; attempt++) {
+      try {
+        results = await this.repo.transaction((db) => this.applyIn(db, batch));
+      } catch (err) {
+        failure = err;
+        if (!isRetryable(err)) break;
+      }
+    }
+    if (!results) {
+      if (batch.length === 1 || !isDataError(failure)) {
+        for (const p of batch) p.reject(failure);
+        return;
+      }
+      // One frame's data failed the batch: apply each on its own, so only that host fails.
+      this.logger.warn(`batch of ${batch.length} frames failed (${(failure as Error).message}); applying one by one`);
+      results = [];
+      for (const p of batch) {
+        try {
+          results.push(...(await this.repo.transaction((db) => this.applyIn(db, [p]))));
+        } catch (err) {
+          results.push({ pending: p, outcome: err as Error, events: [] });
+        }
+      }
+    }
+    for (const r of results) {
+      if (r.outcome instanceof Error) {
+        r.pending.reject(r.outcome);
+        continue;
+      }
+      for (const event of r.events) this.events.publish(event);
+      r.pending.resolve(r.outcome);
+    }
+  }
+
+  // Everything of one batch inside its transaction; events are returned, to be published after commit.
+  private async applyIn(db: Db, batch: Pending[]): Promise<Applied[]> {
+    const lastSeq = await this.repo.lockHosts(
+      db,
+      batch.map((p) => p.hostId),
+    );
+    const results: Applied[] = [];
+    const writing: { applied: Applied; steps: Delta['changes'][] }[] = [];
+    const hosts: HostWrite[] = [];
+    for (const pending of batch) {
+      const applied: Applied = { pending, outcome: { result: 'snapshot' }, events: [] };
+      results.push(applied);
+      const last = lastSeq.get(pending.hostId);
+      if (last === undefined) {
+        applied.outcome = new UnknownHostError(pending.hostId);
+        continue;
+      }
+      const { frame } = pending;
+      if (frame.type === 'snapshot') {
+        writing.push({ applied, steps: [] });
+        hosts.push({ id: pending.hostId, lastSeq: frame.snapshot.seq, facts: frame.snapshot.facts });
+        continue;
+      }
+      const { seq } = frame.delta;
+      if (seq <= last) {
+        applied.outcome = { result: 'duplicate', seq, lastSeq: last };
+      } else if (seq !== last + 1) {
+        applied.outcome = { result: 'gap', seq, lastSeq: last };
+      } else {
+        applied.outcome = { result: 'applied', seq };
+        writing.push({ applied, steps: pending.steps ?? [frame.delta.changes] });
+        hosts.push({ id: pending.hostId, lastSeq: seq, facts: lastFacts(frame.delta.changes) });
+      }
+    }
+    const rounds = Math.max(1, ...writing.map((w) => w.steps.length));
+    for (let round = 0; round < rounds; round++) {
+      const writes = new Map<RecordKind, KindWrite>(
+        KINDS.map((kind) => [kind, { kind, replace: [], rows: [], remove: [] }]),
+      );
+      for (const { applied, steps } of writing) {
+        const { hostId, frame } = applied.pending;
+        if (frame.type === 'snapshot') {
+          if (round > 0) continue;
+          for (const [kind, field] of SNAPSHOT_KINDS) {
+            const w = writes.get(kind)!;
+            w.replace.push(hostId);
+            for (const record of frame.snapshot[field] as never[]) w.rows.push({ hostId, record });
+          }
+          continue;
+        }
+        for (const change of steps[round] ?? []) {
+          if (change.kind === 'facts') continue;
+          const w = writes.get(change.kind)!;
+          if (change.op === 'remove') w.remove.push({ hostId, key: change.key });
+          else w.rows.push({ hostId, record: change.record as never });
+        }
+      }
+      const changes = new Map<string, HostChange>();
+      const byHostKind = new Map<string, HostChange[]>();
+      for (const w of writes.values()) {
+        for (const change of await this.repo.write(db, w)) {
+          changes.set(changeKey(w.kind, change.hostId, change.key), change);
+          const list = byHostKind.get(`${w.kind}\u0000${change.hostId}`);
+          if (list) list.push(change);
+          else byHostKind.set(`${w.kind}\u0000${change.hostId}`, [change]);
+        }
+      }
+      for (const { applied, steps } of writing) {
+        const { hostId, frame } = applied.pending;
+        if (frame.type === 'snapshot') {
+          if (round > 0) continue;
+          for (const kind of KINDS) {
+            for (const change of byHostKind.get(`${kind}\u0000${hostId}`) ?? []) {
+              applied.events.push(inventoryEvent(kind, hostId, change));
+            }
+          }
+          continue;
+        }
+        // In the order the delta names its records, one event per row that really changed.
+        for (const change of steps[round] ?? []) {
+          if (change.kind === 'facts') continue;
+          const key = changeKey(change.kind, hostId, change.op === 'remove' ? change.key : recordKeyOf(change));
+          const row = changes.get(key);
+          if (!row) continue;
+          changes.delete(key);
+          applied.events.push(inventoryEvent(change.kind, hostId, row));
+        }
+      }
+    }
+    await this.repo.updateHosts(db, hosts);
+    return results;
   }
 }
 
-const createdIds = (changes: RowChange[]) =>
-  new Map(changes.filter((c) => c.change === 'created').map((c) => [c.key, c.id]));
+const changeKey = (kind: RecordKind, hostId: string, key: string) => `${kind}\u0000${hostId}\u0000${key}`;
+
+function recordKeyOf(change: Delta['changes'][number]): string {
+  // biome-ignore lint/suspicious/noExplicitAny: an upsert's record matches its kind
+  return recordKey(change.kind as RecordKind, (change as { record: any }).record);
+}
+
+function lastFacts(changes: Delta['changes']): HostFacts | null {
+  for (let i = changes.length - 1; i >= 0; i--) {
+    const c = changes[i]!;
+    if (c.kind === 'facts' && c.op === 'upsert') return (c as { record: HostFacts }).record;
+  }
+  return null;
+}
+
+// A delta whose records are all distinct is applied in one step; one naming a record again is cut
+// into steps before each repeat, so every change is seen (and evented) in its order.
+function steps(delta: Delta): Delta['changes'][] | null {
+  const seen = new Set<string>();
+  const out: Delta['changes'][] = [[]];
+  for (const change of delta.changes) {
+    if (change.kind === 'facts') {
+      out[out.length - 1]!.push(change);
+      continue;
+    }
+    const key = `${change.kind}\u0000${change.op === 'remove' ? change.key : recordKeyOf(change)}`;
+    if (seen.has(key)) {
+      out.push([]);
+      seen.clear();
+    }
+    seen.add(key);
+    out[out.length - 1]!.push(change);
+  }
+  return out.length > 1 ? out : null;
+}
+
+const codeOf = (err: unknown) => (err as { code?: unknown } | null)?.code;
+
+// Deadlock or serialization failure: the same batch may well succeed again.
+const isRetryable = (err: unknown) => codeOf(err) === '40P01' || codeOf(err) === '40001';
+
+// A statement refused (constraint, trigger, bad value) as opposed to the database being unreachable
+// or shutting down, where trying frames one by one would only fail slower.
+function isDataError(err: unknown): boolean {
+  const code = codeOf(err);
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && !/^(08|53|57|58)/.test(code);
+}

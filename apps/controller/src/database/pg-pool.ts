@@ -1,0 +1,21 @@
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import pg from 'pg';
+import { PG_POOL } from '../repositories/tokens.js';
+
+// Connections for the ingest batches: a few are enough, since batches are applied two at a time.
+export function createPgPool(url: string, max = 4): pg.Pool {
+  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 30_000 });
+  // An idle connection that breaks (Postgres restarted) is dropped from the pool; the next batch reconnects.
+  pool.on('error', () => {});
+  return pool;
+}
+
+// Ends the pool the application made itself (not one handed in) once everything else has stopped.
+@Injectable()
+export class OwnedPgPool implements OnApplicationShutdown {
+  constructor(@Inject(PG_POOL) private readonly pool: pg.Pool) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.pool.end();
+  }
+}
