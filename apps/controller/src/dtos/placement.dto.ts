@@ -121,9 +121,24 @@ export const PlacementDecisionSchema = z.object({
   hostId: z.guid().nullable().describe('chosen host; null when none fits'),
   hostname: z.string().nullable(),
   score: z.number().nullable(),
-  feasibleHosts: z.number().int(),
-  rejectedHosts: z.record(z.string(), z.number().int()).describe('hosts turned down, by filter'),
-  candidates: z.array(PlacementCandidateSchema).describe('the best hosts that fit, best first'),
+  evaluatedHosts: z
+    .number()
+    .int()
+    .describe('hosts in scope whose verdict was worked out (every one when none fits or the request names hosts)'),
+  skippedHosts: z
+    .number()
+    .int()
+    .describe(
+      'hosts in scope not evaluated: they rank below the candidates kept (or, for binpack, have less free memory than requested), so they cannot change the choice',
+    ),
+  feasibleHosts: z.number().int().describe('evaluated hosts that passed every filter'),
+  rejectedHosts: z
+    .record(z.string(), z.number().int())
+    .describe('evaluated hosts turned down, by the first filter rejecting them; "hosts": outside the requested hosts'),
+  rejectedExamples: z
+    .record(z.string(), z.array(z.string()))
+    .describe('per filter, up to 3 of the hosts it turned down: "<hostname>: <reason>"'),
+  candidates: z.array(PlacementCandidateSchema).describe('the best hosts that fit (at most 5), best first'),
 });
 
 export const PlacementExplanationSchema = z.object({
@@ -139,8 +154,10 @@ export const PlacementExplanationSchema = z.object({
   decisions: z.array(PlacementDecisionSchema),
   hosts: z
     .array(PlacementHostSchema)
-    .describe('every host in scope (all, or those of `hosts`) as the first replica saw it; the first 200'),
-  hostsOmitted: z.number().int(),
+    .describe(
+      "the first replica's candidates, then the hosts it gives as rejected examples, as it saw them (at most 32)",
+    ),
+  hostsOmitted: z.number().int().describe('hosts in scope not listed in `hosts`'),
   reasons: z
     .array(z.string())
     .describe('when a replica fits nowhere: one reason per host, "<hostname>: <reason>" (the first 1000)'),

@@ -1,13 +1,15 @@
 import type { PlacementExplanation } from '../../dtos/placement.dto.js';
-import { allowedHostsFilter } from './allowed-hosts.filter.js';
 import { freeCpus } from './cpu.filter.js';
+import { FILTERS, HOSTS } from './filters.js';
+import { type IndexedCandidate, MAX_REASONS, type ReplicaDecision } from './host-index.js';
 import { freeMemoryBytes } from './memory.filter.js';
-import { FILTERS, type ReplicaDecision, rejectingFilter, rejectionReason, type Schedule } from './schedule.js';
-import type { Demand, Strategy } from './scheduler.types.js';
-import { score } from './score.js';
+import type { Schedule } from './schedule.js';
+import type { Demand, SchedulingHost, Strategy } from './scheduler.types.js';
 
-export const MAX_LISTED_HOSTS = 200;
-export const MAX_REASONS = 1000;
+export { MAX_REASONS } from './host-index.js';
+
+// The first replica's candidates and rejected examples listed with their capacities, at most this many.
+export const MAX_LISTED_HOSTS = 32;
 
 export type PlacementOutcome = 'placed' | 'partial' | 'rejected' | 'dry_run';
 
@@ -26,20 +28,17 @@ export interface ExplainInput {
 const round = (n: number) => Math.round(n * 10_000) / 10_000;
 
 function listedHost(
-  decision: ReplicaDecision,
-  index: number,
-  demand: Demand,
-  strategy: Strategy,
+  host: SchedulingHost,
+  verdict: { score: number } | { code: number; reason: string },
 ): PlacementExplanation['hosts'][number] {
-  const host = decision.hosts[index]!;
-  const filter = rejectingFilter(decision, index);
+  const fits = 'score' in verdict;
   return {
     hostId: host.id,
     hostname: host.hostname,
-    verdict: filter ? 'rejected' : 'fits',
-    filter: filter?.name ?? null,
-    reason: rejectionReason(decision, index, demand),
-    score: filter ? null : round(score(host, demand, strategy)),
+    verdict: fits ? 'fits' : 'rejected',
+    filter: fits ? null : FILTERS[verdict.code - 1]!.name,
+    reason: fits ? null : verdict.reason,
+    score: fits ? round(verdict.score) : null,
     memory: {
       allocatableBytes: host.memoryBytes,
       usedBytes: host.memoryUsedBytes,
@@ -55,13 +54,29 @@ function listedHost(
   };
 }
 
+function candidateOf(c: IndexedCandidate): PlacementExplanation['decisions'][number]['candidates'][number] {
+  return {
+    hostId: c.host.id,
+    hostname: c.host.hostname,
+    score: round(c.score),
+    freeMemoryBytes: freeMemoryBytes(c.host),
+    containers: c.host.containers,
+  };
+}
+
 function decisionOf(decision: ReplicaDecision, name: string | null): PlacementExplanation['decisions'][number] {
   const rejected: Record<string, number> = {};
-  for (let i = 0; i < decision.verdicts.length; i++) {
-    const code = decision.verdicts[i]!;
-    if (code === 0) continue;
-    const filter = FILTERS[code - 1]!.name;
-    rejected[filter] = (rejected[filter] ?? 0) + 1;
+  for (let code = 1; code < decision.rejected.length; code++) {
+    const n = decision.rejected[code]!;
+    if (n > 0) rejected[FILTERS[code - 1]!.name] = n;
+  }
+  const examples: Record<string, string[]> = {};
+  for (const e of decision.examples) {
+    const filter = FILTERS[e.code - 1]!.name;
+    const line = `${e.host.hostname}: ${e.reason}`;
+    const list = examples[filter];
+    if (list) list.push(line);
+    else examples[filter] = [line];
   }
   return {
     replica: decision.replica,
@@ -69,36 +84,19 @@ function decisionOf(decision: ReplicaDecision, name: string | null): PlacementEx
     hostId: decision.chosen?.host.id ?? null,
     hostname: decision.chosen?.host.hostname ?? null,
     score: decision.chosen ? round(decision.chosen.score) : null,
+    evaluatedHosts: decision.evaluated,
+    skippedHosts: decision.inScope - decision.evaluated,
     feasibleHosts: decision.feasible,
     rejectedHosts: rejected,
-    candidates: decision.candidates.map((c) => ({
-      hostId: c.host.id,
-      hostname: c.host.hostname,
-      score: round(c.score),
-      freeMemoryBytes: freeMemoryBytes(c.host),
-      containers: c.host.containers,
-    })),
+    rejectedExamples: examples,
+    candidates: decision.candidates.map(candidateOf),
   };
 }
 
-// Hosts outside the request's `hosts` are counted, never listed one by one.
-const inScope = (decision: ReplicaDecision, index: number) => rejectingFilter(decision, index) !== allowedHostsFilter;
-
-// "h2: 512 MiB free < 1 GiB requested", one per host in scope, for a replica that fits nowhere.
-export function reasonsFor(decision: ReplicaDecision, demand: Demand, max = MAX_REASONS): string[] {
-  const reasons: string[] = [];
-  for (let i = 0; i < decision.hosts.length && reasons.length < max; i++) {
-    if (!inScope(decision, i)) continue;
-    const reason = rejectionReason(decision, i, demand);
-    if (reason) reasons.push(`${decision.hosts[i]!.hostname}: ${reason}`);
-  }
-  return reasons;
-}
-
-function scopeSize(decision: ReplicaDecision): number {
-  let n = 0;
-  for (let i = 0; i < decision.hosts.length; i++) if (inScope(decision, i)) n++;
-  return n;
+// "h2: 512 MiB free < 1 GiB requested", one per host in scope (hosts outside `hosts` are counted, never
+// listed), for a replica that fits nowhere.
+export function reasonsFor(decision: ReplicaDecision, max = MAX_REASONS): string[] {
+  return decision.reasons.length > max ? decision.reasons.slice(0, max) : decision.reasons;
 }
 
 function summaryOf(input: ExplainInput, decisions: PlacementExplanation['decisions']): string {
@@ -112,23 +110,33 @@ function summaryOf(input: ExplainInput, decisions: PlacementExplanation['decisio
   const failed = input.schedule.decisions.find((d) => !d.chosen);
   const parts = [`${verb} ${count} of ${replicas}${where ? `: ${where}` : ''}`];
   if (failed) {
-    parts.push(`replica ${failed.replica} fits no host (${scopeSize(failed)} considered)`);
+    parts.push(`replica ${failed.replica} fits no host (${failed.inScope} considered)`);
     if (placed === 0 && failed.replica > 1) parts.push('all or nothing: none placed');
   }
   return parts.join('; ');
 }
 
+// The first replica's candidates (best first), then the hosts it names as turned down, by filter.
+function listedHosts(first: ReplicaDecision): PlacementExplanation['hosts'] {
+  const hosts: PlacementExplanation['hosts'] = [];
+  for (const c of first.candidates) {
+    if (hosts.length === MAX_LISTED_HOSTS) return hosts;
+    hosts.push(listedHost(c.host, c));
+  }
+  for (const e of first.examples) {
+    if (hosts.length === MAX_LISTED_HOSTS) return hosts;
+    if (e.code !== HOSTS) hosts.push(listedHost(e.host, e));
+  }
+  return hosts;
+}
+
 export function explain(input: ExplainInput): PlacementExplanation {
   const { schedule, demand } = input;
   const first = schedule.decisions[0]!;
-  const hosts: PlacementExplanation['hosts'] = [];
-  for (let i = 0; i < first.hosts.length && hosts.length < MAX_LISTED_HOSTS; i++) {
-    if (inScope(first, i)) hosts.push(listedHost(first, i, demand, input.strategy));
-  }
+  const hosts = listedHosts(first);
   const decisions = schedule.decisions.map((d) => decisionOf(d, input.names[d.replica - 1] ?? null));
   const failed = schedule.decisions.find((d) => !d.chosen);
-  const reasons = failed ? reasonsFor(failed, demand) : [];
-  const rejectedCount = failed ? scopeSize(failed) - failed.feasible : 0;
+  const reasons = failed ? reasonsFor(failed) : [];
   return {
     summary: summaryOf(input, decisions),
     strategy: input.strategy,
@@ -136,8 +144,8 @@ export function explain(input: ExplainInput): PlacementExplanation {
     demand: { runtime: demand.runtime, memoryBytes: demand.memoryBytes, cpus: demand.cpus, group: demand.group },
     decisions,
     hosts,
-    hostsOmitted: scopeSize(first) - hosts.length,
+    hostsOmitted: first.inScope - hosts.length,
     reasons,
-    reasonsOmitted: rejectedCount - reasons.length,
+    reasonsOmitted: failed ? failed.inScope - failed.feasible - reasons.length : 0,
   };
 }

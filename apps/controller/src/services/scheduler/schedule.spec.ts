@@ -76,7 +76,7 @@ describe('schedule', () => {
     const sut = schedule(hosts, demand, { strategy: 'spread', replicas: 3 });
     expect(sut.placed).toBe(2);
     expect(sut.decisions.map((d) => d.chosen?.host.hostname ?? null)).toEqual(['h1', 'h3', null]);
-    expect(reasonsFor(sut.decisions[2]!, demand)).toEqual([
+    expect(reasonsFor(sut.decisions[2]!)).toEqual([
       'h1: already gets a container of group web from this placement',
       'h2: already runs a container of group web',
       'h3: already gets a container of group web from this placement',
@@ -96,7 +96,7 @@ describe('schedule', () => {
 describe('explain', () => {
   const demand = aDemand({ memoryBytes: GiB, group: 'web' });
 
-  it('summarizes the choice with scores, and lists every host with its verdict', () => {
+  it('summarizes the choice with scores, and lists the candidates and the rejected examples', () => {
     const hosts = [aHost({ hostname: 'h1' }), aHost({ hostname: 'h2', online: false })];
     const s = schedule(hosts, demand, { strategy: 'spread', replicas: 2 });
     const sut = explain({
@@ -126,8 +126,8 @@ describe('explain', () => {
     expect(sut.reasonsOmitted).toBe(0);
   });
 
-  it('says when all or nothing left every replica unplaced, and lists no more than the cap', () => {
-    const hosts = Array.from({ length: MAX_LISTED_HOSTS + 5 }, (_, i) =>
+  it('says when all or nothing left every replica unplaced; lists candidates and a few examples per filter', () => {
+    const hosts = Array.from({ length: 205 }, (_, i) =>
       aHost({ hostname: `h${String(i).padStart(3, '0')}`, cordoned: i > 0 }),
     );
     const s = schedule(hosts, demand, { strategy: 'binpack', replicas: 2 });
@@ -141,9 +141,22 @@ describe('explain', () => {
       placed: 0,
     });
     expect(sut.summary).toBe('placed none of 2; replica 2 fits no host (205 considered); all or nothing: none placed');
-    expect(sut.hosts).toHaveLength(MAX_LISTED_HOSTS);
-    expect(sut.hostsOmitted).toBe(5);
+    expect(sut.hosts.map((h) => [h.hostname, h.verdict, h.filter])).toEqual([
+      ['h000', 'fits', null],
+      ['h001', 'rejected', 'cordon'],
+      ['h002', 'rejected', 'cordon'],
+      ['h003', 'rejected', 'cordon'],
+    ]);
+    expect(sut.hostsOmitted).toBe(201);
+    expect(sut.decisions[0]).toMatchObject({ evaluatedHosts: 205, skippedHosts: 0, rejectedHosts: { cordon: 204 } });
+    expect(sut.decisions[0]!.rejectedExamples).toEqual({
+      cordon: ['h001: cordoned', 'h002: cordoned', 'h003: cordoned'],
+    });
+    expect(sut.decisions[1]!.rejectedExamples['anti-affinity']).toEqual([
+      'h000: already gets a container of group web from this placement',
+    ]);
     expect(sut.reasons).toHaveLength(205);
+    expect(MAX_LISTED_HOSTS).toBeGreaterThanOrEqual(5 + 8 * 3);
   });
 
   it('leaves hosts outside the requested ones out of the reasons and the host list, but counts them', () => {

@@ -3,6 +3,8 @@ import { antiAffinityFilter } from './anti-affinity.filter.js';
 import { cordonFilter } from './cordon.filter.js';
 import { cpuFilter } from './cpu.filter.js';
 import { factsFilter } from './facts.filter.js';
+import { FILTERS } from './filters.js';
+import { type Candidate, HostIndex, type ReplicaDecision, type Reservation } from './host-index.js';
 import { labelsFilter } from './labels.filter.js';
 import { memoryFilter } from './memory.filter.js';
 import { onlineFilter } from './online.filter.js';
@@ -10,18 +12,9 @@ import { runtimeFilter } from './runtime.filter.js';
 import type { Demand, HostFilter, SchedulingHost, Strategy } from './scheduler.types.js';
 import { ranksBefore, score } from './score.js';
 
-// In the order they are tried; a host's reason is that of the first filter rejecting it.
-export const FILTERS: readonly HostFilter[] = [
-  allowedHostsFilter,
-  onlineFilter,
-  cordonFilter,
-  runtimeFilter,
-  factsFilter,
-  labelsFilter,
-  antiAffinityFilter,
-  memoryFilter,
-  cpuFilter,
-];
+export { FILTERS } from './filters.js';
+export type { Candidate, IndexedCandidate, RejectedHost, ReplicaDecision, Reservation } from './host-index.js';
+export { HostIndex, MAX_EXAMPLES, MAX_REASONS } from './host-index.js';
 
 export interface ScheduleOptions {
   strategy: Strategy;
@@ -30,15 +23,8 @@ export interface ScheduleOptions {
   candidates?: number;
 }
 
-export interface Candidate {
-  host: SchedulingHost;
-  score: number;
-}
-
-export interface ReplicaDecision {
-  // 1-based.
-  replica: number;
-  // The hosts as this replica saw them (earlier replicas of the request included).
+// A full scan's decision: every host through the filters, with its verdict.
+export interface ScanDecision {
   hosts: readonly SchedulingHost[];
   // Per host: 0 when it passed every filter, else 1 + the index in FILTERS of the one that rejected it.
   verdicts: Uint8Array;
@@ -91,13 +77,9 @@ function rejectsBy(code: number, host: SchedulingHost, demand: Demand): boolean 
   return false;
 }
 
-// One decision: every host through the filters that apply, the survivors scored, the best kept.
-export function decide(
-  hosts: readonly SchedulingHost[],
-  demand: Demand,
-  strategy: Strategy,
-  keep = 5,
-): Omit<ReplicaDecision, 'replica'> {
+// One decision by full scan: every host through the filters that apply, the survivors scored, the best
+// kept. The reference HostIndex.decide agrees with; `schedule` uses the index.
+export function decide(hosts: readonly SchedulingHost[], demand: Demand, strategy: Strategy, keep = 5): ScanDecision {
   const codes: number[] = [];
   FILTERS.forEach((filter, i) => {
     if (filter.appliesTo(demand)) codes.push(i + 1);
@@ -135,32 +117,43 @@ export function decide(
 }
 
 // Places `replicas` copies one after another, each seeing the ones before it. Stops at the first
-// replica that fits nowhere: placing only adds use, so no later replica could fit either.
-export function schedule(hosts: readonly SchedulingHost[], demand: Demand, options: ScheduleOptions): Schedule {
+// replica that fits nowhere: placing only adds use, so no later replica could fit either. Given an index,
+// it decides on it and leaves it as it found it; given hosts, it builds one for this request.
+export function schedule(
+  source: readonly SchedulingHost[] | HostIndex,
+  demand: Demand,
+  options: ScheduleOptions,
+): Schedule {
+  const index = source instanceof HostIndex ? source : new HostIndex(source, demand.group);
+  const keep = options.candidates ?? 5;
   const decisions: ReplicaDecision[] = [];
-  let current = hosts;
-  for (let r = 1; r <= options.replicas; r++) {
-    const decision = { replica: r, ...decide(current, demand, options.strategy, options.candidates) };
-    decisions.push(decision);
-    if (!decision.chosen) break;
-    if (r < options.replicas) {
-      const index = current.indexOf(decision.chosen.host);
-      const next = current.slice();
-      next[index] = withReplica(decision.chosen.host, demand);
-      current = next;
+  const placedHere = new Map<number, number>();
+  const reservations: Reservation[] = [];
+  try {
+    for (let r = 1; r <= options.replicas; r++) {
+      const decision = index.decide(demand, options.strategy, keep, placedHere, r);
+      decisions.push(decision);
+      if (!decision.chosen) break;
+      if (r < options.replicas) {
+        const at = decision.chosen.index;
+        reservations.push(index.reserve(at, demand));
+        placedHere.set(at, (placedHere.get(at) ?? 0) + 1);
+      }
     }
+  } finally {
+    for (let k = reservations.length - 1; k >= 0; k--) index.restore(reservations[k]!);
   }
   return { decisions, placed: decisions.filter((d) => d.chosen).length };
 }
 
 // The reason `decision` turned the host at `index` down, or null when it fit.
-export function rejectionReason(decision: ReplicaDecision, index: number, demand: Demand): string | null {
+export function rejectionReason(decision: ScanDecision, index: number, demand: Demand): string | null {
   const code = decision.verdicts[index] ?? 0;
   if (code === 0) return null;
   return FILTERS[code - 1]!.reason(decision.hosts[index]!, demand);
 }
 
-export function rejectingFilter(decision: ReplicaDecision, index: number): HostFilter | null {
+export function rejectingFilter(decision: ScanDecision, index: number): HostFilter | null {
   const code = decision.verdicts[index] ?? 0;
   return code === 0 ? null : FILTERS[code - 1]!;
 }

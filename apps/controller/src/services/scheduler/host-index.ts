@@ -1,0 +1,734 @@
+import { ANTI_AFFINITY, CORDON, CPU, FACTS, FILTERS, HOSTS, LABELS, MEMORY, ONLINE, RUNTIME } from './filters.js';
+import type { Constraint, Demand, SchedulingHost, Strategy } from './scheduler.types.js';
+
+// Rejected hosts named per filter in a decision, and "<hostname>: <reason>" lines kept when nothing fits.
+export const MAX_EXAMPLES = 3;
+export const MAX_REASONS = 1000;
+
+export interface Candidate {
+  host: SchedulingHost;
+  score: number;
+}
+
+// A host that fits, as the replica saw it; `index` is its position in the index.
+export interface IndexedCandidate extends Candidate {
+  index: number;
+}
+
+// A host a filter turned down, as the replica saw it.
+export interface RejectedHost {
+  host: SchedulingHost;
+  // 1 + the index in FILTERS of the filter that rejected it.
+  code: number;
+  reason: string;
+}
+
+export interface ReplicaDecision {
+  // 1-based.
+  replica: number;
+  // Hosts within the request's `hosts` (every host when it names none).
+  inScope: number;
+  // Hosts in scope whose verdict was worked out. The others were skipped: they rank below the
+  // candidates kept, or (binpack) have less free memory than asked, so they cannot change the decision.
+  evaluated: number;
+  feasible: number;
+  // Per filter code (1 + index in FILTERS): the evaluated hosts it turned down. Hosts outside `hosts` count under 1.
+  rejected: Int32Array;
+  // Up to MAX_EXAMPLES per filter, never a host outside `hosts`.
+  examples: RejectedHost[];
+  // Best first; the first is the choice. Empty when no host fits.
+  candidates: IndexedCandidate[];
+  chosen: IndexedCandidate | null;
+  // When no host fits: "<hostname>: <reason>" for every host in scope, in host order, the first MAX_REASONS.
+  reasons: string[];
+}
+
+// What `reserve` changed, for `restore`.
+export interface Reservation {
+  index: number;
+  memoryUsedBytes: number;
+  cpusUsed: number;
+  containers: number;
+  group: string | null;
+  groupContainers: number;
+}
+
+// Hosts a filter rejects whatever the demand asks for, apart from its runtime: per runtime, once per index.
+interface StaticVerdicts {
+  // Per host: 0, ONLINE, CORDON, RUNTIME or FACTS.
+  codes: Uint8Array;
+  counts: Int32Array;
+  rejected: number;
+  examples: { index: number; code: number; reason: string }[];
+}
+
+// Hosts that are online, uncordoned and have facts, grouped by allocatable memory: one band per size
+// when the fleet has few sizes, else bands of sizes within about 2% of each other.
+interface Band {
+  // Smallest and largest allocatable memory in the band.
+  lo: number;
+  hi: number;
+  // One size (or hosts reporting 0): scores follow free bytes exactly, and a host's score is the
+  // largest (spread) or smallest (binpack) of the hosts after it.
+  exact: boolean;
+  // Host indices in spread order (most free first) and binpack order (least free first); equal free in
+  // rank order (fewer containers, hostname, id).
+  spread: Int32Array;
+  binpack: Int32Array;
+}
+
+// A label constraint over interned values: accepts[valueId + 1], where -1 stands for "no such label".
+interface CompiledConstraint {
+  values: Int32Array;
+  accepts: Uint8Array;
+}
+
+interface LabelColumn {
+  values: Int32Array;
+  ids: Map<string, number>;
+}
+
+const exactBytes = (n: number) => Number.isInteger(n) && Math.abs(n) <= EXACT_BYTES;
+
+const nameBefore = (a: SchedulingHost, b: SchedulingHost) =>
+  a.hostname !== b.hostname ? a.hostname < b.hostname : a.id < b.id;
+
+// Each host's position in (hostname, id) order; hosts usually come in that order already (the capacity query sorts so).
+function rankByName(hosts: readonly SchedulingHost[]): Int32Array {
+  const n = hosts.length;
+  const rank = new Int32Array(n);
+  let sorted = true;
+  for (let i = 1; i < n && sorted; i++) sorted = nameBefore(hosts[i - 1]!, hosts[i]!);
+  if (sorted) {
+    for (let i = 0; i < n; i++) rank[i] = i;
+    return rank;
+  }
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => (nameBefore(hosts[a]!, hosts[b]!) ? -1 : 1));
+  for (let k = 0; k < n; k++) rank[order[k]!] = k;
+  return rank;
+}
+
+const ONLINE_FLAG = 1;
+const CORDONED_FLAG = 2;
+const FACTS_FLAG = 4;
+// One band per allocatable size up to this many sizes; beyond, bands of sizes within 2^(1/32) of each other.
+export const MAX_EXACT_BANDS = 128;
+export const BANDS_PER_DOUBLING = 32;
+// Bytes within this make every free - requested exact and every division by a size distinct.
+const EXACT_BYTES = 2 ** 50;
+// Added to each band's bound so that rounding never makes it smaller than a score it covers.
+const SLACK = 1e-9;
+// As in the cpu filter.
+const CPU_EPSILON = 1e-9;
+
+// The hosts of a decision batch as typed arrays: capacities and use, flags, runtimes as a bitmask, group
+// counts per group, label columns of interned values, and the schedulable hosts ordered by free memory
+// fraction within bands of similar size. Reservations update it in place.
+//
+// `decide` chooses exactly the host (and the best candidates) a full scan through FILTERS would, but
+// evaluates hosts in descending bound of their score and stops once no unseen host can beat the
+// candidates it keeps. Hosts rejected by online, cordon, runtime and facts are counted once per runtime.
+export class HostIndex {
+  readonly size: number;
+  private readonly hosts: readonly SchedulingHost[];
+  private readonly memory: Float64Array;
+  private readonly cpus: Float64Array;
+  private readonly memoryUsed: Float64Array;
+  private readonly cpusUsed: Float64Array;
+  private readonly containers: Float64Array;
+  private readonly flags: Uint8Array;
+  private readonly runtimeMask: Uint32Array;
+  private readonly runtimeBits = new Map<string, number>();
+  // What orders a host within its band: free bytes in an exact band, else the free memory fraction.
+  private readonly key: Float64Array;
+  // Position of each host in (hostname, id) order.
+  private readonly rank: Int32Array;
+  private readonly bandOf: Int32Array;
+  // Containers as of the host's place in its band's orders (`containers` may be ahead until `reposition`).
+  private readonly orderedContainers: Float64Array;
+  private readonly bands: Band[] = [];
+  // Every size and use a whole number of bytes within EXACT_BYTES: equal scores in an exact band mean
+  // equal free bytes, so the rank order of its hosts settles ties without evaluating them.
+  private integral = true;
+  private readonly groups = new Map<string, Int32Array>();
+  private readonly columns = new Map<string, LabelColumn>();
+  private readonly statics = new Map<string, StaticVerdicts>();
+  private readonly compiled = new WeakMap<readonly Constraint[], CompiledConstraint[]>();
+  private readonly scopes = new WeakMap<ReadonlySet<string>, Uint8Array>();
+  private ids: Map<string, number> | null = null;
+
+  // `group`: the group whose members `groupContainers` counts on these hosts, if any.
+  constructor(
+    hosts: readonly SchedulingHost[],
+    group: string | null = null,
+    options: { maxExactBands?: number; bandsPerDoubling?: number } = {},
+  ) {
+    const n = hosts.length;
+    this.size = n;
+    this.hosts = hosts;
+    this.memory = new Float64Array(n);
+    this.cpus = new Float64Array(n);
+    this.memoryUsed = new Float64Array(n);
+    this.cpusUsed = new Float64Array(n);
+    this.containers = new Float64Array(n);
+    this.flags = new Uint8Array(n);
+    this.runtimeMask = new Uint32Array(n);
+    this.key = new Float64Array(n);
+    this.rank = rankByName(hosts);
+    this.bandOf = new Int32Array(n).fill(-1);
+    this.orderedContainers = new Float64Array(n);
+    const members = group === null ? null : new Int32Array(n);
+    const schedulable: number[] = [];
+    const sizes = new Set<number>();
+    for (let i = 0; i < n; i++) {
+      const h = hosts[i]!;
+      const total = h.memoryBytes ?? 0;
+      this.memory[i] = total;
+      this.cpus[i] = h.cpus ?? 0;
+      this.memoryUsed[i] = h.memoryUsedBytes;
+      this.cpusUsed[i] = h.cpusUsed;
+      this.containers[i] = h.containers;
+      this.orderedContainers[i] = h.containers;
+      const facts = h.memoryBytes !== null && h.cpus !== null;
+      this.flags[i] = (h.online ? ONLINE_FLAG : 0) | (h.cordoned ? CORDONED_FLAG : 0) | (facts ? FACTS_FLAG : 0);
+      let mask = 0;
+      for (const name in h.runtimes) {
+        if (h.runtimes[name as keyof typeof h.runtimes]?.available === true) mask |= this.runtimeBit(name);
+      }
+      this.runtimeMask[i] = mask;
+      if (members) members[i] = h.groupContainers;
+      if (!exactBytes(total) || !exactBytes(h.memoryUsedBytes)) this.integral = false;
+      if (!h.online || h.cordoned || !facts) continue;
+      schedulable.push(i);
+      sizes.add(Math.max(total, 0));
+    }
+    if (members) this.groups.set(group!, members);
+    const bySize = sizes.size <= (options.maxExactBands ?? MAX_EXACT_BANDS);
+    const perDoubling = options.bandsPerDoubling ?? BANDS_PER_DOUBLING;
+    const byBand = new Map<number, number[]>();
+    for (const i of schedulable) {
+      const total = this.memory[i]!;
+      const band = total <= 0 ? 0 : bySize ? total : -Math.floor(Math.log2(total) * perDoubling) - 1;
+      const list = byBand.get(band);
+      if (list) list.push(i);
+      else byBand.set(band, [i]);
+    }
+    for (const list of byBand.values()) {
+      let lo = Number.POSITIVE_INFINITY;
+      let hi = Number.NEGATIVE_INFINITY;
+      for (const i of list) {
+        lo = Math.min(lo, this.memory[i]!);
+        hi = Math.max(hi, this.memory[i]!);
+      }
+      const b = this.bands.length;
+      const exact = lo === hi || hi <= 0;
+      for (const i of list) {
+        this.bandOf[i] = b;
+        this.key[i] = this.keyOf(i, exact);
+      }
+      const spread = Int32Array.from(list).sort((x, y) => (this.before(x, y, true) ? -1 : 1));
+      const binpack = Int32Array.from(list).sort((x, y) => (this.before(x, y, false) ? -1 : 1));
+      this.bands.push({ lo, hi, exact, spread, binpack });
+    }
+  }
+
+  // Sets how many members of `group` each host holds (replacing what the index knew).
+  setGroupContainers(group: string, counts: ArrayLike<number>): void {
+    this.groups.set(group, Int32Array.from(counts));
+  }
+
+  // The host at `index` as it stands now; `placedHere`: replicas of the current request on it.
+  view(index: number, group: string | null, placedHere = 0): SchedulingHost {
+    const h = this.hosts[index]!;
+    return {
+      ...h,
+      memoryUsedBytes: this.memoryUsed[index]!,
+      cpusUsed: this.cpusUsed[index]!,
+      containers: this.containers[index]!,
+      groupContainers: group === null ? h.groupContainers : this.groupColumn(group)[index]!,
+      placedHere: h.placedHere + placedHere,
+    };
+  }
+
+  // One more replica of `demand` on the host at `index` (its group too, unless `demand.group` is null).
+  reserve(index: number, demand: Pick<Demand, 'memoryBytes' | 'cpus' | 'group'>): Reservation {
+    const column = demand.group === null ? null : this.groupColumn(demand.group);
+    const saved: Reservation = {
+      index,
+      memoryUsedBytes: this.memoryUsed[index]!,
+      cpusUsed: this.cpusUsed[index]!,
+      containers: this.containers[index]!,
+      group: demand.group,
+      groupContainers: column ? column[index]! : 0,
+    };
+    this.memoryUsed[index]! += demand.memoryBytes;
+    if (!exactBytes(this.memoryUsed[index]!)) this.integral = false;
+    this.cpusUsed[index]! += demand.cpus;
+    this.containers[index]! += 1;
+    if (column) column[index]! += 1;
+    this.reposition(index);
+    return saved;
+  }
+
+  // Undoes a reservation exactly (the values saved, not arithmetic that could round differently).
+  restore(saved: Reservation): void {
+    const i = saved.index;
+    this.memoryUsed[i] = saved.memoryUsedBytes;
+    this.cpusUsed[i] = saved.cpusUsed;
+    this.containers[i] = saved.containers;
+    if (saved.group !== null) this.groupColumn(saved.group)[i] = saved.groupContainers;
+    this.reposition(i);
+  }
+
+  // One decision. `placed`: replicas of this request per host index so far (for the reasons).
+  decide(
+    demand: Demand,
+    strategy: Strategy,
+    keep: number,
+    placed: ReadonlyMap<number, number>,
+    replica: number,
+  ): ReplicaDecision {
+    keep = Math.max(1, keep);
+    if (demand.hostIds !== null) return this.scan(demand, strategy, keep, placed, replica, this.scope(demand.hostIds));
+    const statics = this.staticVerdicts(demand.runtime);
+    const codes = statics.codes;
+    const labels = this.compile(demand.constraints);
+    const members = demand.group === null ? null : this.groupColumn(demand.group);
+    const memory = demand.memoryBytes;
+    const cpus = demand.cpus;
+    const spread = strategy === 'spread';
+    const bands = this.bands;
+    const nb = bands.length;
+    const cursor = new Int32Array(nb);
+    const bound = new Float64Array(nb);
+    for (let b = 0; b < nb; b++) {
+      const band = bands[b]!;
+      const order = spread ? band.spread : band.binpack;
+      let start = 0;
+      if (!spread && memory > 0) {
+        // Binpack meets the hosts with least free first: skip those surely below what is asked. In an
+        // exact band that is free < memory itself; else a fraction below memory / hi.
+        const threshold = band.exact ? memory : memory / band.hi - SLACK;
+        let hi = order.length;
+        while (start < hi) {
+          const mid = (start + hi) >>> 1;
+          if (this.key[order[mid]!]! < threshold) start = mid + 1;
+          else hi = mid;
+        }
+      }
+      cursor[b] = start;
+      bound[b] = this.bound(band, order, start, memory, spread);
+    }
+    // Ties within an exact band are settled by its order (see `integral`).
+    const settled = this.integral && exactBytes(memory);
+
+    const rejected = Int32Array.from(statics.counts);
+    const dynamic: RejectedHost[] = [];
+    const exampleCount = new Uint8Array(FILTERS.length + 1);
+    const bestIndex: number[] = [];
+    const bestScore: number[] = [];
+    let bar = Number.NEGATIVE_INFINITY;
+    let evaluated = 0;
+    let feasible = 0;
+    for (;;) {
+      let b = -1;
+      let top = Number.NEGATIVE_INFINITY;
+      for (let k = 0; k < nb; k++) {
+        if (bound[k]! > top) {
+          top = bound[k]!;
+          b = k;
+        }
+      }
+      if (b < 0) break;
+      const band = bands[b]!;
+      const order = spread ? band.spread : band.binpack;
+      const p = cursor[b]!;
+      const i = order[p]!;
+      if (bestIndex.length === keep) {
+        // No unseen host can score above the kept candidates' last: the rest rank below them.
+        if (top < bar) break;
+        // An exact band's head scores `top`, and the hosts after it rank after it.
+        if (band.exact && settled && top === bar && !this.ranksBefore(i, top, bestIndex[keep - 1]!, bar)) {
+          bound[b] = Number.NEGATIVE_INFINITY;
+          continue;
+        }
+      }
+      cursor[b] = p + 1;
+      bound[b] = this.bound(band, order, p + 1, memory, spread);
+      if (codes[i] !== 0) continue;
+      evaluated++;
+      let code = 0;
+      if (labels !== null) {
+        for (let c = 0; c < labels.length; c++) {
+          const l = labels[c]!;
+          if (l.accepts[l.values[i]! + 1] === 0) {
+            code = LABELS;
+            break;
+          }
+        }
+      }
+      if (code === 0 && members !== null && members[i]! > 0) code = ANTI_AFFINITY;
+      else if (code === 0 && memory > 0 && this.memory[i]! - this.memoryUsed[i]! < memory) code = MEMORY;
+      else if (code === 0 && cpus > 0 && this.cpus[i]! - this.cpusUsed[i]! + CPU_EPSILON < cpus) code = CPU;
+      if (code !== 0) {
+        rejected[code]!++;
+        if (exampleCount[code]! < MAX_EXAMPLES) {
+          exampleCount[code]!++;
+          dynamic.push(this.rejectedHost(i, code, demand, placed));
+        }
+        continue;
+      }
+      feasible++;
+      const s = this.score(i, memory, spread);
+      if (s < bar) continue;
+      const full = bestIndex.length === keep;
+      if (full && !this.ranksBefore(i, s, bestIndex[keep - 1]!, bestScore[keep - 1]!)) continue;
+      let at = bestIndex.length;
+      while (at > 0 && this.ranksBefore(i, s, bestIndex[at - 1]!, bestScore[at - 1]!)) at--;
+      bestIndex.splice(at, 0, i);
+      bestScore.splice(at, 0, s);
+      if (bestIndex.length > keep) {
+        bestIndex.pop();
+        bestScore.pop();
+      }
+      if (bestIndex.length === keep) bar = bestScore[keep - 1]!;
+    }
+    // Nothing fits: every host gets its reason, so look at all of them.
+    if (feasible === 0) return this.scan(demand, strategy, keep, placed, replica, null);
+
+    const examples: RejectedHost[] = [];
+    for (const e of statics.examples) {
+      examples.push({ host: this.view(e.index, demand.group, placed.get(e.index)), code: e.code, reason: e.reason });
+    }
+    examples.push(...dynamic);
+    const candidates = bestIndex.map((index, k) => ({
+      index,
+      score: bestScore[k]!,
+      host: this.view(index, demand.group, placed.get(index)),
+    }));
+    return {
+      replica,
+      inScope: this.size,
+      evaluated: statics.rejected + evaluated,
+      feasible,
+      rejected,
+      examples,
+      candidates,
+      chosen: candidates[0] ?? null,
+      reasons: [],
+    };
+  }
+
+  // Every host (or those of `scope`) through every filter, in host order: the reference the early stop
+  // must agree with, used for requests naming hosts and when nothing fits.
+  private scan(
+    demand: Demand,
+    strategy: Strategy,
+    keep: number,
+    placed: ReadonlyMap<number, number>,
+    replica: number,
+    scope: Uint8Array | null,
+  ): ReplicaDecision {
+    const statics = this.staticVerdicts(demand.runtime);
+    const labels = this.compile(demand.constraints);
+    const members = demand.group === null ? null : this.groupColumn(demand.group);
+    const memory = demand.memoryBytes;
+    const spread = strategy === 'spread';
+    const n = this.size;
+    const verdicts = new Uint8Array(n);
+    const rejected = new Int32Array(FILTERS.length + 1);
+    const examples: RejectedHost[] = [];
+    const best: IndexedCandidate[] = [];
+    let feasible = 0;
+    for (let i = 0; i < n; i++) {
+      let code = scope !== null && scope[i] === 0 ? HOSTS : statics.codes[i]!;
+      if (code === 0 && labels !== null) {
+        for (const l of labels) {
+          if (l.accepts[l.values[i]! + 1] === 0) {
+            code = LABELS;
+            break;
+          }
+        }
+      }
+      if (code === 0 && members !== null && members[i]! > 0) code = ANTI_AFFINITY;
+      else if (code === 0 && memory > 0 && this.memory[i]! - this.memoryUsed[i]! < memory) code = MEMORY;
+      else if (code === 0 && demand.cpus > 0 && this.cpus[i]! - this.cpusUsed[i]! + CPU_EPSILON < demand.cpus)
+        code = CPU;
+      verdicts[i] = code;
+      if (code !== 0) {
+        rejected[code]!++;
+        if (code !== HOSTS && rejected[code]! <= MAX_EXAMPLES)
+          examples.push(this.rejectedHost(i, code, demand, placed));
+        continue;
+      }
+      feasible++;
+      const s = this.score(i, memory, spread);
+      if (best.length === keep && !this.ranksBefore(i, s, best[keep - 1]!.index, best[keep - 1]!.score)) continue;
+      let at = best.length;
+      while (at > 0 && this.ranksBefore(i, s, best[at - 1]!.index, best[at - 1]!.score)) at--;
+      best.splice(at, 0, { index: i, score: s, host: this.hosts[i]! });
+      if (best.length > keep) best.pop();
+    }
+    const candidates = best.map((c) => ({ ...c, host: this.view(c.index, demand.group, placed.get(c.index)) }));
+    const reasons: string[] = [];
+    if (feasible === 0) {
+      for (let i = 0; i < n && reasons.length < MAX_REASONS; i++) {
+        const code = verdicts[i]!;
+        if (code === HOSTS) continue;
+        reasons.push(`${this.hosts[i]!.hostname}: ${this.reason(i, code, demand, placed)}`);
+      }
+    }
+    const inScope = n - rejected[HOSTS]!;
+    return {
+      replica,
+      inScope,
+      evaluated: inScope,
+      feasible,
+      rejected,
+      examples: examples.sort((a, b) => a.code - b.code),
+      candidates,
+      chosen: candidates[0] ?? null,
+      reasons,
+    };
+  }
+
+  private rejectedHost(i: number, code: number, demand: Demand, placed: ReadonlyMap<number, number>): RejectedHost {
+    const host = this.view(i, demand.group, placed.get(i));
+    return { host, code, reason: FILTERS[code - 1]!.reason(host, demand) };
+  }
+
+  private reason(i: number, code: number, demand: Demand, placed: ReadonlyMap<number, number>): string {
+    return FILTERS[code - 1]!.reason(this.view(i, demand.group, placed.get(i)), demand);
+  }
+
+  // As score() in score.ts, on the arrays.
+  private score(i: number, memory: number, spread: boolean): number {
+    const total = this.memory[i]!;
+    const freeAfter = total > 0 ? (total - this.memoryUsed[i]! - memory) / total : 0;
+    return spread ? freeAfter : 1 - freeAfter;
+  }
+
+  // As ranksBefore() in score.ts: higher score, then fewer containers, then hostname, then id (as `rank`).
+  private ranksBefore(a: number, aScore: number, b: number, bScore: number): boolean {
+    if (aScore !== bScore) return aScore > bScore;
+    return this.rankTie(a, b);
+  }
+
+  // No host at position `p` of the band's order or after it scores above this. Exact band: the score of
+  // the host at `p`. Else, spread: score = fraction - memory / total, the fraction only falls and total
+  // <= hi; binpack: score = 1 - fraction + memory / total, the fraction only rises and total >= lo.
+  private bound(band: Band, order: Int32Array, p: number, memory: number, spread: boolean): number {
+    if (p >= order.length) return Number.NEGATIVE_INFINITY;
+    const i = order[p]!;
+    if (band.exact) return this.score(i, memory, spread);
+    const key = this.key[i]!;
+    return (spread ? key - memory / band.hi : 1 - key + memory / band.lo) + SLACK;
+  }
+
+  private keyOf(i: number, exact: boolean): number {
+    const total = this.memory[i]!;
+    if (total <= 0) return 0;
+    return exact ? total - this.memoryUsed[i]! : (total - this.memoryUsed[i]!) / total;
+  }
+
+  // Same key: fewer containers, then hostname, then id first.
+  private rankTie(a: number, b: number): boolean {
+    const ca = this.containers[a]!;
+    const cb = this.containers[b]!;
+    return ca !== cb ? ca < cb : this.rank[a]! < this.rank[b]!;
+  }
+
+  // Whether host a comes before host b in the band's spread (or binpack) order, as the hosts were placed.
+  private before(a: number, b: number, spread: boolean): boolean {
+    const ka = this.key[a]!;
+    const kb = this.key[b]!;
+    if (ka !== kb) return spread ? ka > kb : ka < kb;
+    const ca = this.orderedContainers[a]!;
+    const cb = this.orderedContainers[b]!;
+    return ca !== cb ? ca < cb : this.rank[a]! < this.rank[b]!;
+  }
+
+  // Moves the host to its place in both orders of its band after its use changed.
+  private reposition(i: number): void {
+    const b = this.bandOf[i]!;
+    if (b < 0) return;
+    const band = this.bands[b]!;
+    // Where it is now, found with the values it was placed by; then its new values.
+    const inSpread = this.locate(band.spread, i, true);
+    const inBinpack = this.locate(band.binpack, i, false);
+    this.key[i] = this.keyOf(i, band.exact);
+    this.orderedContainers[i] = this.containers[i]!;
+    this.move(band.spread, inSpread, i, true);
+    this.move(band.binpack, inBinpack, i, false);
+  }
+
+  private locate(order: Int32Array, i: number, spread: boolean): number {
+    let lo = 0;
+    let hi = order.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.before(order[mid]!, i, spread)) lo = mid + 1;
+      else hi = mid;
+    }
+    if (order[lo] !== i) throw new Error('scheduling index: a host is out of order');
+    return lo;
+  }
+
+  // Binary search for the host's new place, then one shift of the hosts between.
+  private move(order: Int32Array, p: number, i: number, spread: boolean): void {
+    const last = order.length - 1;
+    if (p > 0 && this.before(i, order[p - 1]!, spread)) {
+      let lo = 0;
+      let hi = p - 1;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (this.before(i, order[mid]!, spread)) hi = mid;
+        else lo = mid + 1;
+      }
+      order.copyWithin(lo + 1, lo, p);
+      order[lo] = i;
+    } else if (p < last && this.before(order[p + 1]!, i, spread)) {
+      let lo = p + 1;
+      let hi = last;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >>> 1;
+        if (this.before(order[mid]!, i, spread)) lo = mid;
+        else hi = mid - 1;
+      }
+      order.copyWithin(p, p + 1, lo + 1);
+      order[lo] = i;
+    }
+  }
+
+  private runtimeBit(name: string): number {
+    let bit = this.runtimeBits.get(name);
+    if (bit === undefined) {
+      if (this.runtimeBits.size >= 32) throw new Error('more than 32 runtimes');
+      bit = 1 << this.runtimeBits.size;
+      this.runtimeBits.set(name, bit);
+    }
+    return bit;
+  }
+
+  private staticVerdicts(runtime: Demand['runtime']): StaticVerdicts {
+    let verdicts = this.statics.get(runtime);
+    if (verdicts) return verdicts;
+    const bit = this.runtimeBits.get(runtime) ?? 0;
+    const demand: Demand = { runtime, memoryBytes: 0, cpus: 0, constraints: [], hostIds: null, group: null };
+    verdicts = {
+      codes: new Uint8Array(this.size),
+      counts: new Int32Array(FILTERS.length + 1),
+      rejected: 0,
+      examples: [],
+    };
+    for (let i = 0; i < this.size; i++) {
+      const f = this.flags[i]!;
+      const code =
+        (f & ONLINE_FLAG) === 0
+          ? ONLINE
+          : (f & CORDONED_FLAG) !== 0
+            ? CORDON
+            : (this.runtimeMask[i]! & bit) === 0
+              ? RUNTIME
+              : (f & FACTS_FLAG) === 0
+                ? FACTS
+                : 0;
+      if (code === 0) continue;
+      verdicts.codes[i] = code;
+      verdicts.rejected++;
+      if (++verdicts.counts[code]! <= MAX_EXAMPLES) {
+        verdicts.examples.push({ index: i, code, reason: FILTERS[code - 1]!.reason(this.hosts[i]!, demand) });
+      }
+    }
+    verdicts.examples.sort((a, b) => a.code - b.code);
+    this.statics.set(runtime, verdicts);
+    return verdicts;
+  }
+
+  private groupColumn(group: string): Int32Array {
+    let column = this.groups.get(group);
+    if (!column) {
+      column = new Int32Array(this.size);
+      this.groups.set(group, column);
+    }
+    return column;
+  }
+
+  // The hosts of a request's `hosts`, as a mask over the index.
+  private scope(hostIds: ReadonlySet<string>): Uint8Array {
+    let mask = this.scopes.get(hostIds);
+    if (mask) return mask;
+    if (!this.ids) this.ids = new Map(this.hosts.map((h, i) => [h.id, i]));
+    mask = new Uint8Array(this.size);
+    for (const id of hostIds) {
+      const i = this.ids.get(id);
+      if (i !== undefined) mask[i] = 1;
+    }
+    this.scopes.set(hostIds, mask);
+    return mask;
+  }
+
+  private column(label: string): LabelColumn {
+    let column = this.columns.get(label);
+    if (column) return column;
+    const ids = new Map<string, number>();
+    const values = new Int32Array(this.size);
+    for (let i = 0; i < this.size; i++) {
+      const labels = this.hosts[i]!.labels;
+      if (!Object.hasOwn(labels, label)) {
+        values[i] = -1;
+        continue;
+      }
+      const value = labels[label]!;
+      let id = ids.get(value);
+      if (id === undefined) {
+        id = ids.size;
+        ids.set(value, id);
+      }
+      values[i] = id;
+    }
+    column = { values, ids };
+    this.columns.set(label, column);
+    return column;
+  }
+
+  // The constraints as lookups over interned label values, once per constraint list; null for none.
+  private compile(constraints: readonly Constraint[]): CompiledConstraint[] | null {
+    if (constraints.length === 0) return null;
+    let compiled = this.compiled.get(constraints);
+    if (compiled) return compiled;
+    compiled = constraints.map((c) => {
+      const { values, ids } = this.column(c.label);
+      // accepts[0]: hosts without the label; accepts[id + 1]: hosts whose value has that id.
+      const accepts = new Uint8Array(ids.size + 1);
+      const mark = (list: readonly string[], to: 0 | 1) => {
+        for (const v of list) {
+          const id = ids.get(v);
+          if (id !== undefined) accepts[id + 1] = to;
+        }
+      };
+      switch (c.op) {
+        case '=':
+          mark([c.value], 1);
+          break;
+        case '!=':
+          accepts.fill(1);
+          mark([c.value], 0);
+          break;
+        case 'in':
+          mark(c.values, 1);
+          break;
+        case 'not in':
+          accepts.fill(1);
+          mark(c.values, 0);
+          break;
+        case 'exists':
+          accepts.fill(1, 1);
+          break;
+      }
+      return { values, accepts };
+    });
+    this.compiled.set(constraints, compiled);
+    return compiled;
+  }
+}
