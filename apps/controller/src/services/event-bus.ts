@@ -23,13 +23,17 @@ export class EventBus {
   // Ids start from the clock, so an id kept from an earlier controller process reads as older than
   // the window (the client re-lists) rather than as an event of this one.
   private nextId = Date.now() * 1000;
-  private readonly window: CorralEvent[] = [];
+  // A ring of the last EVENT_WINDOW events: the newest is at (head - 1), ids are consecutive.
+  private readonly ring: (CorralEvent | undefined)[] = new Array(EVENT_WINDOW);
+  private head = 0;
+  private size = 0;
   private readonly listeners = new Set<(event: CorralEvent) => void>();
 
   publish(event: NewEvent): CorralEvent {
     const full: CorralEvent = { ...event, id: this.nextId++, at: new Date().toISOString() };
-    this.window.push(full);
-    if (this.window.length > EVENT_WINDOW) this.window.splice(0, this.window.length - EVENT_WINDOW);
+    this.ring[this.head] = full;
+    this.head = (this.head + 1) % EVENT_WINDOW;
+    if (this.size < EVENT_WINDOW) this.size++;
     for (const listener of this.listeners) listener(full);
     return full;
   }
@@ -42,9 +46,13 @@ export class EventBus {
   // Events after `lastId`, or null when some of them already left the window, or the id was never
   // issued by this process (the client must re-list).
   since(lastId: number): CorralEvent[] | null {
-    const oldest = this.window[0]?.id ?? this.nextId;
+    const oldest = this.size > 0 ? this.nextId - this.size : this.nextId;
     if (lastId + 1 < oldest || lastId >= this.nextId) return null;
-    return this.window.filter((e) => e.id > lastId);
+    const count = this.nextId - 1 - lastId;
+    const out: CorralEvent[] = new Array(count);
+    const start = (this.head - count + EVENT_WINDOW) % EVENT_WINDOW;
+    for (let i = 0; i < count; i++) out[i] = this.ring[(start + i) % EVENT_WINDOW]!;
+    return out;
   }
 
   // The id of the newest event published, where a client that re-listed now resumes from.
