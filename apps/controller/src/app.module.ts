@@ -56,6 +56,7 @@ import { EnrollmentService } from './services/enrollment.service.js';
 import { EventBus } from './services/event-bus.js';
 import { EventStreamService } from './services/event-stream.service.js';
 import { FleetQueryService } from './services/fleet-query.service.js';
+import { HeartbeatRecorder } from './services/heartbeat-recorder.js';
 import { HostAccessService } from './services/host-access.service.js';
 import { HostQueryService } from './services/host-query.service.js';
 import { HostSchedulingService } from './services/host-scheduling.service.js';
@@ -124,6 +125,7 @@ export class AppModule {
         InventoryService,
         ConnectedHosts,
         AgentSessionService,
+        HeartbeatRecorder,
         HostStatusService,
         AgentGateway,
         InventoryQueryRepository,

@@ -13,6 +13,8 @@ export class AgentSession {
   hostId: string | null = null;
   agentId: string | null = null;
   hostname: string | null = null;
+  // A hello frame was received (registering it may still be under way).
+  helloArrived = false;
   lastHeardAt = Date.now();
   // Frames received and not yet handled.
   pending = 0;

@@ -98,9 +98,11 @@ export class AgentGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
         session.close(CLOSE.rateLimited, 'frame rate limit exceeded');
         return;
       }
-      if (wait > 0 && Date.now() + wait > pausedUntil) {
-        // Stop reading: the agent's own socket buffer fills and it slows down; nothing is lost.
-        pausedUntil = Date.now() + wait;
+      // Over the limit: this frame waits its turn (frames already read are spaced at the rate too),
+      // and the socket is not read meanwhile, so the agent's own buffer fills and it slows down.
+      const notBefore = wait > 0 ? Date.now() + wait : 0;
+      if (wait > 0 && notBefore > pausedUntil) {
+        pausedUntil = notBefore;
         socket.pause();
         setTimeout(resumeIfClear, wait).unref();
       }
@@ -110,6 +112,8 @@ export class AgentGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
       }
       const text = rawToString(data);
       session.enqueue(async () => {
+        const left = notBefore - Date.now();
+        if (left > 0) await new Promise((resolve) => setTimeout(resolve, left));
         await this.handleFrame(session, gate, text);
         if (queuePaused && session.pending <= QUEUE_LOW) {
           queuePaused = false;
@@ -133,8 +137,9 @@ export class AgentGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
         this.logger.warn(`agent ${session.label}: ${err.message}; closing`);
       }
     });
+    // A hello that arrived in time counts, however long registering it then takes.
     const helloTimer = setTimeout(() => {
-      if (!session.hostId) {
+      if (!session.helloArrived && !session.hostId) {
         session.send(errorFrame('hello_required', 'no hello within 30 s'));
         session.close(CLOSE.helloTimeout, 'hello timeout');
       }
@@ -190,6 +195,7 @@ export class AgentGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
       this.invalid(session, gate, parsed.error);
       return;
     }
+    if (parsed.message.type === 'hello') session.helloArrived = true;
     try {
       await this.service.handle(session, parsed.message);
     } catch (err) {

@@ -1,4 +1,4 @@
-import type { Hello, LoadReport } from '@corral/protocol';
+import type { Hello } from '@corral/protocol';
 import { Inject, Injectable } from '@nestjs/common';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import { PRISMA } from './tokens.js';
@@ -45,17 +45,17 @@ export class HostRepository {
     };
   }
 
-  async recordLoad(hostId: string, load: LoadReport, now: Date): Promise<void> {
-    await this.prisma.host.updateMany({
-      where: { id: hostId },
-      data: { load, lastSeenAt: now, status: 'online', offlineAt: null },
-    });
-  }
-
-  async touch(hostIds: string[], now: Date): Promise<void> {
+  // `seenBefore` leaves alone hosts online and seen since then (heartbeats keep them fresh), so a
+  // sweep over a large fleet rewrites only the rows that need it.
+  async touch(hostIds: string[], now: Date, seenBefore?: Date): Promise<void> {
     if (hostIds.length === 0) return;
     await this.prisma.host.updateMany({
-      where: { id: { in: hostIds } },
+      where: {
+        id: { in: hostIds },
+        ...(seenBefore
+          ? { OR: [{ status: { not: 'online' } }, { lastSeenAt: null }, { lastSeenAt: { lt: seenBefore } }] }
+          : {}),
+      },
       data: { lastSeenAt: now, status: 'online', offlineAt: null },
     });
   }

@@ -17,6 +17,7 @@ import { CLOCK, CONFIG } from '../repositories/tokens.js';
 import { CommandDispatchService } from './command-dispatch.service.js';
 import { ConnectedHosts } from './connected-hosts.js';
 import { EventBus } from './event-bus.js';
+import { HeartbeatRecorder } from './heartbeat-recorder.js';
 import { HostAccessService } from './host-access.service.js';
 import { InventoryService } from './inventory.service.js';
 
@@ -34,6 +35,7 @@ export class AgentSessionService {
     private readonly events: EventBus,
     private readonly commands: CommandDispatchService,
     private readonly access: HostAccessService,
+    private readonly heartbeats: HeartbeatRecorder,
   ) {}
 
   async handle(session: AgentSession, message: AgentMessage): Promise<void> {
@@ -52,7 +54,7 @@ export class AgentSessionService {
       case 'delta':
         return this.delta(session, message);
       case 'heartbeat':
-        await this.hosts.recordLoad(session.hostId, message.load, this.clock.now());
+        this.heartbeats.record(session.hostId, message.load, this.clock.now());
         return;
       case 'command.accepted':
         return this.commands.accepted(session, message.id);

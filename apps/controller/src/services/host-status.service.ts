@@ -39,7 +39,7 @@ export class HostStatusService implements OnModuleInit, OnModuleDestroy {
     try {
       const now = this.clock.now();
       const connected = this.connected.hostIds();
-      await this.hosts.touch(connected, now);
+      await this.hosts.touch(connected, now, new Date(now.getTime() - this.config.offlineGraceMs / 2));
       const cutoff = new Date(now.getTime() - this.config.offlineGraceMs);
       const gone = await this.hosts.markOffline(cutoff, connected, now);
       for (const host of gone) {
