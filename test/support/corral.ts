@@ -113,15 +113,19 @@ export class Corral {
   }
 
   async startAgent(): Promise<void> {
+    const startedAt = Date.now();
     this.agent = new AppProcess('agent', this.agentEnv);
     this.agent.start();
+    // Connected from this process on: a host still online from an earlier agent does not count.
     const host = await waitFor(
       'agent online',
       async () => {
-        const hosts = await this.get<Page<{ id: string; status: string; facts: unknown }>>(
+        const hosts = await this.get<Page<{ id: string; status: string; facts: unknown; connectedAt: string | null }>>(
           `/api/v1/hosts?name=${this.hostname}`,
         );
-        return hosts.body.items.find((h) => h.status === 'online' && h.facts);
+        return hosts.body.items.find(
+          (h) => h.status === 'online' && h.facts && h.connectedAt && Date.parse(h.connectedAt) >= startedAt,
+        );
       },
       30_000,
       100,
