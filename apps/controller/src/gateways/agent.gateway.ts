@@ -84,8 +84,15 @@ export class AgentGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
     this.connected.track(session);
     let pausedUntil = 0;
     let queuePaused = false;
+    // Reads again once both the rate pause has run out and the queue has drained, whichever is last.
     const resumeIfClear = () => {
-      if (!queuePaused && Date.now() >= pausedUntil && socket.isPaused) socket.resume();
+      if (queuePaused || !socket.isPaused) return;
+      const left = pausedUntil - Date.now();
+      if (left > 0) {
+        setTimeout(resumeIfClear, left).unref();
+        return;
+      }
+      socket.resume();
     };
     socket.on('message', (data: RawData, isBinary: boolean) => {
       // Frames read after a close was decided are dropped.

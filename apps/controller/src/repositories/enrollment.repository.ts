@@ -44,6 +44,9 @@ export class EnrollmentConflict extends Error {
   }
 }
 
+// Rolls the enrollment transaction back when the token has no use left.
+class TokenRefused extends Error {}
+
 export interface AgentCredentialRow {
   id: string;
   hostId: string;
@@ -76,60 +79,78 @@ export class EnrollmentRepository {
     await this.prisma.enrollmentToken.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: now } });
   }
 
-  // One transaction: spend a use of the token (atomically, never past maxUses), find or create the
-  // host, and store the new credential. A conflict throws EnrollmentConflict and rolls all of it back.
-  enroll(input: EnrollInput): Promise<EnrollOutcome> {
-    return this.prisma.$transaction(async (tx) => {
-      const spent = await tx.$queryRaw<{ id: string; name: string | null; prefix: string; allowTakeover: boolean }[]>`
-        UPDATE "EnrollmentToken" SET uses = uses + 1
-        WHERE "secretHash" = ${input.tokenHash} AND uses < "maxUses" AND "revokedAt" IS NULL AND "expiresAt" > ${input.now}
-        RETURNING id, name, prefix, "allowTakeover"`;
-      const token = spent[0];
-      if (!token) return { kind: 'token-refused' } as const;
-
-      let hostId: string;
-      let tookOver = false;
-      const sameAgent = await tx.host.findUnique({
-        where: { agentId: input.agentId },
-        select: { id: true, hostname: true, _count: { select: { credentials: { where: { revokedAt: null } } } } },
-      });
-      if (sameAgent) {
-        // The same agent id without a live credential (enrolled before, then revoked) enrolls again.
-        if (sameAgent._count.credentials > 0) {
-          if (!token.allowTakeover) throw new EnrollmentConflict('agentId', sameAgent.id, sameAgent.hostname);
-          tookOver = true;
-        }
-        hostId = sameAgent.id;
-      } else {
-        const sameName = await tx.host.findMany({
-          where: { hostname: { equals: input.hostname, mode: 'insensitive' } },
-          select: { id: true, hostname: true },
-          take: 2,
-        });
-        const other = sameName[0];
-        if (other) {
-          if (!token.allowTakeover || sameName.length > 1) {
-            throw new EnrollmentConflict('hostname', other.id, other.hostname, sameName.length);
-          }
-          await tx.host.update({ where: { id: other.id }, data: { agentId: input.agentId } });
-          hostId = other.id;
-          tookOver = true;
-        } else {
-          const created = await tx.host.create({
-            data: { agentId: input.agentId, hostname: input.hostname },
-            select: { id: true },
-          });
-          hostId = created.id;
-        }
-      }
-      if (tookOver) {
-        // A new agent starts a new sequence: the first snapshot replaces what the old one reported.
-        await tx.agentCredential.updateMany({ where: { hostId, revokedAt: null }, data: { revokedAt: input.now } });
-        await tx.host.update({ where: { id: hostId }, data: { lastSeq: 0 } });
-      }
-      await tx.agentCredential.create({ data: { hostId, ...input.credential, enrollmentTokenId: token.id } });
-      return { kind: 'enrolled', hostId, tookOver, token: { id: token.id, name: token.name, prefix: token.prefix } };
+  // One transaction: find or create the host, store the new credential, and spend a use of the
+  // token last (atomically, never past maxUses), so the token row is locked only for the commit
+  // and many agents can enroll with one token at once. A conflict throws EnrollmentConflict, a
+  // token that cannot be spent returns token-refused; either way nothing is kept.
+  async enroll(input: EnrollInput): Promise<EnrollOutcome> {
+    const token = await this.prisma.enrollmentToken.findUnique({
+      where: { secretHash: input.tokenHash },
+      select: { id: true, name: true, prefix: true, allowTakeover: true },
     });
+    if (!token) return { kind: 'token-refused' };
+    try {
+      return await this.prisma.$transaction(
+        async (tx) => {
+          let hostId: string;
+          let tookOver = false;
+          const sameAgent = await tx.host.findUnique({
+            where: { agentId: input.agentId },
+            select: { id: true, hostname: true, _count: { select: { credentials: { where: { revokedAt: null } } } } },
+          });
+          if (sameAgent) {
+            // The same agent id without a live credential (enrolled before, then revoked) enrolls again.
+            if (sameAgent._count.credentials > 0) {
+              if (!token.allowTakeover) throw new EnrollmentConflict('agentId', sameAgent.id, sameAgent.hostname);
+              tookOver = true;
+            }
+            hostId = sameAgent.id;
+          } else {
+            const sameName = await tx.host.findMany({
+              where: { hostname: { equals: input.hostname, mode: 'insensitive' } },
+              select: { id: true, hostname: true },
+              take: 2,
+            });
+            const other = sameName[0];
+            if (other) {
+              if (!token.allowTakeover || sameName.length > 1) {
+                throw new EnrollmentConflict('hostname', other.id, other.hostname, sameName.length);
+              }
+              await tx.host.update({ where: { id: other.id }, data: { agentId: input.agentId } });
+              hostId = other.id;
+              tookOver = true;
+            } else {
+              const created = await tx.host.create({
+                data: { agentId: input.agentId, hostname: input.hostname },
+                select: { id: true },
+              });
+              hostId = created.id;
+            }
+          }
+          if (tookOver) {
+            // A new agent starts a new sequence: its first snapshot replaces what the old one reported.
+            await tx.agentCredential.updateMany({ where: { hostId, revokedAt: null }, data: { revokedAt: input.now } });
+            await tx.host.update({ where: { id: hostId }, data: { lastSeq: 0 } });
+          }
+          await tx.agentCredential.create({ data: { hostId, ...input.credential, enrollmentTokenId: token.id } });
+          const spent = await tx.$queryRaw<{ id: string }[]>`
+            UPDATE "EnrollmentToken" SET uses = uses + 1
+            WHERE id = ${token.id}::uuid AND uses < "maxUses" AND "revokedAt" IS NULL AND "expiresAt" > ${input.now}
+            RETURNING id`;
+          if (spent.length === 0) throw new TokenRefused();
+          return {
+            kind: 'enrolled',
+            hostId,
+            tookOver,
+            token: { id: token.id, name: token.name, prefix: token.prefix },
+          };
+        },
+        { maxWait: 10_000, timeout: 20_000 },
+      );
+    } catch (err) {
+      if (err instanceof TokenRefused) return { kind: 'token-refused' };
+      throw err;
+    }
   }
 
   async findCredential(secretHash: string): Promise<AgentCredentialRow | null> {
