@@ -103,6 +103,18 @@ export class Fleet {
     }
   }
 
+  // Enrolls every host (`concurrency` requests at a time) without connecting any, so that start()
+  // then measures connecting and syncing alone. Hosts enroll on connect otherwise.
+  async enroll(concurrency = 16): Promise<void> {
+    const token = this.opts.enrollmentToken;
+    if (!token) return;
+    let next = 0;
+    const worker = async () => {
+      while (next < this.agents.length) await this.agents[next++]!.enrollOnly(token);
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, this.agents.length) }, worker));
+  }
+
   start(): void {
     if (this.running) return;
     this.running = true;

@@ -165,19 +165,37 @@ export class SimAgent {
     });
   }
 
-  // Trades the fleet's enrollment token for this host's credential, then connects; retried on failure.
-  private enroll(token: string): void {
-    this.enrolling = true;
-    fetch(enrollUrl(this.link.url), {
+  // Enrolls now, without connecting (a fleet enrolled beforehand measures its sync alone); retried.
+  async enrollOnly(token: string, attempts = 5): Promise<void> {
+    for (let i = 0; !this.credential && i < attempts; i++) {
+      try {
+        this.credential = await this.requestCredential(token);
+      } catch (err) {
+        this.link.stats.lastError = (err as Error).message;
+        await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** i));
+      }
+    }
+    if (!this.credential) throw new Error(`${this.host.hostname} could not enroll: ${this.link.stats.lastError}`);
+  }
+
+  private async requestCredential(token: string): Promise<string> {
+    const res = await fetch(enrollUrl(this.link.url), {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ token, agentId: this.host.agentId, hostname: this.host.hostname }),
       signal: AbortSignal.timeout(30_000),
-    })
-      .then(async (res) => {
-        const body = (await res.json().catch(() => ({}))) as { credential?: string; message?: string };
-        if (!res.ok || !body.credential) throw new Error(`enroll: HTTP ${res.status} ${body.message ?? ''}`.trim());
-        this.credential = body.credential;
+    });
+    const body = (await res.json().catch(() => ({}))) as { credential?: string; message?: string };
+    if (!res.ok || !body.credential) throw new Error(`enroll: HTTP ${res.status} ${body.message ?? ''}`.trim());
+    return body.credential;
+  }
+
+  // Trades the fleet's enrollment token for this host's credential, then connects; retried on failure.
+  private enroll(token: string): void {
+    this.enrolling = true;
+    this.requestCredential(token)
+      .then((credential) => {
+        this.credential = credential;
       })
       .catch((err: Error) => {
         this.link.stats.socketErrors++;
