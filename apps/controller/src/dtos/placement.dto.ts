@@ -129,7 +129,7 @@ export const PlacementDecisionSchema = z.object({
     .number()
     .int()
     .describe(
-      'hosts in scope not evaluated: they rank below the candidates kept (or, for binpack, have less free memory than requested), so they cannot change the choice',
+      'hosts in scope not evaluated: they rank below the candidates kept, or surely lack the free memory (binpack) or CPU requested, so they cannot change the choice',
     ),
   feasibleHosts: z.number().int().describe('evaluated hosts that passed every filter'),
   rejectedHosts: z

@@ -230,6 +230,44 @@ describe('HostIndex.decide against the full scan', () => {
     }
   });
 
+  it('stays exact on a large fleet of two sizes as reservations move hosts across many blocks', () => {
+    const random = prng(31337);
+    const base = randomFleet(random, 3000).map((h) => ({
+      ...h,
+      memoryBytes: h.memoryBytes === null ? null : pick(random, [16, 32]) * GiB,
+      // CPU is scarce, so whole blocks lack it.
+      cpus: h.cpus === null ? null : 1,
+      cpusUsed: chance(random, 0.93) ? 1 : 0,
+    }));
+    const sut = new HostIndex(base, 'g');
+    let hosts = base;
+    const held: { reservation: ReturnType<HostIndex['reserve']>; before: SchedulingHost }[] = [];
+    for (let step = 0; step < 300; step++) {
+      const demand = aDemand({
+        runtime: 'docker',
+        memoryBytes: pick(random, [256 * MiB, GiB, 2 * GiB]),
+        cpus: pick(random, [0, 0.5, 0.5, 1]),
+        constraints: chance(random, 0.3) ? [{ label: 'zone', op: '=', value: 'eu' }] : [],
+        group: chance(random, 0.2) ? 'g' : null,
+      });
+      const strategy: Strategy = chance(random, 0.5) ? 'spread' : 'binpack';
+      const decision = sut.decide(demand, strategy, 5, new Map(), 1);
+      expectSameDecision(decision, decide(hosts, demand, strategy), demand, `step ${step}`);
+      if (held.length > 0 && (chance(random, 0.2) || !decision.chosen)) {
+        // Undo the last reservation, as a request that ends does.
+        const last = held.pop()!;
+        sut.restore(last.reservation);
+        hosts = hosts.slice();
+        hosts[last.reservation.index] = last.before;
+      } else if (decision.chosen) {
+        const at = decision.chosen.index;
+        held.push({ reservation: sut.reserve(at, demand), before: hosts[at]! });
+        hosts = hosts.slice();
+        hosts[at] = { ...withReplica(hosts[at]!, demand), placedHere: 0 };
+      }
+    }
+  });
+
   it('leaves the index as it found it after a request of several replicas', () => {
     const random = prng(99);
     const hosts = randomFleet(random, 300);

@@ -29,7 +29,7 @@ export interface ReplicaDecision {
   // Hosts within the request's `hosts` (every host when it names none).
   inScope: number;
   // Hosts in scope whose verdict was worked out. The others were skipped: they rank below the
-  // candidates kept, or (binpack) have less free memory than asked, so they cannot change the decision.
+  // candidates kept, or surely lack the free memory (binpack) or CPU asked, so they cannot change the decision.
   evaluated: number;
   feasible: number;
   // Per filter code (1 + index in FILTERS): the evaluated hosts it turned down. Hosts outside `hosts` count under 1.
@@ -53,14 +53,26 @@ export interface Reservation {
   groupContainers: number;
 }
 
-// Hosts a filter rejects whatever the demand asks for, apart from its runtime: per runtime, once per index.
-interface StaticVerdicts {
-  // Per host: 0, ONLINE, CORDON, RUNTIME or FACTS.
+// The hosts a runtime and a list of label constraints leave: online, cordon, runtime, facts and labels
+// do not change with reservations, so their verdicts are worked out once per view and counted, and a
+// decision walks only the hosts that pass them.
+interface View {
+  // Per host: 0, or the code of ONLINE, CORDON, RUNTIME, FACTS or LABELS.
   codes: Uint8Array;
   counts: Int32Array;
   rejected: number;
   examples: { index: number; code: number; reason: string }[];
+  // Per band of the index, its hosts with code 0, in the band's two orders.
+  spread: Int32Array[];
+  binpack: Int32Array[];
+  // Per band and order, at least the most free CPU among each BLOCK hosts: blocks that cannot give
+  // what is asked are skipped whole.
+  spreadCpu: Float64Array[];
+  binpackCpu: Float64Array[];
 }
+
+const BLOCK_BITS = 5;
+const BLOCK = 1 << BLOCK_BITS;
 
 // Hosts that are online, uncordoned and have facts, grouped by allocatable memory: one band per size
 // when the fleet has few sizes, else bands of sizes within about 2% of each other.
@@ -120,6 +132,8 @@ const EXACT_BYTES = 2 ** 50;
 const SLACK = 1e-9;
 // As in the cpu filter.
 const CPU_EPSILON = 1e-9;
+// Views kept, most recently used first out last; each reservation repositions its host in all of them.
+const MAX_VIEWS = 8;
 
 // The hosts of a decision batch as typed arrays: capacities and use, flags, runtimes as a bitmask, group
 // counts per group, label columns of interned values, and the schedulable hosts ordered by free memory
@@ -127,7 +141,8 @@ const CPU_EPSILON = 1e-9;
 //
 // `decide` chooses exactly the host (and the best candidates) a full scan through FILTERS would, but
 // evaluates hosts in descending bound of their score and stops once no unseen host can beat the
-// candidates it keeps. Hosts rejected by online, cordon, runtime and facts are counted once per runtime.
+// candidates it keeps. Hosts rejected by online, cordon, runtime, facts and labels are counted once
+// per view (runtime and constraints).
 export class HostIndex {
   readonly size: number;
   private readonly hosts: readonly SchedulingHost[];
@@ -152,8 +167,9 @@ export class HostIndex {
   private integral = true;
   private readonly groups = new Map<string, Int32Array>();
   private readonly columns = new Map<string, LabelColumn>();
-  private readonly statics = new Map<string, StaticVerdicts>();
-  private readonly compiled = new WeakMap<readonly Constraint[], CompiledConstraint[]>();
+  private readonly views = new Map<string, View>();
+  // Positions of a host in the views' orders while it is repositioned.
+  private readonly scratch = new Int32Array(2 * MAX_VIEWS);
   private readonly scopes = new WeakMap<ReadonlySet<string>, Uint8Array>();
   private ids: Map<string, number> | null = null;
 
@@ -290,20 +306,20 @@ export class HostIndex {
   ): ReplicaDecision {
     keep = Math.max(1, keep);
     if (demand.hostIds !== null) return this.scan(demand, strategy, keep, placed, replica, this.scope(demand.hostIds));
-    const statics = this.staticVerdicts(demand.runtime);
-    const codes = statics.codes;
-    const labels = this.compile(demand.constraints);
+    const view = this.viewOf(demand);
     const members = demand.group === null ? null : this.groupColumn(demand.group);
     const memory = demand.memoryBytes;
     const cpus = demand.cpus;
     const spread = strategy === 'spread';
     const bands = this.bands;
+    const orders = spread ? view.spread : view.binpack;
+    const cpuBlocks = spread ? view.spreadCpu : view.binpackCpu;
     const nb = bands.length;
     const cursor = new Int32Array(nb);
     const bound = new Float64Array(nb);
     for (let b = 0; b < nb; b++) {
       const band = bands[b]!;
-      const order = spread ? band.spread : band.binpack;
+      const order = orders[b]!;
       let start = 0;
       if (!spread && memory > 0) {
         // Binpack meets the hosts with least free first: skip those surely below what is asked. In an
@@ -316,13 +332,14 @@ export class HostIndex {
           else hi = mid;
         }
       }
+      start = this.skipCpu(order, cpuBlocks[b]!, start, cpus);
       cursor[b] = start;
       bound[b] = this.bound(band, order, start, memory, spread);
     }
     // Ties within an exact band are settled by its order (see `integral`).
     const settled = this.integral && exactBytes(memory);
 
-    const rejected = Int32Array.from(statics.counts);
+    const rejected = Int32Array.from(view.counts);
     const dynamic: RejectedHost[] = [];
     const exampleCount = new Uint8Array(FILTERS.length + 1);
     const bestIndex: number[] = [];
@@ -341,7 +358,7 @@ export class HostIndex {
       }
       if (b < 0) break;
       const band = bands[b]!;
-      const order = spread ? band.spread : band.binpack;
+      const order = orders[b]!;
       const p = cursor[b]!;
       const i = order[p]!;
       if (bestIndex.length === keep) {
@@ -353,21 +370,12 @@ export class HostIndex {
           continue;
         }
       }
-      cursor[b] = p + 1;
-      bound[b] = this.bound(band, order, p + 1, memory, spread);
-      if (codes[i] !== 0) continue;
+      const next = this.skipCpu(order, cpuBlocks[b]!, p + 1, cpus);
+      cursor[b] = next;
+      bound[b] = this.bound(band, order, next, memory, spread);
       evaluated++;
       let code = 0;
-      if (labels !== null) {
-        for (let c = 0; c < labels.length; c++) {
-          const l = labels[c]!;
-          if (l.accepts[l.values[i]! + 1] === 0) {
-            code = LABELS;
-            break;
-          }
-        }
-      }
-      if (code === 0 && members !== null && members[i]! > 0) code = ANTI_AFFINITY;
+      if (members !== null && members[i]! > 0) code = ANTI_AFFINITY;
       else if (code === 0 && memory > 0 && this.memory[i]! - this.memoryUsed[i]! < memory) code = MEMORY;
       else if (code === 0 && cpus > 0 && this.cpus[i]! - this.cpusUsed[i]! + CPU_EPSILON < cpus) code = CPU;
       if (code !== 0) {
@@ -397,7 +405,7 @@ export class HostIndex {
     if (feasible === 0) return this.scan(demand, strategy, keep, placed, replica, null);
 
     const examples: RejectedHost[] = [];
-    for (const e of statics.examples) {
+    for (const e of view.examples) {
       examples.push({ host: this.view(e.index, demand.group, placed.get(e.index)), code: e.code, reason: e.reason });
     }
     examples.push(...dynamic);
@@ -409,7 +417,7 @@ export class HostIndex {
     return {
       replica,
       inScope: this.size,
-      evaluated: statics.rejected + evaluated,
+      evaluated: view.rejected + evaluated,
       feasible,
       rejected,
       examples,
@@ -429,8 +437,7 @@ export class HostIndex {
     replica: number,
     scope: Uint8Array | null,
   ): ReplicaDecision {
-    const statics = this.staticVerdicts(demand.runtime);
-    const labels = this.compile(demand.constraints);
+    const view = this.viewOf(demand);
     const members = demand.group === null ? null : this.groupColumn(demand.group);
     const memory = demand.memoryBytes;
     const spread = strategy === 'spread';
@@ -441,15 +448,7 @@ export class HostIndex {
     const best: IndexedCandidate[] = [];
     let feasible = 0;
     for (let i = 0; i < n; i++) {
-      let code = scope !== null && scope[i] === 0 ? HOSTS : statics.codes[i]!;
-      if (code === 0 && labels !== null) {
-        for (const l of labels) {
-          if (l.accepts[l.values[i]! + 1] === 0) {
-            code = LABELS;
-            break;
-          }
-        }
-      }
+      let code = scope !== null && scope[i] === 0 ? HOSTS : view.codes[i]!;
       if (code === 0 && members !== null && members[i]! > 0) code = ANTI_AFFINITY;
       else if (code === 0 && memory > 0 && this.memory[i]! - this.memoryUsed[i]! < memory) code = MEMORY;
       else if (code === 0 && demand.cpus > 0 && this.cpus[i]! - this.cpusUsed[i]! + CPU_EPSILON < demand.cpus)
@@ -548,7 +547,7 @@ export class HostIndex {
     return ca !== cb ? ca < cb : this.rank[a]! < this.rank[b]!;
   }
 
-  // Moves the host to its place in both orders of its band after its use changed.
+  // Moves the host to its place in both orders of its band, and of the views holding it, after its use changed.
   private reposition(i: number): void {
     const b = this.bandOf[i]!;
     if (b < 0) return;
@@ -556,10 +555,28 @@ export class HostIndex {
     // Where it is now, found with the values it was placed by; then its new values.
     const inSpread = this.locate(band.spread, i, true);
     const inBinpack = this.locate(band.binpack, i, false);
+    let k = 0;
+    for (const view of this.views.values()) {
+      if (view.codes[i] === 0) {
+        this.scratch[k] = this.locate(view.spread[b]!, i, true);
+        this.scratch[k + 1] = this.locate(view.binpack[b]!, i, false);
+      }
+      k += 2;
+    }
     this.key[i] = this.keyOf(i, band.exact);
     this.orderedContainers[i] = this.containers[i]!;
     this.move(band.spread, inSpread, i, true);
     this.move(band.binpack, inBinpack, i, false);
+    k = 0;
+    for (const view of this.views.values()) {
+      if (view.codes[i] === 0) {
+        const from = this.scratch[k]!;
+        this.refreshCpu(view.spread[b]!, view.spreadCpu[b]!, from, this.move(view.spread[b]!, from, i, true));
+        const at = this.scratch[k + 1]!;
+        this.refreshCpu(view.binpack[b]!, view.binpackCpu[b]!, at, this.move(view.binpack[b]!, at, i, false));
+      }
+      k += 2;
+    }
   }
 
   private locate(order: Int32Array, i: number, spread: boolean): number {
@@ -575,7 +592,7 @@ export class HostIndex {
   }
 
   // Binary search for the host's new place, then one shift of the hosts between.
-  private move(order: Int32Array, p: number, i: number, spread: boolean): void {
+  private move(order: Int32Array, p: number, i: number, spread: boolean): number {
     const last = order.length - 1;
     if (p > 0 && this.before(i, order[p - 1]!, spread)) {
       let lo = 0;
@@ -587,7 +604,9 @@ export class HostIndex {
       }
       order.copyWithin(lo + 1, lo, p);
       order[lo] = i;
-    } else if (p < last && this.before(order[p + 1]!, i, spread)) {
+      return lo;
+    }
+    if (p < last && this.before(order[p + 1]!, i, spread)) {
       let lo = p + 1;
       let hi = last;
       while (lo < hi) {
@@ -597,7 +616,46 @@ export class HostIndex {
       }
       order.copyWithin(p, p + 1, lo + 1);
       order[lo] = i;
+      return lo;
     }
+    return p;
+  }
+
+  // The most free CPU among the hosts of a block.
+  private blockCpu(order: Int32Array, block: number): number {
+    let max = Number.NEGATIVE_INFINITY;
+    const end = Math.min(order.length, (block + 1) << BLOCK_BITS);
+    for (let p = block << BLOCK_BITS; p < end; p++) {
+      const i = order[p]!;
+      const free = this.cpus[i]! - this.cpusUsed[i]!;
+      if (free > max) max = free;
+    }
+    return max;
+  }
+
+  // After a host moved from `from` to `to` in `order`: the blocks at both ends are recomputed; each
+  // block between gained one host from its neighbour and lost one, so it takes the gained host's free
+  // CPU if larger (the figure stays at least the true most, which is all skipping needs).
+  private refreshCpu(order: Int32Array, cpu: Float64Array, from: number, to: number): void {
+    const first = Math.min(from, to) >> BLOCK_BITS;
+    const last = Math.max(from, to) >> BLOCK_BITS;
+    cpu[first] = this.blockCpu(order, first);
+    if (last === first) return;
+    cpu[last] = this.blockCpu(order, last);
+    for (let block = first + 1; block < last; block++) {
+      // Moving up, hosts shifted right: a block gained its first host; moving down, its last.
+      const p = to < from ? block << BLOCK_BITS : ((block + 1) << BLOCK_BITS) - 1;
+      const i = order[p]!;
+      const free = this.cpus[i]! - this.cpusUsed[i]!;
+      if (free > cpu[block]!) cpu[block] = free;
+    }
+  }
+
+  // The first position from `p` on that is not in a block with too little free CPU for `cpus`.
+  private skipCpu(order: Int32Array, cpu: Float64Array, p: number, cpus: number): number {
+    if (cpus <= 0) return p;
+    while (p < order.length && cpu[p >> BLOCK_BITS]! + CPU_EPSILON < cpus) p = ((p >> BLOCK_BITS) + 1) << BLOCK_BITS;
+    return Math.min(p, order.length);
   }
 
   private runtimeBit(name: string): number {
@@ -610,20 +668,27 @@ export class HostIndex {
     return bit;
   }
 
-  private staticVerdicts(runtime: Demand['runtime']): StaticVerdicts {
-    let verdicts = this.statics.get(runtime);
-    if (verdicts) return verdicts;
-    const bit = this.runtimeBits.get(runtime) ?? 0;
-    const demand: Demand = { runtime, memoryBytes: 0, cpus: 0, constraints: [], hostIds: null, group: null };
-    verdicts = {
-      codes: new Uint8Array(this.size),
-      counts: new Int32Array(FILTERS.length + 1),
-      rejected: 0,
-      examples: [],
-    };
+  // The view of the demand's runtime and constraints, made on first use (from the bands' orders, which
+  // stay sorted when filtered).
+  private viewOf(demand: Demand): View {
+    const key =
+      demand.constraints.length === 0 ? demand.runtime : `${demand.runtime} ${JSON.stringify(demand.constraints)}`;
+    let view = this.views.get(key);
+    if (view) {
+      // Most recently used last.
+      this.views.delete(key);
+      this.views.set(key, view);
+      return view;
+    }
+    const bit = this.runtimeBits.get(demand.runtime) ?? 0;
+    const labels = this.compile(demand.constraints);
+    const codes = new Uint8Array(this.size);
+    const counts = new Int32Array(FILTERS.length + 1);
+    const examples: View['examples'] = [];
+    let rejected = 0;
     for (let i = 0; i < this.size; i++) {
       const f = this.flags[i]!;
-      const code =
+      let code =
         (f & ONLINE_FLAG) === 0
           ? ONLINE
           : (f & CORDONED_FLAG) !== 0
@@ -633,16 +698,43 @@ export class HostIndex {
               : (f & FACTS_FLAG) === 0
                 ? FACTS
                 : 0;
+      if (code === 0) {
+        for (const l of labels) {
+          if (l.accepts[l.values[i]! + 1] === 0) {
+            code = LABELS;
+            break;
+          }
+        }
+      }
       if (code === 0) continue;
-      verdicts.codes[i] = code;
-      verdicts.rejected++;
-      if (++verdicts.counts[code]! <= MAX_EXAMPLES) {
-        verdicts.examples.push({ index: i, code, reason: FILTERS[code - 1]!.reason(this.hosts[i]!, demand) });
+      codes[i] = code;
+      rejected++;
+      if (++counts[code]! <= MAX_EXAMPLES) {
+        examples.push({ index: i, code, reason: FILTERS[code - 1]!.reason(this.hosts[i]!, demand) });
       }
     }
-    verdicts.examples.sort((a, b) => a.code - b.code);
-    this.statics.set(runtime, verdicts);
-    return verdicts;
+    examples.sort((a, b) => a.code - b.code);
+    const passes = (i: number) => codes[i] === 0;
+    const spread = this.bands.map((band) => band.spread.filter(passes));
+    const binpack = this.bands.map((band) => band.binpack.filter(passes));
+    const blocks = (order: Int32Array) => {
+      const cpu = new Float64Array((order.length + BLOCK - 1) >> BLOCK_BITS);
+      for (let block = 0; block < cpu.length; block++) cpu[block] = this.blockCpu(order, block);
+      return cpu;
+    };
+    view = {
+      codes,
+      counts,
+      rejected,
+      examples,
+      spread,
+      binpack,
+      spreadCpu: spread.map(blocks),
+      binpackCpu: binpack.map(blocks),
+    };
+    if (this.views.size === MAX_VIEWS) this.views.delete(this.views.keys().next().value!);
+    this.views.set(key, view);
+    return view;
   }
 
   private groupColumn(group: string): Int32Array {
@@ -692,12 +784,9 @@ export class HostIndex {
     return column;
   }
 
-  // The constraints as lookups over interned label values, once per constraint list; null for none.
-  private compile(constraints: readonly Constraint[]): CompiledConstraint[] | null {
-    if (constraints.length === 0) return null;
-    let compiled = this.compiled.get(constraints);
-    if (compiled) return compiled;
-    compiled = constraints.map((c) => {
+  // The constraints as lookups over interned label values.
+  private compile(constraints: readonly Constraint[]): CompiledConstraint[] {
+    return constraints.map((c) => {
       const { values, ids } = this.column(c.label);
       // accepts[0]: hosts without the label; accepts[id + 1]: hosts whose value has that id.
       const accepts = new Uint8Array(ids.size + 1);
@@ -728,7 +817,5 @@ export class HostIndex {
       }
       return { values, accepts };
     });
-    this.compiled.set(constraints, compiled);
-    return compiled;
   }
 }
