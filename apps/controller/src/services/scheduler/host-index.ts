@@ -207,11 +207,6 @@ export class HostIndex {
       this.orderedContainers[i] = h.containers;
       const facts = h.memoryBytes !== null && h.cpus !== null;
       this.flags[i] = (h.online ? ONLINE_FLAG : 0) | (h.cordoned ? CORDONED_FLAG : 0) | (facts ? FACTS_FLAG : 0);
-      let mask = 0;
-      for (const name in h.runtimes) {
-        if (h.runtimes[name as keyof typeof h.runtimes]?.available === true) mask |= this.runtimeBit(name);
-      }
-      this.runtimeMask[i] = mask;
       if (members) members[i] = h.groupContainers;
       if (!exactBytes(total) || !exactBytes(h.memoryUsedBytes)) this.integral = false;
       if (!h.online || h.cordoned || !facts) continue;
@@ -243,7 +238,14 @@ export class HostIndex {
         this.key[i] = this.keyOf(i, exact);
       }
       const spread = Int32Array.from(list).sort((x, y) => (this.before(x, y, true) ? -1 : 1));
-      const binpack = Int32Array.from(list).sort((x, y) => (this.before(x, y, false) ? -1 : 1));
+      // Binpack order: spread order reversed, each run of equal key turned back to rank order.
+      const binpack = spread.slice().reverse();
+      for (let start = 0; start < binpack.length; ) {
+        let end = start + 1;
+        while (end < binpack.length && this.key[binpack[end]!] === this.key[binpack[start]!]) end++;
+        if (end - start > 1) binpack.subarray(start, end).reverse();
+        start = end;
+      }
       this.bands.push({ lo, hi, exact, spread, binpack });
     }
   }
@@ -658,12 +660,16 @@ export class HostIndex {
     return Math.min(p, order.length);
   }
 
-  private runtimeBit(name: string): number {
+  // The runtime's bit in `runtimeMask`, set on the hosts that report it available the first time it is asked.
+  private runtimeBit(name: Demand['runtime']): number {
     let bit = this.runtimeBits.get(name);
     if (bit === undefined) {
       if (this.runtimeBits.size >= 32) throw new Error('more than 32 runtimes');
       bit = 1 << this.runtimeBits.size;
       this.runtimeBits.set(name, bit);
+      for (let i = 0; i < this.size; i++) {
+        if (this.hosts[i]!.runtimes[name]?.available === true) this.runtimeMask[i]! |= bit;
+      }
     }
     return bit;
   }
@@ -680,7 +686,7 @@ export class HostIndex {
       this.views.set(key, view);
       return view;
     }
-    const bit = this.runtimeBits.get(demand.runtime) ?? 0;
+    const bit = this.runtimeBit(demand.runtime);
     const labels = this.compile(demand.constraints);
     const codes = new Uint8Array(this.size);
     const counts = new Int32Array(FILTERS.length + 1);
