@@ -46,18 +46,19 @@ export class HostRepository {
   }
 
   // `seenBefore` leaves alone hosts online and seen since then (heartbeats keep them fresh), so a
-  // sweep over a large fleet rewrites only the rows that need it.
+  // sweep over a large fleet rewrites only the rows that need it. Rows are locked in id order, as
+  // the ingest batches and heartbeats lock them, so a sweep over thousands of hosts cannot deadlock
+  // with them.
   async touch(hostIds: string[], now: Date, seenBefore?: Date): Promise<void> {
     if (hostIds.length === 0) return;
-    await this.prisma.host.updateMany({
-      where: {
-        id: { in: hostIds },
-        ...(seenBefore
-          ? { OR: [{ status: { not: 'online' } }, { lastSeenAt: null }, { lastSeenAt: { lt: seenBefore } }] }
-          : {}),
-      },
-      data: { lastSeenAt: now, status: 'online', offlineAt: null },
-    });
+    await this.prisma.$executeRaw`
+      WITH l AS MATERIALIZED (
+        SELECT id FROM "Host" WHERE id = ANY(${hostIds}::uuid[])
+          AND (${seenBefore ?? null}::timestamptz IS NULL OR status <> 'online' OR "lastSeenAt" IS NULL
+               OR "lastSeenAt" < ${seenBefore ?? null}::timestamptz)
+        ORDER BY id FOR UPDATE)
+      UPDATE "Host" h SET "lastSeenAt" = ${now}, status = 'online', "offlineAt" = NULL, "updatedAt" = ${now}
+      FROM l WHERE h.id = l.id`;
   }
 
   // Online hosts not heard from since `seenBefore` go offline; their inventory stays, marked stale.
