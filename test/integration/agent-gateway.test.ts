@@ -1,25 +1,7 @@
-import {
-  type ContainerRecord,
-  recordKey,
-  sampleDockerContainer,
-  sampleFacts,
-  sampleLease,
-  sampleLxcContainer,
-} from '@corral/protocol';
+import { recordKey, sampleDockerContainer, sampleLease, sampleLxcContainer } from '@corral/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestController, type TestController } from '../support/controller.js';
-
-const snapshotOf = (seq: number, containers: ContainerRecord[], leases = [sampleLease]) => ({
-  type: 'snapshot',
-  seq,
-  facts: sampleFacts,
-  containers,
-  images: [],
-  volumes: [],
-  networks: [],
-  bridges: [],
-  leases,
-});
+import { snapshotOf } from '../support/frames.js';
 
 describe('agent gateway on real Postgres', () => {
   let ctl: TestController;

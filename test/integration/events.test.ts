@@ -1,6 +1,5 @@
 import {
   type ContainerRecord,
-  type LeaseRecord,
   recordKey,
   sampleDockerContainer,
   sampleFacts,
@@ -11,6 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { EVENT_WINDOW, EventBus } from '../../apps/controller/src/services/event-bus.js';
 import { EventStreamService } from '../../apps/controller/src/services/event-stream.service.js';
 import { startTestController, type TestController } from '../support/controller.js';
+import { snapshotOf } from '../support/frames.js';
 import type { RawAgent } from '../support/raw-agent.js';
 import { SseClient } from '../support/sse.js';
 
@@ -21,18 +21,6 @@ interface Event {
   hostId: string | null;
   data: Record<string, unknown>;
 }
-
-const snapshotOf = (seq: number, containers: ContainerRecord[], leases: LeaseRecord[] = [sampleLease]) => ({
-  type: 'snapshot',
-  seq,
-  facts: sampleFacts,
-  containers,
-  images: [],
-  volumes: [],
-  networks: [],
-  bridges: [],
-  leases,
-});
 
 const upsert = (kind: string, record: unknown) => ({ op: 'upsert', kind, record });
 const remove = (kind: string, key: string) => ({ op: 'remove', kind, key });

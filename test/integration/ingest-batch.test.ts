@@ -1,15 +1,9 @@
-import {
-  type ContainerRecord,
-  type Delta,
-  recordKey,
-  type Snapshot,
-  sampleDockerContainer,
-  sampleFacts,
-} from '@corral/protocol';
+import { type ContainerRecord, type Delta, recordKey, type Snapshot, sampleDockerContainer } from '@corral/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CorralEvent, EventBus } from '../../apps/controller/src/services/event-bus.js';
 import { InventoryService } from '../../apps/controller/src/services/inventory.service.js';
 import { startTestController, type TestController } from '../support/controller.js';
+import { snapshotOf } from '../support/frames.js';
 
 // Frames of many hosts applied together (one transaction per batch) behave as if applied one by one.
 describe('ingest batches', () => {
@@ -35,17 +29,7 @@ describe('ingest batches', () => {
     ...over,
   });
 
-  const snapshot = (seq: number, containers: ContainerRecord[]): Snapshot => ({
-    type: 'snapshot',
-    seq,
-    facts: sampleFacts,
-    containers,
-    images: [],
-    volumes: [],
-    networks: [],
-    bridges: [],
-    leases: [],
-  });
+  const snapshot = (seq: number, containers: ContainerRecord[]): Snapshot => snapshotOf(seq, containers, []);
 
   async function hosts(n: number, prefix: string): Promise<string[]> {
     const ids: string[] = [];
