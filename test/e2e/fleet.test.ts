@@ -198,18 +198,29 @@ describe.skipIf(!prereqs.ok)('a fleet of three hosts on one machine, two with th
     let checked = 0;
     for (const host of fleet.hosts) {
       const hostId = hostIds.get(host.name)!;
-      const [containers, leases] = await Promise.all([api.containers(hostId), api.leases(hostId)]);
       const subnet = host.state.bridgeAddress.split('.').slice(0, 3).join('.');
       for (const c of (await host.lxcList()).filter((c) => c.state === 'running')) {
         const ip = (await host.lxcIp(c.name))!;
         expect(ip.startsWith(`${subnet}.`)).toBe(true);
-        const inApi = containers.find((x) => x.runtime === 'lxc' && x.name === c.name)!;
-        expect(inApi.ipv4).toContain(ip);
+        // The address may have come from DHCP a moment ago: wait for the agent to report it.
+        const inApi = await until(
+          `${c.name} with ${ip} in the API`,
+          async () =>
+            (await api.containers(hostId)).find((x) => x.runtime === 'lxc' && x.name === c.name && x.ipv4.includes(ip)),
+          15_000,
+          200,
+        );
         expect(inApi.networks[0]).toMatchObject({ bridge: 'cbr0', mac: macs.get(c.name) });
-        const lease = leases.find((l) => l.mac === macs.get(c.name));
+        const lease = await until(
+          `lease of ${c.name} in the API`,
+          async () => (await api.leases(hostId)).find((l) => l.mac === macs.get(c.name) && l.ip === ip),
+          15_000,
+          200,
+        );
         expect(lease).toMatchObject({ ip, bridge: 'cbr0', source: host.state.leaseFile });
         checked++;
       }
+      const leases = await api.leases(hostId);
       // Only this host's lease file feeds this host's leases.
       expect(new Set(leases.map((l) => l.source))).toEqual(new Set(leases.length ? [host.state.leaseFile] : []));
       expect(leases.length).toBe(host.leases().length);
