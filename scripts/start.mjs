@@ -204,7 +204,10 @@ function adminToken() {
     chmodSync(file, 0o600);
     return { token: readFileSync(file, 'utf8').trim(), source: file };
   }
-  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  // Searchable but not listable: the embedded Postgres (its own user) must reach .corral/data below it;
+  // the token file itself is 0600.
+  mkdirSync(dirname(file), { recursive: true, mode: 0o711 });
+  chmodSync(dirname(file), 0o711);
   const token = `crl_api_${randomBytes(32).toString('base64url')}`;
   const tmp = `${file}.${process.pid}.tmp`;
   writeFileSync(tmp, `${token}\n`, { mode: 0o600 });
