@@ -1,5 +1,6 @@
 import { CommandErrorSchema, CommandOpSchema, CommandTargetSchema } from '@corral/protocol';
 import { z } from 'zod';
+import { commaList } from './comma-list.js';
 import { isoDate } from './inventory.dto.js';
 import { CursorParamSchema, LimitParamSchema, pageSchema } from './pagination.dto.js';
 
@@ -86,22 +87,11 @@ export const ImageImportQuerySchema = z.strictObject({
 
 export const CommandGetQuerySchema = z.strictObject({ wait: WaitParamSchema });
 
-const StatusListSchema = z.preprocess(
-  (v) => (Array.isArray(v) ? v.join(',') : v),
-  z
-    .string()
-    .transform((v) =>
-      v
-        .split(',')
-        .map((s) => s.trim())
-        .filter((s) => s !== ''),
-    )
-    .pipe(z.array(CommandStatusSchema).min(1, 'give at least one status')),
-);
-
 export const CommandListQuerySchema = z.strictObject({
   host: z.string().trim().min(1).max(255).optional().describe('host id or exact hostname (case-insensitive)'),
-  status: StatusListSchema.optional().describe('statuses, comma-separated (pending,sent,running)'),
+  status: commaList(CommandStatusSchema, 'status')
+    .optional()
+    .describe('statuses, comma-separated (pending,sent,running)'),
   op: CommandOpSchema.optional().describe('the op, e.g. container.start'),
   target: z.guid('must be a UUID').optional().describe('Corral id of the inventory row acted on'),
   limit: LimitParamSchema,

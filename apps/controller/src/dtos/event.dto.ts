@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { commaList } from './comma-list.js';
 
 export const EVENT_KINDS = ['container', 'image', 'volume', 'network', 'bridge', 'lease', 'host', 'command'] as const;
 
@@ -47,21 +48,6 @@ export const EVENT_TYPES: readonly string[] = [
 ];
 
 const isEventType = (t: string) => EVENT_TYPES.includes(t) || /^command-[a-z_]+$/.test(t);
-
-// Repeated parameters (?kind=a&kind=b) count as one comma-separated list.
-const commaList = <T extends z.ZodType<string, string>>(item: T) =>
-  z.preprocess(
-    (v) => (Array.isArray(v) ? v.join(',') : v),
-    z
-      .string()
-      .transform((v) =>
-        v
-          .split(',')
-          .map((s) => s.trim())
-          .filter((s) => s !== ''),
-      )
-      .pipe(z.array(item).min(1, 'give at least one value')),
-  );
 
 export const EventIdSchema = z
   .string()

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { ContainerStateSchema, RuntimeNameSchema } from '@corral/protocol';
 import { z } from 'zod';
+import { commaList } from './comma-list.js';
 import { CursorParamSchema, LimitParamSchema } from './pagination.dto.js';
 
 export const IpAddressSchema = z
@@ -17,26 +18,14 @@ const MacSchema = z
 
 const BooleanParamSchema = z.enum(['true', 'false']).transform((v) => v === 'true');
 
-// Repeated parameters (?state=a&state=b) count as one comma-separated list.
-const StateListSchema = z.preprocess(
-  (v) => (Array.isArray(v) ? v.join(',') : v),
-  z
-    .string()
-    .transform((v) =>
-      v
-        .split(',')
-        .map((s) => s.trim())
-        .filter((s) => s !== ''),
-    )
-    .pipe(z.array(ContainerStateSchema).min(1, 'give at least one state')),
-);
-
 const text = z.string().trim().min(1).max(255);
 
 const filters = {
   host: text.optional().describe('host id or exact hostname (case-insensitive)'),
   runtime: RuntimeNameSchema.optional().describe('docker or lxc'),
-  state: StateListSchema.optional().describe('container states, comma-separated (running,exited)'),
+  state: commaList(ContainerStateSchema, 'state')
+    .optional()
+    .describe('container states, comma-separated (running,exited)'),
   name: text.optional().describe('case-insensitive substring of the name'),
   label: z
     .string()

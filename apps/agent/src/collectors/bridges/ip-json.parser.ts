@@ -1,5 +1,6 @@
 import type { BridgeRecord } from '@corral/protocol';
 import { z } from 'zod';
+import { readIpJson } from '../../lib/ip-json.js';
 import type { ParseWarning } from '../../lib/parse-warning.js';
 
 const IpLinkSchema = z.object({
@@ -32,25 +33,7 @@ export interface BridgeParseResult {
 
 // Parses `ip -j -d addr show` (or `ip -j -d link show`, without addresses) into bridge records.
 export function parseBridges(jsonText: string): BridgeParseResult {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(jsonText);
-  } catch (error) {
-    throw new Error(`ip -j output is not JSON: ${(error as Error).message}`);
-  }
-  if (!Array.isArray(raw)) throw new Error('ip -j output is not a JSON array');
-  const links: IpLink[] = [];
-  const warnings: ParseWarning[] = [];
-  raw.forEach((entry, index) => {
-    const parsed = IpLinkSchema.safeParse(entry);
-    if (parsed.success) links.push(parsed.data);
-    else
-      warnings.push({
-        line: index + 1,
-        text: JSON.stringify(entry).slice(0, 200),
-        reason: parsed.error.issues[0]?.message ?? 'bad link entry',
-      });
-  });
+  const { entries: links, warnings } = readIpJson(jsonText, IpLinkSchema);
   const bridges = links
     .filter((l) => l.linkinfo?.info_kind === 'bridge')
     .map((l) => toBridge(l, links))

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { readIpJson } from '../../lib/ip-json.js';
 import type { ParseWarning } from '../../lib/parse-warning.js';
 
 // One interface as seen from inside a container's network namespace.
@@ -28,27 +29,10 @@ const NO_MAC = '00:00:00:00:00:00';
 
 // Parses `ip -j addr show` run inside the container's network namespace; the loopback is left out.
 export function parseNetnsInterfaces(jsonText: string): NetnsParseResult {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(jsonText);
-  } catch (error) {
-    throw new Error(`ip -j output is not JSON: ${(error as Error).message}`);
-  }
-  if (!Array.isArray(raw)) throw new Error('ip -j output is not a JSON array');
+  const { entries, warnings } = readIpJson(jsonText, NetnsLinkSchema);
   const interfaces: NetnsInterface[] = [];
-  const warnings: ParseWarning[] = [];
-  raw.forEach((entry, index) => {
-    const parsed = NetnsLinkSchema.safeParse(entry);
-    if (!parsed.success) {
-      warnings.push({
-        line: index + 1,
-        text: JSON.stringify(entry).slice(0, 200),
-        reason: parsed.error.issues[0]?.message ?? 'bad link entry',
-      });
-      return;
-    }
-    const link = parsed.data;
-    if (link.link_type === 'loopback' || link.ifname === 'lo') return;
+  for (const link of entries) {
+    if (link.link_type === 'loopback' || link.ifname === 'lo') continue;
     const addresses = (family: string) =>
       link.addr_info
         .filter((a) => a.family === family && a.local && a.scope !== 'link' && a.scope !== 'host')
@@ -59,6 +43,6 @@ export function parseNetnsInterfaces(jsonText: string): NetnsParseResult {
       ipv4: addresses('inet'),
       ipv6: addresses('inet6'),
     });
-  });
+  }
   return { interfaces, warnings };
 }
