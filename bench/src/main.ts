@@ -4,6 +4,7 @@ import { type CopyBaseline, copyBaseline } from './baselines/copy.baseline.js';
 import { type WsBaseline, wsBaseline } from './baselines/ws.baseline.js';
 import { apiScenario } from './scenarios/api.scenario.js';
 import { churnScenario } from './scenarios/churn.scenario.js';
+import { type CommandsParams, commandsScenario } from './scenarios/commands.scenario.js';
 import { type FleetSize, label } from './scenarios/fleet-size.js';
 import { placementPlan, placementScenario } from './scenarios/placement.scenario.js';
 import { syncFleet, syncReport } from './scenarios/sync.scenario.js';
@@ -13,13 +14,14 @@ import { REPO_ROOT } from './support/paths.js';
 import { loadAverage, machineCpu } from './support/proc.js';
 import { figure, machineInfo, printTable, type RunReport, type ScenarioReport, writeReport } from './support/report.js';
 
-const SCENARIOS = ['sync', 'churn', 'api', 'baselines', 'placement', 'all'] as const;
+const SCENARIOS = ['sync', 'churn', 'api', 'commands', 'baselines', 'placement', 'all'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 const USAGE = `usage: npm run bench -- <${SCENARIOS.join('|')}> [--quick] [--hosts N] [--containers M] [--connect-rate N] [--profile]
   sync       time to ingest every first snapshot and show it in the API; controller CPU and peak RSS
   churn      steps the change rate up; p50/p99 from send to visible; highest rate without a growing backlog
   api        container list filters and /fleet/summary at full fleet size, 8 requests in flight
+  commands   container commands through the API (?wait until done) at rising rates: p50/p99 round trip, highest rate
   baselines  raw COPY of the same rows, raw ws round trip and pipelined echo
   placement  scheduling decisions per second: pure functions over 10,000 hosts, and through HTTP and Postgres
   all        every one of the above
@@ -34,6 +36,8 @@ interface Plan {
   apiSize: FleetSize;
   churn: { rates: number[]; stepSeconds: number; drainSeconds: number };
   apiRequests: number;
+  commandsSize: FleetSize;
+  commands: CommandsParams;
   ws: { roundTrips: number; pipelined: number };
   timeoutMs: number;
   // placement: --hosts, when given, sizes both its synthetic fleet and its database.
@@ -78,6 +82,14 @@ function plan(argv: string[]): { scenario: Scenario; plan: Plan } {
         ? { rates: [250, 500, 1000, 2000], stepSeconds: 5, drainSeconds: 8 }
         : { rates: [1000, 2500, 5000, 7500, 10_000, 15_000], stepSeconds: 15, drainSeconds: 30 },
       apiRequests: quick ? 40 : 200,
+      commandsSize: size(hosts ?? (quick ? 200 : 1000)),
+      commands: {
+        rates: quick ? [50, 100, 200, 400] : [50, 100, 200, 400, 800, 1600],
+        stepSeconds: quick ? 3 : 10,
+        maxInFlight: 2000,
+        targets: 1000,
+        warmupSeconds: quick ? 1 : 3,
+      },
       ws: quick ? { roundTrips: 500, pipelined: 20_000 } : { roundTrips: 2000, pipelined: 100_000 },
       timeoutMs: quick ? 60_000 : 900_000,
       placementHosts: hosts,
@@ -123,8 +135,8 @@ async function main(): Promise<void> {
 
   const copies = new Map<number, CopyBaseline>();
   let ws: WsBaseline | null = null;
-  if (wants('baselines') || wants('sync') || wants('churn')) {
-    if (wants('baselines') || wants('churn')) {
+  if (wants('baselines') || wants('sync') || wants('churn') || wants('commands')) {
+    if (wants('baselines') || wants('churn') || wants('commands')) {
       ws = await wsBaseline(p.ws.roundTrips, p.ws.pipelined);
     }
     if (wants('baselines') || wants('sync')) {
@@ -156,6 +168,7 @@ async function main(): Promise<void> {
   if (wants('sync')) for (const s of p.syncSizes) sizes.set(s.hosts, s);
   if (wants('api') && !sizes.has(p.apiSize.hosts)) sizes.set(p.apiSize.hosts, p.apiSize);
   if (wants('churn') && !sizes.has(p.churnSize.hosts)) sizes.set(p.churnSize.hosts, p.churnSize);
+  if (wants('commands') && !sizes.has(p.commandsSize.hosts)) sizes.set(p.commandsSize.hosts, p.commandsSize);
   for (const size of sizes.values()) {
     await withController(p, `${scenario}-${size.hosts}`, async (ctl) => {
       const outcome = await syncFleet(ctl, size, timeout);
@@ -165,6 +178,9 @@ async function main(): Promise<void> {
         if (wants('api') && p.apiSize.hosts === size.hosts) {
           emit(await apiScenario(ctl, size, { requestsPerQuery: p.apiRequests }));
         }
+        // Before churn, whose last step leaves the controller saturated.
+        if (wants('commands') && p.commandsSize.hosts === size.hosts)
+          emit(await commandsScenario(ctl, outcome.fleet, size, p.commands, ws));
         if (wants('churn') && p.churnSize.hosts === size.hosts)
           emit(await churnScenario(ctl, outcome.fleet, size, p.churn, ws));
       } finally {

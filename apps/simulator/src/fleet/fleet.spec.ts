@@ -150,4 +150,25 @@ describe('Fleet', () => {
     expect(await controller.next('command.accepted')).toEqual({ type: 'command.accepted', id });
     expect(await controller.next('command.result')).toMatchObject({ id, ok: true, result: {}, error: null });
   });
+
+  it('answers with the delay set while it runs', async () => {
+    controller = await FakeController.start();
+    sut = new Fleet({ url: controller.url, hosts: 1, containersPerHost: 2, commandDelayMs: 60_000 });
+    sut.start();
+    await controller.next('hello');
+    controller.welcome(0, true);
+    await controller.next('snapshot');
+    sut.setCommandDelay(0);
+    const id = '1c8f3a2d-4e5b-4c6d-9e7f-8091a2b3c4d5';
+    controller.send({
+      type: 'command',
+      id,
+      op: 'container.restart',
+      target: { kind: 'host' },
+      params: {},
+      deadline: new Date(Date.now() + 60_000).toISOString(),
+    });
+    expect(await controller.next('command.result', 1_000)).toMatchObject({ id, ok: true });
+    expect(sut.commandDelayMs).toBe(0);
+  });
 });

@@ -144,6 +144,15 @@ export class Fleet {
     this.lastChurnAt = wallClock();
   }
 
+  get commandDelayMs(): number {
+    return this.opts.commandDelayMs;
+  }
+
+  // How long agents take to answer the commands they receive from now on.
+  setCommandDelay(ms: number): void {
+    this.opts.commandDelayMs = ms;
+  }
+
   // Reports one in `every` changes sent to `onChangeSent` (0 stops it).
   track(every: number, onChangeSent?: (change: SentChange) => void): void {
     this.opts.trackEvery = every;
