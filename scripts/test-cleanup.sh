@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Removes what an aborted test run may have left behind, so the next run starts clean:
 #   - Docker containers, volumes, networks and images labelled corral.test=1
+#   - benchmark containers and swarm services labelled corral.bench, and a swarm that the engines
+#     benchmark initialised (it records that in /var/lib/corral-bench/swarm-initialised)
 #   - LXC containers named corral-test-* in /var/lib/lxc and in each CORRAL_LXC_PATHS entry
 #   - fleets recorded under /run/corral-fleet (npm run fleet:down)
 #   - network namespaces named corral-test-* and the processes still running in them
@@ -14,6 +16,8 @@ warn() { printf '[cleanup] warning: %s\n' "$*" >&2; }
 [ "$(id -u)" = 0 ] || { printf '[cleanup] error: run as root\n' >&2; exit 1; }
 
 label=corral.test=1
+bench_label=corral.bench
+swarm_marker=${CORRAL_BENCH_STATE_DIR:-/var/lib/corral-bench}/swarm-initialised
 prefix=corral-test-
 failed=0
 
@@ -28,6 +32,29 @@ fi
 
 # --- Docker -----------------------------------------------------------------------------
 if command -v docker >/dev/null && timeout 10 docker info >/dev/null 2>&1; then
+  swarm_state=$(timeout 10 docker info --format '{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}' || true)
+  if [ -f "$swarm_marker" ]; then
+    # A swarm the engines benchmark made: leaving it removes its services too.
+    if [ "${swarm_state%% *}" = active ]; then
+      log "leaving the swarm the engines benchmark initialised"
+      timeout 120 docker swarm leave --force >/dev/null || { warn "docker swarm leave failed"; failed=1; }
+    fi
+    if grep -q '^gwbridge=created' "$swarm_marker" && timeout 10 docker network inspect docker_gwbridge >/dev/null 2>&1; then
+      timeout 60 docker network rm docker_gwbridge >/dev/null || { warn "docker network rm docker_gwbridge failed"; failed=1; }
+    fi
+    rm -f "$swarm_marker"
+  elif [ "$swarm_state" = "active true" ]; then
+    mapfile -t ids < <(timeout 30 docker service ls -q --filter "label=$bench_label")
+    if [ "${#ids[@]}" -gt 0 ]; then
+      log "removing ${#ids[@]} benchmark swarm service(s)"
+      timeout 60 docker service rm "${ids[@]}" >/dev/null || { warn "docker service rm failed"; failed=1; }
+    fi
+  fi
+  mapfile -t ids < <(timeout 30 docker ps -aq --filter "label=$bench_label")
+  if [ "${#ids[@]}" -gt 0 ]; then
+    log "removing ${#ids[@]} benchmark docker container(s)"
+    timeout 120 docker rm -f -v "${ids[@]}" >/dev/null || { warn "docker rm failed"; failed=1; }
+  fi
   mapfile -t ids < <(timeout 30 docker ps -aq --filter "label=$label")
   if [ "${#ids[@]}" -gt 0 ]; then
     log "removing ${#ids[@]} docker container(s)"

@@ -5,6 +5,7 @@ import { type WsBaseline, wsBaseline } from './baselines/ws.baseline.js';
 import { apiScenario } from './scenarios/api.scenario.js';
 import { churnScenario } from './scenarios/churn.scenario.js';
 import { type CommandsParams, commandsScenario } from './scenarios/commands.scenario.js';
+import { enginesPlan, enginesScenario } from './scenarios/engines.scenario.js';
 import { type FleetSize, label } from './scenarios/fleet-size.js';
 import { placementPlan, placementScenario } from './scenarios/placement.scenario.js';
 import { syncFleet, syncReport } from './scenarios/sync.scenario.js';
@@ -14,7 +15,7 @@ import { REPO_ROOT } from './support/paths.js';
 import { loadAverage, machineCpu } from './support/proc.js';
 import { figure, machineInfo, printTable, type RunReport, type ScenarioReport, writeReport } from './support/report.js';
 
-const SCENARIOS = ['sync', 'churn', 'api', 'commands', 'baselines', 'placement', 'all'] as const;
+const SCENARIOS = ['sync', 'churn', 'api', 'commands', 'baselines', 'placement', 'engines', 'all'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 const USAGE = `usage: npm run bench -- <${SCENARIOS.join('|')}> [--quick] [--hosts N] [--containers M] [--connect-rate N] [--profile]
@@ -24,6 +25,7 @@ const USAGE = `usage: npm run bench -- <${SCENARIOS.join('|')}> [--quick] [--hos
   commands   container commands through the API (?wait until done) at rising rates: p50/p99 round trip, highest rate
   baselines  raw COPY of the same rows, raw ws round trip and pipelined echo
   placement  scheduling decisions per second: pure functions over 10,000 hosts, and through HTTP and Postgres
+  engines    50 real containers created+started through the API on this host's Docker, beside plain dockerode and Swarm
   all        every one of the above
   --quick    CI size: 200 x 50, short steps (the whole "all" run takes about a minute and a half)
   --profile  the controller runs with --cpu-prof; its profile is summarized at the end`;
@@ -190,6 +192,9 @@ async function main(): Promise<void> {
   }
 
   if (wants('placement')) emit(await placementScenario(placementPlan(p.quick, p.placementHosts, p.containers)));
+  if (wants('engines')) {
+    emit(await enginesScenario(enginesPlan(p.quick), (fn) => withController(p, 'engines', fn)));
+  }
 
   const machineEnd = machineCpu();
   const finishedAt = new Date().toISOString();
