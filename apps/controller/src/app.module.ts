@@ -31,6 +31,7 @@ import { VolumesController } from './controllers/volumes.controller.js';
 import { createPgPool, OwnedPgPool } from './database/pg-pool.js';
 import { AgentGateway } from './gateways/agent.gateway.js';
 import type { PrismaClient } from './generated/prisma/client.js';
+import { AgentConnectRepository } from './repositories/agent-connect.repository.js';
 import { ApiTokenRepository } from './repositories/api-token.repository.js';
 import { AuditRepository } from './repositories/audit.repository.js';
 import { systemClock } from './repositories/clock.repository.js';
@@ -121,6 +122,7 @@ export class AppModule {
         { provide: CLOCK, useValue: systemClock },
         ...pool,
         HostRepository,
+        AgentConnectRepository,
         InventoryRepository,
         InventoryService,
         ConnectedHosts,

@@ -47,14 +47,6 @@ export class EnrollmentConflict extends Error {
 // Rolls the enrollment transaction back when the token has no use left.
 class TokenRefused extends Error {}
 
-export interface AgentCredentialRow {
-  id: string;
-  hostId: string;
-  revokedAt: Date | null;
-  hostname: string;
-  agentId: string;
-}
-
 @Injectable()
 export class EnrollmentRepository {
   constructor(@Inject(PRISMA) private readonly prisma: PrismaClient) {}
@@ -151,27 +143,6 @@ export class EnrollmentRepository {
       if (err instanceof TokenRefused) return { kind: 'token-refused' };
       throw err;
     }
-  }
-
-  async findCredential(secretHash: string): Promise<AgentCredentialRow | null> {
-    const row = await this.prisma.agentCredential.findUnique({
-      where: { secretHash },
-      select: { id: true, hostId: true, revokedAt: true, host: { select: { hostname: true, agentId: true } } },
-    });
-    return row && { id: row.id, hostId: row.hostId, revokedAt: row.revokedAt, ...row.host };
-  }
-
-  // The host a live credential belongs to; null when the credential was revoked or the host removed.
-  async credentialHost(credentialId: string): Promise<{ hostId: string; agentId: string; hostname: string } | null> {
-    const row = await this.prisma.agentCredential.findFirst({
-      where: { id: credentialId, revokedAt: null },
-      select: { hostId: true, host: { select: { agentId: true, hostname: true } } },
-    });
-    return row && { hostId: row.hostId, ...row.host };
-  }
-
-  async touchCredential(id: string, now: Date): Promise<void> {
-    await this.prisma.agentCredential.updateMany({ where: { id }, data: { lastUsedAt: now } });
   }
 
   async revokeHostCredentials(hostId: string, now: Date): Promise<number> {

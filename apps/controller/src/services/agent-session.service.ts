@@ -11,32 +11,45 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Config } from '../config/config.js';
 import type { AgentSession } from '../gateways/agent-session.js';
 import { CLOSE } from '../gateways/close-codes.js';
+import {
+  AgentConnectRepository,
+  type HelloOutcome,
+  type HelloWrite,
+} from '../repositories/agent-connect.repository.js';
 import type { Clock } from '../repositories/clock.repository.js';
 import { HostRepository } from '../repositories/host.repository.js';
 import { CLOCK, CONFIG } from '../repositories/tokens.js';
+import { Batcher } from './batcher.js';
 import { CommandDispatchService } from './command-dispatch.service.js';
 import { ConnectedHosts } from './connected-hosts.js';
 import { EventBus } from './event-bus.js';
 import { HeartbeatRecorder } from './heartbeat-recorder.js';
-import { HostAccessService } from './host-access.service.js';
 import { InventoryService } from './inventory.service.js';
 
 // The agent protocol as the controller speaks it: hello -> welcome -> snapshot, then deltas and heartbeats.
 @Injectable()
 export class AgentSessionService {
   private readonly logger = new Logger(AgentSessionService.name);
+  // Hellos arriving together are registered in one statement, at most one per credential.
+  private readonly hellos: Batcher<HelloWrite, HelloOutcome>;
 
   constructor(
     @Inject(CONFIG) private readonly config: Config,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly hosts: HostRepository,
+    connectRepo: AgentConnectRepository,
     private readonly inventory: InventoryService,
     private readonly connected: ConnectedHosts,
     private readonly events: EventBus,
     private readonly commands: CommandDispatchService,
-    private readonly access: HostAccessService,
     private readonly heartbeats: HeartbeatRecorder,
-  ) {}
+  ) {
+    this.hellos = new Batcher((writes) => connectRepo.registerHellos(writes, this.clock.now()), {
+      maxBatch: 500,
+      concurrency: 2,
+      keyOf: (w) => w.credentialId,
+    });
+  }
 
   async handle(session: AgentSession, message: AgentMessage): Promise<void> {
     if (message.type === 'error') {
@@ -95,16 +108,17 @@ export class AgentSessionService {
       session.close(CLOSE.protocolVersion, 'protocol version unsupported');
       return;
     }
-    // The host is the credential's; the hello only has to agree with it.
-    const owner = await this.access.stillValid(session.auth.credentialId);
-    if (!owner) {
+    // The host is the credential's (checked again: it may have been revoked since the upgrade);
+    // the hello only has to agree with it.
+    const host = await this.hellos.submit({ credentialId: session.auth.credentialId, hello });
+    if (host.result === 'revoked') {
       session.send(errorFrame('credential_mismatch', 'agent credential revoked', { inReplyTo: 'hello' }));
       session.close(CLOSE.revoked, 'credential revoked');
       return;
     }
-    if (owner.agentId !== hello.agentId) {
+    if (host.result === 'mismatch') {
       this.logger.warn(
-        `hello from ${session.remoteAddress} claims agent ${hello.agentId} with the credential of ${owner.hostname} (${owner.hostId}); closing`,
+        `hello from ${session.remoteAddress} claims agent ${hello.agentId} with the credential of ${host.hostname} (${host.hostId}); closing`,
       );
       session.send(
         errorFrame('credential_mismatch', 'credential belongs to another host', {
@@ -115,8 +129,7 @@ export class AgentSessionService {
       session.close(CLOSE.credentialMismatch, 'credential belongs to another host');
       return;
     }
-    const host = await this.hosts.registerHello(owner.hostId, hello, this.clock.now());
-    session.hostId = host.id;
+    session.hostId = host.hostId;
     session.agentId = hello.agentId;
     session.hostname = hello.hostname;
     // A reconnect within the grace period never went offline, so it is no news.
@@ -124,9 +137,9 @@ export class AgentSessionService {
       this.events.publish({
         type: 'host-online',
         kind: 'host',
-        hostId: host.id,
+        hostId: host.hostId,
         data: {
-          id: host.id,
+          id: host.hostId,
           key: hello.agentId,
           name: hello.hostname,
           state: 'online',
@@ -134,7 +147,7 @@ export class AgentSessionService {
         },
       });
     }
-    const previous = this.connected.set(host.id, session);
+    const previous = this.connected.set(host.hostId, session);
     if (previous && previous !== session) {
       this.logger.warn(`agent ${session.label} connected again; closing the older connection`);
       previous.close(CLOSE.replaced, 'replaced by a newer connection');
@@ -144,7 +157,7 @@ export class AgentSessionService {
     session.send({
       type: 'welcome',
       protocolVersion: PROTOCOL_VERSION,
-      hostId: host.id,
+      hostId: host.hostId,
       heartbeatIntervalMs: this.config.heartbeatIntervalMs,
       lastSeq: host.lastSeq,
       needSnapshot,

@@ -1,9 +1,11 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { AgentAuth } from '../gateways/agent-session.js';
 import { CLOSE } from '../gateways/close-codes.js';
+import { AgentConnectRepository, type CredentialOwner } from '../repositories/agent-connect.repository.js';
 import type { Clock } from '../repositories/clock.repository.js';
 import { EnrollmentRepository } from '../repositories/enrollment.repository.js';
 import { CLOCK } from '../repositories/tokens.js';
+import { Batcher } from './batcher.js';
 import { ConnectedHosts } from './connected-hosts.js';
 import { NotFoundError } from './errors.js';
 import { hashSecret } from './secrets.js';
@@ -12,26 +14,27 @@ import { hashSecret } from './secrets.js';
 @Injectable()
 export class HostAccessService {
   private readonly logger = new Logger('HostAccess');
+  // Upgrades arriving together (a fleet reconnecting) are checked in one statement.
+  private readonly credentials: Batcher<string, CredentialOwner | null>;
 
   constructor(
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly repo: EnrollmentRepository,
+    private readonly connectRepo: AgentConnectRepository,
     private readonly connected: ConnectedHosts,
-  ) {}
-
-  // The host a credential belongs to, or null for an unknown or revoked one.
-  async authenticate(secret: string): Promise<AgentAuth | null> {
-    const row = await this.repo.findCredential(hashSecret(secret));
-    if (!row || row.revokedAt) return null;
-    this.repo
-      .touchCredential(row.id, this.clock.now())
-      .catch((err: Error) => this.logger.warn(`could not record credential use: ${err.message}`));
-    return { hostId: row.hostId, hostname: row.hostname, credentialId: row.id };
+  ) {
+    this.credentials = new Batcher(
+      async (hashes) => {
+        const owners = await this.connectRepo.useCredentials(hashes, this.clock.now());
+        return hashes.map((h) => owners.get(h) ?? null);
+      },
+      { maxBatch: 500, concurrency: 2 },
+    );
   }
 
-  // Still valid at hello time (it may have been revoked between the upgrade and the hello).
-  stillValid(credentialId: string): Promise<{ hostId: string; agentId: string; hostname: string } | null> {
-    return this.repo.credentialHost(credentialId);
+  // The host a credential belongs to, or null for an unknown or revoked one; marks it used.
+  async authenticate(secret: string): Promise<AgentAuth | null> {
+    return this.credentials.submit(hashSecret(secret));
   }
 
   // Revokes every credential of the host and closes its connections at once.
