@@ -96,9 +96,10 @@ export class CommandRepository {
   }
 
   // Open commands for a host whose deadline is still ahead, oldest first.
-  openForHost(hostId: string, now: Date): Promise<CommandRow[]> {
+  // Open commands of these hosts, oldest first (one query for a batch of reconnecting hosts).
+  openForHosts(hostIds: string[], now: Date): Promise<CommandRow[]> {
     return this.prisma.command.findMany({
-      where: { hostId, status: { in: ['pending', 'sent', 'running'] }, deadline: { gt: now } },
+      where: { hostId: { in: hostIds }, status: { in: ['pending', 'sent', 'running'] }, deadline: { gt: now } },
       orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
     });
   }

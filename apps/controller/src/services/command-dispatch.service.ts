@@ -6,6 +6,7 @@ import type { Clock } from '../repositories/clock.repository.js';
 import { CommandRepository, type CommandRow } from '../repositories/command.repository.js';
 import { CLOCK } from '../repositories/tokens.js';
 import { UploadRepository } from '../repositories/upload.repository.js';
+import { Batcher } from './batcher.js';
 import { CommandNotifier } from './command-notifier.js';
 import { expiryOutcome, isFinal, statusOfResult, TRANSITIONS } from './command-rules.js';
 import { ConnectedHosts } from './connected-hosts.js';
@@ -31,6 +32,8 @@ export class CommandDispatchService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(CommandDispatchService.name);
   private timer: NodeJS.Timeout | null = null;
   private sweeping = false;
+  // Hosts connecting together have their open commands looked up in one query.
+  private readonly open: Batcher<string, CommandRow[]>;
 
   constructor(
     @Inject(CLOCK) private readonly clock: Clock,
@@ -38,7 +41,17 @@ export class CommandDispatchService implements OnModuleInit, OnModuleDestroy {
     private readonly connected: ConnectedHosts,
     private readonly notifier: CommandNotifier,
     private readonly uploads: UploadRepository,
-  ) {}
+  ) {
+    this.open = new Batcher(
+      async (hostIds) => {
+        const rows = await this.repo.openForHosts(hostIds, this.clock.now());
+        const byHost = new Map<string, CommandRow[]>();
+        for (const row of rows) byHost.set(row.hostId, [...(byHost.get(row.hostId) ?? []), row]);
+        return hostIds.map((id) => byHost.get(id) ?? []);
+      },
+      { maxBatch: 500, concurrency: 2 },
+    );
+  }
 
   onModuleInit(): void {
     this.timer = setInterval(() => {
@@ -63,7 +76,7 @@ export class CommandDispatchService implements OnModuleInit, OnModuleDestroy {
   // the cancel: if the agent never saw it, it never runs, and the sweeper ends it at its deadline.
   async agentConnected(session: AgentSession): Promise<void> {
     const hostId = session.hostId!;
-    const open = await this.repo.openForHost(hostId, this.clock.now());
+    const open = await this.open.submit(hostId);
     for (const row of open) {
       if (row.cancelRequestedAt) {
         session.send({ type: 'command.cancel', id: row.id });
