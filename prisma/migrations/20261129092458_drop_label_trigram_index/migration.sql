@@ -1,0 +1,2 @@
+-- DropIndex
+DROP INDEX "Container_labelText_trgm_idx";
