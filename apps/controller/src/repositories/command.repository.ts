@@ -17,6 +17,9 @@ export interface NewCommand {
   requestedBy: string | null;
   idempotencyKey: string | null;
   requestHash: string | null;
+  // sent (with sentAt) when the frame goes out right after the insert.
+  status: Extract<CommandStatus, 'pending' | 'sent'>;
+  sentAt: Date | null;
   createdAt: Date;
   deadline: Date;
 }

@@ -64,10 +64,19 @@ export class CommandDispatchService implements OnModuleInit, OnModuleDestroy {
     if (this.timer) clearInterval(this.timer);
   }
 
-  // Sends a pending command when its host is connected; otherwise it waits for the host's next hello.
+  isConnected(hostId: string): boolean {
+    return this.connected.get(hostId) !== undefined;
+  }
+
+  // Sends a new command when its host is connected; otherwise it waits for the host's next hello.
+  // One written as sent already (its host was connected then) needs only its frame.
   async dispatch(row: CommandRow): Promise<CommandRow> {
     const session = this.connected.get(row.hostId);
     if (!session) return row;
+    if (row.status === 'sent') {
+      session.send(commandFrame(row));
+      return row;
+    }
     return (await this.send(session, row)) ?? row;
   }
 

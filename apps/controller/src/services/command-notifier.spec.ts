@@ -77,6 +77,31 @@ describe('CommandNotifier', () => {
     expect((await waiting)?.status).toBe('succeeded');
   });
 
+  it('answers with the row the final transition returned, without reading it again', async () => {
+    const { sut } = setup();
+    let reads = 0;
+    const waiting = sut.waitUntilFinal(row('sent').id, 10_000, async () => {
+      reads++;
+      return row('sent');
+    });
+    await new Promise((r) => setTimeout(r, 20));
+    sut.transitioned({ ...row('succeeded'), result: { ok: 1 } });
+    expect(await waiting).toMatchObject({ status: 'succeeded', result: { ok: 1 } });
+    expect(reads).toBe(1);
+  });
+
+  it('hands a watch the ended row, or null once the time is up', async () => {
+    const { sut } = setup();
+    const watch = sut.watch(row('sent').id, 10_000);
+    sut.transitioned(row('running'));
+    sut.transitioned(row('failed'));
+    expect((await watch.ended)?.status).toBe('failed');
+    watch.stop();
+    const late = sut.watch(row('sent').id, 30);
+    expect(await late.ended).toBeNull();
+    late.stop();
+  });
+
   it('gives up after the wait and answers with the command as it is', async () => {
     const { sut } = setup();
     const started = Date.now();

@@ -4,10 +4,17 @@ import { toCommandSummaryDto } from './command-response.mapper.js';
 import { isFinal } from './command-rules.js';
 import { EventBus } from './event-bus.js';
 
+// A wait for one command to end: `ended` resolves with the row as the final transition returned
+// it, or with null once the time is up. stop() when done waiting, whichever way it went.
+export interface CommandWatch {
+  ended: Promise<CommandRow | null>;
+  stop(): void;
+}
+
 // Publishes command transitions on the event bus and wakes requests waiting (?wait=) for a command to end.
 @Injectable()
 export class CommandNotifier {
-  private readonly waiters = new Map<string, Set<() => void>>();
+  private readonly waiters = new Map<string, Set<(row: CommandRow | null) => void>>();
 
   constructor(private readonly bus: EventBus) {}
 
@@ -18,37 +25,48 @@ export class CommandNotifier {
       hostId: row.hostId,
       data: toCommandSummaryDto(row),
     });
-    if (isFinal(row.status)) this.wake(row.id);
+    if (isFinal(row.status)) this.wake(row.id, row);
   }
 
   output(id: string, hostId: string, stream: 'stdout' | 'stderr', chunk: string): void {
     this.bus.publish({ type: 'command-output', kind: 'command', hostId, data: { id, stream, chunk } });
   }
 
-  // Reads the command, and again once it ends or `ms` pass, whichever is first. The waiter is
-  // registered before the first read, so an end between the read and the wait is not missed.
-  async waitUntilFinal(id: string, ms: number, read: () => Promise<CommandRow | null>): Promise<CommandRow | null> {
-    let wake!: () => void;
-    const woke = new Promise<void>((resolve) => {
+  // Starts waiting for the command to end. Whoever writes the command and watches it before
+  // sending it needs no read: it cannot end before the watch began.
+  watch(id: string, ms: number): CommandWatch {
+    let wake!: (row: CommandRow | null) => void;
+    const ended = new Promise<CommandRow | null>((resolve) => {
       wake = resolve;
     });
     const set = this.waiters.get(id) ?? new Set();
     set.add(wake);
     this.waiters.set(id, set);
-    const timer = setTimeout(wake, ms);
+    const timer = setTimeout(() => wake(null), ms);
+    return {
+      ended,
+      stop: () => {
+        clearTimeout(timer);
+        set.delete(wake);
+        if (set.size === 0 && this.waiters.get(id) === set) this.waiters.delete(id);
+      },
+    };
+  }
+
+  // Reads the command, and waits for it to end if it has not, at most `ms`; a command still open
+  // then is read again. The watch begins before the first read, so an end between the two is not missed.
+  async waitUntilFinal(id: string, ms: number, read: () => Promise<CommandRow | null>): Promise<CommandRow | null> {
+    const watch = this.watch(id, ms);
     try {
       const row = await read();
       if (!row || isFinal(row.status) || ms <= 0) return row;
-      await woke;
-      return await read();
+      return (await watch.ended) ?? (await read());
     } finally {
-      clearTimeout(timer);
-      set.delete(wake);
-      if (set.size === 0 && this.waiters.get(id) === set) this.waiters.delete(id);
+      watch.stop();
     }
   }
 
-  private wake(id: string): void {
-    for (const wake of this.waiters.get(id) ?? []) wake();
+  private wake(id: string, row: CommandRow): void {
+    for (const wake of this.waiters.get(id) ?? []) wake(row);
   }
 }

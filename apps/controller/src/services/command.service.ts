@@ -126,7 +126,8 @@ export class CommandService {
   async commit(plan: CommandPlan, params: Record<string, unknown> = plan.params): Promise<CommandOutcome> {
     let row: CommandRow;
     try {
-      row = await this.repo.insert(this.newCommand(plan, params));
+      // For a host with a live session the command is written as sent, and its frame goes out next.
+      row = await this.repo.insert(this.newCommand(plan, params, this.dispatcher.isConnected(plan.hostId)));
     } catch (err) {
       // Two requests with one key at once: the other one won; answer with its command.
       if (!(err instanceof DuplicateIdempotencyKeyError) || !plan.request.idempotencyKey) throw err;
@@ -135,8 +136,7 @@ export class CommandService {
       return this.respond(this.sameRequest(existing, plan.hash), false, plan.request.wait);
     }
     this.notifier.transitioned(row);
-    row = await this.dispatcher.dispatch(row);
-    return this.respond(row, true, plan.request.wait);
+    return { command: await this.sendAndWait(row, plan.request.wait), created: true };
   }
 
   // A command on a host whose params the caller has validated (defaults applied), to be inserted
@@ -152,11 +152,23 @@ export class CommandService {
 
   async deliver(row: CommandRow, wait: number): Promise<CommandDto> {
     this.notifier.transitioned(row);
-    const sent = await this.dispatcher.dispatch(row);
-    return (await this.respond(sent, true, wait)).command;
+    return this.sendAndWait(row, wait);
   }
 
-  private newCommand(plan: CommandPlan, params: Record<string, unknown>): NewCommand {
+  // Sends a command just written and waits up to `wait` seconds for it to end. It is watched
+  // before it is sent, so its end is seen without reading it back.
+  private async sendAndWait(row: CommandRow, wait: number): Promise<CommandDto> {
+    const watch = wait > 0 ? this.notifier.watch(row.id, wait * 1000) : null;
+    try {
+      const sent = await this.dispatcher.dispatch(row);
+      if (!watch || isFinal(sent.status)) return toCommandDto(sent);
+      return toCommandDto((await watch.ended) ?? (await this.repo.findById(row.id)) ?? sent);
+    } finally {
+      watch?.stop();
+    }
+  }
+
+  private newCommand(plan: CommandPlan, params: Record<string, unknown>, sendNow = false): NewCommand {
     const now = this.clock.now();
     const deadlineSeconds = plan.request.deadlineSeconds ?? DEFAULT_DEADLINE_SECONDS;
     return {
@@ -169,6 +181,8 @@ export class CommandService {
       requestedBy: plan.request.requestedBy,
       idempotencyKey: plan.request.idempotencyKey,
       requestHash: plan.request.idempotencyKey ? plan.hash : null,
+      status: sendNow ? 'sent' : 'pending',
+      sentAt: sendNow ? now : null,
       createdAt: now,
       deadline: new Date(now.getTime() + deadlineSeconds * 1000),
     };
