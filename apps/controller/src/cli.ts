@@ -38,17 +38,19 @@ export function parseDuration(text: string): number {
 }
 
 function audit(prisma: PrismaClient, action: string, targetKind: string, targetId: string, detail: object) {
-  return new AuditRepository(prisma).insert({
-    actor: 'command line',
-    actorId: null,
-    action,
-    targetKind,
-    targetId,
-    outcome: 'ok',
-    statusCode: null,
-    detail,
-    remoteAddr: null,
-  });
+  return new AuditRepository(prisma).insert([
+    {
+      actor: 'command line',
+      actorId: null,
+      action,
+      targetKind,
+      targetId,
+      outcome: 'ok',
+      statusCode: null,
+      detail,
+      remoteAddr: null,
+    },
+  ]);
 }
 
 async function withDatabase<T>(config: Config, run: (prisma: PrismaClient) => Promise<T>): Promise<T> {

@@ -6,6 +6,8 @@ import { PRISMA } from './tokens.js';
 export type AuditRow = AuditEntry;
 
 export interface NewAuditEntry {
+  // When it happened (the insert's time when left out).
+  at?: Date;
   actor: string;
   actorId: string | null;
   action: string;
@@ -30,8 +32,8 @@ export interface AuditFilters {
 export class AuditRepository {
   constructor(@Inject(PRISMA) private readonly prisma: PrismaClient) {}
 
-  async insert(entry: NewAuditEntry): Promise<void> {
-    await this.prisma.auditEntry.create({ data: entry });
+  async insert(entries: NewAuditEntry[]): Promise<void> {
+    await this.prisma.auditEntry.createMany({ data: entries });
   }
 
   // Newest first; keyset on (at, id).
