@@ -1,7 +1,7 @@
 import type { Hello } from '@corral/protocol';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Pool } from 'pg';
-import { pgJson } from './inventory.repository.js';
+import { pgJson } from './pg-encoding.js';
 import { PG_POOL } from './tokens.js';
 
 // A live credential, found by the hash of its secret.

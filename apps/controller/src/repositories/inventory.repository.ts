@@ -1,17 +1,14 @@
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
 import type { HostFacts, RecordByKind, RecordKind } from '@corral/protocol';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Pool, PoolClient } from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import { type PgType, rowFor, TABLES } from './inventory-tables.js';
+import { copyLine, copyValue, pgJson, storedValue } from './pg-encoding.js';
 import { PG_POOL } from './tokens.js';
 
 const q = (ident: string) => `"${ident}"`;
-
-// Postgres text and jsonb cannot hold NUL; an engine string carrying one must not poison the ingest.
-// The scan for an escaped NUL is cheap; the rewrite only runs when there is one.
-export const pgJson = (value: unknown): string => {
-  const json = JSON.stringify(value);
-  return json.includes('\\u0000') ? json.replace(/(?<!\\)((?:\\\\)*)\\u0000/g, '$1') : json;
-};
 
 // One stored row a write creates, changes or removes, described by its table's summary columns.
 export interface RowChange {
@@ -42,6 +39,8 @@ export interface HostWrite {
 }
 
 export type Db = Pick<PoolClient, 'query'>;
+
+const KIND_TABLES = Object.values(TABLES).map((t) => t.table);
 
 // Bulk ingest over plain pg: rows travel as one JSON parameter per kind, expanded by
 // jsonb_to_recordset, and one statement per kind diffs, deletes and upserts every host of a batch.
@@ -95,6 +94,56 @@ export class InventoryRepository {
         'WHERE h.id = v.id',
       [pgJson(values)],
     );
+  }
+
+  // Hosts among `hostIds` that hold any inventory row, of any kind.
+  async hostsWithRows(db: Db, hostIds: string[]): Promise<Set<string>> {
+    if (hostIds.length === 0) return new Set();
+    const { rows } = await db.query<{ hostId: string }>(
+      KIND_TABLES.map(
+        (t) => `SELECT DISTINCT "hostId"::text AS "hostId" FROM ${q(t)} WHERE "hostId" = ANY($1::uuid[])`,
+      ).join(' UNION '),
+      [hostIds],
+    );
+    return new Set(rows.map((r) => r.hostId));
+  }
+
+  // Rows of hosts that hold none of this kind yet (a first snapshot), written with COPY: no stored
+  // rows to compare with, so every row is created. Ids are made here; the changes returned carry the
+  // summary columns as a read of the stored rows would give them.
+  async insertFresh<K extends RecordKind>(
+    db: Db,
+    kind: K,
+    records: { hostId: string; record: RecordByKind[K] }[],
+  ): Promise<HostChange[]> {
+    if (records.length === 0) return [];
+    const spec = TABLES[kind];
+    const columns = Object.entries(spec.columns);
+    const changes: HostChange[] = [];
+    let text = '';
+    for (const row of rowsByKey(kind, records)) {
+      const id = randomUUID();
+      text += copyLine([
+        id,
+        row.hostId as string,
+        copyValue('text', row.key),
+        ...columns.map(([c, t]) => copyValue(t, row[c])),
+      ]);
+      changes.push({
+        change: 'created',
+        id,
+        hostId: row.hostId as string,
+        key: storedValue('text', row.key) as string,
+        before: null,
+        after: Object.fromEntries(spec.summary.map((c) => [c, storedValue(spec.columns[c]!, row[c])])),
+      });
+    }
+    const names = ['id', 'hostId', 'key', ...columns.map(([c]) => c)];
+    const stream = (db as PoolClient).query(copyFrom(`COPY ${q(spec.table)} (${names.map(q).join(', ')}) FROM STDIN`));
+    const done = once(stream, 'finish');
+    stream.end(text);
+    await done;
+    return changes;
   }
 
   // One statement: the stored rows the write creates, changes or removes are found by comparing with

@@ -226,19 +226,28 @@ export class InventoryService implements OnModuleDestroy {
         hosts.push({ id: pending.hostId, lastSeq: seq, facts: lastFacts(frame.delta.changes) });
       }
     }
+    // First snapshots of hosts that hold no rows (never applied anything, checked under the lock)
+    // need no comparison with stored rows: they are copied in.
+    const firsts = writing
+      .filter(({ applied: { pending } }) => pending.frame.type === 'snapshot' && lastSeq.get(pending.hostId) === 0)
+      .map(({ applied }) => applied.pending.hostId);
+    const holding = await this.repo.hostsWithRows(db, firsts);
+    const fresh = new Set(firsts.filter((id) => !holding.has(id)));
     const rounds = Math.max(1, ...writing.map((w) => w.steps.length));
     for (let round = 0; round < rounds; round++) {
       const writes = new Map<RecordKind, KindWrite>(
         KINDS.map((kind) => [kind, { kind, replace: [], rows: [], remove: [] }]),
       );
+      const copies = new Map<RecordKind, KindWrite['rows']>(KINDS.map((kind) => [kind, []]));
       for (const { applied, steps } of writing) {
         const { hostId, frame } = applied.pending;
         if (frame.type === 'snapshot') {
           if (round > 0) continue;
           for (const [kind, field] of SNAPSHOT_KINDS) {
             const w = writes.get(kind)!;
-            w.replace.push(hostId);
-            for (const record of frame.snapshot[field] as never[]) w.rows.push({ hostId, record });
+            const rows = fresh.has(hostId) ? copies.get(kind)! : w.rows;
+            if (!fresh.has(hostId)) w.replace.push(hostId);
+            for (const record of frame.snapshot[field] as never[]) rows.push({ hostId, record });
           }
           continue;
         }
@@ -252,7 +261,11 @@ export class InventoryService implements OnModuleDestroy {
       const changes = new Map<string, HostChange>();
       const byHostKind = new Map<string, HostChange[]>();
       for (const w of writes.values()) {
-        for (const change of await this.repo.write(db, w)) {
+        const written = [
+          ...(await this.repo.write(db, w)),
+          ...(await this.repo.insertFresh(db, w.kind, copies.get(w.kind)!)),
+        ];
+        for (const change of written) {
           changes.set(changeKey(w.kind, change.hostId, change.key), change);
           const list = byHostKind.get(`${w.kind}\u0000${change.hostId}`);
           if (list) list.push(change);
