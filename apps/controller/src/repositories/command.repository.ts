@@ -47,6 +47,23 @@ export interface CommandListFilters {
   target?: string;
 }
 
+// An agent's command.accepted: the command runs on `hostId` since `at`.
+export interface AcceptedCommand {
+  id: string;
+  hostId: string;
+  at: Date;
+}
+
+// An agent's command.result, as the final status it stands for.
+export interface FinishedCommand {
+  id: string;
+  hostId: string;
+  status: CommandStatus;
+  result: Prisma.InputJsonObject | null;
+  error: CommandError | null;
+  at: Date;
+}
+
 // A command the deadline sweeper ended, with the status it had before.
 export interface ExpiredCommand {
   row: CommandRow;
@@ -56,6 +73,9 @@ export interface ExpiredCommand {
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export class DuplicateIdempotencyKeyError extends Error {}
+
+const statusList = (statuses: readonly CommandStatus[]) =>
+  Prisma.join(statuses.map((s) => Prisma.sql`${s}::"CommandStatus"`));
 
 // The client or the transaction a command is written with.
 export type CommandDb = Pick<PrismaClient, 'command'>;
@@ -96,6 +116,28 @@ export class CommandRepository {
       data,
     });
     return rows[0] ?? null;
+  }
+
+  // Many command.accepted in one statement: running where still in `from` on that host. The rows that changed.
+  acceptMany(from: readonly CommandStatus[], items: AcceptedCommand[]): Promise<CommandRow[]> {
+    return this.prisma.$queryRaw<CommandRow[]>(Prisma.sql`
+      UPDATE "Command" c
+      SET status = 'running', "startedAt" = a.at
+      FROM jsonb_to_recordset(${JSON.stringify(items)}::jsonb) AS a(id uuid, "hostId" uuid, at timestamptz)
+      WHERE c.id = a.id AND c."hostId" = a."hostId" AND c.status IN (${statusList(from)})
+      RETURNING c.*`);
+  }
+
+  // Many command.result in one statement: each row takes its final status, result and error where
+  // still in `from` on that host. The rows that changed.
+  finishMany(from: readonly CommandStatus[], items: FinishedCommand[]): Promise<CommandRow[]> {
+    return this.prisma.$queryRaw<CommandRow[]>(Prisma.sql`
+      UPDATE "Command" c
+      SET status = f.status::"CommandStatus", result = f.result, error = f.error, "finishedAt" = f.at
+      FROM jsonb_to_recordset(${JSON.stringify(items)}::jsonb)
+        AS f(id uuid, "hostId" uuid, status text, result jsonb, error jsonb, at timestamptz)
+      WHERE c.id = f.id AND c."hostId" = f."hostId" AND c.status IN (${statusList(from)})
+      RETURNING c.*`);
   }
 
   // Open commands for a host whose deadline is still ahead, oldest first.

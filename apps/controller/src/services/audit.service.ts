@@ -4,6 +4,7 @@ import { type Page, toPage } from '../dtos/pagination.dto.js';
 import { AuditRepository, type AuditRow, type NewAuditEntry } from '../repositories/audit.repository.js';
 import type { Clock } from '../repositories/clock.repository.js';
 import { CLOCK } from '../repositories/tokens.js';
+import { Batcher } from './batcher.js';
 import { isFinal } from './command-rules.js';
 import { type CorralEvent, EventBus } from './event-bus.js';
 import { actorOf, actorOfRequestedBy, type Principal } from './principal.js';
@@ -22,8 +23,6 @@ export interface AuditRecord {
 // Denied requests are recorded up to this many per remote address a minute; the rest are counted
 // in the log, so a flood of bad credentials cannot turn into a flood of writes.
 const DENIED_PER_MINUTE = 60;
-// Entries written in one statement at most.
-const MAX_BATCH = 500;
 
 function toAuditDto(row: AuditRow): AuditEntryDto {
   return {
@@ -49,9 +48,14 @@ export class AuditService implements OnModuleInit, OnModuleDestroy {
   private suppressed = 0;
   private windowTimer: NodeJS.Timeout | null = null;
   private unsubscribe: (() => void) | null = null;
-  // Entries that arrived while an insert was under way; they go in together with the next one.
-  private queue: { entry: NewAuditEntry; done: () => void }[] = [];
-  private flushing = false;
+  // One insert at a time; entries arriving meanwhile go in together with the next one.
+  private readonly writer = new Batcher<NewAuditEntry, void>(
+    async (entries) => {
+      await this.insert(entries);
+      return entries.map(() => undefined);
+    },
+    { maxBatch: 500, concurrency: 1 },
+  );
 
   constructor(
     @Inject(CLOCK) private readonly clock: Clock,
@@ -132,28 +136,9 @@ export class AuditService implements OnModuleInit, OnModuleDestroy {
     });
   }
 
-  // Resolves once the entry is stored (or its failure logged). One insert runs at a time, and
-  // whatever arrives meanwhile goes in with the next: one statement for many requests under load.
+  // Resolves once the entry is stored (or its failure logged).
   private write(entry: NewAuditEntry): Promise<void> {
-    return new Promise((done) => {
-      this.queue.push({ entry, done });
-      if (!this.flushing) {
-        this.flush().catch((err: Error) => this.logger.error(`audit writer stopped: ${err.message}`));
-      }
-    });
-  }
-
-  private async flush(): Promise<void> {
-    this.flushing = true;
-    try {
-      while (this.queue.length > 0) {
-        const batch = this.queue.splice(0, MAX_BATCH);
-        await this.insert(batch.map((b) => b.entry));
-        for (const b of batch) b.done();
-      }
-    } finally {
-      this.flushing = false;
-    }
+    return this.writer.submit(entry);
   }
 
   private async insert(entries: NewAuditEntry[]): Promise<void> {

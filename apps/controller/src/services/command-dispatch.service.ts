@@ -3,7 +3,12 @@ import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } f
 import type { AgentSession } from '../gateways/agent-session.js';
 import { Prisma } from '../generated/prisma/client.js';
 import type { Clock } from '../repositories/clock.repository.js';
-import { CommandRepository, type CommandRow } from '../repositories/command.repository.js';
+import {
+  type AcceptedCommand,
+  CommandRepository,
+  type CommandRow,
+  type FinishedCommand,
+} from '../repositories/command.repository.js';
 import { CLOCK } from '../repositories/tokens.js';
 import { UploadRepository } from '../repositories/upload.repository.js';
 import { Batcher } from './batcher.js';
@@ -14,6 +19,14 @@ import { ConnectedHosts } from './connected-hosts.js';
 export const SWEEP_INTERVAL_MS = 1_000;
 // Streamed output kept per command; the final result carries all of it anyway.
 export const OUTPUT_CAP_CHARS = 64 * 1024;
+
+// What a batched write gives each item: its changed row, null when nothing changed, or why it failed.
+type Written = CommandRow | null | Error;
+
+function unwrap(written: Written): CommandRow | null {
+  if (written instanceof Error) throw written;
+  return written;
+}
 
 export function commandFrame(row: CommandRow): CommandMessage {
   return {
@@ -34,6 +47,9 @@ export class CommandDispatchService implements OnModuleInit, OnModuleDestroy {
   private sweeping = false;
   // Hosts connecting together have their open commands looked up in one query.
   private readonly open: Batcher<string, CommandRow[]>;
+  // Agents' accepts and results arriving together are written in one statement each.
+  private readonly accepts: Batcher<AcceptedCommand, Written>;
+  private readonly results: Batcher<FinishedCommand, Written>;
 
   constructor(
     @Inject(CLOCK) private readonly clock: Clock,
@@ -50,6 +66,15 @@ export class CommandDispatchService implements OnModuleInit, OnModuleDestroy {
         return hostIds.map((id) => byHost.get(id) ?? []);
       },
       { maxBatch: 500, concurrency: 2 },
+    );
+    const byId = { maxBatch: 500, concurrency: 2, keyOf: (item: { id: string }) => item.id };
+    this.accepts = new Batcher<AcceptedCommand, Written>(
+      (items) => this.oneByOneOnError(items, (b) => repo.acceptMany(TRANSITIONS.accept, b)),
+      byId,
+    );
+    this.results = new Batcher<FinishedCommand, Written>(
+      (items) => this.oneByOneOnError(items, (b) => repo.finishMany(TRANSITIONS.finish, b)),
+      byId,
     );
   }
 
@@ -99,12 +124,7 @@ export class CommandDispatchService implements OnModuleInit, OnModuleDestroy {
   }
 
   async accepted(session: AgentSession, id: string): Promise<void> {
-    const row = await this.repo.transition(
-      id,
-      TRANSITIONS.accept,
-      { status: 'running', startedAt: this.clock.now() },
-      session.hostId!,
-    );
+    const row = unwrap(await this.accepts.submit({ id, hostId: session.hostId!, at: this.clock.now() }));
     if (row) this.notifier.transitioned(row);
   }
 
@@ -115,17 +135,15 @@ export class CommandDispatchService implements OnModuleInit, OnModuleDestroy {
   }
 
   async result(session: AgentSession, message: CommandResultMessage): Promise<void> {
-    const status = statusOfResult(message.ok, message.error);
-    const row = await this.repo.transition(
-      message.id,
-      TRANSITIONS.finish,
-      {
-        status,
-        result: (message.result as Prisma.InputJsonObject | null) ?? Prisma.DbNull,
-        error: message.error ?? Prisma.DbNull,
-        finishedAt: this.clock.now(),
-      },
-      session.hostId!,
+    const row = unwrap(
+      await this.results.submit({
+        id: message.id,
+        hostId: session.hostId!,
+        status: statusOfResult(message.ok, message.error),
+        result: (message.result as Prisma.InputJsonObject | null) ?? null,
+        error: message.error ?? null,
+        at: this.clock.now(),
+      }),
     );
     if (!row) {
       // Already final (timed out, canceled) or not this host's: the first word stands.
@@ -166,6 +184,30 @@ export class CommandDispatchService implements OnModuleInit, OnModuleDestroy {
         });
       }
     }
+  }
+
+  // Each item's changed row or null, by id. A batch the database refuses is written again one item
+  // at a time, so one agent's bad data costs only that agent its frame.
+  private async oneByOneOnError<I extends { id: string }>(
+    items: I[],
+    write: (batch: I[]) => Promise<CommandRow[]>,
+  ): Promise<Written[]> {
+    let rows: CommandRow[];
+    try {
+      rows = await write(items);
+    } catch (err) {
+      if (items.length === 1) throw err;
+      return Promise.all(
+        items.map((item) =>
+          write([item]).then(
+            (one) => one[0] ?? null,
+            (e: unknown) => (e instanceof Error ? e : new Error(String(e))),
+          ),
+        ),
+      );
+    }
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    return items.map((item) => byId.get(item.id) ?? null);
   }
 
   // Marks the command sent before the frame leaves, so an accepted that comes back at once finds it sent.
