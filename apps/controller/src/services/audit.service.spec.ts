@@ -40,11 +40,11 @@ describe('AuditService', () => {
     expect(repo.stored[0]).toMatchObject({ action: 'POST /a', actor: 'anonymous', at: clock.now() });
   });
 
-  it('writes what arrives during an insert together in the next one', async () => {
+  it('writes two at a time, and what arrives meanwhile together in the next insert', async () => {
     const { sut, repo } = setup();
     repo.hold = true;
-    const first = sut.record(entry('POST /1'));
-    const rest = [sut.record(entry('POST /2')), sut.record(entry('POST /3'))];
+    const alone = [sut.record(entry('POST /1')), sut.record(entry('POST /2'))];
+    const rest = [sut.record(entry('POST /3')), sut.record(entry('POST /4'))];
     let restDone = false;
     void Promise.all(rest).then(() => {
       restDone = true;
@@ -52,18 +52,22 @@ describe('AuditService', () => {
     await new Promise((r) => setTimeout(r, 10));
     expect(restDone).toBe(false);
     repo.release();
-    await Promise.all([first, ...rest]);
-    expect(repo.inserts.map((batch) => batch.map((e) => e.action))).toEqual([['POST /1'], ['POST /2', 'POST /3']]);
+    await Promise.all([...alone, ...rest]);
+    expect(repo.inserts.map((batch) => batch.map((e) => e.action))).toEqual([
+      ['POST /1'],
+      ['POST /2'],
+      ['POST /3', 'POST /4'],
+    ]);
   });
 
   it('stores the others of a batch when the database refuses one entry', async () => {
     const { sut, repo } = setup();
     repo.hold = true;
-    const first = sut.record(entry('POST /1'));
+    const alone = [sut.record(entry('POST /1')), sut.record(entry('POST /2'))];
     const batch = [sut.record(entry('POST /bad')), sut.record(entry('POST /ok'))];
     repo.refuse.add('POST /bad');
     repo.release();
-    await Promise.all([first, ...batch]);
-    expect(repo.stored.map((e) => e.action)).toEqual(['POST /1', 'POST /ok']);
+    await Promise.all([...alone, ...batch]);
+    expect(repo.stored.map((e) => e.action)).toEqual(['POST /1', 'POST /2', 'POST /ok']);
   });
 });

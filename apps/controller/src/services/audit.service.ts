@@ -48,13 +48,13 @@ export class AuditService implements OnModuleInit, OnModuleDestroy {
   private suppressed = 0;
   private windowTimer: NodeJS.Timeout | null = null;
   private unsubscribe: (() => void) | null = null;
-  // One insert at a time; entries arriving meanwhile go in together with the next one.
+  // Two inserts at a time; entries arriving meanwhile go in together with the next one.
   private readonly writer = new Batcher<NewAuditEntry, void>(
     async (entries) => {
       await this.insert(entries);
       return entries.map(() => undefined);
     },
-    { maxBatch: 500, concurrency: 1 },
+    { maxBatch: 500, concurrency: 2 },
   );
 
   constructor(
