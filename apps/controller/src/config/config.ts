@@ -41,6 +41,7 @@ const EnvSchema = z.object({
   CORRAL_AGENT_FRAMES_PER_SECOND: intFromEnv('CORRAL_AGENT_FRAMES_PER_SECOND', 200, 1),
   CORRAL_AGENT_FRAME_BURST: intFromEnv('CORRAL_AGENT_FRAME_BURST', 1000, 1),
   CORRAL_AGENT_MAX_INVALID_FRAMES: intFromEnv('CORRAL_AGENT_MAX_INVALID_FRAMES', 20, 1),
+  CORRAL_SNAPSHOTS_IN_FLIGHT: intFromEnv('CORRAL_SNAPSHOTS_IN_FLIGHT', 1000, 1),
 });
 
 export interface Config {
@@ -62,6 +63,8 @@ export interface Config {
   agentFramesPerSecond: number;
   agentFrameBurst: number;
   agentMaxInvalidFrames: number;
+  // Agents told to send their full snapshot and not yet done with it; the others wait for welcome.
+  snapshotsInFlight: number;
 }
 
 export class ConfigError extends Error {
@@ -99,5 +102,6 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     agentFramesPerSecond: e.CORRAL_AGENT_FRAMES_PER_SECOND,
     agentFrameBurst: e.CORRAL_AGENT_FRAME_BURST,
     agentMaxInvalidFrames: e.CORRAL_AGENT_MAX_INVALID_FRAMES,
+    snapshotsInFlight: e.CORRAL_SNAPSHOTS_IN_FLIGHT,
   };
 }

@@ -18,6 +18,8 @@ export class AgentSession {
   lastHeardAt = Date.now();
   // Frames received and not yet handled.
   pending = 0;
+  // Gives back this agent's place among those sending a full snapshot (see SnapshotAdmission).
+  releaseSnapshotPlace: (() => void) | null = null;
   private queue: Promise<void> = Promise.resolve();
 
   constructor(

@@ -25,6 +25,7 @@ import { ConnectedHosts } from './connected-hosts.js';
 import { EventBus } from './event-bus.js';
 import { HeartbeatRecorder } from './heartbeat-recorder.js';
 import { InventoryService } from './inventory.service.js';
+import { SnapshotAdmission } from './snapshot-admission.js';
 
 // The agent protocol as the controller speaks it: hello -> welcome -> snapshot, then deltas and heartbeats.
 @Injectable()
@@ -32,6 +33,7 @@ export class AgentSessionService {
   private readonly logger = new Logger(AgentSessionService.name);
   // Hellos arriving together are registered in one statement, at most one per credential.
   private readonly hellos: Batcher<HelloWrite, HelloOutcome>;
+  readonly admission: SnapshotAdmission;
 
   constructor(
     @Inject(CONFIG) private readonly config: Config,
@@ -49,6 +51,7 @@ export class AgentSessionService {
       concurrency: 2,
       keyOf: (w) => w.credentialId,
     });
+    this.admission = new SnapshotAdmission(config.snapshotsInFlight);
   }
 
   async handle(session: AgentSession, message: AgentMessage): Promise<void> {
@@ -79,6 +82,7 @@ export class AgentSessionService {
   }
 
   disconnected(session: AgentSession): void {
+    this.releaseSnapshotPlace(session);
     if (!session.hostId) return;
     const hostId = session.hostId;
     if (this.connected.remove(hostId, session)) {
@@ -129,6 +133,17 @@ export class AgentSessionService {
       session.close(CLOSE.credentialMismatch, 'credential belongs to another host');
       return;
     }
+    // The agent acked past what we hold only if our database lost writes: start over from a snapshot.
+    const needSnapshot = host.isNew || host.lastSeq === 0 || hello.lastAckedSeq > host.lastSeq;
+    // A new agent process (nothing acknowledged yet) sends a full snapshot whatever we say.
+    if (needSnapshot || hello.lastAckedSeq === 0) {
+      const release = await this.admission.acquire();
+      if (session.socket.readyState !== session.socket.OPEN) {
+        release();
+        return;
+      }
+      session.releaseSnapshotPlace = release;
+    }
     session.hostId = host.hostId;
     session.agentId = hello.agentId;
     session.hostname = hello.hostname;
@@ -152,8 +167,6 @@ export class AgentSessionService {
       this.logger.warn(`agent ${session.label} connected again; closing the older connection`);
       previous.close(CLOSE.replaced, 'replaced by a newer connection');
     }
-    // The agent acked past what we hold only if our database lost writes: start over from a snapshot.
-    const needSnapshot = host.isNew || host.lastSeq === 0 || hello.lastAckedSeq > host.lastSeq;
     session.send({
       type: 'welcome',
       protocolVersion: PROTOCOL_VERSION,
@@ -167,11 +180,22 @@ export class AgentSessionService {
   }
 
   private async snapshot(session: AgentSession, snapshot: Snapshot): Promise<void> {
-    await this.inventory.applySnapshot(session.hostId!, snapshot);
+    try {
+      await this.inventory.applySnapshot(session.hostId!, snapshot);
+    } finally {
+      this.releaseSnapshotPlace(session);
+    }
     session.send({ type: 'ack', seq: snapshot.seq });
   }
 
+  private releaseSnapshotPlace(session: AgentSession): void {
+    session.releaseSnapshotPlace?.();
+    session.releaseSnapshotPlace = null;
+  }
+
   private async delta(session: AgentSession, delta: Delta): Promise<void> {
+    // An agent that replays instead of sending a snapshot gives its place back with its first delta.
+    this.releaseSnapshotPlace(session);
     const outcome = await this.inventory.applyDelta(session.hostId!, delta);
     if (outcome.result === 'gap') {
       this.logger.warn(
