@@ -77,6 +77,18 @@ describe('Agent.refreshNow', () => {
     expect(collector.runs).toBe(2);
   });
 
+  it("drops only the named records' cached details before re-reading", async () => {
+    const collector = new GatedCollector();
+    const invalidated: (readonly string[] | undefined)[] = [];
+    Object.assign(collector, { invalidate: (ids?: readonly string[]) => invalidated.push(ids) });
+    const sut = makeAgent(collector, []);
+    const refresh = sut.refreshNow(['docker'], ['c1']);
+    await tick();
+    collector.release();
+    await refresh;
+    expect(invalidated).toEqual([['c1']]);
+  });
+
   it('ignores sources it does not have', async () => {
     const collector = new GatedCollector();
     const sut = makeAgent(collector, []);

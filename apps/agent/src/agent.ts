@@ -62,15 +62,16 @@ export class Agent {
   }
 
   // Re-reads the named sources ('all': every source and the host facts) and publishes what changed
-  // before it resolves, so a command's result can follow the delta that shows its effect.
-  async refreshNow(sources: string[] | 'all'): Promise<void> {
+  // before it resolves, so a command's result can follow the delta that shows its effect. `changed`
+  // names the records the command touched (engine ids): only their cached details are dropped.
+  async refreshNow(sources: string[] | 'all', changed?: readonly string[]): Promise<void> {
     if (sources === 'all') {
       await this.resync();
       await this.refreshFacts();
       return;
     }
     const wanted = this.sources().filter((c) => sources.includes(c.name));
-    for (const c of wanted) c.invalidate?.();
+    for (const c of wanted) c.invalidate?.(changed);
     await Promise.all(wanted.map((c) => this.collect(c)));
   }
 

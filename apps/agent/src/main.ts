@@ -124,7 +124,7 @@ async function main(): Promise<void> {
     },
     journal,
     link: session,
-    refresh: (sources) => agent?.refreshNow(sources) ?? Promise.resolve(),
+    refresh: (sources, changed) => agent?.refreshNow(sources, changed) ?? Promise.resolve(),
     logger: logger.child({ component: 'executor' }),
   });
 

@@ -23,8 +23,9 @@ export interface Collector {
   collect(): Promise<CollectorOutput>;
   // Calls onChange when something may have changed (the caller debounces); never throws; returns a stop function.
   watch?(onChange: () => void): () => void;
-  // Drops anything cached, so the next collect() reads the engine afresh (after a command changed it).
-  invalidate?(): void;
+  // Drops what is cached about those records (by engine id; everything without ids), so the next
+  // collect() reads them afresh after a command changed them.
+  invalidate?(ids?: readonly string[]): void;
 }
 
 export interface RuntimeCollector extends Collector {

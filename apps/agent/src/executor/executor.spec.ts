@@ -56,6 +56,8 @@ function fakeHandlers(calls: CommandContext[], behave: () => FakeBehaviour): OpH
     'container.start': handler,
     'container.exec': handler,
     'container.stop': handler,
+    'container.restart': handler,
+    'container.create': handler,
     'network.create': handler,
     'image.prune': handler,
   } as OpHandlers;
@@ -83,6 +85,7 @@ describe('CommandExecutor', () => {
   let calls: CommandContext[];
   let behaviour: FakeBehaviour;
   let refreshed: (string[] | 'all')[];
+  let changed: string[][];
   let sut: CommandExecutor;
 
   const makeExecutor = (j: CommandJournal, opts: { lxc?: boolean } = {}) =>
@@ -93,9 +96,10 @@ describe('CommandExecutor', () => {
       },
       journal: j,
       link,
-      refresh: async (sources) => {
+      refresh: async (sources, ids) => {
         await new Promise((r) => setTimeout(r, 20));
         refreshed.push(sources);
+        changed.push(ids);
         events.push(`refresh:${sources === 'all' ? 'all' : sources.join(',')}`);
       },
       logger: silentLogger,
@@ -110,6 +114,7 @@ describe('CommandExecutor', () => {
     calls = [];
     behaviour = {};
     refreshed = [];
+    changed = [];
     sut = makeExecutor(journal);
   });
 
@@ -330,6 +335,20 @@ describe('CommandExecutor', () => {
     sut.handleCommand(command({ op: 'network.create', target: { kind: 'host' }, params: { name: 'n1' } }));
     await sut.idle();
     expect(refreshed).toEqual([['docker', 'bridges']]);
+  });
+
+  it('names the containers a command may have changed, so only their cached details are read again', async () => {
+    sut.handleCommand(command({ op: 'container.restart', params: {} }));
+    await sut.idle();
+    behaviour = { result: { id: 'new1', name: 'web' } };
+    sut.handleCommand(
+      command({ op: 'container.create', target: { kind: 'host' }, params: { runtime: 'docker', image: 'busybox' } }),
+    );
+    await sut.idle();
+    behaviour = {};
+    sut.handleCommand(command({ op: 'network.create', target: { kind: 'host' }, params: { name: 'n1' } }));
+    await sut.idle();
+    expect(changed).toEqual([['abc'], ['new1'], []]);
   });
 
   it('host.refresh re-reads every source, then sends a snapshot, then the result', async () => {

@@ -26,8 +26,9 @@ export interface ExecutorOptions {
   handlers: Partial<Record<RuntimeName, OpHandlers>>;
   journal: CommandJournal;
   link: CommandLink;
-  // Re-collects those sources (or every one) and publishes the delta before it resolves.
-  refresh: (sources: string[] | 'all') => Promise<void>;
+  // Re-collects those sources (or every one) and publishes the delta before it resolves; `changed` names
+  // the containers (engine ids) whose cached details the command may have made stale.
+  refresh: (sources: string[] | 'all', changed: string[]) => Promise<void>;
   logger: Logger;
   // How long a handler that ignores its abort signal is waited for before the command is ended anyway.
   abortGraceMs?: number;
@@ -161,9 +162,10 @@ export class CommandExecutor {
         output: (stream, chunk) => this.output(id, stream, chunk),
         logger: log,
       };
+      const started = performance.now();
       const outcome = await this.runHandler(handler, ctx, run);
       const sources = sourcesFor(message);
-      await this.finish(message, outcome, sources);
+      await this.finish(message, outcome, sources, performance.now() - started);
     } finally {
       clearTimeout(timer);
       this.running.delete(id);
@@ -228,7 +230,13 @@ export class CommandExecutor {
   }
 
   // Journal first (so a crash cannot run it again), then the inventory, then the result.
-  private async finish(message: CommandMessage, outcome: CommandOutcome, sources: string[] | 'all' | null) {
+  private async finish(
+    message: CommandMessage,
+    outcome: CommandOutcome,
+    sources: string[] | 'all' | null,
+    handlerMs = 0,
+  ) {
+    const finishing = performance.now();
     let entry: FinishedCommand;
     try {
       entry = await this.opts.journal.finish(message.id, message.op, outcome);
@@ -236,7 +244,7 @@ export class CommandExecutor {
       this.opts.logger.error('cannot journal a command result', { id: message.id, error });
       entry = { id: message.id, op: message.op, at: new Date().toISOString(), ...outcome };
     }
-    if (sources) await this.refresh(message, sources);
+    if (sources) await this.refresh(message, sources, changedContainers(message, outcome));
     if (message.op === 'host.refresh' && outcome.ok && !this.opts.link.sendSnapshotNow()) {
       this.opts.logger.warn('host.refresh: not connected, the snapshot follows the next welcome', { id: message.id });
     }
@@ -245,18 +253,21 @@ export class CommandExecutor {
       op: message.op,
       ok: outcome.ok,
       ...(outcome.ok ? {} : { code: outcome.error.code, message: outcome.error.message }),
+      // Where the time went: the engine work, then journal and inventory refresh before the result.
+      handlerMs: Math.round(handlerMs),
+      refreshMs: Math.round(performance.now() - finishing),
     });
     this.sendResult(entry);
   }
 
-  private async refresh(message: CommandMessage, sources: string[] | 'all'): Promise<void> {
+  private async refresh(message: CommandMessage, sources: string[] | 'all', changed: string[]): Promise<void> {
     const ms = this.opts.refreshTimeoutMs ?? 30_000;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`inventory refresh took longer than ${ms} ms`)), ms);
     });
     try {
-      await Promise.race([this.opts.refresh(sources), timeout]);
+      await Promise.race([this.opts.refresh(sources, changed), timeout]);
     } catch (error) {
       // The result still goes out; the next collection round reports the change.
       this.opts.logger.warn('cannot refresh the inventory after a command', { id: message.id, sources, error });
@@ -327,6 +338,17 @@ export function sourcesFor(message: Pick<CommandMessage, 'op' | 'target' | 'para
   // A Docker network is a host bridge as well.
   if (op.startsWith('network.')) return ['docker', 'bridges'];
   return [runtime];
+}
+
+// Containers a command may have changed without a change of state (a restart keeps `running` with a new
+// pid and start time), so the collector reads them again. Images, volumes and network membership are
+// listed afresh on every collection and need nothing here.
+export function changedContainers(message: Pick<CommandMessage, 'op' | 'target'>, outcome: CommandOutcome): string[] {
+  if (message.target.kind === 'container') return [message.target.id];
+  if (message.op === 'container.create' && outcome.ok && typeof outcome.result.id === 'string') {
+    return [outcome.result.id];
+  }
+  return [];
 }
 
 function clampDelay(ms: number): number {

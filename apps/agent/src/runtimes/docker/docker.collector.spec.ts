@@ -82,6 +82,51 @@ describe('DockerCollector', () => {
     stop();
   });
 
+  it('after a command, inspects again only the containers it names (all of them when none are named)', async () => {
+    const docker = fakeDocker();
+    const sut = new DockerCollector({ driver: docker.driver, logger: silentLogger });
+    const running = '6c28c2aacc84cf0eada5239a8d3511f7b6a27ce1665fa9b21b40072868d47526';
+    await sut.collect();
+    expect(docker.inspect).toHaveBeenCalledTimes(2);
+    sut.invalidate([running]);
+    await sut.collect();
+    expect(docker.inspect).toHaveBeenCalledTimes(3);
+    expect(docker.inspect).toHaveBeenLastCalledWith(running);
+    sut.invalidate([]);
+    await sut.collect();
+    expect(docker.inspect).toHaveBeenCalledTimes(3);
+    sut.invalidate();
+    await sut.collect();
+    expect(docker.inspect).toHaveBeenCalledTimes(5);
+  });
+
+  it('does not keep an inspect answer that was in flight when its container was invalidated', async () => {
+    const docker = fakeDocker();
+    const running = '6c28c2aacc84cf0eada5239a8d3511f7b6a27ce1665fa9b21b40072868d47526';
+    const answer = docker.inspect.getMockImplementation() as (id: string) => Promise<unknown>;
+    let release: () => void = () => {};
+    let gated = false;
+    docker.inspect.mockImplementation(async (id: string) => {
+      if (id === running && !gated) {
+        gated = true;
+        await new Promise<void>((r) => {
+          release = r;
+        });
+      }
+      return answer(id);
+    });
+    const sut = new DockerCollector({ driver: docker.driver, logger: silentLogger });
+    const first = sut.collect();
+    await vi.waitFor(() => expect(gated).toBe(true));
+    // A restart finished while the inspect was on its way: its answer may predate the restart.
+    sut.invalidate([running]);
+    release();
+    await first;
+    docker.inspect.mockClear();
+    await sut.collect();
+    expect(docker.inspect.mock.calls).toEqual([[running]]);
+  });
+
   it('inspects again when the exit code or health in the Status text changed, even without an event', async () => {
     const docker = fakeDocker();
     const list = fixture<Dockerode.ContainerInfo[]>('containers.list.json');

@@ -43,11 +43,28 @@ export class DockerCollector implements RuntimeCollector {
   readonly name = 'docker';
   // Inspect results by container id, reused while detailKey() stays the same; events evict entries.
   private readonly details = new Map<string, CachedDetail>();
+  // Eviction order: an inspect that was in flight when its entry (or every entry) was evicted may have
+  // read the container before the change, so its answer serves that one run but is not cached.
+  private evictions = 0;
+  private readonly evictedAt = new Map<string, number>();
+  private clearedAt = 0;
 
   constructor(private readonly options: DockerCollectorOptions) {}
 
-  invalidate(): void {
-    this.details.clear();
+  // After a command: those containers' details (every container's without ids) are read again.
+  invalidate(ids?: readonly string[]): void {
+    if (!ids) {
+      this.details.clear();
+      this.evictedAt.clear();
+      this.clearedAt = ++this.evictions;
+      return;
+    }
+    for (const id of ids) this.evict(id);
+  }
+
+  private evict(id: string): void {
+    this.details.delete(id);
+    this.evictedAt.set(id, ++this.evictions);
   }
 
   async probe(): Promise<RuntimeStatus> {
@@ -141,7 +158,7 @@ export class DockerCollector implements RuntimeCollector {
             const split = splitEvents(buffer + chunk.toString());
             buffer = split.rest;
             const relevant = split.events.filter(isRelevant);
-            for (const event of relevant) if (event.type === 'container' && event.id) this.details.delete(event.id);
+            for (const event of relevant) if (event.type === 'container' && event.id) this.evict(event.id);
             if (relevant.length > 0) onChange();
           });
           events.on('error', (error) => finish(error));
@@ -165,6 +182,7 @@ export class DockerCollector implements RuntimeCollector {
     const out = new Map<string, InspectDetail | 'gone'>();
     const live = new Set(containers.map((c) => c.Id));
     for (const id of this.details.keys()) if (!live.has(id)) this.details.delete(id);
+    for (const id of this.evictedAt.keys()) if (!live.has(id)) this.evictedAt.delete(id);
     const stale = containers.filter((c) => {
       const cached = this.details.get(c.Id);
       if (cached && cached.key === detailKey(c)) {
@@ -174,9 +192,12 @@ export class DockerCollector implements RuntimeCollector {
       return true;
     });
     await mapLimit(stale, this.options.inspectConcurrency ?? 8, async (c) => {
+      const asked = this.evictions;
       try {
         const detail = pickInspectDetail(await this.options.driver.getContainer(c.Id).inspect());
-        this.details.set(c.Id, { key: detailKey(c), detail });
+        if (this.clearedAt <= asked && (this.evictedAt.get(c.Id) ?? 0) <= asked) {
+          this.details.set(c.Id, { key: detailKey(c), detail });
+        }
         out.set(c.Id, detail);
       } catch (error) {
         if (statusCode(error) === 404) {

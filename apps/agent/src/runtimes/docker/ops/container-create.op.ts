@@ -49,8 +49,8 @@ export function containerCreateOp(docker: DockerOps): OpHandler<'container.creat
     const params = ctx.params;
     if (params.runtime !== 'docker') throw new CommandFailure('unsupported', 'not a Docker container');
     const container = await docker.api.createContainer(createOptions(params));
-    const info = await container.inspect();
-    const name = info.Name.replace(/^\//, '');
+    // Docker makes up a name when none was asked for; only then is it worth a round trip to learn it.
+    const name = params.name ?? (await container.inspect()).Name.replace(/^\//, '');
     ctx.logger.info('container created', { id: container.id, name });
     if (params.start) {
       try {

@@ -1,6 +1,9 @@
 import { DockerCreateParamsSchema } from '@corral/protocol';
 import { describe, expect, it } from 'vitest';
-import { createOptions } from './container-create.op.js';
+import type { CommandContext } from '../../../executor/handler.js';
+import { silentLogger } from '../../../lib/logger.js';
+import type { DockerOps } from '../docker-ops.driver.js';
+import { containerCreateOp, createOptions } from './container-create.op.js';
 import { progressError, splitReference, uploadUrl } from './image-import.op.js';
 import { CappedOutput } from './op-support.js';
 import { descendants, parentPid } from './process-tree.js';
@@ -53,6 +56,49 @@ describe('createOptions', () => {
     expect(opts).not.toHaveProperty('name');
     expect(opts).not.toHaveProperty('Cmd');
     expect(opts.HostConfig).toEqual({ PortBindings: {}, Mounts: [], RestartPolicy: { Name: '' } });
+  });
+});
+
+describe('containerCreateOp', () => {
+  // A Docker API that records its calls; the container it makes gets the name Docker would make up.
+  function fakeOps(calls: string[]): DockerOps {
+    const container = {
+      id: 'c0ffee',
+      inspect: async () => {
+        calls.push('inspect');
+        return { Name: '/eager_turing' };
+      },
+      start: async () => {
+        calls.push('start');
+      },
+    };
+    const api = {
+      createContainer: async () => {
+        calls.push('create');
+        return container;
+      },
+    };
+    return { api, waits: {} } as unknown as DockerOps;
+  }
+
+  const ctx = (params: Record<string, unknown>) =>
+    ({
+      params: DockerCreateParamsSchema.parse({ runtime: 'docker', image: 'busybox', ...params }),
+      logger: silentLogger,
+    }) as unknown as CommandContext<'container.create'>;
+
+  it('creates and starts without asking Docker for the name it was given', async () => {
+    const calls: string[] = [];
+    const sut = containerCreateOp(fakeOps(calls));
+    expect(await sut(ctx({ name: 'web' }))).toEqual({ id: 'c0ffee', name: 'web' });
+    expect(calls).toEqual(['create', 'start']);
+  });
+
+  it('asks Docker for the name it made up when none was given', async () => {
+    const calls: string[] = [];
+    const sut = containerCreateOp(fakeOps(calls));
+    expect(await sut(ctx({ start: false }))).toEqual({ id: 'c0ffee', name: 'eager_turing' });
+    expect(calls).toEqual(['create', 'inspect']);
   });
 });
 
