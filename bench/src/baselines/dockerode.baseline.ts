@@ -3,6 +3,7 @@ import {
   BENCH_COMMAND,
   BENCH_IMAGE,
   benchLabels,
+  engineCpuSeconds,
   RUN_LABEL,
   removeBenchContainers,
   waitGone,
@@ -16,6 +17,8 @@ export interface DockerodeBaseline {
   seconds: number;
   // create + start + inspect of one container, ms.
   perContainerMs: number[];
+  // CPU of dockerd, containerd and the shims over the timed part.
+  engineCpuSeconds: number;
   removeSeconds: number;
 }
 
@@ -30,6 +33,7 @@ export async function dockerodeBaseline(
   const labels = benchLabels(run);
   const runLabel = `${RUN_LABEL}=${run}`;
   try {
+    const engineCpu = engineCpuSeconds();
     const started = performance.now();
     const perContainerMs = await timedPool(
       containers,
@@ -48,6 +52,7 @@ export async function dockerodeBaseline(
       180_000,
     );
     const seconds = (performance.now() - started) / 1000;
+    const engine = engineCpuSeconds() - engineCpu;
     if (perContainerMs.length < containers) {
       throw new Error(`dockerode baseline: ${perContainerMs.length}/${containers} started within 180 s`);
     }
@@ -59,6 +64,7 @@ export async function dockerodeBaseline(
       concurrency,
       seconds,
       perContainerMs,
+      engineCpuSeconds: engine,
       removeSeconds: (performance.now() - removeStarted) / 1000,
     };
   } finally {

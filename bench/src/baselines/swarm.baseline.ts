@@ -7,15 +7,19 @@ import {
   BENCH_LABEL,
   BENCH_LABEL_VALUE,
   docker,
+  engineCpuSeconds,
+  lastStartedAt,
   RUN_LABEL,
-  RunningWatch,
   waitGone,
+  waitRunning,
 } from '../support/docker.js';
 
 export interface SwarmBaseline {
   replicas: number;
-  // From `docker service create` until docker lists `replicas` running task containers.
+  // From `docker service create` until the last task container started (its State.StartedAt).
   seconds: number;
+  // CPU of dockerd, containerd and the shims over the timed part (swarm's orchestration runs in dockerd).
+  engineCpuSeconds: number;
   // `docker service rm` until its containers are gone (not timed against anything).
   removeSeconds: number;
   // Whether this run initialised the swarm (and so left it afterwards).
@@ -100,47 +104,46 @@ async function joinOrInit(): Promise<boolean> {
 }
 
 // Docker Swarm starting `replicas` tasks of the same image and command on this one node, timed from
-// `docker service create` until docker runs them all. Leaves the swarm again only if it made it.
+// `docker service create` until docker started them all. Leaves the swarm again only if it made it.
 export async function swarmBaseline(client: Dockerode, run: string, replicas: number): Promise<SwarmBaseline> {
   const initialised = await joinOrInit();
   const name = `corral-bench-${run}`;
   const runLabel = `${RUN_LABEL}=${run}`;
   try {
-    const watch = new RunningWatch(client, runLabel, replicas);
-    try {
-      await docker(
-        [
-          'service',
-          'create',
-          '--name',
-          name,
-          '--replicas',
-          String(replicas),
-          '--no-resolve-image',
-          '--detach',
-          '--label',
-          serviceLabel,
-          '--container-label',
-          serviceLabel,
-          '--container-label',
-          runLabel,
-          // sleep as PID 1 ignores SIGTERM: without this each removal waits the default 10 s.
-          '--stop-grace-period',
-          '1s',
-          BENCH_IMAGE,
-          ...BENCH_COMMAND,
-        ],
-        60_000,
-      );
-    } catch (error) {
-      await watch.stop();
-      throw error;
-    }
-    const seconds = await watch.done(180_000);
+    const engineCpu = engineCpuSeconds();
+    const started = Date.now();
+    await docker(
+      [
+        'service',
+        'create',
+        '--name',
+        name,
+        '--replicas',
+        String(replicas),
+        '--no-resolve-image',
+        '--detach',
+        '--label',
+        serviceLabel,
+        '--container-label',
+        serviceLabel,
+        '--container-label',
+        runLabel,
+        // sleep as PID 1 ignores SIGTERM: without this each removal waits the default 10 s.
+        '--stop-grace-period',
+        '1s',
+        BENCH_IMAGE,
+        ...BENCH_COMMAND,
+      ],
+      60_000,
+    );
+    await waitRunning(client, runLabel, replicas, 180_000);
+    const engine = engineCpuSeconds() - engineCpu;
+    const seconds = ((await lastStartedAt(client, runLabel)) - started) / 1000;
     const removeStarted = performance.now();
     await docker(['service', 'rm', name]);
     await waitGone(client, runLabel, 120_000);
-    return { replicas, seconds, removeSeconds: (performance.now() - removeStarted) / 1000, initialised };
+    const removeSeconds = (performance.now() - removeStarted) / 1000;
+    return { replicas, seconds, engineCpuSeconds: engine, removeSeconds, initialised };
   } finally {
     await docker(['service', 'rm', name]).catch(() => undefined);
     if (initialised) await leaveBenchSwarm();

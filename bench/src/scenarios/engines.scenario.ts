@@ -13,13 +13,15 @@ import {
   BENCH_IMAGE,
   benchDocker,
   benchLabels,
+  engineCpuSeconds,
   labelled,
+  lastStartedAt,
   newRunId,
   RUN_LABEL,
-  RunningWatch,
   removeBenchContainers,
   requireDocker,
 } from '../support/docker.js';
+import { PhaseMeter, type PhaseUsage } from '../support/phase.js';
 import { type Figure, figure, type ScenarioReport } from '../support/report.js';
 import { sleep, summarize, timedPool } from '../support/stats.js';
 
@@ -62,17 +64,20 @@ export interface CorralRound {
   containers: number;
   // First request sent until every command answered succeeded (each result follows the delta showing it).
   resultsSeconds: number;
-  // First request sent until the API lists every container as running.
+  // First request sent until the API lists every container as running (checked once the results are in).
   apiSeconds: number;
-  // First request sent until docker itself lists every container as running.
+  // First request sent until the last container started, by docker's own State.StartedAt.
   dockerSeconds: number;
   // Per command, ms: the API request, and from the command's creation to the agent's accept and its end.
   requestMs: ReturnType<typeof summarize>;
   acceptedMs: ReturnType<typeof summarize>;
   finishedMs: ReturnType<typeof summarize>;
   removeSeconds: number;
+  // Over the timed part: the agent, the Docker engine (dockerd, containerd, shims), and the controller,
+  // its Postgres backends and everything else on the machine (usage).
   agentCpuSeconds: number;
-  controllerCpuSeconds: number;
+  engineCpuSeconds: number;
+  usage: PhaseUsage;
 }
 
 export interface EnginesRound {
@@ -124,24 +129,16 @@ export async function corralRound(
 ): Promise<CorralRound> {
   const runLabel = `${RUN_LABEL}=${run}`;
   const n = plan.containers;
-  const watch = new RunningWatch(client, runLabel, n);
-  let apiReached: number | null = null;
-  let polling = true;
+  const meter = await PhaseMeter.begin(ctl);
+  agent.cpu.begin();
+  const engineCpu = engineCpuSeconds();
+  const startedAt = Date.now();
   const started = performance.now();
   const since = () => (performance.now() - started) / 1000;
-  const apiPoll = (async () => {
-    while (polling && apiReached === null) {
-      if ((await listedInApi(ctl, agent.hostId, run, 'running')).length >= n) apiReached = since();
-      else await sleep(100);
-    }
-  })();
-  agent.cpu.begin();
-  ctl.cpu.begin();
   const commands: CommandRow[] = [];
-  let resultsSeconds: number;
-  let requestMs: number[];
   try {
-    requestMs = await timedPool(
+    // Nothing polls while they start: the results say when they are done, docker's StartedAt when they ran.
+    const requestMs = await timedPool(
       n,
       plan.clientConcurrency,
       async (i) => {
@@ -156,17 +153,19 @@ export async function corralRound(
       },
       300_000,
     );
-    resultsSeconds = since();
-    if (commands.length < n) throw new Error(`${commands.length}/${n} create commands ended within 300 s`);
-    const dockerSeconds = await watch.done(120_000);
-    const deadline = Date.now() + 60_000;
-    while (apiReached === null && Date.now() < deadline) await sleep(20);
-    polling = false;
-    await apiPoll;
-    if (apiReached === null) throw new Error(`the API does not list ${n} running containers of run ${run}`);
-    const apiSeconds: number = apiReached;
+    const resultsSeconds = since();
     const agentCpuSeconds = agent.cpu.seconds();
-    const controllerCpuSeconds = ctl.cpu.seconds();
+    const engine = engineCpuSeconds() - engineCpu;
+    const usage = await meter.end();
+    if (commands.length < n) throw new Error(`${commands.length}/${n} create commands ended within 300 s`);
+    // Each result follows the delta that shows its container, so the API should list them all already.
+    const deadline = Date.now() + 60_000;
+    while ((await listedInApi(ctl, agent.hostId, run, 'running')).length < n) {
+      if (Date.now() > deadline) throw new Error(`the API does not list ${n} running containers of run ${run}`);
+      await sleep(50);
+    }
+    const apiSeconds = since();
+    const dockerSeconds = ((await lastStartedAt(client, runLabel)) - startedAt) / 1000;
 
     const removeSeconds = await removeThroughApi(ctl, agent, client, run, n);
     const at = (s: string | null) => (s ? Date.parse(s) : Number.NaN);
@@ -180,12 +179,10 @@ export async function corralRound(
       finishedMs: summarize(commands.map((c) => at(c.finishedAt) - at(c.createdAt))),
       removeSeconds,
       agentCpuSeconds,
-      controllerCpuSeconds,
+      engineCpuSeconds: engine,
+      usage,
     };
   } finally {
-    polling = false;
-    await apiPoll.catch(() => undefined);
-    await watch.stop();
     await removeBenchContainers(client, runLabel).catch(() => undefined);
   }
 }
@@ -261,55 +258,91 @@ const median = (values: number[]) => summarize(values).p50;
 const list = (values: number[]) => values.map((v) => v.toFixed(2)).join(', ');
 
 export function enginesReport(plan: EnginesPlan, rounds: EnginesRound[]): ScenarioReport {
+  const med = (f: (r: EnginesRound) => number) => median(rounds.map(f));
+  const runs = (f: (r: EnginesRound) => number) => (rounds.length > 1 ? `runs ${list(rounds.map(f))}; ` : '');
   const corralOf = (r: EnginesRound) => Math.max(r.corral.resultsSeconds, r.corral.apiSeconds);
-  const corral = median(rounds.map(corralOf));
-  const dockerode = median(rounds.map((r) => r.dockerode.seconds));
-  const swarm = median(rounds.map((r) => r.swarm.seconds));
+  const corralCpu = (r: EnginesRound) =>
+    r.corral.engineCpuSeconds +
+    r.corral.agentCpuSeconds +
+    r.corral.usage.controllerCpuSeconds +
+    r.corral.usage.postgresCpuSeconds;
+  // What the machine did besides this run's engine, agent, controller, Postgres and bench.
+  const othersCpu = (r: EnginesRound) =>
+    Math.max(0, r.corral.usage.otherCpuSeconds - r.corral.engineCpuSeconds - r.corral.agentCpuSeconds);
+  const corral = med(corralOf);
+  const dockerode = med((r) => r.dockerode.seconds);
+  const swarm = med((r) => r.swarm.seconds);
   const met = corral <= swarm && corral <= dockerode * TARGET_DOCKERODE_RATIO;
   const n = plan.containers;
-  const perRound = rounds.length > 1 ? ` (median of ${list(rounds.map(corralOf))})` : '';
+  const dockerodeName = `dockerode, ${plan.baselineConcurrency} at a time`;
   const figures: Figure[] = [
     figure(`Corral: ${n} containers created+started, all running`, corral, 's', {
       target: { text: TARGET_TEXT, met },
-      baseline: {
-        name: `dockerode, ${plan.baselineConcurrency} at a time`,
-        value: dockerode,
-        unit: 's',
-        ratio: corral / dockerode,
-      },
-      note: `all ${n} API requests at once${perRound}`,
+      baseline: { name: dockerodeName, value: dockerode, unit: 's', ratio: corral / dockerode },
+      note: `${runs(corralOf)}all ${n} API requests at once; every command succeeded and the API lists all running`,
     }),
     figure(`Corral: ${n} containers created+started, all running`, corral, 's', {
       target: { text: TARGET_TEXT, met },
       baseline: { name: `Swarm, --replicas ${n}`, value: swarm, unit: 's', ratio: corral / swarm },
     }),
-    figure('Corral: docker shows all running', median(rounds.map((r) => r.corral.dockerSeconds)), 's', {
-      baseline: {
-        name: 'dockerode',
-        value: dockerode,
-        unit: 's',
-        ratio: median(rounds.map((r) => r.corral.dockerSeconds)) / dockerode,
+    figure(
+      'Corral: docker lists all running',
+      med((r) => r.corral.dockerSeconds),
+      's',
+      {
+        baseline: {
+          name: dockerodeName,
+          value: dockerode,
+          unit: 's',
+          ratio: med((r) => r.corral.dockerSeconds) / dockerode,
+        },
+        note: "the last container's State.StartedAt",
       },
-      note: 'polled every 100 ms',
+    ),
+    figure('Corral: CPU to start them', med(corralCpu), 'cpu-s', {
+      baseline: {
+        name: 'dockerode: engine CPU',
+        value: med((r) => r.dockerode.engineCpuSeconds),
+        unit: 'cpu-s',
+        ratio: med(corralCpu) / med((r) => r.dockerode.engineCpuSeconds),
+      },
+      note:
+        `engine ${med((r) => r.corral.engineCpuSeconds).toFixed(2)}, agent ${med((r) => r.corral.agentCpuSeconds).toFixed(2)}, ` +
+        `controller ${med((r) => r.corral.usage.controllerCpuSeconds).toFixed(2)}, Postgres ${med((r) => r.corral.usage.postgresCpuSeconds).toFixed(2)}; ` +
+        `everything else on the machine ${med(othersCpu).toFixed(1)}`,
     }),
-    figure('Corral: command accepted by the agent, p50', median(rounds.map((r) => r.corral.acceptedMs.p50)), 'ms', {
-      note: `max ${median(rounds.map((r) => r.corral.acceptedMs.max)).toFixed(0)} ms after its creation`,
-    }),
-    figure('Corral: command finished, p50', median(rounds.map((r) => r.corral.finishedMs.p50)), 'ms', {
-      note: `max ${median(rounds.map((r) => r.corral.finishedMs.max)).toFixed(0)} ms after its creation`,
-    }),
-    figure('Corral: agent CPU', median(rounds.map((r) => r.corral.agentCpuSeconds)), 'cpu-s', {
-      note: `controller ${median(rounds.map((r) => r.corral.controllerCpuSeconds)).toFixed(2)} cpu-s`,
-    }),
+    figure(
+      'Corral: command accepted by the agent, p50',
+      med((r) => r.corral.acceptedMs.p50),
+      'ms',
+      {
+        note: `after its creation; max ${med((r) => r.corral.acceptedMs.max).toFixed(0)} ms`,
+      },
+    ),
+    figure(
+      'Corral: command finished, p50',
+      med((r) => r.corral.finishedMs.p50),
+      'ms',
+      {
+        note: `after its creation; max ${med((r) => r.corral.finishedMs.max).toFixed(0)} ms`,
+      },
+    ),
     figure('dockerode baseline', dockerode, 's', {
-      note: rounds.length > 1 ? `runs ${list(rounds.map((r) => r.dockerode.seconds))}` : '',
+      note: `${runs((r) => r.dockerode.seconds)}engine CPU ${med((r) => r.dockerode.engineCpuSeconds).toFixed(2)} cpu-s`,
     }),
     figure('Swarm baseline', swarm, 's', {
-      note: `${rounds.length > 1 ? `runs ${list(rounds.map((r) => r.swarm.seconds))}, ` : ''}polled every 100 ms`,
+      note: `${runs((r) => r.swarm.seconds)}engine CPU ${med((r) => r.swarm.engineCpuSeconds).toFixed(2)} cpu-s; until the last task's State.StartedAt`,
     }),
-    figure('removal through the API', median(rounds.map((r) => r.corral.removeSeconds)), 's', {
-      note: `DELETE ?force, all at once; dockerode ${median(rounds.map((r) => r.dockerode.removeSeconds)).toFixed(2)} s, swarm ${median(rounds.map((r) => r.swarm.removeSeconds)).toFixed(2)} s`,
-    }),
+    figure(
+      'removal through the API',
+      med((r) => r.corral.removeSeconds),
+      's',
+      {
+        note:
+          `DELETE ?force, all at once; dockerode ${med((r) => r.dockerode.removeSeconds).toFixed(2)} s, ` +
+          `swarm ${med((r) => r.swarm.removeSeconds).toFixed(2)} s`,
+      },
+    ),
   ];
   return {
     scenario: 'engines',

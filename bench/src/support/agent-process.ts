@@ -22,7 +22,8 @@ interface HostRow {
 // token, with its own state dir and an empty lxcpath so that only Docker has anything to report.
 export class AgentProcess {
   readonly output: string[] = [];
-  readonly cpu = new CpuMeter(() => (this.child?.pid ? [this.child.pid] : []));
+  // The agent with the programs it ran (ip, lxc-*), once they ended.
+  readonly cpu = new CpuMeter(() => (this.child?.pid ? [this.child.pid] : []), true);
   private exited: Promise<number | null> = Promise.resolve(null);
   hostId = '';
 
@@ -33,7 +34,11 @@ export class AgentProcess {
   ) {}
 
   static async start(ctl: ControllerProcess, env: Record<string, string> = {}): Promise<AgentProcess> {
-    const entry = path.join(REPO_ROOT, 'apps', 'agent', 'dist', 'main.js');
+    // CORRAL_BENCH_AGENT runs another build (say, of an older commit) against the same engines.
+    const entry = path.resolve(
+      REPO_ROOT,
+      process.env.CORRAL_BENCH_AGENT ?? path.join('apps', 'agent', 'dist', 'main.js'),
+    );
     if (!existsSync(entry)) throw new Error(`${entry} is missing: run npm run build first`);
     const stateDir = await mkdtemp(path.join(os.tmpdir(), 'corral-bench-agent-'));
     const lxcPath = await mkdtemp(path.join(os.tmpdir(), 'corral-bench-lxc-'));

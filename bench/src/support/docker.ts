@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import Dockerode from 'dockerode';
 import { execa } from 'execa';
+import { clockTicks } from './proc.js';
 import { sleep } from './stats.js';
 
 // What the engines benchmark runs, and the labels that let a later run (or scripts/test-cleanup.sh)
@@ -96,52 +98,59 @@ export async function waitGone(client: Dockerode, label: string, timeoutMs: numb
   }
 }
 
-// Watches docker for the moment `count` containers with `label` run; started before the work it times.
-export class RunningWatch {
-  private readonly started = performance.now();
-  private stopped = false;
-  private reached: number | null = null;
-  private error: unknown = null;
-  private readonly loop: Promise<void>;
-  seen = 0;
-
-  constructor(
-    private readonly client: Dockerode,
-    private readonly label: string,
-    private readonly count: number,
-    private readonly intervalMs = 100,
-  ) {
-    this.loop = this.run();
+// Polls docker (gently: the engine is busy starting them) until `count` containers with `label` run.
+export async function waitRunning(
+  client: Dockerode,
+  label: string,
+  count: number,
+  timeoutMs: number,
+  intervalMs = 250,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const running = (await labelled(client, label, true)).length;
+    if (running >= count) return;
+    if (Date.now() > deadline) throw new Error(`docker shows ${running}/${count} running containers labelled ${label}`);
+    await sleep(intervalMs);
   }
+}
 
-  // Seconds from construction until `count` ran (null if stopped first).
-  async done(timeoutMs: number): Promise<number> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.reached === null && this.error === null && Date.now() < deadline) await sleep(20);
-    this.stopped = true;
-    await this.loop;
-    if (this.error) throw this.error;
-    if (this.reached === null) {
-      throw new Error(`docker shows ${this.seen}/${this.count} running containers labelled ${this.label}`);
+// When docker says the last of the containers with `label` started (epoch ms, from State.StartedAt):
+// a polling-free end time, so that watching does not load the engine it times.
+export async function lastStartedAt(client: Dockerode, label: string): Promise<number> {
+  const ids = await labelled(client, label);
+  let last = 0;
+  for (const id of ids) {
+    const started = Date.parse((await client.getContainer(id).inspect()).State.StartedAt);
+    if (!Number.isFinite(started) || started <= 0) throw new Error(`container ${id.slice(0, 12)} never started`);
+    last = Math.max(last, started);
+  }
+  return last;
+}
+
+const ENGINE_COMMANDS = new Set([
+  'dockerd',
+  'containerd',
+  'containerd-shim',
+  'containerd-shim-runc-v2',
+  'runc',
+  'docker-proxy',
+]);
+
+// CPU seconds used so far by the Docker engine's processes (dockerd, containerd, the shims and what they
+// waited for, runc included): what starting containers costs the machine, whoever asked.
+export function engineCpuSeconds(): number {
+  let ticks = 0;
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      if (!ENGINE_COMMANDS.has(readFileSync(`/proc/${pid}/comm`, 'utf8').trim())) continue;
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+    } catch {
+      // exited while being read
     }
-    return this.reached;
   }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    await this.loop;
-  }
-
-  private async run(): Promise<void> {
-    while (!this.stopped && this.reached === null) {
-      try {
-        this.seen = (await labelled(this.client, this.label, true)).length;
-        if (this.seen >= this.count) this.reached = (performance.now() - this.started) / 1000;
-      } catch (error) {
-        this.error = error;
-        return;
-      }
-      await sleep(this.intervalMs);
-    }
-  }
+  return ticks / clockTicks();
 }

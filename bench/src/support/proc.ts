@@ -4,7 +4,7 @@ import os from 'node:os';
 
 let ticksPerSecond: number | null = null;
 
-function clockTicks(): number {
+export function clockTicks(): number {
   if (ticksPerSecond === null) {
     try {
       ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
@@ -15,8 +15,9 @@ function clockTicks(): number {
   return ticksPerSecond;
 }
 
-// User + system CPU seconds of a process so far, from /proc/<pid>/stat; null once it is gone.
-export function cpuSeconds(pid: number): number | null {
+// User + system CPU seconds of a process so far, from /proc/<pid>/stat; null once it is gone. With
+// `children`, also what its finished children used (the programs an agent runs, say).
+export function cpuSeconds(pid: number, children = false): number | null {
   let text: string;
   try {
     text = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -25,7 +26,8 @@ export function cpuSeconds(pid: number): number | null {
   }
   // The command name may hold spaces and parentheses: fields are counted from after the last ')'.
   const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / clockTicks();
+  const own = Number(fields[11]) + Number(fields[12]);
+  return (children ? own + Number(fields[13]) + Number(fields[14]) : own) / clockTicks();
 }
 
 // Peak and current resident set in bytes (VmHWM, VmRSS) from /proc/<pid>/status.
@@ -58,7 +60,10 @@ export class CpuMeter {
   private readonly start = new Map<number, number>();
   private readonly last = new Map<number, number>();
 
-  constructor(private readonly pids: () => number[]) {}
+  constructor(
+    private readonly pids: () => number[],
+    private readonly children = false,
+  ) {}
 
   begin(): void {
     this.start.clear();
@@ -69,7 +74,7 @@ export class CpuMeter {
 
   sample(): void {
     for (const pid of this.pids()) {
-      const s = cpuSeconds(pid);
+      const s = cpuSeconds(pid, this.children);
       if (s !== null) this.last.set(pid, s);
     }
   }
