@@ -206,6 +206,19 @@ describe('commands on real Postgres, with a scripted agent', () => {
     expect(await count()).toBe(before + 1);
   });
 
+  it('makes one command for requests sent with one Idempotency-Key at the same time', async () => {
+    const before = await count();
+    const key = `race-${randomUUID()}`;
+    const replies = await Promise.all(
+      Array.from({ length: 4 }, () =>
+        post(`/api/v1/containers/${dockerId}/restart`, { timeoutSeconds: 3 }, { 'Idempotency-Key': key }),
+      ),
+    );
+    expect(replies.map((r) => r.status).sort()).toEqual([200, 200, 200, 202]);
+    expect(new Set(replies.map((r) => r.body.id)).size).toBe(1);
+    expect(await count()).toBe(before + 1);
+  });
+
   it('sends sent and running commands again when the agent reconnects', async () => {
     const agent = await connect();
     const created = await post(`/api/v1/containers/${lxcId}/freeze`);

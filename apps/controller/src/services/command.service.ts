@@ -62,7 +62,8 @@ export interface CommandPlan {
   target: CommandTarget;
   targetId: string | null;
   params: Record<string, unknown>;
-  hash: string;
+  // Fingerprint of the request, for telling an Idempotency-Key retry from a reuse; only with a key.
+  hash: string | null;
   request: CommandRequest;
 }
 
@@ -114,10 +115,10 @@ export class CommandService {
     if (unknown) throw new BadRequestError(`params.${unknown}: unknown parameter for ${op}`, `params.${unknown}`);
     const parsed = parseCommandParams(op, params);
     if (!parsed.ok) throw new BadRequestError(parsed.message, parsed.field ? `params.${parsed.field}` : 'params');
-    const hash = requestHash({ op, subject, params: identity ?? parsed.params });
+    const hash = request.idempotencyKey ? requestHash({ op, subject, params: identity ?? parsed.params }) : null;
     if (request.idempotencyKey) {
       const existing = await this.repo.findByIdempotencyKey(request.idempotencyKey);
-      if (existing) return { existing: this.sameRequest(existing, hash) };
+      if (existing) return { existing: this.sameRequest(existing, hash!) };
     }
     const resolved = await this.resolve(subject, op, parsed.params as Record<string, unknown>);
     return { plan: { ...resolved, op, hash, request } };
@@ -133,7 +134,7 @@ export class CommandService {
       if (!(err instanceof DuplicateIdempotencyKeyError) || !plan.request.idempotencyKey) throw err;
       const existing = await this.repo.findByIdempotencyKey(plan.request.idempotencyKey);
       if (!existing) throw err;
-      return this.respond(this.sameRequest(existing, plan.hash), false, plan.request.wait);
+      return this.respond(this.sameRequest(existing, plan.hash!), false, plan.request.wait);
     }
     this.notifier.transitioned(row);
     return { command: await this.sendAndWait(row, plan.request.wait), created: true };
@@ -142,7 +143,7 @@ export class CommandService {
   // A command on a host whose params the caller has validated (defaults applied), to be inserted
   // with insertWithin in the caller's transaction and sent with deliver once that has committed.
   hostPlan(hostId: string, op: CommandOp, params: Record<string, unknown>, request: CommandRequest): CommandPlan {
-    const hash = requestHash({ op, subject: { kind: 'host', id: hostId }, params });
+    const hash = request.idempotencyKey ? requestHash({ op, subject: { kind: 'host', id: hostId }, params }) : null;
     return { hostId, op, target: { kind: 'host' }, targetId: null, params, hash, request };
   }
 
@@ -180,7 +181,7 @@ export class CommandService {
       params: params as CommandRow['params'] & object,
       requestedBy: plan.request.requestedBy,
       idempotencyKey: plan.request.idempotencyKey,
-      requestHash: plan.request.idempotencyKey ? plan.hash : null,
+      requestHash: plan.hash,
       status: sendNow ? 'sent' : 'pending',
       sentAt: sendNow ? now : null,
       createdAt: now,
