@@ -114,7 +114,7 @@ async function withController<T>(p: Plan, name: string, fn: (ctl: ControllerProc
     await ctl.stop();
     if (cpuProfileDir) {
       const file = newestProfile(cpuProfileDir);
-      if (file) printProfile(file);
+      if (file) printProfile(file, ctl.profileFromMicros);
       else console.warn(`no CPU profile was written to ${cpuProfileDir}`);
     }
   }

@@ -32,6 +32,8 @@ export class ControllerProcess {
   private pgPids: number[] = [];
   readonly cpu = new CpuMeter(() => (this.child?.pid ? [this.child.pid] : []));
   readonly postgresCpu = new CpuMeter(() => this.pgPids);
+  // When the first measured phase began (CLOCK_MONOTONIC, µs): the CPU profile is read from there on.
+  profileFromMicros: number | undefined;
   // The bootstrap admin token the controller was started with.
   static readonly adminToken = `crl_api_${randomBytes(32).toString('base64url')}`;
 

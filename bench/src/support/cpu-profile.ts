@@ -41,18 +41,25 @@ export const ownerOf = (url: string) => {
 };
 
 // Self time per function and per package from a V8 .cpuprofile, biggest first.
+// `fromMicros` (CLOCK_MONOTONIC in µs, the clock of the profile's timestamps and of process.hrtime in
+// any process on the machine) leaves out the samples taken before it, e.g. enrollment before a sync.
 export function summarizeProfile(
   file: string,
   top = 25,
+  fromMicros = 0,
 ): { totalMs: number; functions: ProfileEntry[]; packages: ProfileEntry[] } {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const self = new Map<number, number>();
+  let at = profile.startTime;
   for (let i = 0; i < profile.samples.length; i++) {
     const id = profile.samples[i]!;
-    self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000);
+    const delta = profile.timeDeltas[i] ?? 0;
+    at += delta;
+    if (at < fromMicros) continue;
+    self.set(id, (self.get(id) ?? 0) + delta / 1000);
   }
-  const totalMs = (profile.endTime - profile.startTime) / 1000;
+  const totalMs = (profile.endTime - Math.max(profile.startTime, fromMicros)) / 1000;
   const fn = new Map<string, ProfileEntry>();
   const pkg = new Map<string, ProfileEntry>();
   for (const [id, ms] of self) {
@@ -83,10 +90,11 @@ export function newestProfile(dir: string): string | null {
   return path.join(dir, files.sort().at(-1)!);
 }
 
-export function printProfile(file: string): ReturnType<typeof summarizeProfile> {
-  const summary = summarizeProfile(file);
+export function printProfile(file: string, fromMicros = 0): ReturnType<typeof summarizeProfile> {
+  const summary = summarizeProfile(file, 25, fromMicros);
   const pct = (e: ProfileEntry) => `${(e.share * 100).toFixed(1).padStart(5)}%`;
-  console.log(`\n== controller CPU profile ${file} (${(summary.totalMs / 1000).toFixed(1)} s wall)`);
+  const window = fromMicros ? ', from the first measured phase on' : '';
+  console.log(`\n== controller CPU profile ${file} (${(summary.totalMs / 1000).toFixed(1)} s wall${window})`);
   console.log('-- self time by package');
   for (const e of summary.packages.slice(0, 12))
     console.log(`${pct(e)}  ${e.selfMs.toFixed(0).padStart(7)} ms  ${e.name}`);

@@ -32,6 +32,8 @@ export class PhaseMeter {
   }
 
   static async begin(ctl: ControllerProcess): Promise<PhaseMeter> {
+    // The controller's CPU profile (--profile) is summarized from the first measured phase on.
+    ctl.profileFromMicros ??= Number(process.hrtime.bigint() / 1000n);
     await ctl.refreshBackends();
     ctl.cpu.begin();
     ctl.postgresCpu.begin();
