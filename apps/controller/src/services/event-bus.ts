@@ -28,9 +28,17 @@ export class EventBus {
   private head = 0;
   private size = 0;
   private readonly listeners = new Set<(event: CorralEvent) => void>();
+  // A batch publishes thousands of events within the same millisecond: format its time once.
+  private atMs = 0;
+  private atText = '';
 
   publish(event: NewEvent): CorralEvent {
-    const full: CorralEvent = { ...event, id: this.nextId++, at: new Date().toISOString() };
+    const now = Date.now();
+    if (now !== this.atMs) {
+      this.atMs = now;
+      this.atText = new Date(now).toISOString();
+    }
+    const full: CorralEvent = { ...event, id: this.nextId++, at: this.atText };
     this.ring[this.head] = full;
     this.head = (this.head + 1) % EVENT_WINDOW;
     if (this.size < EVENT_WINDOW) this.size++;
