@@ -18,7 +18,9 @@ export class KeepAliveClient {
     private readonly timeoutMs: number,
   ) {
     this.base = new URL(baseUrl);
-    this.agent = new http.Agent({ keepAlive: true, maxSockets: sockets, maxFreeSockets: sockets });
+    // Idle sockets close after 2 s, well before the server's keep-alive timeout (5 s), so that a
+    // request never goes out on a socket the server is closing.
+    this.agent = new http.Agent({ keepAlive: true, maxSockets: sockets, maxFreeSockets: sockets, timeout: 2_000 });
   }
 
   request(method: string, pathname: string): Promise<JsonReply> {
