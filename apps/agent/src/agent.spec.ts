@@ -1,5 +1,5 @@
 import { type Change, sampleDockerContainer, sampleFacts } from '@corral/protocol';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Agent } from './agent.js';
 import type { Collector, CollectorOutput } from './collectors/collector.js';
 import { silentLogger } from './lib/logger.js';
@@ -24,8 +24,29 @@ class GatedCollector implements Collector {
   }
 }
 
+// A collector whose watcher the test drives, counting its collections.
+class WatchedCollector implements Collector {
+  readonly name = 'bridges';
+  runs: number[] = [];
+  signal: () => void = () => {};
+
+  async collect(): Promise<CollectorOutput> {
+    this.runs.push(Date.now());
+    return { bridges: [] };
+  }
+
+  watch(onChange: () => void): () => void {
+    this.signal = onChange;
+    return () => {};
+  }
+}
+
 function makeAgent(collector: Collector, published: Change[][]) {
-  const session = { publish: (changes: Change[]) => published.push(changes) } as unknown as Session;
+  const session = {
+    publish: (changes: Change[]) => published.push(changes),
+    start: () => {},
+    stop: async () => {},
+  } as unknown as Session;
   return new Agent({
     collectors: [collector],
     runtimes: [],
@@ -94,5 +115,42 @@ describe('Agent.refreshNow', () => {
     const sut = makeAgent(collector, []);
     await sut.refreshNow(['lxc']);
     expect(collector.runs).toBe(0);
+  });
+});
+
+describe('Agent watchers', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('collects a lone change after the debounce, and a stream of them once a second, never postponed', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date', 'performance'] });
+    const collector = new WatchedCollector();
+    const sut = makeAgent(collector, []);
+    await sut.start();
+    const start = Date.now();
+    collector.runs = [];
+
+    // 50 veths joining a bridge over 3 s: one signal every 60 ms.
+    for (let t = 0; t < 3_000; t += 60) {
+      collector.signal();
+      await vi.advanceTimersByTimeAsync(60);
+    }
+    await vi.advanceTimersByTimeAsync(1_000);
+    const times = collector.runs.map((t) => t - start);
+    // A second after the start-up collection, not after the last signal of the stream.
+    expect(times[0]).toBe(1_000);
+    expect(times.length).toBeGreaterThanOrEqual(3);
+    expect(times.length).toBeLessThanOrEqual(4);
+    for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(1_000);
+
+    // Quiet for a while, then one change: read 100 ms later.
+    await vi.advanceTimersByTimeAsync(5_000);
+    collector.runs = [];
+    const at = Date.now();
+    collector.signal();
+    await vi.advanceTimersByTimeAsync(200);
+    expect(collector.runs.map((t) => t - at)).toEqual([100]);
+    await sut.stop();
   });
 });

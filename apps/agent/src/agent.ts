@@ -12,7 +12,11 @@ export interface AgentDeps {
   session: Session;
   logger: Logger;
   resyncIntervalMs: number;
+  // A change a watcher saw is collected this long after it (more changes in the meantime ride along)...
   debounceMs?: number;
+  // ...but no sooner than this after the source's previous collection began: a burst of changes (50
+  // containers starting, each adding a veth to a bridge) costs one collection a second, not one each.
+  minIntervalMs?: number;
   factsIntervalMs?: number;
 }
 
@@ -21,6 +25,8 @@ export interface AgentDeps {
 export class Agent {
   private readonly status = new Map<string, RuntimeStatus>();
   private readonly pending = new Map<string, NodeJS.Timeout>();
+  // When each source's latest collection began (performance.now()).
+  private readonly lastRun = new Map<string, number>();
   private readonly running = new Map<string, Promise<void>>();
   private readonly queued = new Map<string, Promise<void>>();
   private readonly stops: (() => void)[] = [];
@@ -79,15 +85,22 @@ export class Agent {
     return [...this.deps.runtimes, ...this.deps.collectors];
   }
 
+  // One collection pending per source: it reads whatever changed until it runs, so later signals add
+  // nothing, and a steady stream of them cannot postpone it.
   private schedule(c: Collector): void {
-    if (this.stopped) return;
-    clearTimeout(this.pending.get(c.name));
+    if (this.stopped || this.pending.has(c.name)) return;
+    const debounce = this.deps.debounceMs ?? 100;
+    const last = this.lastRun.get(c.name);
+    const gap = last === undefined ? 0 : last + (this.deps.minIntervalMs ?? 1_000) - performance.now();
     this.pending.set(
       c.name,
-      setTimeout(() => {
-        this.pending.delete(c.name);
-        void this.collect(c);
-      }, this.deps.debounceMs ?? 100),
+      setTimeout(
+        () => {
+          this.pending.delete(c.name);
+          void this.collect(c);
+        },
+        Math.max(debounce, gap),
+      ),
     );
   }
 
@@ -110,6 +123,7 @@ export class Agent {
   }
 
   private startRun(c: Collector): Promise<void> {
+    this.lastRun.set(c.name, performance.now());
     const run = this.collectOnce(c).finally(() => this.running.delete(c.name));
     this.running.set(c.name, run);
     return run;
