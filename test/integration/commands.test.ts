@@ -179,6 +179,30 @@ describe('commands on real Postgres, with a scripted agent', () => {
     await disconnect(agent);
   });
 
+  it('stores output and results carrying NUL bytes (binary output) without dropping the agent', async () => {
+    const agent = await connect();
+    const earlier = (await ctl.prisma.command.findMany({ select: { id: true } })).map((c) => c.id);
+    const pending = post(`/api/v1/containers/${dockerId}/exec?wait=10`, { command: ['cat', '/bin/true'] });
+    const row = await waitFor(
+      'binary exec command',
+      async () =>
+        (await ctl.prisma.command.findFirst({ where: { op: 'container.exec', id: { notIn: earlier } } })) ?? undefined,
+    );
+    const frame = await commandFrame(agent, row.id);
+    agent.send({ type: 'command.accepted', id: frame.id });
+    agent.send({ type: 'command.output', id: frame.id, stream: 'stdout', chunk: 'ELF\u0000\u0000x' });
+    agent.send({
+      type: 'command.result',
+      id: frame.id,
+      ok: true,
+      result: { exitCode: 0, stdout: 'ELF\u0000\u0000x', stderr: '', truncated: false },
+    });
+    const reply = await pending;
+    expect(reply.body).toMatchObject({ status: 'succeeded', output: 'ELFx', result: { exitCode: 0, stdout: 'ELFx' } });
+    expect(agent.closed).toBeNull();
+    await disconnect(agent);
+  });
+
   it('an Idempotency-Key retry returns the first command, and a reused key for another request is refused', async () => {
     const before = await count();
     const key = `restart-${randomUUID()}`;

@@ -188,8 +188,8 @@ export class CommandRepository {
     return rows;
   }
 
-  // Open commands for a host whose deadline is still ahead, oldest first.
-  // Open commands of these hosts, oldest first (one query for a batch of reconnecting hosts).
+  // Open commands of these hosts whose deadline is still ahead, oldest first (one query for a batch
+  // of reconnecting hosts).
   openForHosts(hostIds: string[], now: Date): Promise<CommandRow[]> {
     return this.prisma.command.findMany({
       where: { hostId: { in: hostIds }, status: { in: ['pending', 'sent', 'running'] }, deadline: { gt: now } },

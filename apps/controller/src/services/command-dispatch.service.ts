@@ -128,7 +128,9 @@ export class CommandDispatchService implements OnModuleInit, OnModuleDestroy {
     if (row) this.notifier.transitioned(row);
   }
 
-  async output(session: AgentSession, id: string, stream: 'stdout' | 'stderr', chunk: string): Promise<void> {
+  async output(session: AgentSession, id: string, stream: 'stdout' | 'stderr', raw: string): Promise<void> {
+    // Binary output may carry NUL, which Postgres text cannot hold (results drop it the same way).
+    const chunk = raw.includes('\u0000') ? raw.replaceAll('\u0000', '') : raw;
     if (await this.repo.appendOutput(id, session.hostId!, chunk, OUTPUT_CAP_CHARS)) {
       this.notifier.output(id, session.hostId!, stream, chunk);
     }
