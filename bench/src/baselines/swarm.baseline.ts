@@ -10,6 +10,7 @@ import {
   engineCpuSeconds,
   lastStartedAt,
   RUN_LABEL,
+  removeBenchContainers,
   waitGone,
   waitRunning,
 } from '../support/docker.js';
@@ -131,6 +132,9 @@ export async function swarmBaseline(client: Dockerode, run: string, replicas: nu
         // sleep as PID 1 ignores SIGTERM: without this each removal waits the default 10 s.
         '--stop-grace-period',
         '1s',
+        // So that its containers can be removed a few at a time, not replaced (see REMOVE_CONCURRENCY).
+        '--restart-condition',
+        'none',
         BENCH_IMAGE,
         ...BENCH_COMMAND,
       ],
@@ -140,6 +144,9 @@ export async function swarmBaseline(client: Dockerode, run: string, replicas: nu
     const engine = engineCpuSeconds() - engineCpu;
     const seconds = ((await lastStartedAt(client, runLabel)) - started) / 1000;
     const removeStarted = performance.now();
+    // `docker service rm` would stop all 50 at once: a burst of exits like the one dockerd 20.10 can
+    // deadlock on. The tasks are not restarted, so their containers go a few at a time first.
+    await removeBenchContainers(client, runLabel);
     await docker(['service', 'rm', name]);
     await waitGone(client, runLabel, 120_000);
     const removeSeconds = (performance.now() - removeStarted) / 1000;

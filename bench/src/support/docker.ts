@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import Dockerode from 'dockerode';
 import { execa } from 'execa';
 import { clockTicks } from './proc.js';
-import { sleep } from './stats.js';
+import { sleep, timedPool } from './stats.js';
 
 // What the engines benchmark runs, and the labels that let a later run (or scripts/test-cleanup.sh)
 // find and remove whatever a killed run left behind. Nothing without the label is touched.
@@ -12,6 +12,11 @@ export const BENCH_LABEL = 'corral.bench';
 export const BENCH_LABEL_VALUE = 'engines';
 export const RUN_LABEL = 'corral.bench.run';
 export const BENCH_COMMAND = ['sleep', '3600'];
+// Removals in flight. dockerd 20.10 (Debian's 20.10.24 here) can deadlock in libnetwork when many
+// containers exit at once (moby/moby#46661, getSvcRecords against processEndpointDelete): after that
+// every start, stop and removal hangs until dockerd is restarted. Removing a few at a time keeps
+// the teardown of 50 containers from being such a burst.
+export const REMOVE_CONCURRENCY = 4;
 
 export const dockerSocket = () => process.env.CORRAL_DOCKER_SOCKET ?? '/var/run/docker.sock';
 
@@ -73,16 +78,18 @@ export async function labelled(client: Dockerode, label: string, runningOnly = f
 // Force-removes every container a benchmark labelled (a killed run's leftovers); returns how many.
 export async function removeBenchContainers(client: Dockerode, label = `${BENCH_LABEL}=${BENCH_LABEL_VALUE}`) {
   const ids = await labelled(client, label);
-  await Promise.all(
-    ids.map((id) =>
+  await timedPool(
+    ids.length,
+    REMOVE_CONCURRENCY,
+    (i) =>
       client
-        .getContainer(id)
+        .getContainer(ids[i]!)
         .remove({ force: true, v: true })
         .catch((error: { statusCode?: number }) => {
           // Gone already, or being removed by its swarm service: either way on its way out.
           if (error.statusCode !== 404 && error.statusCode !== 409) throw error;
         }),
-    ),
+    300_000,
   );
   return ids.length;
 }
