@@ -12,6 +12,9 @@ export type TokenCheck = { ok: true; principal: Principal } | { ok: false; reaso
 
 // lastUsedAt is written at most this often per token, so reads stay reads.
 const TOUCH_EVERY_MS = 60_000;
+// A token found is remembered this long, so a burst of requests reads it once. Revoking through this
+// controller forgets it at once; a change made to the database behind its back shows within this time.
+const REMEMBER_MS = 2_000;
 
 export function toApiTokenDto(row: ApiTokenRow): ApiTokenDto {
   return {
@@ -33,6 +36,7 @@ export function toApiTokenDto(row: ApiTokenRow): ApiTokenDto {
 export class ApiTokenService implements OnApplicationBootstrap {
   private readonly logger = new Logger('Auth');
   private readonly touchedAt = new Map<string, number>();
+  private readonly known = new Map<string, { row: ApiTokenRow; until: number }>();
 
   constructor(
     @Inject(CONFIG) private readonly config: Config,
@@ -82,7 +86,7 @@ export class ApiTokenService implements OnApplicationBootstrap {
   }
 
   async authenticate(secret: string): Promise<TokenCheck> {
-    const row = await this.repo.findByHash(hashSecret(secret));
+    const row = await this.find(hashSecret(secret));
     if (!row) return { ok: false, reason: 'invalid bearer token' };
     const now = this.clock.now();
     if (row.revokedAt) return { ok: false, reason: `token ${row.prefix}… was revoked` };
@@ -95,6 +99,17 @@ export class ApiTokenService implements OnApplicationBootstrap {
         .catch((err: Error) => this.logger.warn(`could not record token use: ${err.message}`));
     }
     return { ok: true, principal: { kind: 'token', id: row.id, name: row.name, role: row.role as Role } };
+  }
+
+  // Only tokens that exist are remembered: made-up secrets cannot fill the memory.
+  private async find(hash: string): Promise<ApiTokenRow | null> {
+    const at = Date.now();
+    const hit = this.known.get(hash);
+    if (hit && hit.until > at) return hit.row;
+    const row = await this.repo.findByHash(hash);
+    if (row) this.known.set(hash, { row, until: at + REMEMBER_MS });
+    else this.known.delete(hash);
+    return row;
   }
 
   async create(input: CreateApiToken, createdBy: string | null): Promise<ApiTokenDto & { secret: string }> {
@@ -117,6 +132,7 @@ export class ApiTokenService implements OnApplicationBootstrap {
 
   async revoke(id: string): Promise<ApiTokenDto> {
     await this.repo.revoke(id, this.clock.now());
+    for (const [hash, { row }] of this.known) if (row.id === id) this.known.delete(hash);
     const row = await this.repo.findById(id);
     if (!row) throw new NotFoundError(`no API token with id ${id}`);
     return toApiTokenDto(row);
