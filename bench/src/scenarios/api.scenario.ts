@@ -82,7 +82,7 @@ function queries(size: FleetSize): Query[] {
       path: (i) => `/api/v1/containers?ip=${pick(i).ip}&limit=${PAGE}`,
       sql: (i) => [
         {
-          text: `${SELECT} WHERE t.ipv4 @> ARRAY[$1::text] ${ORDER}`,
+          text: `${SELECT.replace('FROM "Container" t', 'FROM (SELECT t.* FROM "Container" t WHERE t.ipv4 @> ARRAY[$1::text] OFFSET 0) t')} ${ORDER}`,
           values: [pick(i).ip],
         },
       ],
