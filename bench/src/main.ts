@@ -27,7 +27,7 @@ const USAGE = `usage: npm run bench -- <${SCENARIOS.join('|')}> [--quick] [--hos
   placement  scheduling decisions per second: pure functions over 10,000 hosts, and through HTTP and Postgres
   engines    50 real containers created+started through the API on this host's Docker, beside plain dockerode and Swarm
   all        every one of the above
-  --quick    CI size: 200 x 50, short steps (the whole "all" run takes about a minute and a half)
+  --quick    CI size: 200 x 50, short steps (the whole "all" run takes about two minutes)
   --profile  the controller runs with --cpu-prof; its profile is summarized at the end`;
 
 interface Plan {
