@@ -1,7 +1,9 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import type { Pool } from 'pg';
 import type { Cursor } from '../dtos/pagination.dto.js';
 import type { AuditEntry, Prisma, PrismaClient } from '../generated/prisma/client.js';
-import { PRISMA } from './tokens.js';
+import { pgJson } from './pg-encoding.js';
+import { PG_POOL, PRISMA } from './tokens.js';
 
 export type AuditRow = AuditEntry;
 
@@ -30,10 +32,26 @@ export interface AuditFilters {
 
 @Injectable()
 export class AuditRepository {
-  constructor(@Inject(PRISMA) private readonly prisma: PrismaClient) {}
+  constructor(
+    @Inject(PRISMA) private readonly prisma: PrismaClient,
+    // The controller writes over plain pg (every request writes an entry); the CLI goes without.
+    @Optional() @Inject(PG_POOL) private readonly pool?: Pool,
+  ) {}
 
   async insert(entries: NewAuditEntry[]): Promise<void> {
-    await this.prisma.auditEntry.createMany({ data: entries });
+    if (entries.length === 0) return;
+    if (!this.pool) {
+      await this.prisma.auditEntry.createMany({ data: entries });
+      return;
+    }
+    await this.pool.query(
+      'INSERT INTO "AuditEntry" (id, at, actor, "actorId", action, "targetKind", "targetId", outcome, "statusCode", detail, "remoteAddr") ' +
+        'SELECT gen_random_uuid(), COALESCE(e.at, now()), e.actor, e."actorId", e.action, e."targetKind", e."targetId", ' +
+        'e.outcome, e."statusCode", COALESCE(e.detail, \'{}\'), e."remoteAddr" ' +
+        'FROM jsonb_to_recordset($1::jsonb) AS e(at timestamptz, actor text, "actorId" text, action text, "targetKind" text, ' +
+        '"targetId" text, outcome text, "statusCode" integer, detail jsonb, "remoteAddr" text)',
+      [pgJson(entries)],
+    );
   }
 
   // Newest first; keyset on (at, id).
