@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CorralEvent, EventBus } from '../../apps/controller/src/services/event-bus.js';
 import { InventoryService } from '../../apps/controller/src/services/inventory.service.js';
 import { startTestController, type TestController } from '../support/controller.js';
+import { snapshotOf } from '../support/frames.js';
 
 const TABLES = ['Container', 'Image', 'Volume', 'Network', 'Bridge', 'Lease'] as const;
 
@@ -68,15 +69,7 @@ describe('first snapshot', () => {
     const copied = await host('first-copy');
     const compared = await host('first-compare');
     // An empty first snapshot: the host's next one goes through the comparison.
-    await inventory.applySnapshot(compared, {
-      ...snapshot(1),
-      containers: [],
-      images: [],
-      volumes: [],
-      networks: [],
-      bridges: [],
-      leases: [],
-    });
+    await inventory.applySnapshot(compared, snapshotOf(1, [], []));
     events.length = 0;
     const frame = snapshot(1);
     await Promise.all([

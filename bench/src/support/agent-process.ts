@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ControllerProcess } from './controller-process.js';
 import { REPO_ROOT } from './paths.js';
-import { CpuMeter } from './proc.js';
+import { CpuMeter, stopChild } from './proc.js';
 import { sleep } from './stats.js';
 
 interface HostRow {
@@ -85,12 +85,7 @@ export class AgentProcess {
   async stop(): Promise<void> {
     const child = this.child;
     this.child = null;
-    if (child && child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      await this.exited;
-      clearTimeout(timer);
-    }
+    await stopChild(child, this.exited, 15_000);
     for (const dir of this.dirs) await rm(dir, { recursive: true, force: true });
   }
 

@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import { type BenchDatabase, backendPids, createBenchDatabase } from './database.js';
 import { REPO_ROOT } from './paths.js';
-import { CpuMeter, cpuSeconds, memory } from './proc.js';
+import { CpuMeter, cpuSeconds, memory, stopChild } from './proc.js';
 import { sleep } from './stats.js';
 
 export async function freePort(): Promise<number> {
@@ -142,12 +142,7 @@ export class ControllerProcess {
   async stop(): Promise<void> {
     const child = this.child;
     this.child = null;
-    if (child && child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-      await this.exited;
-      clearTimeout(timer);
-    }
+    await stopChild(child, this.exited, 20_000);
     await this.db.drop();
   }
 

@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { type ChildProcess, execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 
@@ -85,4 +85,13 @@ export class CpuMeter {
     for (const [pid, s] of this.last) total += s - (this.start.get(pid) ?? 0);
     return total;
   }
+}
+
+// SIGTERM, then SIGKILL if it has not exited within graceMs; resolves once it has exited.
+export async function stopChild(child: ChildProcess | null, exited: Promise<unknown>, graceMs: number): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
 }
