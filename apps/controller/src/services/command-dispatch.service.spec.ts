@@ -9,35 +9,13 @@ import type {
 import type { UploadRepository } from '../repositories/upload.repository.js';
 import { CommandDispatchService } from './command-dispatch.service.js';
 import { CommandNotifier } from './command-notifier.js';
+import { commandRow, FIXTURE_HOST } from './command-row.fixture.js';
 import { ConnectedHosts } from './connected-hosts.js';
 import { type CorralEvent, EventBus } from './event-bus.js';
 
-const HOST = '0b1c2d3e-4f50-4617-8293-a4b5c6d7e8f9';
 const idOf = (n: number) => `6f0c7a53-6f3e-4b8e-9a7e-2a1b3c4d5e${String(n).padStart(2, '0')}`;
 
-const row = (id: string, status: CommandRow['status']): CommandRow => ({
-  id,
-  hostId: HOST,
-  op: 'container.restart',
-  target: { kind: 'container', runtime: 'docker', id: 'abc', lxcPath: null },
-  targetKind: 'container',
-  targetId: null,
-  params: {},
-  status,
-  result: null,
-  error: null,
-  output: '',
-  outputTruncated: false,
-  requestedBy: null,
-  idempotencyKey: null,
-  requestHash: null,
-  createdAt: new Date('2026-11-29T07:00:00Z'),
-  sentAt: null,
-  startedAt: null,
-  finishedAt: null,
-  cancelRequestedAt: null,
-  deadline: new Date('2026-11-29T07:05:00Z'),
-});
+const row = (id: string, status: CommandRow['status']): CommandRow => commandRow(status, { id });
 
 // Answers accepts and results as the database would; a statement can be held, and ids refused.
 class FakeCommands {
@@ -75,7 +53,7 @@ const setup = () => {
     new CommandNotifier(bus),
     {} as UploadRepository,
   );
-  const session = { hostId: HOST, label: 'sim-1' } as AgentSession;
+  const session = { hostId: FIXTURE_HOST, label: 'sim-1' } as AgentSession;
   return { sut, repo, events, session };
 };
 

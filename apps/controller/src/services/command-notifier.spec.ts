@@ -1,31 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { CommandRow } from '../repositories/command.repository.js';
 import { CommandNotifier } from './command-notifier.js';
+import { commandRow } from './command-row.fixture.js';
 import { type CorralEvent, EventBus } from './event-bus.js';
 
-const row = (status: CommandRow['status']): CommandRow => ({
-  id: '6f0c7a53-6f3e-4b8e-9a7e-2a1b3c4d5e6f',
-  hostId: '0b1c2d3e-4f50-4617-8293-a4b5c6d7e8f9',
-  op: 'container.start',
-  target: { kind: 'container', runtime: 'docker', id: 'abc', lxcPath: null },
-  targetKind: 'container',
-  targetId: null,
-  params: {},
-  status,
-  result: null,
-  error: null,
-  output: '',
-  outputTruncated: false,
-  requestedBy: null,
-  idempotencyKey: null,
-  requestHash: null,
-  createdAt: new Date('2026-11-29T07:00:00Z'),
-  sentAt: null,
-  startedAt: null,
-  finishedAt: null,
-  cancelRequestedAt: null,
-  deadline: new Date('2026-11-29T07:05:00Z'),
-});
+// The notifier does not look at the op.
+const row = (status: CommandRow['status']): CommandRow => commandRow(status, { op: 'container.start' });
 
 describe('CommandNotifier', () => {
   const setup = () => {
