@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ControllerProcess } from './controller-process.js';
 import { REPO_ROOT } from './paths.js';
-import { CpuMeter, stopChild } from './proc.js';
+import { CpuMeter, stopChild, watchChild } from './proc.js';
 import { sleep } from './stats.js';
 
 interface HostRow {
@@ -58,13 +58,7 @@ export class AgentProcess {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const sut = new AgentProcess(hostname, [stateDir, lxcPath], child);
-    const keep = (chunk: Buffer) => {
-      for (const line of chunk.toString().split('\n')) if (line) sut.output.push(line);
-      if (sut.output.length > 500) sut.output.splice(0, sut.output.length - 500);
-    };
-    child.stdout?.on('data', keep);
-    child.stderr?.on('data', keep);
-    sut.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+    sut.exited = watchChild(child, sut.output);
     try {
       sut.hostId = await sut.waitSynced(ctl, startedAt, 60_000);
     } catch (error) {

@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import { type BenchDatabase, backendPids, createBenchDatabase } from './database.js';
 import { REPO_ROOT } from './paths.js';
-import { CpuMeter, cpuSeconds, memory, stopChild } from './proc.js';
+import { CpuMeter, cpuSeconds, memory, stopChild, watchChild } from './proc.js';
 import { sleep } from './stats.js';
 
 export async function freePort(): Promise<number> {
@@ -71,13 +71,7 @@ export class ControllerProcess {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const sut = new ControllerProcess(db, port, child);
-    const keep = (chunk: Buffer) => {
-      for (const line of chunk.toString().split('\n')) if (line) sut.output.push(line);
-      if (sut.output.length > 500) sut.output.splice(0, sut.output.length - 500);
-    };
-    child.stdout?.on('data', keep);
-    child.stderr?.on('data', keep);
-    sut.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+    sut.exited = watchChild(child, sut.output);
     try {
       await sut.waitReady(60_000);
       sut.pgPids = await backendPids(db.name);

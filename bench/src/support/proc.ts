@@ -95,3 +95,14 @@ export async function stopChild(child: ChildProcess | null, exited: Promise<unkn
   await exited;
   clearTimeout(timer);
 }
+
+// Keeps the last `keep` lines the child writes (stdout and stderr) in `output`; resolves with its exit code.
+export function watchChild(child: ChildProcess, output: string[], keep = 500): Promise<number | null> {
+  const add = (chunk: Buffer) => {
+    for (const line of chunk.toString().split('\n')) if (line) output.push(line);
+    if (output.length > keep) output.splice(0, output.length - keep);
+  };
+  child.stdout?.on('data', add);
+  child.stderr?.on('data', add);
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+}
