@@ -7,6 +7,7 @@ import { applyMigrations, defaultMigrationsDir } from '../../apps/controller/src
 import { createPrismaClient } from '../../apps/controller/src/database/prisma.js';
 import type { PrismaClient } from '../../apps/controller/src/generated/prisma/client.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
+import { answerOf } from './http.js';
 import { RawAgent } from './raw-agent.js';
 
 // The bootstrap admin token every test controller starts with (CORRAL_ADMIN_TOKEN).
@@ -85,15 +86,7 @@ export async function startTestController(env: Record<string, string> = {}): Pro
       init.body = typeof body === 'string' || body instanceof Uint8Array ? (body as string) : JSON.stringify(body);
       (init.headers as Record<string, string>)['content-type'] ??= 'application/json';
     }
-    const res = await fetch(`${baseUrl}${path}`, init);
-    const text = await res.text();
-    let parsed: unknown = text;
-    try {
-      parsed = text ? JSON.parse(text) : null;
-    } catch {
-      // not JSON: keep the text
-    }
-    return { status: res.status, headers: res.headers, body: parsed as T };
+    return answerOf<T>(await fetch(`${baseUrl}${path}`, init));
   };
 
   const enroll = async (opts: { hostname?: string; agentId?: string } = {}): Promise<EnrolledAgent> => {

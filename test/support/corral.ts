@@ -4,18 +4,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { createTestDatabase, type TestDatabase } from './database.js';
 import { detectEngines } from './engines.js';
+import { answerOf, type HttpAnswer } from './http.js';
 import { AppProcess, freePort } from './processes.js';
 import { waitFor } from './wait.js';
 
 export interface Page<T> {
   items: T[];
   nextCursor: string | null;
-}
-
-export interface HttpAnswer<T = unknown> {
-  status: number;
-  headers: Headers;
-  body: T;
 }
 
 export interface ApiCommand {
@@ -158,15 +153,7 @@ export class Corral {
       init.body = JSON.stringify(body);
       (init.headers as Record<string, string>)['content-type'] = 'application/json';
     }
-    const res = await fetch(`${this.base}${p}`, init);
-    const text = await res.text();
-    let parsed: unknown = text;
-    try {
-      parsed = text ? JSON.parse(text) : null;
-    } catch {
-      // not JSON: keep the text
-    }
-    return { status: res.status, headers: res.headers, body: parsed as T };
+    return answerOf<T>(await fetch(`${this.base}${p}`, init));
   }
 
   get<T>(p: string): Promise<HttpAnswer<T>> {
