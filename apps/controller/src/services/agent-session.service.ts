@@ -33,7 +33,7 @@ export class AgentSessionService {
   private readonly logger = new Logger(AgentSessionService.name);
   // Hellos arriving together are registered in one statement, at most one per credential.
   private readonly hellos: Batcher<HelloWrite, HelloOutcome>;
-  readonly admission: SnapshotAdmission;
+  private readonly admission: SnapshotAdmission;
 
   constructor(
     @Inject(CONFIG) private readonly config: Config,
