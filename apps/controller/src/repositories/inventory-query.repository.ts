@@ -63,8 +63,9 @@ interface ListSpec<R extends Resource> {
   filters: Partial<FilterSql>;
 }
 
-// Filters that match few rows wherever they apply; see list().
+// Filters that match few rows wherever they apply; see list(). (`host` is always one of them.)
 const SELECTIVE = ['ip', 'mac'] as const;
+const DRIVING = new Set<string>(['host', ...SELECTIVE]);
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -81,7 +82,6 @@ const inventory = (table: string) => ({
 
 const common: Partial<FilterSql> = {
   id: (v) => Prisma.sql`t.id = ${v}::uuid`,
-  host: (v) => (GUID.test(v) ? Prisma.sql`t."hostId" = ${v}::uuid` : Prisma.sql`lower(h.hostname) = lower(${v})`),
   stale: (v) => (v ? Prisma.sql`h.status = 'offline'` : Prisma.sql`h.status = 'online'`),
   name: (v) => Prisma.sql`t.name ILIKE ${substringPattern(v)}`,
   label: (v) => Prisma.sql`t."labelText" ILIKE ${substringPattern(v)}`,
@@ -193,7 +193,7 @@ export class InventoryQueryRepository {
         ? Prisma.sql`(SELECT t.* FROM ${Prisma.raw(`"${spec.table}"`)} t WHERE ${Prisma.join(driving, ' AND ')} OFFSET 0)`
         : undefined;
     for (const [name, value] of Object.entries(filters)) {
-      if (value === undefined || (source && (name === 'host' || SELECTIVE.includes(name as 'ip')))) continue;
+      if (value === undefined || (source && DRIVING.has(name))) continue;
       const filter = spec.filters[name as keyof ListFilters] as ((v: unknown) => Sql) | undefined;
       if (!filter) throw new Error(`filter ${name} does not apply to ${resource}`);
       where.push(filter(value));
