@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { CommandError } from '@corral/protocol';
+import { COMMAND_OPS, type CommandError, opSpec } from '@corral/protocol';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Pool } from 'pg';
 import type { Cursor } from '../dtos/pagination.dto.js';
@@ -72,6 +72,12 @@ export interface ExpiredCommand {
   row: CommandRow;
   previousStatus: CommandStatus;
 }
+
+// Ops whose result names a row they made: the Corral id of that row is added to the result.
+const CREATES = {
+  container: COMMAND_OPS.filter((op) => opSpec(op).creates === 'container'),
+  image: COMMAND_OPS.filter((op) => opSpec(op).creates === 'image'),
+};
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -174,16 +180,22 @@ export class CommandRepository {
   }
 
   // Many command.result in one statement: each row takes its final status, result and error where
-  // still in `from` on that host. The rows that changed.
+  // still in `from` on that host; results of ops that made a row get its Corral id. The rows that changed.
   async finishMany(from: readonly CommandStatus[], items: FinishedCommand[]): Promise<CommandRow[]> {
     const { rows } = await this.pool.query<CommandRow>(
       `UPDATE "Command" c
-      SET status = f.status::"CommandStatus", result = f.result, error = f.error, "finishedAt" = f.at
+      SET status = f.status::"CommandStatus", error = f.error, "finishedAt" = f.at,
+        result = CASE
+          WHEN c.op = ANY($2::text[]) AND f.result ? 'key' THEN f.result || jsonb_build_object('containerId',
+            (SELECT k.id FROM "Container" k WHERE k."hostId" = c."hostId" AND k.key = f.result->>'key'))
+          WHEN c.op = ANY($3::text[]) AND f.result ? 'id' THEN f.result || jsonb_build_object('imageId',
+            (SELECT k.id FROM "Image" k WHERE k."hostId" = c."hostId" AND k.key = f.result->>'id'))
+          ELSE f.result END
       FROM jsonb_to_recordset($1::jsonb)
         AS f(id uuid, "hostId" uuid, status text, result jsonb, error jsonb, at timestamptz)
       WHERE c.id = f.id AND c."hostId" = f."hostId" AND c.status IN (${statusList(from)})
       RETURNING c.*`,
-      [pgJson(items)],
+      [pgJson(items), CREATES.container, CREATES.image],
     );
     return rows;
   }

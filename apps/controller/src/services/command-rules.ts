@@ -3,6 +3,7 @@ import {
   COMMAND_PARAMS,
   type CommandError,
   type CommandOp,
+  opSpec,
   RUNTIME_OPS,
   type RuntimeName,
   type RuntimeStatus,
@@ -73,24 +74,10 @@ export function expiryOutcome(cancelRequested: boolean): { status: FinalStatus; 
 
 const verb = (op: CommandOp) => op.split('.').slice(1).join(' ');
 
-// What a client should use instead, where the other runtime names the same idea differently.
-const INSTEAD: Partial<Record<RuntimeName, Partial<Record<CommandOp, string>>>> = {
-  lxc: {
-    'container.pause': 'freeze',
-    'container.unpause': 'unfreeze',
-    'container.kill': 'stop with {"kill": true}',
-    'container.rename': 'clone, then remove the original',
-  },
-  docker: {
-    'container.freeze': 'pause',
-    'container.unfreeze': 'unpause',
-  },
-};
-
 // Null when the runtime can do the op; otherwise the 422 message, e.g. "lxc containers cannot pause; use freeze".
 export function runtimeRefusal(runtime: RuntimeName, op: CommandOp): string | null {
   if (RUNTIME_OPS[runtime].has(op)) return null;
-  const instead = INSTEAD[runtime]?.[op];
+  const instead = opSpec(op).instead?.[runtime];
   return `${runtime} containers cannot ${verb(op)}${instead ? `; use ${instead}` : ''}`;
 }
 

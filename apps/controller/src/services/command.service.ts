@@ -4,6 +4,7 @@ import {
   parseCommandParams,
   type RuntimeName,
   type RuntimeStatus,
+  runtimeOfCommand,
   targetKindOf,
 } from '@corral/protocol';
 import { Inject, Injectable } from '@nestjs/common';
@@ -37,8 +38,10 @@ import {
   unknownParamKey,
 } from './command-rules.js';
 import { BadRequestError, ConflictError, NotFoundError, UnprocessableError } from './errors.js';
+import { isUuid, ResourceResolver } from './resource-resolver.js';
 
-// What a command acts on, as the API names it: a host id or an inventory row id.
+// What a command acts on, as the API names it: a host or an inventory row, by Corral id or by
+// anything ResourceResolver understands (hostname, name, engine id or a prefix of it).
 export type CommandSubject = { kind: 'host'; id: string } | { kind: TargetRowKind; id: string };
 
 // The request-level options every command-issuing route takes.
@@ -70,16 +73,6 @@ export interface CommandPlan {
 // How long the agent gets to confirm a cancel before the sweeper ends the command as canceled.
 export const CANCEL_GRACE_MS = 30_000;
 
-const DOCKER_ONLY_HOST_OPS = new Set<CommandOp>([
-  'image.import',
-  'image.prune',
-  'volume.create',
-  'volume.prune',
-  'network.create',
-]);
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 @Injectable()
 export class CommandService {
   constructor(
@@ -87,6 +80,7 @@ export class CommandService {
     private readonly repo: CommandRepository,
     private readonly dispatcher: CommandDispatchService,
     private readonly notifier: CommandNotifier,
+    private readonly resolver: ResourceResolver,
   ) {}
 
   async submit(
@@ -263,8 +257,7 @@ export class CommandService {
   ): Promise<Pick<CommandPlan, 'hostId' | 'target' | 'targetId' | 'params'>> {
     if (subject.kind === 'host') {
       const host = await this.host(subject.id);
-      const runtime: RuntimeName | null =
-        op === 'container.create' ? (params.runtime as RuntimeName) : DOCKER_ONLY_HOST_OPS.has(op) ? 'docker' : null;
+      const runtime = runtimeOfCommand(op, { kind: 'host' }, params);
       if (runtime) this.refuse(hostRuntimeRefusal(host.hostname, host.runtimes as RuntimeStatus[], runtime));
       return { hostId: host.id, target: { kind: 'host' }, targetId: null, params };
     }
@@ -278,7 +271,7 @@ export class CommandService {
 
   // network.connect takes a Corral container id (same host, docker) or a Docker container id or name.
   private async networkMember(hostId: string, container: string): Promise<string> {
-    if (!UUID.test(container)) return container;
+    if (!isUuid(container)) return container;
     const row = await this.repo.findTargetRow('container', container);
     if (row?.kind !== 'container') throw new NotFoundError(`no container with id ${container}`);
     if (row.hostId !== hostId)
@@ -287,13 +280,15 @@ export class CommandService {
     return row.engineId;
   }
 
-  private async host(id: string) {
+  private async host(ref: string) {
+    const id = await this.resolver.resolveId('host', ref);
     const host = await this.repo.findHost(id);
     if (!host) throw new NotFoundError(`no host with id ${id}`);
     return host;
   }
 
-  private async row(kind: TargetRowKind, id: string): Promise<TargetRow> {
+  private async row(kind: TargetRowKind, ref: string): Promise<TargetRow> {
+    const id = await this.resolver.resolveId(kind, ref);
     const row = await this.repo.findTargetRow(kind, id);
     if (!row) throw new NotFoundError(`no ${kind} with id ${id}`);
     return row;
