@@ -49,6 +49,7 @@ import { ApiTokenService } from './services/api-token.service.js';
 import { AuditService } from './services/audit.service.js';
 import { CommandService } from './services/command.service.js';
 import { CommandDispatchService } from './services/command-dispatch.service.js';
+import { CommandLifecycle } from './services/command-lifecycle.js';
 import { CommandNotifier } from './services/command-notifier.js';
 import { ConnectedHosts } from './services/connected-hosts.js';
 import { EnrollmentService } from './services/enrollment.service.js';
@@ -138,6 +139,7 @@ export class AppModule {
         CommandRepository,
         UploadRepository,
         CommandNotifier,
+        CommandLifecycle,
         CommandDispatchService,
         CommandService,
         UploadService,

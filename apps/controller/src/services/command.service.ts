@@ -27,16 +27,11 @@ import {
 } from '../repositories/command.repository.js';
 import { CLOCK } from '../repositories/tokens.js';
 import { CommandDispatchService } from './command-dispatch.service.js';
+import { CommandLifecycle } from './command-lifecycle.js';
 import { CommandNotifier } from './command-notifier.js';
 import { toCommandDto, toCommandSummaryDto } from './command-response.mapper.js';
-import {
-  hostRuntimeRefusal,
-  isFinal,
-  requestHash,
-  runtimeRefusal,
-  TRANSITIONS,
-  unknownParamKey,
-} from './command-rules.js';
+import { hostRuntimeRefusal, requestHash, runtimeRefusal, unknownParamKey } from './command-rules.js';
+import { isFinal } from './command-states.js';
 import { BadRequestError, ConflictError, NotFoundError, UnprocessableError } from './errors.js';
 import { isUuid, ResourceResolver } from './resource-resolver.js';
 
@@ -80,6 +75,7 @@ export class CommandService {
     private readonly repo: CommandRepository,
     private readonly dispatcher: CommandDispatchService,
     private readonly notifier: CommandNotifier,
+    private readonly lifecycle: CommandLifecycle,
     private readonly resolver: ResourceResolver,
   ) {}
 
@@ -122,7 +118,7 @@ export class CommandService {
     let row: CommandRow;
     try {
       // For a host with a live session the command is written as sent, and its frame goes out next.
-      row = await this.repo.insert(this.newCommand(plan, params, this.dispatcher.isConnected(plan.hostId)));
+      row = await this.lifecycle.create(this.newCommand(plan, params), this.dispatcher.isConnected(plan.hostId));
     } catch (err) {
       // Two requests with one key at once: the other one won; answer with its command.
       if (!(err instanceof DuplicateIdempotencyKeyError) || !plan.request.idempotencyKey) throw err;
@@ -130,7 +126,6 @@ export class CommandService {
       if (!existing) throw err;
       return this.respond(this.sameRequest(existing, plan.hash!), false, plan.request.wait);
     }
-    this.notifier.transitioned(row);
     return { command: await this.sendAndWait(row, plan.request.wait), created: true };
   }
 
@@ -141,12 +136,13 @@ export class CommandService {
     return { hostId, op, target: { kind: 'host' }, targetId: null, params, hash, request };
   }
 
+  // Created pending in the caller's transaction; deliver() announces and sends it after the commit.
   insertWithin(db: CommandDb, plan: CommandPlan): Promise<CommandRow> {
-    return this.repo.insert(this.newCommand(plan, plan.params), db);
+    return this.lifecycle.create(this.newCommand(plan, plan.params), false, db);
   }
 
   async deliver(row: CommandRow, wait: number): Promise<CommandDto> {
-    this.notifier.transitioned(row);
+    this.lifecycle.announce(row);
     return this.sendAndWait(row, wait);
   }
 
@@ -163,7 +159,7 @@ export class CommandService {
     }
   }
 
-  private newCommand(plan: CommandPlan, params: Record<string, unknown>, sendNow = false): NewCommand {
+  private newCommand(plan: CommandPlan, params: Record<string, unknown>): Omit<NewCommand, 'status' | 'sentAt'> {
     const now = this.clock.now();
     const deadlineSeconds = plan.request.deadlineSeconds ?? DEFAULT_DEADLINE_SECONDS;
     return {
@@ -176,8 +172,6 @@ export class CommandService {
       requestedBy: plan.request.requestedBy,
       idempotencyKey: plan.request.idempotencyKey,
       requestHash: plan.hash,
-      status: sendNow ? 'sent' : 'pending',
-      sentAt: sendNow ? now : null,
       createdAt: now,
       deadline: new Date(now.getTime() + deadlineSeconds * 1000),
     };
@@ -202,25 +196,12 @@ export class CommandService {
     const row = await this.repo.findById(id);
     if (!row) throw new NotFoundError(`no command with id ${id}`);
     if (isFinal(row.status)) throw new ConflictError(`command ${id} already ended as ${row.status}`);
-    const now = this.clock.now();
     if (row.status === 'pending') {
-      const canceled = await this.repo.transition(id, TRANSITIONS.cancel, {
-        status: 'canceled',
-        finishedAt: now,
-        error: { code: 'canceled', message: 'canceled before it was sent to the agent', retryable: false },
-      });
-      if (canceled) {
-        this.dispatcher.finished(canceled);
-        return this.respond(canceled, true, 0);
-      }
+      const canceled = await this.lifecycle.cancel(id);
+      if (canceled) return this.respond(canceled, true, 0);
     }
-    const graceEnd = new Date(now.getTime() + CANCEL_GRACE_MS);
-    const requested = row.cancelRequestedAt
-      ? row
-      : await this.repo.transition(id, TRANSITIONS.requestCancel, {
-          cancelRequestedAt: now,
-          deadline: row.deadline < graceEnd ? row.deadline : graceEnd,
-        });
+    const graceEnd = new Date(this.clock.now().getTime() + CANCEL_GRACE_MS);
+    const requested = row.cancelRequestedAt ? row : await this.lifecycle.requestCancel(row, graceEnd);
     if (!requested) {
       // It moved on meanwhile (sent, or ended); look again.
       const current = await this.repo.findById(id);
