@@ -75,17 +75,19 @@ export class StreamManager {
   handle(message: ControllerStreamMessage): void {
     switch (message.type) {
       case 'stream.exec.open':
-        return this.open(message.streamId, message.target, message.window, message.params.stdin, () =>
+        this.open(message.streamId, message.target, message.window, message.params.stdin, () =>
           this.starter('exec', message.target)(message.target, message.params, (ch, chunk) =>
             this.output(message.streamId, ch, chunk),
           ),
         );
+        return;
       case 'stream.logs.open':
-        return this.open(message.streamId, message.target, message.window, false, () =>
+        this.open(message.streamId, message.target, message.window, false, () =>
           this.starter('logs', message.target)(message.target, message.params, (ch, chunk) =>
             this.output(message.streamId, ch, chunk),
           ),
         );
+        return;
       case 'stream.credit':
         this.streams.get(message.streamId)?.window.grant(message.bytes);
         return;
@@ -96,7 +98,7 @@ export class StreamManager {
         this.streams.get(message.streamId)?.process?.eof();
         return;
       case 'stream.close':
-        return this.close(message.streamId, message.reason);
+        this.close(message.streamId, message.reason);
     }
   }
 
@@ -109,9 +111,13 @@ export class StreamManager {
     }
     const stream = this.streams.get(decoded.streamId);
     if (!stream || stream.closed) return;
-    if (!stream.stdin) return this.fail(stream, 'invalid_params', 'this stream was opened without stdin');
+    if (!stream.stdin) {
+      this.fail(stream, 'invalid_params', 'this stream was opened without stdin');
+      return;
+    }
     if (decoded.payload.length > stream.stdinCredit) {
-      return this.fail(stream, 'flow_control', `stdin frame of ${decoded.payload.length} bytes exceeds the credit`);
+      this.fail(stream, 'flow_control', `stdin frame of ${decoded.payload.length} bytes exceeds the credit`);
+      return;
     }
     stream.stdinCredit -= decoded.payload.length;
     const size = decoded.payload.length;
@@ -161,13 +167,15 @@ export class StreamManager {
     };
     this.streams.set(id, stream);
     if (this.streams.size > (this.opts.maxStreams ?? 512)) {
-      return this.fail(stream, 'unsupported', `this agent runs ${this.opts.maxStreams ?? 512} streams at most`);
+      this.fail(stream, 'unsupported', `this agent runs ${this.opts.maxStreams ?? 512} streams at most`);
+      return;
     }
     let started: Promise<StreamProcess>;
     try {
       started = start();
     } catch (error) {
-      return this.fail(stream, ...failureOf(error));
+      this.fail(stream, ...failureOf(error));
+      return;
     }
     started.then(
       (process) => {
