@@ -1,2 +1,3 @@
 export * from './client.js';
 export type { components, paths } from './generated/openapi.js';
+export * from './streams.js';
