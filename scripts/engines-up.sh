@@ -10,7 +10,7 @@ die() { printf '[engines] error: %s\n' "$*" >&2; exit 1; }
 
 # --- Packages -------------------------------------------------------------------------
 # Debian packages of the engines and the tools the tests call; apt runs only when one is missing.
-packages=(docker.io lxc dnsmasq-base bridge-utils busybox-static iproute2 iptables docker-compose)
+packages=(docker.io lxc dnsmasq-base bridge-utils busybox-static iproute2 iptables docker-compose tmux)
 missing=()
 for pkg in "${packages[@]}"; do
   [ "$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null)" = installed ] || missing+=("$pkg")
