@@ -1,6 +1,7 @@
 import { type CommandOp, type CommandParams, type CommandResultOf, type OPS, opSpec } from '@corral/protocol';
 import createFetchClient, { type Client } from 'openapi-fetch';
 import type { z } from 'zod';
+import { type EventQuery, readEventStream, type StreamedEvent } from './events.js';
 import type { components, paths } from './generated/openapi.js';
 import {
   type ContainerStreamConnection,
@@ -287,6 +288,32 @@ export class CorralClient {
     }
     const length = res.headers.get('content-length');
     return { body: res.body, size: length ? Number(length) : null };
+  }
+
+  // The fleet's events as they happen (Server-Sent Events), until `signal` aborts or the stream ends.
+  async *events(query: EventQuery = {}, signal?: AbortSignal): AsyncGenerator<StreamedEvent> {
+    const q = new URLSearchParams();
+    if (query.host) q.set('host', query.host);
+    if (query.kind?.length) q.set('kind', query.kind.join(','));
+    if (query.type?.length) q.set('type', query.type.join(','));
+    const headers = {
+      ...this.headers,
+      accept: 'text/event-stream',
+      ...(query.lastEventId ? { 'last-event-id': query.lastEventId } : {}),
+    };
+    const path = `/api/v1/events${q.size > 0 ? `?${q}` : ''}`;
+    const res = await this.fetchImpl(`${this.baseUrl}${path}`, { headers, ...(signal ? { signal } : {}) });
+    if (res.status >= 400 || !res.body) {
+      const text = await res.text();
+      let body: unknown = text;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        // Not JSON: the text is the message.
+      }
+      throw new CorralApiError(res.status, body, 'GET', path);
+    }
+    yield* readEventStream(res.body);
   }
 
   fleetSummary(): Promise<FleetSummary> {

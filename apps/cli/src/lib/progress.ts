@@ -1,0 +1,81 @@
+import cliProgress from 'cli-progress';
+import type { Output } from './output.js';
+
+const interactive = (out: Output) => Boolean(process.stderr.isTTY) && !out.json && !out.quiet;
+
+// Long work on a terminal: what runs, its state and for how long. Nothing when not a terminal.
+export class Spinner {
+  private bar: cliProgress.SingleBar | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private readonly startedAt = Date.now();
+
+  constructor(
+    private readonly label: string,
+    private readonly out: Output,
+  ) {}
+
+  start(status: string): void {
+    if (!interactive(this.out)) return;
+    this.bar = new cliProgress.SingleBar(
+      {
+        format: `${this.label}: {status} ({elapsed}s)`,
+        stream: process.stderr,
+        hideCursor: true,
+        clearOnComplete: true,
+      },
+      cliProgress.Presets.shades_classic,
+    );
+    this.bar.start(1, 0, { status, elapsed: 0 });
+    this.timer = setInterval(() => this.bar?.update({ elapsed: this.elapsed() }), 500);
+  }
+
+  update(status: string): void {
+    this.bar?.update({ status, elapsed: this.elapsed() });
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.bar?.stop();
+    this.bar = null;
+  }
+
+  private elapsed(): number {
+    return Math.round((Date.now() - this.startedAt) / 1000);
+  }
+}
+
+// Bytes moved (uploads, downloads): a bar when the size is known, a counter otherwise.
+export class ByteProgress {
+  private bar: cliProgress.SingleBar | null = null;
+  private done = 0;
+
+  constructor(
+    label: string,
+    private readonly total: number | null,
+    out: Output,
+  ) {
+    if (!interactive(out)) return;
+    this.bar = new cliProgress.SingleBar(
+      {
+        format: total ? `${label} [{bar}] {percentage}% {value_mib}/{total_mib} MiB` : `${label} {value_mib} MiB`,
+        stream: process.stderr,
+        hideCursor: true,
+        clearOnComplete: true,
+      },
+      cliProgress.Presets.shades_classic,
+    );
+    this.bar.start(total ?? 1, 0, { value_mib: '0.0', total_mib: mib(total ?? 0) });
+  }
+
+  add(bytes: number): void {
+    this.done += bytes;
+    this.bar?.update(this.total ? this.done : 0, { value_mib: mib(this.done) });
+  }
+
+  stop(): void {
+    this.bar?.stop();
+    this.bar = null;
+  }
+}
+
+const mib = (n: number) => (n / 1024 / 1024).toFixed(1);
