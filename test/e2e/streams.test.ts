@@ -27,12 +27,19 @@ describe('exec and log streams', () => {
 
   const collect = () => {
     const out: Record<'stdout' | 'stderr', string> = { stdout: '', stderr: '' };
-    return { out, handlers: { onOutput: (ch: 'stdout' | 'stderr', d: Uint8Array) => void (out[ch] += Buffer.from(d).toString()) } };
+    return {
+      out,
+      handlers: { onOutput: (ch: 'stdout' | 'stderr', d: Uint8Array) => void (out[ch] += Buffer.from(d).toString()) },
+    };
   };
 
   it('runs a program with stdin, passing output, stdin EOF and the exit code', async () => {
     const { out, handlers } = collect();
-    const sut = await corral.client.execStream(name, { command: ['sh', '-c', 'cat; echo err >&2; exit 3'], stdin: true }, handlers);
+    const sut = await corral.client.execStream(
+      name,
+      { command: ['sh', '-c', 'cat; echo err >&2; exit 3'], stdin: true },
+      handlers,
+    );
     expect(sut.started).toMatchObject({ name, runtime: 'docker', hostId: corral.hostId });
     await sut.write(Buffer.from('hello through corral\n'));
     sut.eof();
@@ -44,7 +51,11 @@ describe('exec and log streams', () => {
 
   it('gives a terminal of the asked size that follows resizes', async () => {
     const { out, handlers } = collect();
-    const sut = await corral.client.execStream(name, { command: ['sh'], tty: true, stdin: true, cols: 91, rows: 17 }, handlers);
+    const sut = await corral.client.execStream(
+      name,
+      { command: ['sh'], tty: true, stdin: true, cols: 91, rows: 17 },
+      handlers,
+    );
     await sut.write(Buffer.from('stty size\n'));
     await waitFor('size', async () => out.stdout.includes('17 91'), 5_000, 50);
     sut.resize(120, 40);
@@ -72,7 +83,10 @@ describe('exec and log streams', () => {
   });
 
   it('refuses a viewer exec (403), an unknown container (404), and a stream that cannot start', async () => {
-    const viewer = await corral.client.call<{ secret: string }>('POST', '/api/v1/tokens', { name: `v-${corral.tag}`, role: 'viewer' });
+    const viewer = await corral.client.call<{ secret: string }>('POST', '/api/v1/tokens', {
+      name: `v-${corral.tag}`,
+      role: 'viewer',
+    });
     const { CorralClient } = await import('@corral/client');
     const asViewer = new CorralClient({ baseUrl: corral.base, token: viewer.secret });
     const denied = await asViewer.execStream(name, { command: ['true'] }, collect().handlers).catch((e: unknown) => e);
@@ -80,9 +94,13 @@ describe('exec and log streams', () => {
     expect((denied as CorralApiError).status).toBe(403);
     const logs = await asViewer.logsStream(name, { follow: false, tail: 1 }, collect().handlers);
     expect((await logs.done).kind).toBe('exit');
-    const missing = await corral.client.execStream('nope-nothing', { command: ['true'] }, collect().handlers).catch((e: unknown) => e);
+    const missing = await corral.client
+      .execStream('nope-nothing', { command: ['true'] }, collect().handlers)
+      .catch((e: unknown) => e);
     expect((missing as CorralApiError).status).toBe(404);
-    const bad = await corral.client.execStream(name, { command: ['/no/such/program'] }, collect().handlers).catch((e: unknown) => e);
+    const bad = await corral.client
+      .execStream(name, { command: ['/no/such/program'] }, collect().handlers)
+      .catch((e: unknown) => e);
     // Docker starts the exec and reports the failure as its exit code (126/127), like docker exec.
     if (bad instanceof CorralStreamError) expect(bad.outcome.kind).toBe('error');
     else expect((await (bad as { done: Promise<StreamOutcome> }).done).kind).toBe('exit');
