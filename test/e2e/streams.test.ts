@@ -27,10 +27,10 @@ describe('exec and log streams', () => {
 
   const collect = () => {
     const out: Record<'stdout' | 'stderr', string> = { stdout: '', stderr: '' };
-    return {
-      out,
-      handlers: { onOutput: (ch: 'stdout' | 'stderr', d: Uint8Array) => void (out[ch] += Buffer.from(d).toString()) },
+    const onOutput = (ch: 'stdout' | 'stderr', d: Uint8Array) => {
+      out[ch] += Buffer.from(d).toString();
     };
+    return { out, handlers: { onOutput } };
   };
 
   it('runs a program with stdin, passing output, stdin EOF and the exit code', async () => {
