@@ -1,4 +1,5 @@
 import type { IncomingMessage, Server } from 'node:http';
+import { STREAM_CHUNK_BYTES } from '@corral/protocol';
 import { Inject, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { type OnGatewayConnection, type OnGatewayInit, WebSocketGateway } from '@nestjs/websockets';
@@ -62,6 +63,8 @@ export class ContainerStreamGateway implements OnGatewayInit, OnGatewayConnectio
   afterInit(server: WebSocketServer): void {
     this.httpServer = this.adapterHost.httpAdapter.getHttpServer() as Server;
     this.httpServer.prependListener('upgrade', this.rewrite);
+    // A client frame is a control message or one chunk of stdin; nothing bigger is read.
+    server.options.maxPayload = STREAM_CHUNK_BYTES + 1024;
     server.options.verifyClient = (info: { req: IncomingMessage }, done: VerifyDone) => {
       this.verify(info.req as UpgradeRequest).then(
         () => done(true),

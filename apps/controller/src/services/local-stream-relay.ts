@@ -45,7 +45,7 @@ export class LocalStreamRelay implements StreamRelay {
 
   open(request: StreamOpenRequest, sink: StreamSink): StreamHandle {
     const session = this.connected.get(request.hostId);
-    if (!session) {
+    if (!session || session.socket.readyState !== session.socket.OPEN) {
       throw new StreamUnavailableError('host_offline', 'the host has no agent connected; wait for it to come back');
     }
     const capability = streamCapability(request.kind, request.target.runtime);
