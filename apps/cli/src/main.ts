@@ -4,6 +4,13 @@ import { describeError, EXIT } from './lib/errors.js';
 import { buildProgram } from './program.js';
 
 async function main(): Promise<void> {
+  // A reader that went away (| head) ends us quietly, as it does any Unix tool.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw error;
+    });
+  }
   const program = buildProgram();
   try {
     await program.parseAsync(process.argv);

@@ -48,7 +48,7 @@ export function describeError(error: unknown, baseUrl: string | null, attached =
       case 403:
         return fail(message, 'ask an admin for a token with that role');
       case 404:
-        return fail(message, 'check the name with: corral ps -a (or corral hosts ls, corral images ls)');
+        return fail(message, 'check the name with: corral ps -a, corral images ls or corral hosts ls');
       case 409:
         if (error.candidates && error.candidates.length > 0) {
           const list = error.candidates
