@@ -44,7 +44,7 @@ export interface ColumnDef<R> {
   describe?: string;
 }
 
-interface KindDef<K extends RecordKind, C extends string, E extends string> {
+interface KindDef<K extends RecordKind, Cols extends Record<string, ColumnDef<RecordByKind[K]>>, E extends string> {
   kind: K;
   // Table in prisma/schema.prisma.
   table: string;
@@ -52,9 +52,9 @@ interface KindDef<K extends RecordKind, C extends string, E extends string> {
   plural: string;
   key: KeyForm<RecordByKind[K]>[];
   // In table order; every table also has id, hostId, key and observedAt.
-  columns: Record<C, ColumnDef<RecordByKind[K]>>;
+  columns: Cols;
   // Lists are ordered by this column, then id.
-  sort: NoInfer<C>;
+  sort: NoInfer<keyof Cols & string>;
   events: {
     created: E;
     removed: E;
@@ -63,9 +63,9 @@ interface KindDef<K extends RecordKind, C extends string, E extends string> {
     // Changes with a name of their own (the controller decides which applies).
     transitions?: readonly E[];
     // Columns that describe a row in its change events.
-    summary: readonly NoInfer<C>[];
+    summary: readonly NoInfer<keyof Cols & string>[];
     // Columns whose change alone is not worth an event (engine status text that ages, metrics).
-    volatile?: readonly NoInfer<C>[];
+    volatile?: readonly NoInfer<keyof Cols & string>[];
   };
 }
 
@@ -129,7 +129,11 @@ function compileKey<R>(kind: string, forms: KeyForm<R>[]): (record: R) => string
   };
 }
 
-function defineKind<K extends RecordKind, C extends string, const E extends string>(def: KindDef<K, C, E>) {
+function defineKind<
+  K extends RecordKind,
+  const Cols extends Record<string, ColumnDef<RecordByKind[K]>>,
+  const E extends string,
+>(def: KindDef<K, Cols, E>) {
   const schema = RECORD_SCHEMAS[def.kind];
   const shape = schema.shape as Record<string, z.ZodType>;
   const columns: KindColumn[] = Object.entries<ColumnDef<RecordByKind[K]>>(def.columns).map(([name, c]) => {
@@ -150,6 +154,8 @@ function defineKind<K extends RecordKind, C extends string, const E extends stri
   const byName = new Map(columns.map((c) => [c.name, c]));
   const { events } = def;
   const spec = {
+    // The definitions as written, for types derived from them (AnswerShape).
+    columnDefs: def.columns,
     kind: def.kind,
     table: def.table,
     plural: def.plural,
@@ -348,6 +354,29 @@ export type InventoryEventType = KindEventType<RecordKind>;
 
 // Every kind's entry, in RECORD_KINDS order.
 export const KIND_SPECS: readonly KindSpec[] = RECORD_KINDS.map((k) => KINDS[k] as unknown as KindSpec);
+
+// The fields of a kind's API answer (less Corral's id, host and freshness): the columns shown, named
+// as answered, each with its record field's schema (and description, when the column gives one).
+type Defs<K extends RecordKind> = (typeof KINDS)[K]['columnDefs'];
+type Shape<K extends RecordKind> = (typeof RECORD_SCHEMAS)[K]['shape'];
+type FieldOf<D, C> = D extends { field: infer F extends string } ? F : C;
+export type AnswerShape<K extends RecordKind> = {
+  [C in keyof Defs<K> & string as Defs<K>[C] extends { search: true }
+    ? never
+    : Defs<K>[C] extends { as: infer A extends string }
+      ? A
+      : C]: Shape<K>[FieldOf<Defs<K>[C], C> & keyof Shape<K>];
+};
+
+export function answerShape<K extends RecordKind>(kind: K): AnswerShape<K> {
+  const spec = kindSpec(kind);
+  const shape = spec.schema.shape as Record<string, z.ZodType>;
+  return Object.fromEntries(
+    spec.columns
+      .filter((c) => c.as !== null)
+      .map((c) => [c.as, c.describe ? shape[c.field!]!.describe(c.describe) : shape[c.field!]]),
+  ) as AnswerShape<K>;
+}
 
 export function kindSpec<K extends RecordKind>(kind: K): KindSpec<K> {
   const spec = KINDS[kind] as unknown as KindSpec<K> | undefined;
