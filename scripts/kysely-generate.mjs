@@ -19,6 +19,8 @@ const SCALARS = {
   Bytes: 'Buffer',
 };
 
+const CLIENT_DEFAULTS = new Set(['uuid', 'cuid', 'nanoid', 'ulid']);
+
 function fieldType(field, enums) {
   let type;
   if (field.kind === 'enum') type = field.type;
@@ -28,8 +30,9 @@ function fieldType(field, enums) {
   }
   if (field.isList) type = type === 'string' || type === 'number' || type === 'boolean' ? `${type}[]` : `ArrayOf<${type}>`;
   if (!field.isRequired) type = `${type} | null`;
-  // @updatedAt is set by Prisma's client, not by the database: Kysely writers must give it.
-  if (field.hasDefaultValue) type = `Generated<${type}>`;
+  // Only defaults the database applies make a column optional on insert: uuid() (and @updatedAt)
+  // are filled in by Prisma's client, so Kysely writers must give them.
+  if (field.hasDefaultValue && !CLIENT_DEFAULTS.has(field.default?.name)) type = `Generated<${type}>`;
   return type;
 }
 

@@ -1,10 +1,9 @@
-import { CommandErrorSchema, CommandOpSchema, CommandTargetSchema } from '@corral/protocol';
+import { COMMAND_STATUSES, CommandErrorSchema, CommandOpSchema, CommandTargetSchema } from '@corral/protocol';
 import { z } from 'zod';
 import { commaList } from './comma-list.js';
 import { isoDate } from './inventory.dto.js';
 import { CursorParamSchema, LimitParamSchema, pageSchema } from './pagination.dto.js';
 
-export const COMMAND_STATUSES = ['pending', 'sent', 'running', 'succeeded', 'failed', 'timed_out', 'canceled'] as const;
 export const CommandStatusSchema = z
   .enum(COMMAND_STATUSES)
   .describe('pending -> sent -> running -> succeeded | failed | timed_out | canceled');
