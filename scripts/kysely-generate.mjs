@@ -28,7 +28,8 @@ function fieldType(field, enums) {
   if (!type || !(field.kind === 'scalar' || enums.has(field.type))) {
     throw new Error(`${field.name}: no Kysely type for Prisma type ${field.type} (${field.kind})`);
   }
-  if (field.isList) type = type === 'string' || type === 'number' || type === 'boolean' ? `${type}[]` : `ArrayOf<${type}>`;
+  if (field.isList)
+    type = type === 'string' || type === 'number' || type === 'boolean' ? `${type}[]` : `ArrayOf<${type}>`;
   if (!field.isRequired) type = `${type} | null`;
   // Only defaults the database applies make a column optional on insert: uuid() (and @updatedAt)
   // are filled in by Prisma's client, so Kysely writers must give them.

@@ -13,6 +13,8 @@ export const schemaPath = path.join(repoRoot, 'prisma/schema.prisma');
 export async function loadDatamodel(file = schemaPath) {
   const wasm = require('@prisma/prisma-schema-wasm');
   const text = await readFile(file, 'utf8');
-  const dmmf = JSON.parse(wasm.get_dmmf(JSON.stringify({ prismaSchema: [[path.basename(file), text]], noColor: true })));
+  const dmmf = JSON.parse(
+    wasm.get_dmmf(JSON.stringify({ prismaSchema: [[path.basename(file), text]], noColor: true })),
+  );
   return dmmf.datamodel;
 }

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
-import { type CommandOp, CORRAL_LABELS } from '@corral/protocol';
+import { CORRAL_LABELS, type CommandOp } from '@corral/protocol';
 import { statusCodeOf } from '../../../executor/errors.js';
 import { type CommandContext, CommandFailure } from '../../../executor/handler.js';
 
