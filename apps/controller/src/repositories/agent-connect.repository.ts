@@ -28,7 +28,7 @@ export type HelloOutcome =
       hostId: string;
       lastSeq: number;
       isNew: boolean;
-      previousStatus: 'online' | 'offline' | null;
+      previousStatus: HostStatus | null;
     };
 
 // The connect path for many agents at once: one statement checks the credentials of a batch of
