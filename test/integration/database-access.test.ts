@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { recordKey, sampleDockerContainer, sampleLease, sampleLxcContainer } from '@corral/protocol';
+import { sql } from 'kysely';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -11,6 +13,7 @@ import { createKysely } from '../../apps/controller/src/database/kysely.js';
 import { applyMigrations, defaultMigrationsDir } from '../../apps/controller/src/database/migrator.js';
 import { createPgPool } from '../../apps/controller/src/database/pg-pool.js';
 import { transaction } from '../../apps/controller/src/database/transaction.js';
+import { keySql } from '../../apps/controller/src/repositories/inventory-tables.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
 const backendPid = async (client: pg.PoolClient) =>
@@ -80,5 +83,18 @@ describe('the transaction helper and the error classifier on real Postgres', () 
       await client.query(`DO $$ BEGIN RAISE EXCEPTION USING ERRCODE = '40001'; END $$`);
     }).catch(toDbError);
     expect(serialization).toBeInstanceOf(RetryableDbError);
+  });
+
+  it('computes record keys in SQL exactly as recordKey() does', async () => {
+    const k = createKysely(pool);
+    const keyOf = async (kind: 'container' | 'lease', record: object) => {
+      const json = JSON.stringify(record);
+      const key = keySql(kind, (f) => sql<string>`${json}::jsonb->>${sql.lit(f)}`);
+      return (await sql<{ key: string }>`SELECT ${key} AS key`.execute(k)).rows[0]!.key;
+    };
+    for (const record of [sampleDockerContainer, sampleLxcContainer, { ...sampleLxcContainer, lxcPath: null }]) {
+      expect(await keyOf('container', record)).toBe(recordKey('container', record));
+    }
+    expect(await keyOf('lease', sampleLease)).toBe(recordKey('lease', sampleLease));
   });
 });
