@@ -7,8 +7,6 @@ import { AuditInterceptor } from './controllers/audit.interceptor.js';
 import { AuthGuard } from './controllers/auth.guard.js';
 import { BridgesController } from './controllers/bridges.controller.js';
 import { CommandsController } from './controllers/commands.controller.js';
-import { ContainerCommandsController } from './controllers/container-commands.controller.js';
-import { ContainerSnapshotsController } from './controllers/container-snapshots.controller.js';
 import { ContainersController } from './controllers/containers.controller.js';
 import { EnrollController } from './controllers/enroll.controller.js';
 import { EnrollmentTokensController } from './controllers/enrollment-tokens.controller.js';
@@ -16,15 +14,14 @@ import { EventsController } from './controllers/events.controller.js';
 import { FleetController } from './controllers/fleet.controller.js';
 import { HealthController } from './controllers/health.controller.js';
 import { HostAccessController } from './controllers/host-access.controller.js';
-import { HostCommandsController } from './controllers/host-commands.controller.js';
 import { HostSchedulingController } from './controllers/host-scheduling.controller.js';
 import { HostsController } from './controllers/hosts.controller.js';
 import { ImagesController } from './controllers/images.controller.js';
 import { IpController } from './controllers/ip.controller.js';
 import { LeasesController } from './controllers/leases.controller.js';
 import { NetworksController } from './controllers/networks.controller.js';
+import { OpRoutesController } from './controllers/op-routes.controller.js';
 import { PlacementsController } from './controllers/placements.controller.js';
-import { ResourceCommandsController } from './controllers/resource-commands.controller.js';
 import { TokensController } from './controllers/tokens.controller.js';
 import { UploadsController } from './controllers/uploads.controller.js';
 import { VolumesController } from './controllers/volumes.controller.js';
@@ -46,6 +43,7 @@ import { InventoryRepository } from './repositories/inventory.repository.js';
 import { InventoryQueryRepository } from './repositories/inventory-query.repository.js';
 import { IpLookupRepository } from './repositories/ip-lookup.repository.js';
 import { PlacementRepository } from './repositories/placement.repository.js';
+import { ResourceLookupRepository } from './repositories/resource-lookup.repository.js';
 import { SchedulingRepository } from './repositories/scheduling.repository.js';
 import { CLOCK, CONFIG, DATABASE, KYSELY, PG_POOL, PRISMA } from './repositories/tokens.js';
 import { UploadRepository } from './repositories/upload.repository.js';
@@ -54,6 +52,7 @@ import { ApiTokenService } from './services/api-token.service.js';
 import { AuditService } from './services/audit.service.js';
 import { CommandService } from './services/command.service.js';
 import { CommandDispatchService } from './services/command-dispatch.service.js';
+import { CommandLifecycle } from './services/command-lifecycle.js';
 import { CommandNotifier } from './services/command-notifier.js';
 import { ConnectedHosts } from './services/connected-hosts.js';
 import { EnrollmentService } from './services/enrollment.service.js';
@@ -65,11 +64,12 @@ import { HostAccessService } from './services/host-access.service.js';
 import { HostQueryService } from './services/host-query.service.js';
 import { HostSchedulingService } from './services/host-scheduling.service.js';
 import { HostStatusService } from './services/host-status.service.js';
-import { ImageUploadService } from './services/image-upload.service.js';
 import { InventoryService } from './services/inventory.service.js';
 import { InventoryQueryService } from './services/inventory-query.service.js';
 import { IpLookupService } from './services/ip-lookup.service.js';
 import { PlacementService } from './services/placement.service.js';
+import { ResourceResolver } from './services/resource-resolver.js';
+import { UploadService } from './services/upload.service.js';
 
 export interface DatabaseHandle {
   url: string;
@@ -105,10 +105,7 @@ export class AppModule {
         IpController,
         EventsController,
         CommandsController,
-        ContainerCommandsController,
-        ContainerSnapshotsController,
-        HostCommandsController,
-        ResourceCommandsController,
+        OpRoutesController,
         UploadsController,
         PlacementsController,
         HostSchedulingController,
@@ -149,9 +146,12 @@ export class AppModule {
         CommandRepository,
         UploadRepository,
         CommandNotifier,
+        CommandLifecycle,
         CommandDispatchService,
         CommandService,
-        ImageUploadService,
+        UploadService,
+        ResourceLookupRepository,
+        ResourceResolver,
         SchedulingRepository,
         PlacementRepository,
         PlacementService,

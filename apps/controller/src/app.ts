@@ -4,6 +4,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { WsAdapter } from '@nestjs/platform-ws';
 import { AppModule, type AppOptions } from './app.module.js';
 import { loadTlsMaterial } from './config/tls.js';
+import { requireJsonBodies } from './controllers/content-type.middleware.js';
 import { HttpExceptionFilter } from './controllers/http-exception.filter.js';
 import { setupOpenApi } from './openapi.js';
 
@@ -15,10 +16,12 @@ export async function createApp(options: AppOptions): Promise<INestApplication> 
   const tls = options.config.tls ? loadTlsMaterial(options.config.tls) : null;
   const app = await NestFactory.create<NestExpressApplication>(AppModule.register(options), {
     logger: loggerLevels(options.config.logLevel),
-    bodyParser: true,
+    // JSON only (below): a form-encoded body gets 415 from requireJsonBodies, not a misparse.
+    bodyParser: false,
     ...(tls ? { httpsOptions: { cert: tls.cert, key: tls.key } } : {}),
   });
   // Command bodies are small; image tarballs are not JSON and stream past this parser.
+  app.use(requireJsonBodies);
   app.useBodyParser('json', { limit: JSON_BODY_LIMIT_BYTES });
   // Frames are parsed and validated by the gateway itself so bad ones get an error frame, not silence.
   app.useWebSocketAdapter(new WsAdapter(app, { messageParser: () => undefined }));

@@ -2,6 +2,7 @@ import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpSta
 import { z } from 'zod';
 import type { ErrorResponse } from '../dtos/error.dto.js';
 import {
+  AmbiguousError,
   BadRequestError,
   ConflictError,
   ForbiddenError,
@@ -102,6 +103,12 @@ export function toErrorReply(exception: unknown): ErrorReply {
     const body: ErrorResponse = { error: 'bad_request', message: exception.message };
     if (exception.field) body.field = exception.field;
     return { status: HttpStatus.BAD_REQUEST, body };
+  }
+  if (exception instanceof AmbiguousError) {
+    return {
+      status: HttpStatus.CONFLICT,
+      body: { error: 'ambiguous', message: exception.message, candidates: exception.candidates },
+    };
   }
   for (const [type, status] of DOMAIN_STATUS) {
     if (exception instanceof type) return { status, body: { error: codeFor(status), message: exception.message } };

@@ -2,15 +2,15 @@ import { Controller, Get, Param } from '@nestjs/common';
 import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { schemaRef } from '../dtos/api-schemas.js';
 import { IdParamSchema } from '../dtos/list-query.dto.js';
-import { ImageUploadService } from '../services/image-upload.service.js';
+import { UploadService } from '../services/upload.service.js';
 import { AllowAgents } from './auth.decorators.js';
 import { ZodValidationPipe } from './zod-validation.pipe.js';
 
-// Where agents fetch the tarballs that image.import commands name.
+// Where agents fetch the files that commands name by uploadId.
 @ApiTags('images')
 @Controller('api/v1/uploads')
 export class UploadsController {
-  constructor(private readonly images: ImageUploadService) {}
+  constructor(private readonly uploads: UploadService) {}
 
   @Get(':id')
   // The importing agent fetches it with its own credential.
@@ -21,6 +21,6 @@ export class UploadsController {
   @ApiOkResponse({ description: 'the tarball', schema: { type: 'string', format: 'binary' } })
   @ApiNotFoundResponse({ description: 'no such upload, or its import already ended', schema: schemaRef('Error') })
   get(@Param('id', new ZodValidationPipe(IdParamSchema)) uploadId: string) {
-    return this.images.open(uploadId);
+    return this.uploads.open(uploadId);
   }
 }

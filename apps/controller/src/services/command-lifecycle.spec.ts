@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import type { AgentSession } from '../gateways/agent-session.js';
 import type {
   AcceptedCommand,
   CommandRepository,
@@ -7,10 +6,9 @@ import type {
   FinishedCommand,
 } from '../repositories/command.repository.js';
 import type { UploadRepository } from '../repositories/upload.repository.js';
-import { CommandDispatchService } from './command-dispatch.service.js';
+import { CommandLifecycle } from './command-lifecycle.js';
 import { CommandNotifier } from './command-notifier.js';
 import { commandRow, FIXTURE_HOST } from './command-row.fixture.js';
-import { ConnectedHosts } from './connected-hosts.js';
 import { type CorralEvent, EventBus } from './event-bus.js';
 
 const idOf = (n: number) => `6f0c7a53-6f3e-4b8e-9a7e-2a1b3c4d5e${String(n).padStart(2, '0')}`;
@@ -46,18 +44,16 @@ const setup = () => {
   const bus = new EventBus();
   const events: CorralEvent[] = [];
   bus.subscribe((e) => events.push(e));
-  const sut = new CommandDispatchService(
+  const sut = new CommandLifecycle(
     { now: () => new Date('2026-11-29T07:01:00Z') },
     repo as unknown as CommandRepository,
-    new ConnectedHosts(),
     new CommandNotifier(bus),
     {} as UploadRepository,
   );
-  const session = { hostId: FIXTURE_HOST, label: 'sim-1' } as AgentSession;
-  return { sut, repo, events, session };
+  return { sut, repo, events, session: FIXTURE_HOST };
 };
 
-describe('CommandDispatchService', () => {
+describe('CommandLifecycle', () => {
   it('writes accepts and results that arrive together in one statement each', async () => {
     const { sut, repo, events, session } = setup();
     repo.hold = true;
@@ -67,7 +63,7 @@ describe('CommandDispatchService', () => {
     await Promise.all(accepts);
     repo.hold = true;
     const results = [1, 2, 3, 4].map((n) =>
-      sut.result(session, { type: 'command.result', id: idOf(n), ok: true, result: {}, error: null }),
+      sut.finished(session, { type: 'command.result', id: idOf(n), ok: true, result: {}, error: null }),
     );
     await new Promise((r) => setImmediate(r));
     repo.release();
