@@ -1,4 +1,4 @@
-import { COMMAND_STATUSES, CommandErrorSchema, CommandOpSchema, CommandTargetSchema } from '@corral/protocol';
+import { CommandErrorSchema, CommandOpSchema, CommandTargetSchema } from '@corral/protocol';
 import { z } from 'zod';
 import { COMMAND_STATUSES } from '../services/command-states.js';
 import { commaList } from './comma-list.js';
