@@ -25,6 +25,7 @@ import { PlacementsController } from './controllers/placements.controller.js';
 import { TokensController } from './controllers/tokens.controller.js';
 import { UploadsController } from './controllers/uploads.controller.js';
 import { VolumesController } from './controllers/volumes.controller.js';
+import { createKysely } from './database/kysely.js';
 import { createPgPool, OwnedPgPool } from './database/pg-pool.js';
 import { AgentGateway } from './gateways/agent.gateway.js';
 import { ContainerStreamGateway } from './gateways/container-stream.gateway.js';
@@ -36,6 +37,8 @@ import { systemClock } from './repositories/clock.repository.js';
 import { CommandRepository } from './repositories/command.repository.js';
 import { EnrollmentRepository } from './repositories/enrollment.repository.js';
 import { FleetQueryRepository } from './repositories/fleet-query.repository.js';
+import { HealthRepository } from './repositories/health.repository.js';
+import { HeartbeatRepository } from './repositories/heartbeat.repository.js';
 import { HostRepository } from './repositories/host.repository.js';
 import { InventoryRepository } from './repositories/inventory.repository.js';
 import { InventoryQueryRepository } from './repositories/inventory-query.repository.js';
@@ -44,7 +47,7 @@ import { PlacementRepository } from './repositories/placement.repository.js';
 import { ResourceLookupRepository } from './repositories/resource-lookup.repository.js';
 import { SchedulingRepository } from './repositories/scheduling.repository.js';
 import { TokenStateRepository } from './repositories/token-state.repository.js';
-import { CLOCK, CONFIG, DATABASE, PG_POOL, PRISMA } from './repositories/tokens.js';
+import { CLOCK, CONFIG, DATABASE, KYSELY, PG_POOL, PRISMA } from './repositories/tokens.js';
 import { UploadRepository } from './repositories/upload.repository.js';
 import { AgentSessionService } from './services/agent-session.service.js';
 import { ApiTokenService } from './services/api-token.service.js';
@@ -123,6 +126,10 @@ export class AppModule {
         { provide: PRISMA, useValue: options.prisma },
         { provide: CLOCK, useValue: systemClock },
         ...pool,
+        // Kysely over that pool; the pool's owner ends it (Kysely's destroy() would end the pool too).
+        { provide: KYSELY, useFactory: (p: Pool) => createKysely(p), inject: [PG_POOL] },
+        HealthRepository,
+        HeartbeatRepository,
         HostRepository,
         AgentConnectRepository,
         InventoryRepository,

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Pool } from 'pg';
-import { PG_POOL } from './tokens.js';
+import { type Expression, type SqlBool, sql } from 'kysely';
+import type { Db } from '../database/kysely.js';
+import { KYSELY } from './tokens.js';
 
 export type LookupKind = 'host' | 'container' | 'image' | 'volume' | 'network';
 
@@ -15,65 +16,98 @@ export interface LookupCandidate {
 // How many candidates an ambiguous reference reports at most.
 export const MAX_CANDIDATES = 20;
 
-const HOST_COLUMNS = `h.id::text AS id, h.hostname AS name, NULL::text AS "hostId", NULL::text AS hostname`;
-const row = (table: string, name: string) =>
-  `SELECT r.id::text AS id, ${name} AS name, r."hostId"::text AS "hostId", h.hostname
-   FROM "${table}" r JOIN "Host" h ON h.id = r."hostId"`;
+type RowKind = Exclude<LookupKind, 'host'>;
+type Table = 'Container' | 'Image' | 'Volume' | 'Network';
+const TABLE: Record<RowKind, Table> = { container: 'Container', image: 'Image', volume: 'Volume', network: 'Network' };
 
-// Each kind's ways of being named, tried in this order; the first that matches anything wins.
-// $1 is the reference, $2 a host id or null to search every host.
-const BY_NAME: Record<LookupKind, string[]> = {
-  host: [`SELECT ${HOST_COLUMNS} FROM "Host" h WHERE lower(h.hostname) = lower($1) AND $2::uuid IS NULL`],
+// An engine id prefix counts from 12 characters on (Docker's short id); shorter ones match nothing.
+const MIN_PREFIX = 12;
+const prefixPattern = (ref: string) => `${ref.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+// Each kind's ways of being named besides its Corral id, tried in this order; the first that
+// matches anything wins. `r` is the kind's table.
+type Way = (ref: string) => Expression<SqlBool> | null;
+const WAYS: Record<RowKind, Way[]> = {
   container: [
-    `${row('Container', 'r.name')} WHERE r.name = $1 AND ($2::uuid IS NULL OR r."hostId" = $2)`,
-    `${row('Container', 'r.name')} WHERE r."engineId" = $1 AND ($2::uuid IS NULL OR r."hostId" = $2)`,
-    `${row('Container', 'r.name')} WHERE length($1) >= 12 AND r.runtime = 'docker'
-       AND starts_with(r."engineId", $1) AND ($2::uuid IS NULL OR r."hostId" = $2)`,
+    (ref) => sql<SqlBool>`r.name = ${ref}`,
+    (ref) => sql<SqlBool>`r."engineId" = ${ref}`,
+    (ref) =>
+      ref.length >= MIN_PREFIX ? sql<SqlBool>`r.runtime = 'docker' AND r."engineId" LIKE ${prefixPattern(ref)}` : null,
   ],
   image: [
-    `${row('Image', `coalesce(r.tags[1], r."engineId")`)} WHERE $1 = ANY(r.tags) AND ($2::uuid IS NULL OR r."hostId" = $2)`,
-    `${row('Image', `coalesce(r.tags[1], r."engineId")`)} WHERE r."engineId" IN ($1, 'sha256:' || $1)
-       AND ($2::uuid IS NULL OR r."hostId" = $2)`,
-    `${row('Image', `coalesce(r.tags[1], r."engineId")`)} WHERE length($1) >= 12
-       AND (starts_with(r."engineId", $1) OR starts_with(r."engineId", 'sha256:' || $1))
-       AND ($2::uuid IS NULL OR r."hostId" = $2)`,
+    (ref) => sql<SqlBool>`${ref} = ANY(r.tags)`,
+    (ref) => sql<SqlBool>`r."engineId" IN (${ref}, ${`sha256:${ref}`})`,
+    (ref) =>
+      ref.length >= MIN_PREFIX
+        ? sql<SqlBool>`(r."engineId" LIKE ${prefixPattern(ref)} OR r."engineId" LIKE ${prefixPattern(`sha256:${ref}`)})`
+        : null,
   ],
-  volume: [`${row('Volume', 'r.name')} WHERE r.name = $1 AND ($2::uuid IS NULL OR r."hostId" = $2)`],
+  volume: [(ref) => sql<SqlBool>`r.name = ${ref}`],
   network: [
-    `${row('Network', 'r.name')} WHERE r.name = $1 AND ($2::uuid IS NULL OR r."hostId" = $2)`,
-    `${row('Network', 'r.name')} WHERE r."engineId" = $1 AND ($2::uuid IS NULL OR r."hostId" = $2)`,
-    `${row('Network', 'r.name')} WHERE length($1) >= 12 AND starts_with(r."engineId", $1)
-       AND ($2::uuid IS NULL OR r."hostId" = $2)`,
+    (ref) => sql<SqlBool>`r.name = ${ref}`,
+    (ref) => sql<SqlBool>`r."engineId" = ${ref}`,
+    (ref) => (ref.length >= MIN_PREFIX ? sql<SqlBool>`r."engineId" LIKE ${prefixPattern(ref)}` : null),
   ],
 };
 
-const BY_ID: Record<LookupKind, string> = {
-  host: `SELECT ${HOST_COLUMNS} FROM "Host" h WHERE h.id = $1`,
-  container: `${row('Container', 'r.name')} WHERE r.id = $1`,
-  image: `${row('Image', `coalesce(r.tags[1], r."engineId")`)} WHERE r.id = $1`,
-  volume: `${row('Volume', 'r.name')} WHERE r.id = $1`,
-  network: `${row('Network', 'r.name')} WHERE r.id = $1`,
-};
+// The name a candidate is shown with: its name, or for images its first tag (else the image id).
+const shownName = (kind: RowKind) =>
+  kind === 'image' ? sql<string>`coalesce(r.tags[1], r."engineId")` : sql<string>`r.name`;
 
 // Finds the rows a person's reference to a host or an inventory row may mean.
 @Injectable()
 export class ResourceLookupRepository {
-  constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
+  constructor(@Inject(KYSELY) private readonly db: Db) {}
 
   async byId(kind: LookupKind, id: string): Promise<LookupCandidate | null> {
-    const { rows } = await this.pool.query<LookupCandidate>(BY_ID[kind], [id]);
-    return rows[0] ?? null;
+    if (kind === 'host') {
+      const row = await this.hosts().where('h.id', '=', id).executeTakeFirst();
+      return row ?? null;
+    }
+    const row = await this.rows(kind).where('r.id', '=', id).executeTakeFirst();
+    return row ?? null;
   }
 
-  // The rows of the first way of naming that matches; at most MAX_CANDIDATES + 1, so callers can tell "more".
+  // The rows of the first way of naming that matches, within one host when `hostId` is given; at
+  // most MAX_CANDIDATES + 1, so callers can tell "more".
   async byName(kind: LookupKind, ref: string, hostId: string | null): Promise<LookupCandidate[]> {
-    for (const query of BY_NAME[kind]) {
-      const { rows } = await this.pool.query<LookupCandidate>(`${query} ORDER BY 1 LIMIT ${MAX_CANDIDATES + 1}`, [
-        ref,
-        hostId,
-      ]);
+    if (kind === 'host') {
+      if (hostId) return [];
+      return this.hosts()
+        .where(sql<SqlBool>`lower(h.hostname) = lower(${ref})`)
+        .orderBy('h.id')
+        .limit(MAX_CANDIDATES + 1)
+        .execute();
+    }
+    for (const way of WAYS[kind]) {
+      const condition = way(ref);
+      if (!condition) continue;
+      let query = this.rows(kind).where(condition);
+      if (hostId) query = query.where('r.hostId', '=', hostId);
+      const rows = await query
+        .orderBy('r.id')
+        .limit(MAX_CANDIDATES + 1)
+        .execute();
       if (rows.length > 0) return rows;
     }
     return [];
+  }
+
+  private hosts() {
+    return this.db
+      .selectFrom('Host as h')
+      .select([
+        'h.id',
+        'h.hostname as name',
+        sql<string | null>`NULL::text`.as('hostId'),
+        sql<string | null>`NULL::text`.as('hostname'),
+      ]);
+  }
+
+  private rows(kind: RowKind) {
+    return this.db
+      .selectFrom(`${TABLE[kind]} as r` as 'Container as r')
+      .innerJoin('Host as h', 'h.id', 'r.hostId')
+      .select(['r.id', shownName(kind).as('name'), 'r.hostId', 'h.hostname']);
   }
 }

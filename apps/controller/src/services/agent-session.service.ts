@@ -3,6 +3,7 @@ import {
   type Delta,
   errorFrame,
   type Hello,
+  HOST_STATUS,
   isCompatibleVersion,
   PROTOCOL_VERSION,
   type Snapshot,
@@ -149,7 +150,7 @@ export class AgentSessionService {
     session.capabilities = hello.capabilities;
     session.hostname = hello.hostname;
     // A reconnect within the grace period never went offline, so it is no news.
-    if (host.previousStatus !== 'online') {
+    if (host.previousStatus !== HOST_STATUS.online) {
       this.events.publish({
         type: 'host-online',
         kind: 'host',
@@ -158,7 +159,7 @@ export class AgentSessionService {
           id: host.hostId,
           key: hello.agentId,
           name: hello.hostname,
-          state: 'online',
+          state: HOST_STATUS.online,
           previousState: host.previousStatus,
         },
       });

@@ -1,4 +1,9 @@
-import type { CommandError } from '@corral/protocol';
+import {
+  type CommandError,
+  FINAL_COMMAND_STATUSES,
+  OPEN_COMMAND_STATUSES,
+  COMMAND_STATUSES as PROTOCOL_STATUSES,
+} from '@corral/protocol';
 import type { CommandStatus } from '../generated/prisma/enums.js';
 
 // The command state machine: its statuses and, per transition, the statuses it may start from and
@@ -6,22 +11,9 @@ import type { CommandStatus } from '../generated/prisma/enums.js';
 // table; the repository turns `from` into `UPDATE ... WHERE status IN (...)`, so a late frame can
 // never overwrite a final status.
 
-export const COMMAND_STATUSES = [
-  'pending',
-  'sent',
-  'running',
-  'succeeded',
-  'failed',
-  'timed_out',
-  'canceled',
-] as const satisfies readonly CommandStatus[];
-export const OPEN_STATUSES = ['pending', 'sent', 'running'] as const satisfies readonly CommandStatus[];
-export const FINAL_STATUSES = [
-  'succeeded',
-  'failed',
-  'timed_out',
-  'canceled',
-] as const satisfies readonly CommandStatus[];
+export const COMMAND_STATUSES = PROTOCOL_STATUSES satisfies readonly CommandStatus[];
+export const OPEN_STATUSES = OPEN_COMMAND_STATUSES satisfies readonly CommandStatus[];
+export const FINAL_STATUSES = FINAL_COMMAND_STATUSES satisfies readonly CommandStatus[];
 export type OpenStatus = (typeof OPEN_STATUSES)[number];
 export type FinalStatus = (typeof FINAL_STATUSES)[number];
 
