@@ -2,9 +2,9 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { Image } from '@corral/client';
+import type { Command as ApiCommand, Image } from '@corral/client';
 import type { Command } from 'commander';
-import { Cli, examples, knownOp } from '../lib/cli.js';
+import { Cli, collect, examples, knownOp } from '../lib/cli.js';
 import { usage } from '../lib/errors.js';
 import { bytes, type Column } from '../lib/output.js';
 import { ByteProgress } from '../lib/progress.js';
@@ -50,7 +50,7 @@ async function upload(
       cli.out.json ? cli.out.data(command) : cli.out.line(command.id);
       return null;
     }
-    return cli.waitFor(command, `${op} on ${host}`);
+    return cli.waitFor(command, `${op} on ${host}`, true);
   } finally {
     progress.stop();
   }
@@ -140,17 +140,29 @@ export function registerImages(program: Command): void {
 
   images
     .command('copy')
-    .description('copy an image from its host to another')
+    .description('copy an image from its host to other hosts, through the controller (tags, id and origin kept)')
     .argument('<image>', 'repo:tag, id or HOST/...')
-    .requiredOption('--to <host>', 'destination host')
-    .option('-d, --detach', 'do not wait')
-    .addHelpText('after', examples('corral images copy app:1 --to h2'))
-    .action(async (ref: string, opts: { to: string; detach?: boolean }, cmd: Command) => {
+    .requiredOption('--to <host>', 'destination host (repeatable)', collect, [])
+    .option('-d, --detach', 'do not wait; print the load command ids')
+    .addHelpText(
+      'after',
+      examples('corral images copy app:1 --to h2', 'corral images copy h1/app:1 --to h2 --to h3 -d'),
+    )
+    .action(async (ref: string, opts: { to: string[]; detach?: boolean }, cmd: Command) => {
       const cli = Cli.of(cmd);
-      printImage(
-        cli,
-        await cli.op('image.copy', ref, { host: opts.to }, { detach: opts.detach, label: `copy ${ref} to ${opts.to}` }),
+      const client = await cli.client();
+      const answer = await client.call<{ copies: { hostname: string; command: ApiCommand }[] }>(
+        'POST',
+        `/api/v1/images/${encodeURIComponent(ref)}/copy`,
+        { toHosts: opts.to },
       );
+      for (const copy of answer.copies) {
+        if (opts.detach) {
+          cli.out.json ? cli.out.data(copy.command) : cli.out.line(copy.command.id);
+          continue;
+        }
+        printImage(cli, await cli.waitFor(copy.command, `copy ${ref} to ${copy.hostname}`, true));
+      }
     });
 
   images

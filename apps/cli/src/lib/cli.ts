@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { loadConfig, resolveTarget, type Target } from './config-store.js';
 import { CliError, EXIT } from './errors.js';
 import { Output } from './output.js';
-import { Spinner } from './progress.js';
+import { Spinner, TransferBar } from './progress.js';
 
 export interface GlobalOptions {
   json?: boolean;
@@ -49,7 +49,7 @@ export class Cli {
     op: string,
     target: string,
     params: Record<string, unknown>,
-    options: { detach?: boolean; label?: string } = {},
+    options: { detach?: boolean; label?: string; transfer?: boolean } = {},
   ): Promise<ApiCommand | null> {
     const name = knownOp(op);
     const client = await this.client();
@@ -59,23 +59,37 @@ export class Cli {
       else this.out.line(command.id);
       return null;
     }
-    const first = await client.op(name, target, params as never, { wait: 2 });
-    return this.waitFor(first, options.label ?? `${op} ${target}`);
+    const first = await client.op(name, target, params as never, { wait: options.transfer ? 1 : 2 });
+    return this.waitFor(first, options.label ?? `${op} ${target}`, options.transfer);
   }
 
-  async waitFor(command: ApiCommand, label: string): Promise<ApiCommand> {
+  // Waits for a command to end: a spinner with its status, or for transfers (pulls, loads, copies)
+  // a bar of the bytes its progress lines report.
+  async waitFor(command: ApiCommand, label: string, transfer = false): Promise<ApiCommand> {
     const client = await this.client();
     let current = command;
     if (!FINAL.has(current.status)) {
-      const spinner = new Spinner(label, this.out);
-      spinner.start(current.status);
-      try {
-        while (!FINAL.has(current.status)) {
-          current = await client.command(current.id, 5);
-          spinner.update(current.status);
+      if (transfer) {
+        const bar = new TransferBar(label, this.out);
+        try {
+          while (!FINAL.has(current.status)) {
+            current = await client.command(current.id, 1);
+            bar.update(current.status, current.output);
+          }
+        } finally {
+          bar.stop();
         }
-      } finally {
-        spinner.stop();
+      } else {
+        const spinner = new Spinner(label, this.out);
+        spinner.start(current.status);
+        try {
+          while (!FINAL.has(current.status)) {
+            current = await client.command(current.id, 5);
+            spinner.update(current.status);
+          }
+        } finally {
+          spinner.stop();
+        }
       }
     }
     if (current.status !== 'succeeded') {
