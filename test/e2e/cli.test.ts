@@ -147,8 +147,12 @@ describe('corral, the command line', () => {
     expect(dry).toContain(corral.hostname);
     expect(dry).toMatch(/fits/);
     const none = await cli(['run', '--dry-run', '--constraint', 'zone=mars', TEST_IMAGE]);
-    expect(none.code).toBe(125);
-    expect(none.stderr).toContain('zone=mars');
+    expect(none.code).toBe(1);
+    expect(none.stdout).toContain('zone=mars');
+    expect(none.stderr).toContain('would fit nowhere');
+    const refused = await cli(['run', '-d', '--constraint', 'zone=mars', TEST_IMAGE]);
+    expect(refused.code).toBe(125);
+    expect(refused.stderr).toContain('zone=mars');
     const ids = (
       await ok([
         'run',

@@ -192,6 +192,15 @@ Without -d, corral follows the container's output and exits with its exit code (
           }
           if (opts.dryRun) {
             explain(cli, answer.placement);
+            const counts = (answer.placement.explanation as { replicas?: { requested: number; placed: number } })
+              .replicas;
+            if (counts && counts.placed < counts.requested) {
+              throw new CliError(
+                `${counts.requested - counts.placed} of ${counts.requested} replica(s) would fit nowhere`,
+                EXIT.failure,
+                'see why above',
+              );
+            }
             return;
           }
           const commands = (answer.placement.commands ?? []) as ApiCommand[];

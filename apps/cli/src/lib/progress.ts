@@ -105,10 +105,7 @@ export function lastProgress(
 export class TransferBar {
   private bar: cliProgress.SingleBar | null = null;
 
-  constructor(
-    label: string,
-    out: Output,
-  ) {
+  constructor(label: string, out: Output) {
     if (!interactive(out)) return;
     this.bar = new cliProgress.SingleBar(
       {
