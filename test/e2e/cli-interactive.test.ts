@@ -31,6 +31,8 @@ describe('corral exec -it under tmux', () => {
     await tmux('new-session', '-d', '-s', s, '-x', '120', '-y', '40', 'sh', '-c', command);
     await tmux('set-option', '-t', s, 'status', 'off');
   };
+  // The shell in the container is ready: its prompt is on the screen.
+  const prompt = (s: string) => waitFor(`${s} prompt`, async () => /[#$] ?$/m.test(await pane(s)), 15_000, 100);
   const exitOf = (s: string) =>
     waitFor(
       `${s} exit code`,
@@ -75,6 +77,7 @@ describe('corral exec -it under tmux', () => {
     it(`${runtime}: typing, terminal size and resize, Ctrl-C, exit 3`, async () => {
       const s = `${runtime}-a`;
       await session(s, ['exec', '-it', target(), 'sh']);
+      await prompt(s);
       await type(s, 'echo $((6*7))');
       await waitFor('42', async () => /^42\s*$/m.test(await pane(s)), 10_000, 100);
       await type(s, 'stty size');
@@ -83,7 +86,6 @@ describe('corral exec -it under tmux', () => {
       await tmux('resize-window', '-t', s, '-x', '100', '-y', '30');
       const second = await size(s);
       expect(second).toBe('30 100');
-      await tmux('send-keys', '-t', s, 'C-l');
       await type(s, 'stty size');
       await waitFor(`stty size ${second}`, async () => (await pane(s)).includes(second), 5_000, 100);
       await type(s, `sh -c 'trap "echo caught-INT-$$; exit 0" INT; while :; do sleep 1; done'`);
@@ -98,6 +100,7 @@ describe('corral exec -it under tmux', () => {
       const s = `${runtime}-b`;
       const marker = runtime === 'docker' ? '4343' : '4344';
       await session(s, ['exec', '-it', target(), 'sh']);
+      await prompt(s);
       await type(s, `sleep ${marker}`);
       await waitFor('sleep running', async () => (await psIn(runtime)).includes(`sleep ${marker}`), 10_000, 100);
       await tmux('kill-session', '-t', s);
@@ -108,6 +111,7 @@ describe('corral exec -it under tmux', () => {
   it('the agent dying during a session: corral names the cause and exits 125', async () => {
     const s = 'agent-gone';
     await session(s, ['exec', '-it', docker, 'sh']);
+    await prompt(s);
     await type(s, 'echo ready-$((1+1))');
     await waitFor('ready', async () => (await pane(s)).includes('ready-2'), 10_000, 100);
     await corral.agent.kill('SIGKILL');

@@ -446,7 +446,7 @@ describe('corral, the command line', () => {
     expect(noConfig.code).toBe(2);
     expect(noConfig.stderr).toContain('corral login');
     expect((await cli(['ps', '--nope'])).code).toBe(2);
-    const unreachable = await cli(['ps'], { CORRAL_URL: 'http://127.0.0.1:9' });
+    const unreachable = await cli(['ps'], { CORRAL_URL: 'http://127.0.0.1:4' });
     expect(unreachable.code).toBe(125);
     expect(unreachable.stderr).toContain('cannot reach the controller');
   });
