@@ -307,22 +307,29 @@ describe('corral, the command line', () => {
 
   it('images import, ls, tag, rm and prune, checked with docker image inspect', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'corral-cli-rootfs-'));
+    const tarball = path.join(dir, 'rootfs.tar');
     try {
       await mkdir(path.join(dir, 'root/bin'), { recursive: true });
       await sh('cp', ['/bin/busybox', path.join(dir, 'root/bin/busybox')]);
-      await sh('tar', ['-C', path.join(dir, 'root'), '-cf', path.join(dir, 'rootfs.tar'), '.']);
-      await ok(['images', 'import', path.join(dir, 'rootfs.tar'), '--host', corral.hostname, '--reference', n.image]);
+      await sh('tar', ['-C', path.join(dir, 'root'), '-cf', tarball, '.']);
+      await ok(['images', 'import', tarball, '--host', corral.hostname, '--reference', n.image]);
+      const image = await inspect('image', n.image);
+      expect(await ok(['images', 'ls', '--host', corral.hostname])).toContain(n.image);
+      await ok(['images', 'tag', n.image, n.retag]);
+      expect((await inspect('image', n.retag)).Id).toBe(image.Id);
+      // The image with both its tags: referenced twice, it needs -f, as with docker rmi of its id.
+      const refused = await cli(['images', 'rm', n.retag]);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain('must be forced');
+      await ok(['images', 'rm', '-f', n.retag]);
+      await expect(sh('docker', ['image', 'inspect', n.image])).rejects.toThrow();
+      // Imported again and unused: prune takes it.
+      await ok(['images', 'import', tarball, '--host', corral.hostname, '--reference', n.image]);
+      await ok(['images', 'prune', '--host', corral.hostname]);
+      await expect(sh('docker', ['image', 'inspect', n.image])).rejects.toThrow();
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
-    const image = await inspect('image', n.image);
-    expect(await ok(['images', 'ls', '--host', corral.hostname])).toContain(n.image);
-    await ok(['images', 'tag', n.image, n.retag]);
-    expect((await inspect('image', n.retag)).Id).toBe(image.Id);
-    await ok(['images', 'rm', n.retag]);
-    await expect(sh('docker', ['image', 'inspect', n.retag])).rejects.toThrow();
-    await ok(['images', 'prune', '--host', corral.hostname]);
-    await expect(sh('docker', ['image', 'inspect', n.image])).rejects.toThrow();
   });
 
   it('volumes and networks: create, ls, connect, disconnect, rm, prune; bridges, leases, ip', async () => {

@@ -37,7 +37,8 @@ export class ContainerStreamConnection {
   private consumed = 0;
   private outcome: StreamOutcome | null = null;
   private settle!: (outcome: StreamOutcome) => void;
-  private chain: Promise<void> = Promise.resolve();
+  // Output handed to the consumer and not yet taken (its promise pending).
+  private inFlight = new Set<Promise<void>>();
 
   constructor(
     private readonly socket: WebSocket,
@@ -88,10 +89,15 @@ export class ContainerStreamConnection {
         if (!decoded.ok) return;
         const size = decoded.payload.length;
         const payload = Buffer.from(decoded.payload);
-        // Output is handed over in order; credit goes back once the consumer has it.
-        this.chain = this.chain
-          .then(() => this.handlers.onOutput(decoded.channel as 'stdout' | 'stderr', payload))
-          .then(() => this.grant(size));
+        // Output is handed over at once and in order (several writes may be in flight, as with any
+        // stream); its credit goes back once the consumer has taken it.
+        const taken = Promise.resolve(this.handlers.onOutput(decoded.channel as 'stdout' | 'stderr', payload)).then(
+          () => {
+            this.inFlight.delete(taken);
+            this.grant(size);
+          },
+        );
+        this.inFlight.add(taken);
         return;
       }
       const parsed = ServerStreamMessageSchema.safeParse(JSON.parse(data.toString('utf8')));
@@ -130,7 +136,7 @@ export class ContainerStreamConnection {
     this.outcome = outcome;
     for (const wake of this.stdinWaiters.splice(0)) wake();
     // Output already received is handed over before the outcome.
-    void this.chain.then(() => this.settle(outcome));
+    void Promise.all([...this.inFlight]).then(() => this.settle(outcome));
   }
 
   private grant(bytes: number): void {

@@ -35,8 +35,8 @@ const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EHOST
 export function describeError(error: unknown, baseUrl: string | null, attached = false): CliError {
   const corral = (message: string, fix?: string) => new CliError(message, EXIT.corral, fix);
   const fail = (message: string, fix?: string) => new CliError(message, attached ? EXIT.corral : EXIT.failure, fix);
-  if (error instanceof CliError)
-    return attached && error.exitCode === EXIT.failure ? fail(error.message, error.fix) : error;
+  // Already decided by the command that threw it.
+  if (error instanceof CliError) return error;
   if (error instanceof CorralApiError) {
     const message = error.message.replace(/\.$/, '');
     switch (error.status) {
