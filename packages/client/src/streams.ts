@@ -88,7 +88,8 @@ export class ContainerStreamConnection {
         const decoded = decodeClientData(data, ['stdout', 'stderr']);
         if (!decoded.ok) return;
         const size = decoded.payload.length;
-        const payload = Buffer.from(decoded.payload);
+        // A view of the message ws handed over (each message has its own buffer): no copy.
+        const payload = Buffer.from(decoded.payload.buffer, decoded.payload.byteOffset, decoded.payload.length);
         // Output is handed over at once and in order (several writes may be in flight, as with any
         // stream); its credit goes back once the consumer has taken it.
         const taken = Promise.resolve(this.handlers.onOutput(decoded.channel as 'stdout' | 'stderr', payload)).then(

@@ -16,7 +16,13 @@ const target = { kind: 'container', runtime: 'docker', id: 'abc', lxcPath: null 
 describe('stream data frames', () => {
   it('round-trips the stream id, channel and bytes', () => {
     const sut = decodeStreamData(encodeStreamData(id, 'stderr', new Uint8Array([1, 2, 3])), ['stdout', 'stderr']);
-    expect(sut).toEqual({ ok: true, streamId: id, channel: 'stderr', payload: new Uint8Array([1, 2, 3]) });
+    expect(sut).toMatchObject({ ok: true, streamId: id, channel: 'stderr', payload: new Uint8Array([1, 2, 3]) });
+    // The client's frame is a view of the same bytes: [channel][payload].
+    expect(sut.ok && decodeClientData(sut.clientFrame, ['stderr'])).toEqual({
+      ok: true,
+      channel: 'stderr',
+      payload: new Uint8Array([1, 2, 3]),
+    });
   });
 
   it('refuses a channel the sender may not use, naming it', () => {

@@ -229,14 +229,18 @@ export const STREAM_CLOSE = {
 
 // ---- binary data frames --------------------------------------------------------------------
 
-// Agent socket: [1 = data][channel][stream id, 16 bytes][payload]. Client socket: [channel][payload].
+// Agent socket: [1 = data][stream id, 16 bytes][channel][payload]. Client socket: [channel][payload],
+// which is the agent frame without its first 17 bytes: the controller forwards a view, not a copy.
 const DATA = 1;
 const AGENT_HEADER = 18;
+export const AGENT_TO_CLIENT_OFFSET = 17;
 
 export interface StreamData {
   streamId: string;
   channel: StreamChannelName;
   payload: Uint8Array;
+  // The same bytes framed for the client's socket ([channel][payload]), a view into the frame.
+  clientFrame: Uint8Array;
 }
 
 export type StreamDataResult = ({ ok: true } & StreamData) | { ok: false; error: ErrorFrame };
@@ -263,8 +267,8 @@ export function encodeStreamData(streamId: string, channel: StreamChannelName, p
   }
   const frame = new Uint8Array(AGENT_HEADER + payload.length);
   frame[0] = DATA;
-  frame[1] = StreamChannel[channel];
-  frame.set(uuidBytes(streamId), 2);
+  frame.set(uuidBytes(streamId), 1);
+  frame[17] = StreamChannel[channel];
   frame.set(payload, AGENT_HEADER);
   return frame;
 }
@@ -285,12 +289,18 @@ export function decodeStreamData(frame: Uint8Array, allowed: readonly StreamChan
   });
   if (frame.length <= AGENT_HEADER) return bad(`too short (${frame.length} bytes; header is ${AGENT_HEADER})`);
   if (frame[0] !== DATA) return bad(`unknown kind ${frame[0]} (1 is stream data)`);
-  const channel = CHANNEL_NAMES[frame[1]!];
-  if (!channel || !allowed.includes(channel)) return bad(`channel ${frame[1]} is not one this side may send`);
+  const channel = CHANNEL_NAMES[frame[17]!];
+  if (!channel || !allowed.includes(channel)) return bad(`channel ${frame[17]} is not one this side may send`);
   const payload = frame.subarray(AGENT_HEADER);
   if (payload.length > STREAM_CHUNK_BYTES)
     return bad(`payload of ${payload.length} bytes exceeds ${STREAM_CHUNK_BYTES}`);
-  return { ok: true, streamId: uuidText(frame.subarray(2, AGENT_HEADER)), channel, payload };
+  return {
+    ok: true,
+    streamId: uuidText(frame.subarray(1, 17)),
+    channel,
+    payload,
+    clientFrame: frame.subarray(AGENT_TO_CLIENT_OFFSET),
+  };
 }
 
 export function encodeClientData(channel: StreamChannelName, payload: Uint8Array): Uint8Array {

@@ -4,7 +4,6 @@ import {
   type CommandTarget,
   decodeClientData,
   describeZodError,
-  encodeClientData,
   type ServerStreamMessage,
   STREAM_CLOSE,
   type StreamErrorCode,
@@ -144,9 +143,9 @@ export class ClientStream {
             stdinWindow: this.stdinCredit,
           });
         },
-        output: (channel, payload) => {
+        output: (_channel, payload, clientFrame) => {
           this.bytesOut += payload.length;
-          if (this.socket.readyState === this.socket.OPEN) this.socket.send(encodeClientData(channel, payload));
+          if (this.socket.readyState === this.socket.OPEN) this.socket.send(clientFrame);
         },
         credit: (bytes) => {
           if (!this.stdin) return;

@@ -133,7 +133,7 @@ export class LocalStreamRelay implements StreamRelay {
       return null;
     }
     stream.outstanding -= decoded.payload.length;
-    stream.sink.output(decoded.channel as 'stdout' | 'stderr', decoded.payload);
+    stream.sink.output(decoded.channel as 'stdout' | 'stderr', decoded.payload, decoded.clientFrame);
     return null;
   }
 

@@ -20,7 +20,8 @@ export type StreamOpenRequest = {
 // one of exit or error.
 export interface StreamSink {
   opened(stdinWindow: number): void;
-  output(channel: Exclude<StreamChannelName, 'stdin'>, payload: Uint8Array): void;
+  // `clientFrame` is the same bytes framed for a client socket ([channel][payload]).
+  output(channel: Exclude<StreamChannelName, 'stdin'>, payload: Uint8Array, clientFrame: Uint8Array): void;
   // The agent took this many more stdin bytes.
   credit(bytes: number): void;
   exit(exitCode: number | null, signal: string | null): void;

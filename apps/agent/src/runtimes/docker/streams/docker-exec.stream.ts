@@ -1,10 +1,10 @@
 import type { Duplex } from 'node:stream';
-import { PassThrough } from 'node:stream';
 import type { ExecStreamParams } from '@corral/protocol';
 import type { ExecStarter, StreamExit, StreamProcess } from '../../../streams/stream-process.js';
 import type { DockerOps } from '../docker-ops.driver.js';
 import { envList } from '../ops/op-support.js';
 import { killProcessTree } from '../ops/process-tree.js';
+import { DockerDemux } from './docker-demux.js';
 
 export interface DockerExecStreamOptions {
   killTree?: (pid: number) => Promise<number[]>;
@@ -30,11 +30,8 @@ export function dockerExecStream(docker: DockerOps, options: DockerExecStreamOpt
     if (params.tty) {
       socket.on('data', (chunk: Buffer) => output('stdout', chunk));
     } else {
-      const stdout = new PassThrough();
-      const stderr = new PassThrough();
-      stdout.on('data', (chunk: Buffer) => output('stdout', chunk));
-      stderr.on('data', (chunk: Buffer) => output('stderr', chunk));
-      docker.waits.modem.demuxStream(socket, stdout, stderr);
+      const demux = new DockerDemux(output);
+      socket.on('data', (chunk: Buffer) => demux.push(chunk));
     }
     const resize = (cols: number, rows: number) =>
       exec.resize({ h: rows, w: cols }).catch(() => {

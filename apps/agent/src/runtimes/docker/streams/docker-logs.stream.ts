@@ -1,6 +1,7 @@
-import { PassThrough, Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { LogsStarter, StreamProcess } from '../../../streams/stream-process.js';
 import type { DockerOps } from '../docker-ops.driver.js';
+import { DockerDemux } from './docker-demux.js';
 
 // `docker logs [-f]`: Docker ends a followed log when the container stops.
 export function dockerLogsStream(docker: DockerOps): LogsStarter {
@@ -25,11 +26,8 @@ export function dockerLogsStream(docker: DockerOps): LogsStarter {
     if (info.Config?.Tty) {
       source.on('data', (chunk: Buffer) => output('stdout', chunk));
     } else {
-      const stdout = new PassThrough();
-      const stderr = new PassThrough();
-      stdout.on('data', (chunk: Buffer) => output('stdout', chunk));
-      stderr.on('data', (chunk: Buffer) => output('stderr', chunk));
-      docker.waits.modem.demuxStream(source, stdout, stderr);
+      const demux = new DockerDemux(output);
+      source.on('data', (chunk: Buffer) => demux.push(chunk));
     }
     const exited = new Promise<{ exitCode: number; signal: null }>((resolve) => {
       const done = () => resolve({ exitCode: 0, signal: null });
