@@ -323,10 +323,18 @@ describe('corral, the command line', () => {
       expect(refused.stderr).toContain('must be forced');
       await ok(['images', 'rm', '-f', n.retag]);
       await expect(sh('docker', ['image', 'inspect', n.image])).rejects.toThrow();
-      // Imported again and unused: prune takes it.
+      // A second import under the same name leaves the first one dangling: prune takes that one only.
       await ok(['images', 'import', tarball, '--host', corral.hostname, '--reference', n.image]);
+      const first = (await inspect('image', n.image)).Id;
+      await writeFile(path.join(dir, 'root/marker'), t);
+      await sh('tar', ['-C', path.join(dir, 'root'), '-cf', tarball, '.']);
+      await ok(['images', 'import', tarball, '--host', corral.hostname, '--reference', n.image]);
+      const second = (await inspect('image', n.image)).Id;
+      expect(second).not.toBe(first);
       await ok(['images', 'prune', '--host', corral.hostname]);
-      await expect(sh('docker', ['image', 'inspect', n.image])).rejects.toThrow();
+      await expect(sh('docker', ['image', 'inspect', first])).rejects.toThrow();
+      await ok(['images', 'rm', n.image]);
+      await expect(sh('docker', ['image', 'inspect', second])).rejects.toThrow();
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
