@@ -6,6 +6,7 @@ import { AgentProcess } from '../support/agent-process.js';
 import { ControllerProcess } from '../support/controller-process.js';
 import { BENCH_IMAGE, benchDocker, benchLabels, docker, newRunId, requireDocker } from '../support/docker.js';
 import { REPO_ROOT } from '../support/paths.js';
+import { cpuSeconds } from '../support/proc.js';
 import { figure, type ScenarioReport } from '../support/report.js';
 import { sleep, summarize } from '../support/stats.js';
 
@@ -101,8 +102,9 @@ function drain(
     });
     child.once('error', reject);
     child.once('close', (code) => {
+      clearInterval(sampler);
       if (code !== 0) reject(new Error(`${file} ${args.join(' ')} exited ${code}: ${err.slice(-300)}`));
-      else resolve({ bytes, seconds: (performance.now() - started) / 1000 });
+      else resolve({ bytes, seconds: (performance.now() - started) / 1000, cpuSeconds: cpu });
     });
   });
 }
@@ -137,7 +139,10 @@ export async function streamsScenario(plan: StreamsPlan): Promise<ScenarioReport
     );
 
     const dockerCat = await drain('docker', ['exec', name, 'cat', '/tmp/blob']);
+    const ctlCpu = ctl.cpuSecondsTotal();
+    agent.cpu.begin();
     const corralCat = await drain(process.execPath, [CLI, 'exec', '-i', name, 'cat', '/tmp/blob'], cliEnv);
+    const cpu = { controller: ctl.cpuSecondsTotal() - ctlCpu, agent: agent.cpu.seconds(), cli: corralCat.cpuSeconds };
     if (corralCat.bytes !== dockerCat.bytes)
       throw new Error(`corral passed ${corralCat.bytes} bytes, docker ${dockerCat.bytes}`);
     const mibps = (r: { bytes: number; seconds: number }) => r.bytes / 1024 / 1024 / r.seconds;
@@ -180,7 +185,7 @@ export async function streamsScenario(plan: StreamsPlan): Promise<ScenarioReport
         figure('exec output throughput', mibps(corralCat), 'MiB/s', {
           target: { text: `>= ${THROUGHPUT_TARGET}x docker exec cat`, met: ratio >= THROUGHPUT_TARGET },
           baseline: { name: 'docker exec cat', value: mibps(dockerCat), unit: 'MiB/s', ratio },
-          note: `${plan.outputMiB} MiB`,
+          note: `${plan.outputMiB} MiB; CPU s: controller ${cpu.controller.toFixed(2)}, agent ${cpu.agent.toFixed(2)}, corral ${cpu.cli.toFixed(2)} over ${corralCat.seconds.toFixed(2)} s`,
         }),
         figure(`controller RSS with ${plan.openStreams} open streams`, withStreams / 1024 / 1024, 'MiB', {
           note: `${((withStreams - before) / 1024 / 1024).toFixed(1)} MiB more than with none`,
@@ -189,7 +194,7 @@ export async function streamsScenario(plan: StreamsPlan): Promise<ScenarioReport
           note: 'the agent stops reading once the window is used up',
         }),
       ],
-      details: { direct, corral, dockerCat, corralCat, before, withStreams, stalledGrowth },
+      details: { direct, corral, dockerCat, corralCat, cpu, before, withStreams, stalledGrowth },
     };
   } finally {
     for (const s of open) s.close();
