@@ -83,15 +83,20 @@ async function keystrokes(file: string, args: string[], env: Record<string, stri
   }
 }
 
-// Bytes a command writes to its stdout, and how long until it exits.
+// Bytes a command writes to its stdout, how long until it exits, and the CPU it used (sampled
+// from /proc while it ran).
 function drain(
   file: string,
   args: string[],
   env: Record<string, string> = {},
-): Promise<{ bytes: number; seconds: number }> {
+): Promise<{ bytes: number; seconds: number; cpuSeconds: number }> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const child = spawn(file, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let cpu = 0;
+    const sampler = setInterval(() => {
+      cpu = (child.pid && cpuSeconds(child.pid)) || cpu;
+    }, 100);
     let bytes = 0;
     let err = '';
     child.stdout.on('data', (c: Buffer) => {
