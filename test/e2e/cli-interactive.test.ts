@@ -31,8 +31,13 @@ describe('corral exec -it under tmux', () => {
     await tmux('new-session', '-d', '-s', s, '-x', '120', '-y', '40', 'sh', '-c', command);
     await tmux('set-option', '-t', s, 'status', 'off');
   };
-  // The shell in the container is ready: its prompt is on the screen.
-  const prompt = (s: string) => waitFor(`${s} prompt`, async () => /[#$] ?$/m.test(await pane(s)), 15_000, 100);
+  // The shell in the container answers (only it can print ready-5: what is typed reads $((2+3))).
+  const prompt = async (s: string) => {
+    await type(s, 'echo ready-$((2+3))');
+    await waitFor(`${s} shell`, async () => (await pane(s)).includes('ready-5'), 15_000, 100).catch(async (error) => {
+      throw new Error(`${(error as Error).message}; the pane shows:\n${await pane(s).catch(() => '(gone)')}`);
+    });
+  };
   const exitOf = (s: string) =>
     waitFor(
       `${s} exit code`,
@@ -112,8 +117,6 @@ describe('corral exec -it under tmux', () => {
     const s = 'agent-gone';
     await session(s, ['exec', '-it', docker, 'sh']);
     await prompt(s);
-    await type(s, 'echo ready-$((1+1))');
-    await waitFor('ready', async () => (await pane(s)).includes('ready-2'), 10_000, 100);
     await corral.agent.kill('SIGKILL');
     expect(await exitOf(s)).toBe('125');
     expect(await pane(s)).toMatch(/agent on .* disconnected/);
