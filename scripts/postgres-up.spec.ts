@@ -12,7 +12,8 @@ const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'postgres
 // Postgres or packages.
 const STUBS: Record<string, string> = {
   pg_isready: '[ -e "$STUB_STATE/answering" ] && exit 0; exit 2',
-  'dpkg-query': 'for a; do last=$a; done; [ "$last" = postgresql ] && [ -e "$STUB_STATE/installed" ] && printf installed; exit 0',
+  'dpkg-query':
+    'for a; do last=$a; done; [ "$last" = postgresql ] && [ -e "$STUB_STATE/installed" ] && printf installed; exit 0',
   pg_lsclusters: 'cat "$STUB_STATE/clusters" 2>/dev/null; exit 0',
   'apt-get': `echo "apt-get $*" >>"$STUB_STATE/calls"
 case "$*" in *install*postgresql*)
