@@ -39,7 +39,7 @@ const USAGE = `usage: npm run bench -- <${SCENARIOS.join('|')}> [--quick] [--hos
   engines    50 real containers created+started through the API on this host's Docker, beside plain dockerode and Swarm
   visibility a real agent at its default intervals: Docker and LXC changes made on the engines, until the API shows them
   all        every one of the above
-  --quick    CI size: 200 x 50, short steps (the whole "all" run takes about two minutes)
+  --quick    CI size: 200 x 50, short steps, fewer rounds (the whole "all" run takes a few minutes)
   --profile  the controller runs with --cpu-prof; its profile is summarized at the end`;
 
 interface Plan {
