@@ -488,6 +488,7 @@ describe('commands on real Postgres, with a scripted agent', () => {
     agent.send({ type: 'command.result', id: created.body.id, ok: true, result: { imageId: 'sha256:def' } });
     expect((await get(created.body.id, 5)).body.status).toBe('succeeded');
     await waitFor('upload removed', async () => (await readdir(path.join(dataDir, 'uploads'))).length === 0);
+    expect(await readdir(path.join(dataDir, 'uploads'))).toEqual([]);
     expect((await fetch(`${ctl.baseUrl}/api/v1/uploads/${uploadId}`, { headers: ctl.authHeaders })).status).toBe(404);
     await disconnect(agent);
   });
@@ -528,5 +529,6 @@ describe('commands on real Postgres, with a scripted agent', () => {
     expect(noReference.status).toBe(400);
     expect(await count()).toBe(before);
     await waitFor('no upload files', async () => (await readdir(path.join(dataDir, 'uploads'))).length === 0);
+    expect(await readdir(path.join(dataDir, 'uploads'))).toEqual([]);
   });
 });

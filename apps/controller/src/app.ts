@@ -2,6 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { WsAdapter } from '@nestjs/platform-ws';
+import { AppLogger } from './app.logger.js';
 import { AppModule, type AppOptions } from './app.module.js';
 import { loadTlsMaterial } from './config/tls.js';
 import { requireJsonBodies } from './controllers/content-type.middleware.js';
@@ -15,7 +16,7 @@ export async function createApp(options: AppOptions): Promise<INestApplication> 
   // HTTPS and WSS on the one port when a certificate is configured (checked here, at start).
   const tls = options.config.tls ? loadTlsMaterial(options.config.tls) : null;
   const app = await NestFactory.create<NestExpressApplication>(AppModule.register(options), {
-    logger: loggerLevels(options.config.logLevel),
+    logger: new AppLogger(options.config.logLevel),
     // JSON only (below): a form-encoded body gets 415 from requireJsonBodies, not a misparse.
     bodyParser: false,
     ...(tls ? { httpsOptions: { cert: tls.cert, key: tls.key } } : {}),
@@ -28,10 +29,4 @@ export async function createApp(options: AppOptions): Promise<INestApplication> 
   app.useGlobalFilters(new HttpExceptionFilter());
   setupOpenApi(app);
   return app;
-}
-
-function loggerLevels(level: AppOptions['config']['logLevel']) {
-  const all = ['fatal', 'error', 'warn', 'log', 'debug'] as const;
-  const cut = { error: 2, warn: 3, info: 4, debug: 5 }[level];
-  return all.slice(0, cut) as unknown as ('fatal' | 'error' | 'warn' | 'log' | 'debug')[];
 }

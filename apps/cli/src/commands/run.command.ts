@@ -183,7 +183,12 @@ Without -d, corral follows the container's output and exits with its exit code (
               error.status === 409 &&
               (error.body as { reasons?: unknown }).reasons
             ) {
-              const body = error.body as { message: string; reasons: string[] };
+              const body = error.body as { message: string; reasons: string[]; placement?: Placement };
+              // A dry run where nothing would fit: the explanation, and the request's own failure (1).
+              if (opts.dryRun && body.placement) {
+                explain(cli, body.placement);
+                throw new CliError('no replica would fit anywhere', EXIT.failure, 'see why above');
+              }
               if (cli.out.json) cli.out.data(body);
               else for (const r of body.reasons) cli.out.note(`  ${r}`);
               throw new CliError(body.message, EXIT.corral, 'see why above; relax the constraints or free a host');
