@@ -8,6 +8,7 @@ import { type CommandsParams, commandsScenario } from './scenarios/commands.scen
 import { enginesPlan, enginesScenario } from './scenarios/engines.scenario.js';
 import { type FleetSize, label } from './scenarios/fleet-size.js';
 import { placementPlan, placementScenario } from './scenarios/placement.scenario.js';
+import { streamsPlan, streamsScenario } from './scenarios/streams.scenario.js';
 import { syncFleet, syncReport } from './scenarios/sync.scenario.js';
 import { visibilityPlan, visibilityScenario } from './scenarios/visibility.scenario.js';
 import { ControllerProcess } from './support/controller-process.js';
@@ -25,6 +26,7 @@ const SCENARIOS = [
   'placement',
   'engines',
   'visibility',
+  'streams',
   'all',
 ] as const;
 type Scenario = (typeof SCENARIOS)[number];
@@ -38,6 +40,7 @@ const USAGE = `usage: npm run bench -- <${SCENARIOS.join('|')}> [--quick] [--hos
   placement  scheduling decisions per second: pure functions over 10,000 hosts, and through HTTP and Postgres
   engines    50 real containers created+started through the API on this host's Docker, beside plain dockerode and Swarm
   visibility a real agent at its default intervals: Docker and LXC changes made on the engines, until the API shows them
+  streams    corral exec -it keystroke echo and exec output throughput beside docker exec; controller RSS with 100 streams
   all        every one of the above
   --quick    CI size: 200 x 50, short steps, fewer rounds (the whole "all" run takes a few minutes)
   --profile  the controller runs with --cpu-prof; its profile is summarized at the end`;
@@ -204,6 +207,7 @@ async function main(): Promise<void> {
   }
 
   if (wants('placement')) emit(await placementScenario(placementPlan(p.quick, p.placementHosts, p.containers)));
+  if (wants('streams')) emit(await streamsScenario(streamsPlan(p.quick)));
   if (wants('engines')) {
     emit(await enginesScenario(enginesPlan(p.quick), (fn) => withController(p, 'engines', fn)));
   }

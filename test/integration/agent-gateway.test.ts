@@ -1,4 +1,4 @@
-import { recordKey, sampleDockerContainer, sampleLease, sampleLxcContainer } from '@corral/protocol';
+import { PROTOCOL_VERSION, recordKey, sampleDockerContainer, sampleLease, sampleLxcContainer } from '@corral/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestController, type TestController } from '../support/controller.js';
 import { snapshotOf } from '../support/frames.js';
@@ -123,7 +123,7 @@ describe('agent gateway on real Postgres', () => {
     const error = await agent.next('error');
     expect(error.code).toBe('protocol_version_unsupported');
     expect(error.message).toContain('2.0');
-    expect(error.message).toContain('1.0');
+    expect(error.message).toContain(PROTOCOL_VERSION);
     expect((await agent.waitClosed()).code).toBe(4000);
   });
 

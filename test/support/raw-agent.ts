@@ -5,6 +5,8 @@ import WebSocket from 'ws';
 // A bare WebSocket speaking the agent protocol by hand, to drive the controller frame by frame.
 export class RawAgent {
   readonly received: ControllerMessage[] = [];
+  // Binary frames (stream data), in arrival order.
+  readonly binary: Buffer[] = [];
   closed: { code: number; reason: string } | null = null;
   private waiters: (() => void)[] = [];
 
@@ -12,8 +14,9 @@ export class RawAgent {
     readonly socket: WebSocket,
     private readonly identity: { agentId?: string; hostname?: string },
   ) {
-    socket.on('message', (data) => {
-      this.received.push(JSON.parse(data.toString()) as ControllerMessage);
+    socket.on('message', (data, isBinary) => {
+      if (isBinary) this.binary.push(data as Buffer);
+      else this.received.push(JSON.parse(data.toString()) as ControllerMessage);
       this.wake();
     });
     socket.on('close', (code, reason) => {
@@ -75,6 +78,17 @@ export class RawAgent {
         });
       });
     }
+  }
+
+  // Resolves with the next binary frame not yet consumed.
+  async nextBinary(timeoutMs = 5_000): Promise<Buffer> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.binary.length === 0) {
+      if (this.closed) throw new Error(`socket closed (${this.closed.code}) while waiting for a binary frame`);
+      if (Date.now() > deadline) throw new Error(`no binary frame within ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    return this.binary.shift()!;
   }
 
   async waitClosed(timeoutMs = 5_000): Promise<{ code: number; reason: string }> {

@@ -14,15 +14,21 @@ import { DockerCollector } from './runtimes/docker/docker.collector.js';
 import { createDockerDriver } from './runtimes/docker/docker.driver.js';
 import { createDockerOps } from './runtimes/docker/docker-ops.driver.js';
 import { createDockerHandlers } from './runtimes/docker/ops/docker.handlers.js';
+import { dockerExecStream } from './runtimes/docker/streams/docker-exec.stream.js';
+import { dockerLogsStream } from './runtimes/docker/streams/docker-logs.stream.js';
 import { LxcCollector } from './runtimes/lxc/lxc.collector.js';
 import { createLxcDriver } from './runtimes/lxc/lxc.driver.js';
+import { lxcDeps } from './runtimes/lxc/ops/lxc-op.context.js';
 import { createLxcHandlers } from './runtimes/lxc/ops/lxc-ops.js';
+import { lxcConsoleLogStream } from './runtimes/lxc/streams/lxc-console-log.stream.js';
+import { loadPty, lxcExecStream } from './runtimes/lxc/streams/lxc-exec.stream.js';
 import { controllerFetch, tlsClientOptions } from './session/controller-tls.js';
 import { enroll } from './session/enrollment.js';
 import { Session } from './session/session.js';
 import { loadCredential, saveCredential } from './state/agent-credential.js';
 import { loadOrCreateAgentId } from './state/agent-identity.js';
 import { StateStore } from './state/state-store.js';
+import { StreamManager } from './streams/stream-manager.js';
 
 const AGENT_VERSION = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -88,6 +94,7 @@ async function main(): Promise<void> {
 
   let agent: Agent | null = null;
   let executor: CommandExecutor | null = null;
+  let streams: StreamManager | null = null;
   const session = new Session({
     url: config.controllerUrl,
     headers: authorization,
@@ -102,6 +109,10 @@ async function main(): Promise<void> {
     logger: logger.child({ component: 'session' }),
     onCommand: (message) => executor?.handleCommand(message),
     onCancel: (message) => executor?.handleCancel(message),
+    capabilities: () => streams?.capabilities() ?? [],
+    onStream: (message) => streams?.handle(message),
+    onStreamData: (frame) => streams?.data(frame),
+    onDisconnected: () => streams?.closeAll('the connection to the controller dropped'),
     onSynced: () => executor?.resendUnconfirmed(),
     onAck: (seq) => executor?.acknowledged(seq),
   });
@@ -128,6 +139,18 @@ async function main(): Promise<void> {
     logger: logger.child({ component: 'executor' }),
   });
 
+  const lxcStreamDeps = lxcDeps({ lxcPaths: config.lxcPaths });
+  const pty = await loadPty(logger);
+  streams = new StreamManager({
+    exec: { docker: dockerExecStream(dockerOps), lxc: lxcExecStream(lxcStreamDeps, pty) },
+    logs: { docker: dockerLogsStream(dockerOps), lxc: lxcConsoleLogStream(lxcStreamDeps) },
+    link: {
+      sendText: (message) => session.sendStreamFrame(message),
+      sendBinary: (frame) => session.sendStreamFrame(frame),
+    },
+    logger: logger.child({ component: 'streams' }),
+  });
+
   logger.info('agent starting', {
     agentId,
     controller: config.controllerUrl,
@@ -143,6 +166,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info('agent stopping', { signal });
+    streams?.closeAll('the agent is stopping');
     await executor?.stop();
     await agent?.stop();
     await journal.close();

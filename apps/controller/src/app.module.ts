@@ -28,6 +28,7 @@ import { VolumesController } from './controllers/volumes.controller.js';
 import { createKysely } from './database/kysely.js';
 import { createPgPool, OwnedPgPool } from './database/pg-pool.js';
 import { AgentGateway } from './gateways/agent.gateway.js';
+import { ContainerStreamGateway } from './gateways/container-stream.gateway.js';
 import type { PrismaClient } from './generated/prisma/client.js';
 import { AgentConnectRepository } from './repositories/agent-connect.repository.js';
 import { ApiTokenRepository } from './repositories/api-token.repository.js';
@@ -45,6 +46,7 @@ import { IpLookupRepository } from './repositories/ip-lookup.repository.js';
 import { PlacementRepository } from './repositories/placement.repository.js';
 import { ResourceLookupRepository } from './repositories/resource-lookup.repository.js';
 import { SchedulingRepository } from './repositories/scheduling.repository.js';
+import { TokenStateRepository } from './repositories/token-state.repository.js';
 import { CLOCK, CONFIG, DATABASE, KYSELY, PG_POOL, PRISMA } from './repositories/tokens.js';
 import { UploadRepository } from './repositories/upload.repository.js';
 import { AgentSessionService } from './services/agent-session.service.js';
@@ -67,8 +69,11 @@ import { HostStatusService } from './services/host-status.service.js';
 import { InventoryService } from './services/inventory.service.js';
 import { InventoryQueryService } from './services/inventory-query.service.js';
 import { IpLookupService } from './services/ip-lookup.service.js';
+import { LocalStreamRelay } from './services/local-stream-relay.js';
 import { PlacementService } from './services/placement.service.js';
 import { ResourceResolver } from './services/resource-resolver.js';
+import { StreamAccessService } from './services/stream-access.service.js';
+import { STREAM_RELAY } from './services/stream-relay.js';
 import { UploadService } from './services/upload.service.js';
 
 export interface DatabaseHandle {
@@ -163,6 +168,12 @@ export class AppModule {
         EnrollmentService,
         HostAccessService,
         AuditService,
+        // Interactive exec and log follow (the relay is behind STREAM_RELAY so replicas can route it).
+        TokenStateRepository,
+        StreamAccessService,
+        LocalStreamRelay,
+        { provide: STREAM_RELAY, useExisting: LocalStreamRelay },
+        ContainerStreamGateway,
         // Every route, including ones added later, is behind the guard; every change is audited.
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_INTERCEPTOR, useClass: AuditInterceptor },

@@ -1,7 +1,15 @@
 import { type CommandOp, type CommandParams, type CommandResultOf, type OPS, opSpec } from '@corral/protocol';
 import createFetchClient, { type Client } from 'openapi-fetch';
 import type { z } from 'zod';
+import { type EventQuery, readEventStream, type StreamedEvent } from './events.js';
 import type { components, paths } from './generated/openapi.js';
+import {
+  type ContainerStreamConnection,
+  type ExecStreamInput,
+  type LogsStreamInput,
+  openContainerStream,
+  type StreamHandlers,
+} from './streams.js';
 
 export type Schemas = components['schemas'];
 export type Host = Schemas['Host'];
@@ -253,6 +261,59 @@ export class CorralClient {
   // An agent trades an enrollment token for its host credential (public: no API token needed).
   enroll(body: { token: string; agentId: string; hostname: string }): Promise<Schemas['EnrollResponse']> {
     return this.call<Schemas['EnrollResponse']>('POST', '/api/v1/enroll', body, { authorization: '' });
+  }
+
+  // Interactive exec: a WebSocket through the controller to the process (operator role).
+  execStream(ref: string, input: ExecStreamInput, handlers: StreamHandlers): Promise<ContainerStreamConnection> {
+    return openContainerStream({ baseUrl: this.baseUrl, headers: this.headers }, 'exec', ref, input, handlers);
+  }
+
+  // A container's log, followed or not (viewer role).
+  logsStream(ref: string, input: LogsStreamInput, handlers: StreamHandlers): Promise<ContainerStreamConnection> {
+    return openContainerStream({ baseUrl: this.baseUrl, headers: this.headers }, 'logs', ref, input, handlers);
+  }
+
+  // A route answering a file (an image archive): the body as a stream, with its length when known.
+  async download(path: string): Promise<{ body: ReadableStream<Uint8Array>; size: number | null }> {
+    const res = await this.fetchImpl(`${this.baseUrl}/api/v1${path}`, { headers: this.headers });
+    if (res.status >= 400 || !res.body) {
+      const text = await res.text();
+      let body: unknown = text;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        // Not JSON: the text is the message.
+      }
+      throw new CorralApiError(res.status, body, 'GET', `/api/v1${path}`);
+    }
+    const length = res.headers.get('content-length');
+    return { body: res.body, size: length ? Number(length) : null };
+  }
+
+  // The fleet's events as they happen (Server-Sent Events), until `signal` aborts or the stream ends.
+  async *events(query: EventQuery = {}, signal?: AbortSignal): AsyncGenerator<StreamedEvent> {
+    const q = new URLSearchParams();
+    if (query.host) q.set('host', query.host);
+    if (query.kind?.length) q.set('kind', query.kind.join(','));
+    if (query.type?.length) q.set('type', query.type.join(','));
+    const headers = {
+      ...this.headers,
+      accept: 'text/event-stream',
+      ...(query.lastEventId ? { 'last-event-id': query.lastEventId } : {}),
+    };
+    const path = `/api/v1/events${q.size > 0 ? `?${q}` : ''}`;
+    const res = await this.fetchImpl(`${this.baseUrl}${path}`, { headers, ...(signal ? { signal } : {}) });
+    if (res.status >= 400 || !res.body) {
+      const text = await res.text();
+      let body: unknown = text;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        // Not JSON: the text is the message.
+      }
+      throw new CorralApiError(res.status, body, 'GET', path);
+    }
+    yield* readEventStream(res.body);
   }
 
   fleetSummary(): Promise<FleetSummary> {

@@ -12,4 +12,5 @@ export * from './ops/results.js';
 export * from './parse.js';
 export * from './records.js';
 export * from './samples.js';
+export * from './streams.js';
 export * from './version.js';

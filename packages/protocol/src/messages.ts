@@ -18,6 +18,7 @@ import {
   RuntimeStatusSchema,
   VolumeRecordSchema,
 } from './records.js';
+import { AgentStreamMessageSchemas, ControllerStreamMessageSchemas } from './streams.js';
 
 const seq = z.number().int().nonnegative().describe('agent sequence number');
 
@@ -117,6 +118,7 @@ export const AgentMessageSchema = z.discriminatedUnion('type', [
   CommandAcceptedSchema,
   CommandOutputSchema,
   CommandResultMessageSchema,
+  ...AgentStreamMessageSchemas,
 ]);
 export type AgentMessage = z.infer<typeof AgentMessageSchema>;
 
@@ -151,5 +153,6 @@ export const ControllerMessageSchema = z.discriminatedUnion('type', [
   ErrorFrameSchema,
   CommandMessageSchema,
   CommandCancelSchema,
+  ...ControllerStreamMessageSchemas,
 ]);
 export type ControllerMessage = z.infer<typeof ControllerMessageSchema>;

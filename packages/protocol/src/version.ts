@@ -1,5 +1,5 @@
 // major.minor: a different major cannot be spoken; a newer minor only adds optional fields.
-export const PROTOCOL_VERSION = '1.0';
+export const PROTOCOL_VERSION = '1.1';
 
 export interface ParsedVersion {
   major: number;

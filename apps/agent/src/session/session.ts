@@ -37,6 +37,12 @@ export interface SessionOptions {
   // Commands from the controller, already validated against their message schema.
   onCommand?: (message: CommandMessage) => void;
   onCancel?: (message: CommandCancel) => void;
+  // Exec and log streams: what to announce in hello, their control frames and their data frames,
+  // and the connection dropping (their processes are then killed).
+  capabilities?: () => string[];
+  onStream?: (message: Extract<ControllerMessage, { type: `stream.${string}` }>) => void;
+  onStreamData?: (frame: Uint8Array) => void;
+  onDisconnected?: () => void;
   // After each welcome, once the snapshot or the replay is on its way.
   onSynced?: () => void;
   // The controller applied every frame this connection sent before the delta or snapshot `seq`.
@@ -145,12 +151,17 @@ export class Session {
         agentVersion: this.opts.agentVersion,
         runtimes: this.opts.runtimes(),
         lastAckedSeq: this.lastAckedSeq,
-        capabilities: [],
+        capabilities: this.opts.capabilities?.() ?? [],
         labels: this.opts.labels ?? {},
       });
     });
-    socket.on('message', (data) => {
+    socket.on('message', (data, isBinary) => {
       this.lastHeardAt = Date.now();
+      if (isBinary) {
+        const frame = Buffer.isBuffer(data) ? data : Buffer.concat(Array.isArray(data) ? data : [Buffer.from(data)]);
+        this.dispatch(() => this.opts.onStreamData?.(frame), 'stream data');
+        return;
+      }
       this.handle(data.toString());
     });
     socket.on('ping', () => {
@@ -174,6 +185,7 @@ export class Session {
       if (this.socket !== socket) return;
       this.socket = null;
       this.stopHeartbeat();
+      this.dispatch(() => this.opts.onDisconnected?.(), 'close');
       if (this.state === 'stopped') return;
       const delay = backoffDelay(this.attempt++, this.opts.backoff ?? { baseMs: 500, maxMs: 30_000 });
       this.opts.logger.info('disconnected; reconnecting', { code, reason: reason.toString(), inMs: delay });
@@ -208,6 +220,14 @@ export class Session {
         return;
       case 'command.cancel':
         this.dispatch(() => this.opts.onCancel?.(message), message.type);
+        return;
+      case 'stream.exec.open':
+      case 'stream.logs.open':
+      case 'stream.credit':
+      case 'stream.resize':
+      case 'stream.eof':
+      case 'stream.close':
+        this.dispatch(() => this.opts.onStream?.(message), message.type);
         return;
       case 'error':
         this.opts.logger.warn('controller reported an error', {
@@ -284,6 +304,13 @@ export class Session {
   private stopHeartbeat(): void {
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     this.heartbeatTimer = null;
+  }
+
+  // Stream frames go out whenever the socket is open; false when it is not.
+  sendStreamFrame(frame: AgentMessage | Uint8Array): boolean {
+    if (this.socket?.readyState !== WebSocket.OPEN) return false;
+    this.socket.send(frame instanceof Uint8Array ? frame : JSON.stringify(frame));
+    return true;
   }
 
   private send(message: object): void {

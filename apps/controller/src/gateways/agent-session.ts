@@ -15,6 +15,8 @@ export class AgentSession {
   hostname: string | null = null;
   // A hello frame was received (registering it may still be under way).
   helloArrived = false;
+  // What the agent announced in hello (stream kinds per runtime, ...).
+  capabilities: readonly string[] = [];
   lastHeardAt = Date.now();
   // Frames received and not yet handled.
   pending = 0;

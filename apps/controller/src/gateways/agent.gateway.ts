@@ -14,12 +14,16 @@ import { AgentSessionService } from '../services/agent-session.service.js';
 import { AuditService } from '../services/audit.service.js';
 import { ConnectedHosts } from '../services/connected-hosts.js';
 import { HostAccessService } from '../services/host-access.service.js';
+import { LocalStreamRelay } from '../services/local-stream-relay.js';
 import { bearerToken } from '../services/secrets.js';
 import { type AgentAuth, AgentSession } from './agent-session.js';
 import { CLOSE } from './close-codes.js';
 import { FrameGate } from './frame-gate.js';
 
 export const AGENT_PATH = '/agent';
+
+// Stream control frames start so (the agent writes `type` first); see handleStreamFrame.
+const STREAM_FRAME_PREFIX = '{"type":"stream.';
 
 // Frames waiting for their turn past which the socket is not read until the queue drains.
 const QUEUE_HIGH = 256;
@@ -45,6 +49,7 @@ export class AgentGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
     private readonly access: HostAccessService,
     private readonly connected: ConnectedHosts,
     private readonly audit: AuditService,
+    private readonly streams: LocalStreamRelay,
   ) {}
 
   afterInit(server: WebSocketServer): void {
@@ -98,6 +103,18 @@ export class AgentGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
       // Frames read after a close was decided are dropped.
       if (socket.readyState !== socket.OPEN) return;
       session.lastHeardAt = Date.now();
+      // Stream frames skip the rate gate and the ordered queue: credits bound them, they touch no
+      // database, and a keystroke must not wait behind a snapshot.
+      if (isBinary) {
+        const error = this.streams.agentData(session, rawToBytes(data));
+        if (error) this.invalid(session, gate, error);
+        return;
+      }
+      const text = rawToString(data);
+      if (text.startsWith(STREAM_FRAME_PREFIX)) {
+        this.handleStreamFrame(session, gate, text);
+        return;
+      }
       const wait = gate.take();
       if (wait < 0) {
         this.logger.warn(`agent ${session.label} sends frames far past the rate limit; closing`);
@@ -113,11 +130,6 @@ export class AgentGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
         socket.pause();
         setTimeout(resumeIfClear, wait).unref();
       }
-      if (isBinary) {
-        this.invalid(session, gate, errorFrame('invalid_message', 'binary frames are not accepted; send JSON text'));
-        return;
-      }
-      const text = rawToString(data);
       session.enqueue(async () => {
         const left = notBefore - Date.now();
         if (left > 0) await new Promise((resolve) => setTimeout(resolve, left));
@@ -216,6 +228,20 @@ export class AgentGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
     }
   }
 
+  private handleStreamFrame(session: AgentSession, gate: FrameGate, text: string): void {
+    const parsed = parseAgentMessage(text);
+    if (!parsed.ok) {
+      this.invalid(session, gate, parsed.error);
+      return;
+    }
+    const message = parsed.message;
+    if (!message.type.startsWith('stream.')) {
+      this.invalid(session, gate, errorFrame('invalid_message', `${message.type} is not a stream frame`));
+      return;
+    }
+    this.streams.agentFrame(session, message as Parameters<LocalStreamRelay['agentFrame']>[1]);
+  }
+
   private pingAll(): void {
     const deadline = Date.now() - this.config.heartbeatIntervalMs * 3;
     for (const session of this.sessions.values()) {
@@ -227,6 +253,12 @@ export class AgentGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
       if (session.socket.readyState === session.socket.OPEN) session.socket.ping();
     }
   }
+}
+
+function rawToBytes(data: RawData): Uint8Array {
+  if (Buffer.isBuffer(data)) return data;
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return new Uint8Array(data);
 }
 
 function rawToString(data: RawData): string {

@@ -147,6 +147,7 @@ export class AgentSessionService {
     }
     session.hostId = host.hostId;
     session.agentId = hello.agentId;
+    session.capabilities = hello.capabilities;
     session.hostname = hello.hostname;
     // A reconnect within the grace period never went offline, so it is no news.
     if (host.previousStatus !== HOST_STATUS.online) {

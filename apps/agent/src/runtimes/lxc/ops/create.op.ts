@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { CommandFailure, type OpHandler } from '../../../executor/handler.js';
 import { limitConfig } from './cgroup-limits.js';
 import { setConfigKeys } from './lxc-config.editor.js';
@@ -26,6 +27,10 @@ export function lxcCreate(options: LxcOpsOptions | LxcDeps): OpHandler<'containe
     if (params.runtime !== 'lxc') throw new CommandFailure('unsupported', 'this handler creates LXC containers only');
     const ref: LxcRef = { lxcPath: managedPath(deps, params.lxcPath), name: params.name };
     const entries = [...Object.entries(params.config), ...limitConfig(params, await deps.cgroupLayout())];
+    // What the container prints on its console is kept, so `corral logs` has something to follow.
+    if (!('lxc.console.logfile' in params.config)) {
+      entries.push(['lxc.console.logfile', join(ref.lxcPath, ref.name, 'console.log')]);
+    }
     try {
       setConfigKeys('', entries);
     } catch (error) {

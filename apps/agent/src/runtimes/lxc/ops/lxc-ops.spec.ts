@@ -148,7 +148,9 @@ describe('createLxcHandlers', () => {
     });
     const create = calls.find((c) => c.cmd === 'lxc-create')!;
     expect(create.args).toEqual(['-P', LXCPATH, '-n', 'c1', '-t', 'download', '--', '-d', 'alpine']);
-    expect(files.get(`${LXCPATH}/c1/config`)).toBe('lxc.net.0.link = br1\nlxc.cgroup2.memory.max = 67108864\n');
+    expect(files.get(`${LXCPATH}/c1/config`)).toBe(
+      `lxc.net.0.link = br1\nlxc.cgroup2.memory.max = 67108864\nlxc.console.logfile = ${LXCPATH}/c1/console.log\n`,
+    );
   });
 
   it('create destroys the container it made when starting it fails, and reports the start failure', async () => {
