@@ -51,6 +51,11 @@ export class AppProcess {
     return this.child?.pid;
   }
 
+  // The exit code once it has exited; null while it runs or when a signal ended it.
+  get exitCode(): number | null {
+    return this.child?.exitCode ?? null;
+  }
+
   get running(): boolean {
     return this.child !== null && this.child.exitCode === null && this.child.signalCode === null;
   }
