@@ -163,7 +163,12 @@ describe('Agent watchers', () => {
       runs: 0,
       signal: () => {},
       async probe(): Promise<RuntimeStatus> {
-        return { name: 'docker', available: this.up, version: this.up ? '20.10' : null, reason: this.up ? null : 'down' };
+        return {
+          name: 'docker',
+          available: this.up,
+          version: this.up ? '20.10' : null,
+          reason: this.up ? null : 'down',
+        };
       },
       async collect(): Promise<CollectorOutput> {
         this.runs++;
