@@ -15,9 +15,17 @@ const HEARTBEAT_MS = 1_000;
 // The agent's reconnect backoff is capped at 30 s (with jitter), plus a 10 s handshake timeout.
 const RECONNECT_BOUND_MS = 45_000;
 const OUTAGE_MS = 10_000;
-// `refuse` (connections reset: Postgres down or restarting) by default; `blackhole` (packets lost:
-// a partition) by hand with CORRAL_FAULTS_DB_OUTAGE=blackhole.
-const OUTAGE_MODE: OutageMode = process.env.CORRAL_FAULTS_DB_OUTAGE === 'blackhole' ? 'blackhole' : 'refuse';
+// Both outages run, in CI too: `refuse` (connections reset: Postgres down or restarting) and
+// `blackhole` (packets lost: a partition). CORRAL_FAULTS_DB_OUTAGE=refuse|blackhole runs one by hand.
+const OUTAGE_MODES: OutageMode[] = outageModes(process.env.CORRAL_FAULTS_DB_OUTAGE);
+
+function outageModes(only: string | undefined): OutageMode[] {
+  if (!only) return ['refuse', 'blackhole'];
+  if (only !== 'refuse' && only !== 'blackhole') {
+    throw new Error(`CORRAL_FAULTS_DB_OUTAGE must be refuse or blackhole, got "${only}"`);
+  }
+  return [only];
+}
 
 interface ScenarioReport {
   scenario: string;
@@ -213,51 +221,63 @@ describe.skipIf(!prereqs.ok)('faults on a three-host fleet: every change arrives
     expect(await lines(h2, target, '/tmp/crash')).toBe('1');
   });
 
-  it('Postgres unreachable for 10 s: the controller stays up, is not ready, recovers alone, loses no delta', async () => {
-    const c = fleet.controller!;
-    const pid = c.pid;
-    const [h1, h2, h3] = fleet.hosts as [FleetHost, FleetHost, FleetHost];
-    expect(await c.readyz()).toBe(200);
-    proxy.block(OUTAGE_MODE);
-    const blockedAt = Date.now();
-    const statuses: number[] = [];
-    const poll = (async () => {
-      for (let i = 0; i < 200 && Date.now() - blockedAt < OUTAGE_MS; i++) {
-        statuses.push(await c.readyz());
-        await sleep(250);
-      }
-    })();
-    // Changes on every host while the database is away.
-    const gone = (await h2.dockerList())[0]!;
-    const lxcStopped = (await h3.lxcList()).find((x) => x.state === 'running')!;
-    await Promise.all([
-      dockerRun(h1),
-      h2.docker(['rm', '-f', gone.id]),
-      lxcRun(h2),
-      h3.lxcStop(lxcStopped.name),
-      lxcRun(h3, false),
-    ]);
-    await poll;
-    await sleep(Math.max(0, OUTAGE_MS - (Date.now() - blockedAt)));
-    proxy.unblock();
-    const unblockedAt = Date.now();
-    await until('readyz 200 again', async () => (await c.readyz()) === 200, 60_000, 100);
-    const readyMs = Date.now() - unblockedAt;
-    const measured: Record<string, number> = {
-      'readyz polls during outage': statuses.length,
-      'non-503 answers during outage': statuses.filter((s) => s !== 503).length,
-      'ready again after ms': readyMs,
-    };
-    await converge(`Postgres unreachable 10 s (${OUTAGE_MODE})`, unblockedAt, measured);
-    // Agents whose deltas failed were disconnected (1011) and came back with a new hello.
-    measured['agents that reconnected'] = (await api.hosts()).filter(
-      (h) => h.connectedAt && Date.parse(h.connectedAt) > blockedAt,
-    ).length;
-    expect(c.pid).toBe(pid);
-    expect(c.running).toBe(true);
-    expect(statuses.length).toBeGreaterThan(10);
-    expect(statuses.filter((s) => s !== 503)).toEqual([]);
-  });
+  it.each(OUTAGE_MODES)(
+    'Postgres unreachable for 10 s (%s): the controller stays up, is not ready, recovers alone, loses no delta',
+    async (OUTAGE_MODE) => {
+      const c = fleet.controller!;
+      const pid = c.pid;
+      const [h1, h2, h3] = fleet.hosts as [FleetHost, FleetHost, FleetHost];
+      // What the outage changes must exist (an earlier outage used some up): a Docker container on h2
+      // to remove, a running LXC container on h3 to stop.
+      if ((await h2.dockerList()).length === 0) await dockerRun(h2);
+      if (!(await h3.lxcList()).some((x) => x.state === 'running')) await lxcRun(h3);
+      await converge(`before the Postgres outage (${OUTAGE_MODE})`, Date.now(), {}, 30_000);
+      expect(await c.readyz()).toBe(200);
+      proxy.block(OUTAGE_MODE);
+      const blockedAt = Date.now();
+      const statuses: number[] = [];
+      const poll = (async () => {
+        for (let i = 0; i < 200 && Date.now() - blockedAt < OUTAGE_MS; i++) {
+          statuses.push(await c.readyz());
+          await sleep(250);
+        }
+      })();
+      // Changes on every host while the database is away.
+      const gone = (await h2.dockerList())[0]!;
+      const lxcStopped = (await h3.lxcList()).find((x) => x.state === 'running')!;
+      await Promise.all([
+        dockerRun(h1),
+        h2.docker(['rm', '-f', gone.id]),
+        lxcRun(h2),
+        h3.lxcStop(lxcStopped.name),
+        lxcRun(h3, false),
+      ]);
+      await poll;
+      await sleep(Math.max(0, OUTAGE_MS - (Date.now() - blockedAt)));
+      proxy.unblock();
+      const unblockedAt = Date.now();
+      await until('readyz 200 again', async () => (await c.readyz()) === 200, 60_000, 100).catch((err) => {
+        throw new Error(`${(err as Error).message} (controller running: ${c.running})\n${c.logTail(60)}`);
+      });
+      const readyMs = Date.now() - unblockedAt;
+      const measured: Record<string, number> = {
+        'readyz polls during outage': statuses.length,
+        'non-503 answers during outage': statuses.filter((s) => s !== 503).length,
+        'ready again after ms': readyMs,
+      };
+      await converge(`Postgres unreachable 10 s (${OUTAGE_MODE})`, unblockedAt, measured);
+      // Agents whose deltas failed were disconnected (1011) and came back with a new hello.
+      measured['agents that reconnected'] = (await api.hosts()).filter(
+        (h) => h.connectedAt && Date.parse(h.connectedAt) > blockedAt,
+      ).length;
+      expect(c.pid).toBe(pid);
+      expect(c.running).toBe(true);
+      // Refused connections answer at once; a blackholed database makes each /readyz wait for its
+      // 2 s timeout before it says 503.
+      expect(statuses.length).toBeGreaterThan(OUTAGE_MODE === 'refuse' ? 10 : 3);
+      expect(statuses.filter((s) => s !== 503)).toEqual([]);
+    },
+  );
 
   it('a host cut off past the grace period goes offline and stale; what changed meanwhile shows up after healing', async () => {
     const h2 = fleet.host(2);

@@ -175,7 +175,8 @@ export class FleetHost {
     await this.startDnsmasq();
   }
 
-  async startDockerd(imageTar: string): Promise<void> {
+  // `imageTar` is loaded once started; a restart on the same data root has the image already.
+  async startDockerd(imageTar?: string): Promise<void> {
     const dk = this.state.docker;
     if (!dk) return;
     const d = startDaemon(
@@ -209,7 +210,21 @@ export class FleetHost {
       60_000,
       250,
     );
-    await this.docker(['load', '-q', '-i', imageTar], 120_000);
+    if (imageTar) await this.docker(['load', '-q', '-i', imageTar], 120_000);
+  }
+
+  // SIGTERM, as a service manager stops it: dockerd stops its containers and removes its socket.
+  async stopDockerd(): Promise<void> {
+    if (!this.state.docker) throw new Error(`${this.name} has no dockerd`);
+    if (!(await stopPid(this.state.pids.dockerd, 'SIGTERM', 60_000))) {
+      throw new Error(`dockerd of ${this.name} ignored SIGTERM for 60 s: ${logTail(this.log('dockerd'))}`);
+    }
+    this.state.pids.dockerd = undefined;
+    this.save();
+  }
+
+  get dockerdPid(): number | undefined {
+    return this.state.pids.dockerd;
   }
 
   docker(args: string[], timeoutMs = 60_000): Promise<string> {

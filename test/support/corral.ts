@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { CorralClient } from '@corral/client';
+import { TcpProxy } from '../fleet/tcp-proxy.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 import { detectEngines } from './engines.js';
 import type { HttpAnswer } from './http.js';
@@ -52,8 +53,15 @@ export class Corral {
   private controllerEnv: Record<string, string> = {};
   private agentEnv: Record<string, string> = {};
 
+  // With agentThroughProxy: the agent reaches the controller through it, so a test can cut it off.
+  agentProxy: TcpProxy | null = null;
+
   constructor(
-    private readonly options: { controllerEnv?: Record<string, string>; agentEnv?: Record<string, string> } = {},
+    private readonly options: {
+      controllerEnv?: Record<string, string>;
+      agentEnv?: Record<string, string>;
+      agentThroughProxy?: boolean;
+    } = {},
   ) {}
 
   get hostname(): string {
@@ -81,8 +89,9 @@ export class Corral {
     this.lxcPath = await mkdtemp(path.join(os.tmpdir(), 'corral-lxc-'));
     this.stateDir = await mkdtemp(path.join(os.tmpdir(), 'corral-agent-'));
     this.enrollmentToken = await this.newEnrollmentToken();
+    if (this.options.agentThroughProxy) this.agentProxy = await TcpProxy.start({ host: '127.0.0.1', port });
     this.agentEnv = {
-      CORRAL_CONTROLLER_URL: `ws://127.0.0.1:${port}/agent`,
+      CORRAL_CONTROLLER_URL: `ws://127.0.0.1:${this.agentProxy?.port ?? port}/agent`,
       CORRAL_STATE_DIR: this.stateDir,
       CORRAL_LXC_PATHS: this.lxcPath,
       CORRAL_POLL_INTERVAL_MS: '500',
@@ -136,6 +145,7 @@ export class Corral {
 
   async stop(): Promise<void> {
     await this.agent?.kill();
+    await this.agentProxy?.close();
     await this.controller?.kill();
     if (this.lxcPath) await rm(this.lxcPath, { recursive: true, force: true });
     if (this.stateDir) await rm(this.stateDir, { recursive: true, force: true });

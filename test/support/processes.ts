@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -50,6 +51,11 @@ export class AppProcess {
     return this.child?.pid;
   }
 
+  // The exit code once it has exited; null while it runs or when a signal ended it.
+  get exitCode(): number | null {
+    return this.child?.exitCode ?? null;
+  }
+
   get running(): boolean {
     return this.child !== null && this.child.exitCode === null && this.child.signalCode === null;
   }
@@ -65,4 +71,31 @@ export class AppProcess {
   tail(lines = 40): string {
     return this.output.slice(-lines).join('\n');
   }
+}
+
+export interface CliRun {
+  exitCode: number | undefined;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+// The built controller's command line (`node apps/controller/dist/main.js ARGS`), run to its end.
+// Only `env` and PATH/HOME reach it, so a DATABASE_URL of the test runner's cannot leak in.
+export async function controllerCli(args: string[], env: Record<string, string>, timeoutMs = 90_000): Promise<CliRun> {
+  const started = performance.now();
+  const result = await execa(process.execPath, [path.join(REPO_ROOT, 'apps/controller/dist/main.js'), ...args], {
+    cwd: REPO_ROOT,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', ...env },
+    extendEnv: false,
+    reject: false,
+    timeout: timeoutMs,
+    stripFinalNewline: false,
+  });
+  return {
+    exitCode: result.exitCode,
+    stdout: String(result.stdout),
+    stderr: String(result.stderr),
+    ms: Math.round(performance.now() - started),
+  };
 }

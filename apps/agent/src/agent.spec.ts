@@ -1,7 +1,7 @@
-import { type Change, sampleDockerContainer, sampleFacts } from '@corral/protocol';
+import { type Change, type RuntimeStatus, sampleDockerContainer, sampleFacts } from '@corral/protocol';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Agent } from './agent.js';
-import type { Collector, CollectorOutput } from './collectors/collector.js';
+import type { Collector, CollectorOutput, RuntimeCollector } from './collectors/collector.js';
 import { silentLogger } from './lib/logger.js';
 import type { Session } from './session/session.js';
 import { StateStore } from './state/state-store.js';
@@ -151,6 +151,60 @@ describe('Agent watchers', () => {
     collector.signal();
     await vi.advanceTimersByTimeAsync(200);
     expect(collector.runs.map((t) => t - at)).toEqual([100]);
+    await sut.stop();
+  });
+
+  it('probes an unavailable runtime when its watcher fires, and reads it at once when it is back', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date', 'performance'] });
+    // A daemon that is down at start and comes back; its event stream reconnecting fires the watcher.
+    const runtime = {
+      name: 'docker',
+      up: false,
+      runs: 0,
+      signal: () => {},
+      async probe(): Promise<RuntimeStatus> {
+        return {
+          name: 'docker',
+          available: this.up,
+          version: this.up ? '20.10' : null,
+          reason: this.up ? null : 'down',
+        };
+      },
+      async collect(): Promise<CollectorOutput> {
+        this.runs++;
+        return { containers: [sampleDockerContainer] };
+      },
+      watch(onChange: () => void) {
+        this.signal = onChange;
+        return () => {};
+      },
+    };
+    const published: Change[][] = [];
+    const session = {
+      publish: (changes: Change[]) => published.push(changes),
+      start: () => {},
+      stop: async () => {},
+    } as unknown as Session;
+    const sut = new Agent({
+      collectors: [],
+      runtimes: [runtime as unknown as RuntimeCollector],
+      facts: async (runtimes) => ({ ...sampleFacts, runtimes }),
+      store: new StateStore(),
+      session,
+      logger: silentLogger,
+      resyncIntervalMs: 60_000,
+    });
+    await sut.start();
+    expect(sut.runtimeStatuses()).toEqual([expect.objectContaining({ available: false })]);
+    expect(runtime.runs).toBe(0);
+
+    runtime.up = true;
+    runtime.signal();
+    // Within the one-collection-a-second limit, well before the 60 s resync.
+    await vi.advanceTimersByTimeAsync(1_100);
+    expect(sut.runtimeStatuses()).toEqual([expect.objectContaining({ available: true, version: '20.10' })]);
+    expect(runtime.runs).toBe(1);
+    expect(published.flat().some((c) => c.kind === 'container' && c.op === 'upsert')).toBe(true);
     await sut.stop();
   });
 });

@@ -97,7 +97,10 @@ export class Agent {
       setTimeout(
         () => {
           this.pending.delete(c.name);
-          void this.collect(c);
+          // A runtime's watcher firing while it is unavailable (its event stream came back) may mean it
+          // returned: probe it now rather than at the next resync.
+          const runtime = this.deps.runtimes.find((rt) => rt === c && !this.status.get(rt.name)?.available);
+          void (runtime ? this.updateRuntime(runtime) : this.collect(c));
         },
         Math.max(debounce, gap),
       ),

@@ -1,5 +1,21 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadAgentConfig } from './config.js';
+
+const FIXTURE_CA = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../test/fixtures/tls/ca.pem');
+
+function problemsOf(env: NodeJS.ProcessEnv): string[] {
+  try {
+    loadAgentConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  return [];
+}
 
 describe('loadAgentConfig', () => {
   it('reads CORRAL_LABELS into labels, none when unset', () => {
@@ -22,5 +38,30 @@ describe('loadAgentConfig', () => {
       true,
     );
     expect(problems.some((p) => p.startsWith('CORRAL_POLL_INTERVAL_MS'))).toBe(true);
+  });
+
+  it('reads CORRAL_OUTBOX_LIMIT, 10000 when unset, and refuses less than 1', () => {
+    expect(loadAgentConfig({}).outboxLimit).toBe(10_000);
+    expect(loadAgentConfig({ CORRAL_OUTBOX_LIMIT: '3' }).outboxLimit).toBe(3);
+    expect(problemsOf({ CORRAL_OUTBOX_LIMIT: '0' })).toEqual(['CORRAL_OUTBOX_LIMIT must be an integer >= 1, got "0"']);
+  });
+
+  it('takes a CORRAL_CA_FILE holding a PEM certificate', () => {
+    expect(loadAgentConfig({ CORRAL_CA_FILE: FIXTURE_CA }).caFile).toBe(FIXTURE_CA);
+  });
+
+  it('refuses a CORRAL_CA_FILE it cannot read or that holds no certificate, naming the file', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'corral-config-spec-'));
+    const text = path.join(dir, 'text.pem');
+    writeFileSync(text, 'not a certificate\n');
+    const broken = path.join(dir, 'broken.pem');
+    writeFileSync(broken, '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n');
+    const missing = path.join(dir, 'missing.pem');
+    expect(problemsOf({ CORRAL_CA_FILE: missing })).toEqual([`CORRAL_CA_FILE: cannot read ${missing}: ENOENT`]);
+    expect(problemsOf({ CORRAL_CA_FILE: dir })).toEqual([`CORRAL_CA_FILE: cannot read ${dir}: EISDIR`]);
+    expect(problemsOf({ CORRAL_CA_FILE: text })).toEqual([`CORRAL_CA_FILE: ${text} holds no PEM certificate`]);
+    expect(problemsOf({ CORRAL_CA_FILE: broken })).toEqual([
+      `CORRAL_CA_FILE: certificate 1 in ${broken} cannot be parsed`,
+    ]);
   });
 });

@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -57,10 +58,17 @@ const EnvSchema = z.object({
     }),
   CORRAL_RESYNC_INTERVAL_MS: positiveInt('CORRAL_RESYNC_INTERVAL_MS', 30_000, 1_000),
   CORRAL_POLL_INTERVAL_MS: positiveInt('CORRAL_POLL_INTERVAL_MS', 2_000, 100),
+  CORRAL_OUTBOX_LIMIT: positiveInt('CORRAL_OUTBOX_LIMIT', 10_000, 1),
   CORRAL_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   CORRAL_ENROLLMENT_TOKEN: z.string().optional(),
   CORRAL_ENROLLMENT_TOKEN_FILE: z.string().optional(),
-  CORRAL_CA_FILE: z.string().optional(),
+  CORRAL_CA_FILE: z
+    .string()
+    .optional()
+    .superRefine((v, ctx) => {
+      const problem = v ? caFileProblem(path.resolve(v)) : null;
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    }),
   CORRAL_CONTROLLER_FINGERPRINT: z
     .string()
     .optional()
@@ -80,6 +88,8 @@ export interface AgentConfig {
   labels: HostLabels;
   resyncIntervalMs: number;
   pollIntervalMs: number;
+  // Unacknowledged deltas kept for replay after a reconnect; past it the agent resyncs with a snapshot.
+  outboxLimit: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   // Used once, when the state dir holds no credential yet.
   enrollmentToken: string | null;
@@ -118,6 +128,7 @@ export function loadAgentConfig(env: NodeJS.ProcessEnv): AgentConfig {
     labels: e.CORRAL_LABELS,
     resyncIntervalMs: e.CORRAL_RESYNC_INTERVAL_MS,
     pollIntervalMs: e.CORRAL_POLL_INTERVAL_MS,
+    outboxLimit: e.CORRAL_OUTBOX_LIMIT,
     logLevel: e.CORRAL_LOG_LEVEL,
     enrollmentToken: e.CORRAL_ENROLLMENT_TOKEN || readTokenFile(e.CORRAL_ENROLLMENT_TOKEN_FILE),
     caFile: e.CORRAL_CA_FILE ? path.resolve(e.CORRAL_CA_FILE) : null,
@@ -136,4 +147,24 @@ function readTokenFile(file: string | undefined): string | null {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw new ConfigError([`CORRAL_ENROLLMENT_TOKEN_FILE: cannot read ${file}: ${(err as Error).message}`]);
   }
+}
+
+// Read at start: a CA bundle that cannot be used would otherwise fail every connection later, less clearly.
+export function caFileProblem(file: string): string | null {
+  let pem: string;
+  try {
+    pem = readFileSync(file, 'utf8');
+  } catch (err) {
+    return `CORRAL_CA_FILE: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`;
+  }
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  if (blocks.length === 0) return `CORRAL_CA_FILE: ${file} holds no PEM certificate`;
+  for (const [i, block] of blocks.entries()) {
+    try {
+      new X509Certificate(block);
+    } catch {
+      return `CORRAL_CA_FILE: certificate ${i + 1} in ${file} cannot be parsed`;
+    }
+  }
+  return null;
 }

@@ -107,6 +107,7 @@ async function main(): Promise<void> {
     inventory: () => store.inventory(),
     load: () => collectLoad(),
     logger: logger.child({ component: 'session' }),
+    outboxCapacity: config.outboxLimit,
     onCommand: (message) => executor?.handleCommand(message),
     onCancel: (message) => executor?.handleCancel(message),
     capabilities: () => streams?.capabilities() ?? [],

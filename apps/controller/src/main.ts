@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { createApp } from './app.js';
 import { AppLogger } from './app.logger.js';
-import { runCli } from './cli.js';
+import { CLI_USAGE, runCli, UsageError } from './cli.js';
 import { ConfigError, loadConfig } from './config/config.js';
 import { loadTlsMaterial } from './config/tls.js';
 import { startEmbeddedPostgres } from './database/embedded-postgres.js';
@@ -16,7 +16,7 @@ async function main(): Promise<void> {
   const logger = new Logger('Corral');
   const args = process.argv.slice(2);
   if (args.length > 0) {
-    await runCli(config, args);
+    await runCommand(config, args);
     return;
   }
   const tls = config.tls ? loadTlsMaterial(config.tls) : null;
@@ -61,6 +61,20 @@ async function main(): Promise<void> {
   } catch (err) {
     await stopDatabase().catch(() => {});
     throw err;
+  }
+}
+
+// A command line run: exit 2 for a usage mistake, 1 when it could not be done, with one clear line.
+async function runCommand(config: Parameters<typeof runCli>[0], args: string[]): Promise<void> {
+  try {
+    await runCli(config, args);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      console.error(`${err.message}\n\n${CLI_USAGE}`);
+      process.exit(2);
+    }
+    console.error(`${args[0]} failed: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
   }
 }
 

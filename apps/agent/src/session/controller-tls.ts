@@ -51,7 +51,8 @@ export function pinnedConnect(fingerprint: string): Connect {
       servername: isIP(host) ? undefined : host,
     });
     socket.once('secureConnect', () => {
-      const seen = (socket.getPeerCertificate()?.fingerprint256 ?? '').replace(/:/g, '').toUpperCase();
+      const peer = socket.getPeerCertificate();
+      const seen = (peer?.fingerprint256 ?? '').replace(/:/g, '').toUpperCase();
       if (seen !== fingerprint) {
         socket.destroy();
         finish(
@@ -59,11 +60,28 @@ export function pinnedConnect(fingerprint: string): Connect {
         );
         return;
       }
+      // The pin stands in for the CA and name checks, not for the validity dates.
+      const outside = validityProblem(peer, Date.now());
+      if (outside) {
+        socket.destroy();
+        finish(new Error(`${outside} (pinned with CORRAL_CONTROLLER_FINGERPRINT)`));
+        return;
+      }
       finish(null, socket);
     });
     socket.once('error', (err) => finish(err));
     return undefined;
   };
+}
+
+// Pure: why a certificate is not valid at `now` (expired, or not yet valid); null when it is.
+export function validityProblem(cert: { valid_from?: string; valid_to?: string }, now: number): string | null {
+  const from = Date.parse(cert.valid_from ?? '');
+  const to = Date.parse(cert.valid_to ?? '');
+  if (Number.isNaN(from) || Number.isNaN(to)) return 'controller certificate has no readable validity dates';
+  if (now > to) return `controller certificate expired on ${cert.valid_to}`;
+  if (now < from) return `controller certificate is not valid before ${cert.valid_from}`;
+  return null;
 }
 
 export interface ControllerRequestInit {

@@ -168,6 +168,9 @@ function modifiedError(name: string): MigrationError {
 
 async function withClient<T>(databaseUrl: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: databaseUrl });
+  // A connection lost mid-statement (a /readyz that gave up waiting) fails that statement; unheard,
+  // the client's 'error' event would kill the process.
+  client.on('error', () => {});
   await client.connect();
   try {
     return await fn(client);

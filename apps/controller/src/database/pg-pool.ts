@@ -8,6 +8,10 @@ export function createPgPool(url: string, max = 16): pg.Pool {
   const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 30_000 });
   // An idle connection that breaks (Postgres restarted) is dropped from the pool; the next batch reconnects.
   pool.on('error', () => {});
+  // A connection that breaks while checked out (a partition ending, its socket reset) makes pg emit
+  // 'error' on the client, which kills the process when nobody listens; the statement in flight
+  // fails with that error anyway, and the broken client is dropped when it is released.
+  pool.on('connect', (client) => client.on('error', () => {}));
   return pool;
 }
 

@@ -77,11 +77,14 @@ describe('filters that do not apply are unknown parameters', () => {
 });
 
 describe('IP address', () => {
-  it('accepts IPv4 and IPv6 (lowercased) and rejects the rest', () => {
+  it('accepts IPv4 and IPv6 (in RFC 5952 form) and rejects the rest', () => {
     const sut = IpAddressSchema;
     expect(sut.parse('10.0.3.55')).toBe('10.0.3.55');
     expect(sut.parse('FD00:C0::5')).toBe('fd00:c0::5');
     expect(sut.parse('::ffff:10.0.3.5')).toBe('::ffff:10.0.3.5');
+    expect(sut.parse('fd00:00c0:0000:0000:0000:0000:0000:0005')).toBe('fd00:c0::5');
+    expect(sut.parse('FD00:0:0:1:0:0:0:5')).toBe('fd00:0:0:1::5');
+    expect(sut.parse('fd00:c0:0:1::5')).toBe('fd00:c0:0:1::5');
     for (const bad of ['10.0.3', '10.0.3.1/24', 'localhost', '1.2.3.4.5', 'fd00:::1', '']) {
       expect(sut.safeParse(bad).success, bad).toBe(false);
     }

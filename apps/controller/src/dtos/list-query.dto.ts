@@ -4,11 +4,19 @@ import { z } from 'zod';
 import { commaList } from './comma-list.js';
 import { CursorParamSchema, LimitParamSchema } from './pagination.dto.js';
 
+// IPv6 in RFC 5952 form (lower case, no leading zeros, the longest zero run as ::), as Docker and
+// iproute2 print it, so that the inventory's text columns match however the address was written.
+function canonicalIp(v: string): string {
+  const lower = v.toLowerCase();
+  if (isIP(lower) !== 6 || lower.includes('%') || lower.includes('.')) return lower;
+  return new URL(`http://[${lower}]`).hostname.slice(1, -1);
+}
+
 export const IpAddressSchema = z
   .string()
   .trim()
   .refine((v) => isIP(v) !== 0, 'must be an IPv4 or IPv6 address')
-  .transform((v) => v.toLowerCase());
+  .transform(canonicalIp);
 
 const MacSchema = z
   .string()
