@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ImageReferenceSchema, ImageTagReferenceSchema } from './image-reference.js';
 import { RuntimeNameSchema } from './records.js';
 
 // ---- targets ------------------------------------------------------------------------------
@@ -29,7 +30,7 @@ const timeoutSeconds = z.number().int().min(0).max(3600);
 
 export const DockerCreateParamsSchema = z.object({
   runtime: z.literal('docker'),
-  image: z.string().min(1),
+  image: ImageReferenceSchema,
   name: name.optional(),
   command: argv.optional(),
   env: env.default({}),
@@ -132,9 +133,9 @@ export const COMMAND_PARAMS = {
   'container.clone': z.object({ newName: name, snapshot: z.boolean().default(false) }),
   'image.import': z.object({
     uploadId: z.string().min(1).describe('id of a rootfs tarball uploaded through the API'),
-    reference: z.string().min(1).describe('repository:tag to give the image'),
+    reference: ImageTagReferenceSchema,
   }),
-  'image.tag': z.object({ reference: z.string().min(1) }),
+  'image.tag': z.object({ reference: ImageTagReferenceSchema }),
   'image.remove': z.object({ force: z.boolean().default(false) }),
   'image.prune': empty,
   'volume.create': z.object({ name, driver: z.string().default('local'), labels: labels.default({}) }),
@@ -210,6 +211,8 @@ export const CommandErrorCodeSchema = z.enum([
   'timeout',
   'canceled',
   'interrupted',
+  // The agent's own policy (CORRAL_AGENT_POLICY) refuses it, whatever the controller allowed.
+  'forbidden',
   'internal',
 ]);
 export type CommandErrorCode = z.infer<typeof CommandErrorCodeSchema>;
