@@ -24,6 +24,7 @@ import { IpController } from './controllers/ip.controller.js';
 import { LeasesController } from './controllers/leases.controller.js';
 import { NetworksController } from './controllers/networks.controller.js';
 import { PlacementsController } from './controllers/placements.controller.js';
+import { PoliciesController } from './controllers/policies.controller.js';
 import { ResourceCommandsController } from './controllers/resource-commands.controller.js';
 import { TokensController } from './controllers/tokens.controller.js';
 import { UploadsController } from './controllers/uploads.controller.js';
@@ -43,6 +44,7 @@ import { InventoryRepository } from './repositories/inventory.repository.js';
 import { InventoryQueryRepository } from './repositories/inventory-query.repository.js';
 import { IpLookupRepository } from './repositories/ip-lookup.repository.js';
 import { PlacementRepository } from './repositories/placement.repository.js';
+import { PolicyRepository } from './repositories/policy.repository.js';
 import { SchedulingRepository } from './repositories/scheduling.repository.js';
 import { CLOCK, CONFIG, DATABASE, PG_POOL, PRISMA } from './repositories/tokens.js';
 import { UploadRepository } from './repositories/upload.repository.js';
@@ -53,6 +55,7 @@ import { CommandService } from './services/command.service.js';
 import { CommandDispatchService } from './services/command-dispatch.service.js';
 import { CommandNotifier } from './services/command-notifier.js';
 import { ConnectedHosts } from './services/connected-hosts.js';
+import { CreatePolicyService } from './services/create-policy.service.js';
 import { EnrollmentService } from './services/enrollment.service.js';
 import { EventBus } from './services/event-bus.js';
 import { EventStreamService } from './services/event-stream.service.js';
@@ -114,6 +117,7 @@ export class AppModule {
         EnrollController,
         HostAccessController,
         AuditController,
+        PoliciesController,
       ],
       providers: [
         { provide: CONFIG, useValue: options.config },
@@ -156,6 +160,8 @@ export class AppModule {
         EnrollmentService,
         HostAccessService,
         AuditService,
+        PolicyRepository,
+        CreatePolicyService,
         // Every route, including ones added later, is behind the guard; every change is audited.
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_INTERCEPTOR, useClass: AuditInterceptor },

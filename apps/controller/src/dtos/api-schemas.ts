@@ -37,6 +37,7 @@ import {
   PlacementReplySchema,
   PlacementSchema,
 } from './placement.dto.js';
+import { EffectivePolicySchema, PolicyListSchema, PolicySchema } from './policy.dto.js';
 
 // Response schemas published as OpenAPI components, by component name.
 export const API_SCHEMAS = {
@@ -76,6 +77,9 @@ export const API_SCHEMAS = {
   EnrollResponse: EnrollResponseSchema,
   HostRevoke: HostRevokeResponseSchema,
   AuditPage: AuditPageSchema,
+  Policy: PolicySchema,
+  PolicyList: PolicyListSchema,
+  EffectivePolicy: EffectivePolicySchema,
 } as const;
 
 export type ApiSchemaName = keyof typeof API_SCHEMAS;

@@ -36,6 +36,7 @@ import {
   TRANSITIONS,
   unknownParamKey,
 } from './command-rules.js';
+import { CreatePolicyService } from './create-policy.service.js';
 import { BadRequestError, ConflictError, NotFoundError, UnprocessableError } from './errors.js';
 
 // What a command acts on, as the API names it: a host id or an inventory row id.
@@ -87,6 +88,7 @@ export class CommandService {
     private readonly repo: CommandRepository,
     private readonly dispatcher: CommandDispatchService,
     private readonly notifier: CommandNotifier,
+    private readonly createPolicy: CreatePolicyService,
   ) {}
 
   async submit(
@@ -121,6 +123,7 @@ export class CommandService {
       if (existing) return { existing: this.sameRequest(existing, hash!) };
     }
     const resolved = await this.resolve(subject, op, parsed.params as Record<string, unknown>);
+    await this.createPolicy.check(resolved.hostId, op, resolved.params, request.requestedBy);
     return { plan: { ...resolved, op, hash, request } };
   }
 
