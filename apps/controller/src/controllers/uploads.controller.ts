@@ -3,24 +3,33 @@ import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiProduces
 import { schemaRef } from '../dtos/api-schemas.js';
 import { IdParamSchema } from '../dtos/list-query.dto.js';
 import { ImageUploadService } from '../services/image-upload.service.js';
-import { AllowAgents } from './auth.decorators.js';
+import type { Principal } from '../services/principal.js';
+import { UploadAccessService } from '../services/upload-access.service.js';
+import { AllowAgents, CurrentPrincipal } from './auth.decorators.js';
 import { ZodValidationPipe } from './zod-validation.pipe.js';
 
 // Where agents fetch the tarballs that image.import commands name.
 @ApiTags('images')
 @Controller('api/v1/uploads')
 export class UploadsController {
-  constructor(private readonly images: ImageUploadService) {}
+  constructor(
+    private readonly images: ImageUploadService,
+    private readonly access: UploadAccessService,
+  ) {}
 
   @Get(':id')
-  // The importing agent fetches it with its own credential.
-  @AllowAgents('operator')
+  // The importing agent fetches it with its own credential; any other credential is refused (403).
+  @AllowAgents('admin')
   @ApiOperation({ summary: 'An uploaded image tarball, for the agent that imports it' })
   @ApiParam({ name: 'id', description: 'uploadId of the image.import command', schema: { type: 'string' } })
   @ApiProduces('application/x-tar')
   @ApiOkResponse({ description: 'the tarball', schema: { type: 'string', format: 'binary' } })
   @ApiNotFoundResponse({ description: 'no such upload, or its import already ended', schema: schemaRef('Error') })
-  get(@Param('id', new ZodValidationPipe(IdParamSchema)) uploadId: string) {
+  async get(
+    @Param('id', new ZodValidationPipe(IdParamSchema)) uploadId: string,
+    @CurrentPrincipal() principal: Principal | undefined,
+  ) {
+    await this.access.check(uploadId, principal);
     return this.images.open(uploadId);
   }
 }

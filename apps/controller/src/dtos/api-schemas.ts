@@ -15,6 +15,7 @@ import { ErrorResponseSchema } from './error.dto.js';
 import { EventSchema, ResetEventSchema } from './event.dto.js';
 import { FleetSummarySchema } from './fleet.dto.js';
 import { HostPageSchema, HostSchema } from './host.dto.js';
+import { HostRenamedSchema } from './host-identity.dto.js';
 import { DrainSchema } from './host-scheduling.dto.js';
 import {
   BridgePageSchema,
@@ -80,6 +81,7 @@ export const API_SCHEMAS = {
   Policy: PolicySchema,
   PolicyList: PolicyListSchema,
   EffectivePolicy: EffectivePolicySchema,
+  HostRenamed: HostRenamedSchema,
 } as const;
 
 export type ApiSchemaName = keyof typeof API_SCHEMAS;

@@ -21,6 +21,8 @@ export interface HelloWrite {
 export type HelloOutcome =
   | { result: 'revoked' }
   | { result: 'mismatch'; hostId: string; agentId: string; hostname: string }
+  // The hello names another hostname than the host's (fixed at enrollment; renamed only by an admin).
+  | { result: 'hostname-mismatch'; hostId: string; hostname: string }
   | {
       result: 'registered';
       hostId: string;
@@ -68,19 +70,21 @@ export class AgentConnectRepository {
       previousStatus: 'online' | 'offline';
       isNew: boolean;
       lastSeq: string;
+      sameName: boolean;
     }>(
       'WITH v AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS v(cred uuid, "agentId" text, hostname text, ' +
         '"agentVersion" text, "protocolVersion" text, runtimes jsonb, labels jsonb)), ' +
         'o AS MATERIALIZED (SELECT v.*, h.id AS "hostId", h."agentId" AS "ownerAgentId", h.hostname AS "ownerHostname", ' +
-        'h.status::text AS "previousStatus", h."connectedAt" IS NULL AS "isNew", h."lastSeq" ' +
+        'h.status::text AS "previousStatus", h."connectedAt" IS NULL AS "isNew", h."lastSeq", ' +
+        'lower(btrim(v.hostname)) = lower(h.hostname) AS "sameName" ' +
         'FROM v JOIN "AgentCredential" c ON c.id = v.cred AND c."revokedAt" IS NULL JOIN "Host" h ON h.id = c."hostId" ' +
         'ORDER BY h.id FOR UPDATE OF h), ' +
-        'up AS (UPDATE "Host" h SET hostname = o.hostname, status = \'online\', "agentVersion" = o."agentVersion", ' +
+        'up AS (UPDATE "Host" h SET status = \'online\', "agentVersion" = o."agentVersion", ' +
         '"protocolVersion" = o."protocolVersion", runtimes = o.runtimes, "agentLabels" = o.labels, ' +
         '"connectedAt" = $2, "lastSeenAt" = $2, "offlineAt" = NULL, "updatedAt" = $2 ' +
-        'FROM o WHERE h.id = o."hostId" AND o."agentId" = o."ownerAgentId") ' +
+        'FROM o WHERE h.id = o."hostId" AND o."agentId" = o."ownerAgentId" AND o."sameName") ' +
         'SELECT cred::text AS cred, "hostId"::text AS "hostId", "ownerAgentId", "ownerHostname", "previousStatus", ' +
-        '"isNew", "lastSeq"::text AS "lastSeq" FROM o',
+        '"isNew", "lastSeq"::text AS "lastSeq", "sameName" FROM o',
       [pgJson(values), now],
     );
     const byCredential = new Map(rows.map((r) => [r.cred, r]));
@@ -89,6 +93,9 @@ export class AgentConnectRepository {
       if (!row) return { result: 'revoked' };
       if (row.ownerAgentId !== hello.agentId) {
         return { result: 'mismatch', hostId: row.hostId, agentId: row.ownerAgentId, hostname: row.ownerHostname };
+      }
+      if (!row.sameName) {
+        return { result: 'hostname-mismatch', hostId: row.hostId, hostname: row.ownerHostname };
       }
       return {
         result: 'registered',

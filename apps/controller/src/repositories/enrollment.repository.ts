@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EnrollmentToken, PrismaClient } from '../generated/prisma/client.js';
+import { lockEnrollment } from './enrollment-lock.js';
 import { PRISMA } from './tokens.js';
 
 export type EnrollmentTokenRow = EnrollmentToken;
@@ -84,6 +85,7 @@ export class EnrollmentRepository {
     try {
       return await this.prisma.$transaction(
         async (tx) => {
+          await lockEnrollment(tx, input);
           let hostId: string;
           let tookOver = false;
           const sameAgent = await tx.host.findUnique({

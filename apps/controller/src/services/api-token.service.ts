@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, Optional } from '@nestjs/common';
 import type { Config } from '../config/config.js';
 import type { ApiTokenDto, CreateApiToken, Role } from '../dtos/auth.dto.js';
 import { ApiTokenRepository, type ApiTokenRow } from '../repositories/api-token.repository.js';
@@ -7,6 +7,7 @@ import { CLOCK, CONFIG } from '../repositories/tokens.js';
 import { NotFoundError } from './errors.js';
 import type { Principal } from './principal.js';
 import { hashSecret, newSecret, secretPrefix } from './secrets.js';
+import { StreamAccessService } from './stream-access.service.js';
 
 export type TokenCheck = { ok: true; principal: Principal } | { ok: false; reason: string };
 
@@ -42,6 +43,8 @@ export class ApiTokenService implements OnApplicationBootstrap {
     @Inject(CONFIG) private readonly config: Config,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly repo: ApiTokenRepository,
+    // Absent on the command line, where no stream is open.
+    @Optional() private readonly streams?: StreamAccessService,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -133,6 +136,7 @@ export class ApiTokenService implements OnApplicationBootstrap {
   async revoke(id: string): Promise<ApiTokenDto> {
     await this.repo.revoke(id, this.clock.now());
     for (const [hash, { row }] of this.known) if (row.id === id) this.known.delete(hash);
+    this.streams?.revoked(id);
     const row = await this.repo.findById(id);
     if (!row) throw new NotFoundError(`no API token with id ${id}`);
     return toApiTokenDto(row);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { Config } from '../config/config.js';
 import type { AgentSession } from '../gateways/agent-session.js';
 import type {
   AcceptedCommand,
@@ -6,12 +7,14 @@ import type {
   CommandRow,
   FinishedCommand,
 } from '../repositories/command.repository.js';
+import type { CommandLimitsRepository } from '../repositories/command-limits.repository.js';
 import type { UploadRepository } from '../repositories/upload.repository.js';
 import { CommandDispatchService } from './command-dispatch.service.js';
 import { CommandNotifier } from './command-notifier.js';
 import { commandRow, FIXTURE_HOST } from './command-row.fixture.js';
 import { ConnectedHosts } from './connected-hosts.js';
 import { type CorralEvent, EventBus } from './event-bus.js';
+import { ResultCapService } from './result-cap.js';
 
 const idOf = (n: number) => `6f0c7a53-6f3e-4b8e-9a7e-2a1b3c4d5e${String(n).padStart(2, '0')}`;
 
@@ -52,6 +55,7 @@ const setup = () => {
     new ConnectedHosts(),
     new CommandNotifier(bus),
     {} as UploadRepository,
+    new ResultCapService({ maxResultBytes: 1024 * 1024 } as Config, {} as CommandLimitsRepository),
   );
   const session = { hostId: FIXTURE_HOST, label: 'sim-1' } as AgentSession;
   return { sut, repo, events, session };

@@ -15,6 +15,7 @@ import { Batcher } from './batcher.js';
 import { CommandNotifier } from './command-notifier.js';
 import { expiryOutcome, isFinal, statusOfResult, TRANSITIONS } from './command-rules.js';
 import { ConnectedHosts } from './connected-hosts.js';
+import { ResultCapService } from './result-cap.js';
 
 export const SWEEP_INTERVAL_MS = 1_000;
 // Streamed output kept per command; the final result carries all of it anyway.
@@ -57,6 +58,7 @@ export class CommandDispatchService implements OnModuleInit, OnModuleDestroy {
     private readonly connected: ConnectedHosts,
     private readonly notifier: CommandNotifier,
     private readonly uploads: UploadRepository,
+    private readonly resultCap: ResultCapService,
   ) {
     this.open = new Batcher(
       async (hostIds) => {
@@ -130,20 +132,22 @@ export class CommandDispatchService implements OnModuleInit, OnModuleDestroy {
 
   async output(session: AgentSession, id: string, stream: 'stdout' | 'stderr', raw: string): Promise<void> {
     // Binary output may carry NUL, which Postgres text cannot hold (results drop it the same way).
-    const chunk = raw.includes('\u0000') ? raw.replaceAll('\u0000', '') : raw;
+    const chunk = (raw.includes('\u0000') ? raw.replaceAll('\u0000', '') : raw).slice(0, OUTPUT_CAP_CHARS);
     if (await this.repo.appendOutput(id, session.hostId!, chunk, OUTPUT_CAP_CHARS)) {
       this.notifier.output(id, session.hostId!, stream, chunk);
     }
   }
 
   async result(session: AgentSession, message: CommandResultMessage): Promise<void> {
+    // Kept only up to the command's own maxOutputBytes and CORRAL_MAX_RESULT_BYTES, marked when cut.
+    const { result, error } = await this.resultCap.cap(message.id, session.hostId!, message.result, message.error);
     const row = unwrap(
       await this.results.submit({
         id: message.id,
         hostId: session.hostId!,
         status: statusOfResult(message.ok, message.error),
-        result: (message.result as Prisma.InputJsonObject | null) ?? null,
-        error: message.error ?? null,
+        result: (result as Prisma.InputJsonObject | null) ?? null,
+        error: error ?? null,
         at: this.clock.now(),
       }),
     );

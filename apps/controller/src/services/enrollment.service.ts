@@ -88,6 +88,10 @@ export class EnrollmentService {
       });
     } catch (err) {
       if (err instanceof EnrollmentConflict) throw this.conflict(err);
+      // Enrollments are serialized per agent id and hostname; should two still collide, say so.
+      if ((err as { code?: string }).code === 'P2002') {
+        throw new ConflictError('another enrollment with this agent id or hostname finished first; enroll again');
+      }
       throw err;
     }
     if (outcome.kind === 'token-refused') throw await this.tokenRefusal(tokenHash);
