@@ -466,7 +466,9 @@ describe('commands on real Postgres, with a scripted agent', () => {
     expect(created.body).toMatchObject({ op: 'image.import', params: { reference: 'corral-test/imported:1' } });
     const uploadId = String(created.body.params.uploadId);
 
-    const served = await fetch(`${ctl.baseUrl}/api/v1/uploads/${uploadId}`, { headers: ctl.authHeaders });
+    // Only the credential of the host the import targets gets the tarball.
+    expect((await fetch(`${ctl.baseUrl}/api/v1/uploads/${uploadId}`, { headers: ctl.authHeaders })).status).toBe(403);
+    const served = await fetch(`${ctl.baseUrl}/api/v1/uploads/${uploadId}`, { headers: ctl.agentHeaders(agentId) });
     expect(served.status).toBe(200);
     expect(served.headers.get('content-type')).toBe('application/x-tar');
     expect(Buffer.from(await served.arrayBuffer()).equals(tarball)).toBe(true);
@@ -480,7 +482,8 @@ describe('commands on real Postgres, with a scripted agent', () => {
     agent.send({ type: 'command.result', id: created.body.id, ok: true, result: { imageId: 'sha256:def' } });
     expect((await get(created.body.id, 5)).body.status).toBe('succeeded');
     await waitFor('upload removed', async () => (await readdir(path.join(dataDir, 'uploads'))).length === 0);
-    expect((await fetch(`${ctl.baseUrl}/api/v1/uploads/${uploadId}`, { headers: ctl.authHeaders })).status).toBe(404);
+    const gone = await fetch(`${ctl.baseUrl}/api/v1/uploads/${uploadId}`, { headers: ctl.agentHeaders(agentId) });
+    expect(gone.status).toBe(404);
     await disconnect(agent);
   });
 

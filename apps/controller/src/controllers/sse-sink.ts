@@ -31,10 +31,12 @@ export class SseSink implements EventSink {
     this.write(`: ${text}\n\n`);
   }
 
+  // Over: a client that has read everything gets a clean end, one holding unsent bytes is cut off.
   end(): void {
     if (this.closed) return;
     this.closed = true;
-    this.res.destroy();
+    if (this.res.writableLength === 0) this.res.end();
+    else this.res.destroy();
   }
 
   // Ends the stream telling the client why (a `closed` event), e.g. its token was revoked.
@@ -48,7 +50,8 @@ export class SseSink implements EventSink {
   private write(text: string): boolean {
     if (this.closed || this.res.destroyed) return false;
     if (this.res.writableLength + text.length > this.maxBufferedBytes) {
-      this.end();
+      this.closed = true;
+      this.res.destroy();
       return false;
     }
     this.res.write(text);
