@@ -8,6 +8,7 @@ interface Request {
 }
 
 // NUL, and UTF-16 halves without their pair, which no text column can hold.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is exactly what is refused here.
 const INVALID = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 // The first string (or key) in `value` holding a character no text can carry, by its path.

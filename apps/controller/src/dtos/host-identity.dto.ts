@@ -6,7 +6,10 @@ export const HostRenameSchema = z.strictObject({
     .trim()
     .min(1)
     .max(255)
-    .regex(/^[^\s\u0000-\u001f\u007f]+$/, 'a hostname without spaces or control characters')
+    .refine(
+      (name) => [...name].every((c) => c > ' ' && c !== '\u007f'),
+      'a hostname without spaces or control characters',
+    )
     .describe("the host's new name; its agent must report it from now on (CORRAL_HOSTNAME)"),
 });
 export type HostRename = z.output<typeof HostRenameSchema>;
