@@ -179,6 +179,19 @@ describe('parallel enrollment', () => {
     expect(await ctl.prisma.host.count({ where: { agentId } })).toBe(1);
   });
 
+  it('an agent enrolling again takes the name of its new enrollment, unless another host has it', async () => {
+    const agentId = randomUUID();
+    const first = await enroll(await tokenFor(1), agentId, 'renamed-before');
+    expect(first.status).toBe(200);
+    const hostId = (first.body as { hostId?: string }).hostId!;
+    await ctl.request('POST', `/api/v1/hosts/${hostId}/revoke`);
+    const taken = await enroll(await tokenFor(1), agentId, 'race-host');
+    expect(taken.status).toBe(409);
+    const again = await enroll(await tokenFor(1), agentId, 'renamed-after');
+    expect(again.status).toBe(200);
+    expect((await ctl.prisma.host.findUniqueOrThrow({ where: { id: hostId } })).hostname).toBe('renamed-after');
+  });
+
   it('with takeover allowed, 20 at once still leave one host of that name', async () => {
     const token = await tokenFor(20, true);
     const answers = await Promise.all(Array.from({ length: 20 }, () => enroll(token, randomUUID(), 'takeover-host')));

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EnrollmentToken, PrismaClient } from '../generated/prisma/client.js';
-import { lockEnrollment } from './enrollment-lock.js';
+import { lockEnrollment, takeEnrolledName } from './enrollment-lock.js';
 import { PRISMA } from './tokens.js';
 
 export type EnrollmentTokenRow = EnrollmentToken;
@@ -99,6 +99,7 @@ export class EnrollmentRepository {
               tookOver = true;
             }
             hostId = sameAgent.id;
+            await takeEnrolledName(tx, sameAgent, input.hostname);
           } else {
             const sameName = await tx.host.findMany({
               where: { hostname: { equals: input.hostname, mode: 'insensitive' } },
