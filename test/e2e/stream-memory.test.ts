@@ -136,7 +136,7 @@ describe('slow event stream readers', () => {
     await waitFor(`${CLIENTS} streams cut off`, () => behind() >= CLIENTS, 120_000, 250).catch((err: Error) => {
       throw new Error(`${err.message}: ${behind()} cut off\n${controller.tail()}`);
     });
-    for (const socket of sockets.splice(0)) socket.destroy();
+    // The clients stay connected and still read nothing: closed by the controller, their memory must go.
 
     let now = await rssBytes(controller.pid!);
     const deadline = Date.now() + 30_000;
@@ -147,6 +147,8 @@ describe('slow event stream readers', () => {
     const mib = (n: number) => Math.round(n / MiB);
     console.log(`controller RSS: start ${mib(start.rss)} MiB, peak ${mib(now.peak)} MiB, after ${mib(now.rss)} MiB`);
     expect(now.rss).toBeLessThanOrEqual(start.rss + 100 * MiB);
+    // Frames are shared between clients, so even at its worst the controller stayed small.
+    expect(now.peak).toBeLessThanOrEqual(start.rss + 200 * MiB);
     // Still serving.
     expect((await fetch(`${base}/healthz`)).ok).toBe(true);
   });
