@@ -11,7 +11,12 @@ export default defineConfig({
         plugins,
         test: {
           name: 'unit',
-          include: ['packages/*/src/**/*.spec.ts', 'apps/*/src/**/*.spec.ts', 'bench/src/**/*.spec.ts'],
+          include: [
+            'packages/*/src/**/*.spec.ts',
+            'apps/*/src/**/*.spec.ts',
+            'bench/src/**/*.spec.ts',
+            'scripts/**/*.spec.ts',
+          ],
           testTimeout: 10_000,
         },
       },

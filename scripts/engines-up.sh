@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Starts the real engines the tests use (dockerd, lxc-net with dnsmasq) and builds the
-# busybox test image. Idempotent: safe to run again while the engines are up. Needs root.
+# Starts the real engines the tests use (dockerd, lxc-net with dnsmasq), builds the busybox test
+# image and makes sure Postgres answers on 127.0.0.1:5432 (scripts/postgres-up.sh). Idempotent:
+# safe to run again while the engines are up. Needs root.
 set -euo pipefail
 
 log() { printf '[engines] %s\n' "$*"; }
@@ -11,6 +12,16 @@ die() { printf '[engines] error: %s\n' "$*" >&2; exit 1; }
 # --- Packages -------------------------------------------------------------------------
 # Debian packages of the engines and the tools the tests call; apt runs only when one is missing.
 packages=(docker.io lxc dnsmasq-base bridge-utils busybox-static iproute2 iptables docker-compose)
+# Postgres for the tests comes from Debian too when 127.0.0.1:5432 does not answer (postgres-up.sh).
+pg_just_installed=no
+if [ -z "${TEST_DATABASE_URL:-}" ]; then
+  # shellcheck source=scripts/postgres-up.sh
+  source "$(dirname "$0")/postgres-up.sh"
+  if [ "$(pg_plan "$(pg_answering)" "$(pg_installed)" '')" = install ]; then
+    packages+=(postgresql)
+    pg_just_installed=yes
+  fi
+fi
 missing=()
 for pkg in "${packages[@]}"; do
   [ "$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null)" = installed ] || missing+=("$pkg")
@@ -19,8 +30,8 @@ if [ "${#missing[@]}" -gt 0 ]; then
   log "installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt_log=/var/log/corral-apt.log
-  timeout 300 apt-get update -q >"$apt_log" 2>&1 || { tail -n 20 "$apt_log" >&2; die "apt-get update failed"; }
-  timeout 900 apt-get install -y -q --no-install-recommends "${missing[@]}" >>"$apt_log" 2>&1 \
+  timeout 150 apt-get update -q >"$apt_log" 2>&1 || { tail -n 20 "$apt_log" >&2; die "apt-get update failed"; }
+  timeout 360 apt-get install -y -q --no-install-recommends "${missing[@]}" >>"$apt_log" 2>&1 \
     || { tail -n 30 "$apt_log" >&2; die "apt-get install ${missing[*]} failed (log: $apt_log)"; }
 fi
 
@@ -93,19 +104,10 @@ fi
 log "image $image ready"
 
 # --- Postgres ---------------------------------------------------------------------------
-# Integration tests use this machine's Postgres (127.0.0.1:5432, user postgres) unless
-# TEST_DATABASE_URL names another; start a Debian cluster that exists but is down.
-if [ -z "${TEST_DATABASE_URL:-}" ] && command -v pg_isready >/dev/null; then
-  if ! pg_isready -q -h 127.0.0.1 -p 5432 && command -v pg_lsclusters >/dev/null; then
-    read -r pg_version pg_cluster _ < <(pg_lsclusters -h | awk '$3 == 5432' | head -n 1) || true
-    if [ -n "${pg_cluster:-}" ]; then
-      log "starting postgres cluster $pg_version/$pg_cluster"
-      timeout 60 pg_ctlcluster "$pg_version" "$pg_cluster" start || true
-    fi
-  fi
-  if pg_isready -q -h 127.0.0.1 -p 5432; then
-    log "postgres on 127.0.0.1:5432"
-  else
-    log "warning: no postgres on 127.0.0.1:5432; the integration tests need one (or TEST_DATABASE_URL)"
-  fi
+# Integration tests and benchmarks use this machine's Postgres (127.0.0.1:5432, user postgres, no
+# password) unless TEST_DATABASE_URL names another: started, or installed from Debian, when missing.
+if [ -z "${TEST_DATABASE_URL:-}" ]; then
+  PG_JUST_INSTALLED=$pg_just_installed postgres_up
+else
+  log "TEST_DATABASE_URL is set: leaving this machine's Postgres alone"
 fi

@@ -1,6 +1,9 @@
 // One-command first run: installs and builds when needed, then starts the controller (with
 // embedded Postgres unless DATABASE_URL is set) and one agent for this machine.
 // Usage: npm start [-- --no-agent]
+// `npm start` runs `exec node scripts/start.mjs`, so the signals npm forwards (SIGINT, SIGTERM) reach
+// this process, not a shell that would die and leave the children running; if npm itself disappears
+// (SIGKILL), this process notices its parent changed and stops everything too.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
@@ -17,10 +20,13 @@ import { connect } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { engineLines, probeEngines } from './lib/engines.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const READY_TIMEOUT_MS = 120_000;
 const STOP_TIMEOUT_MS = { agent: 15_000, controller: 30_000 };
+const PARENT_CHECK_MS = 500;
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 // Each part: where its sources and build output live, and what `npm run build` must produce.
 const parts = [
@@ -244,6 +250,8 @@ async function main() {
         '(run `sudo npm start` for the full inventory)\n',
     );
   }
+  // What the agent will be able to report, before anything starts: a missing engine is said once, here.
+  if (options.agent) for (const line of engineLines(await probeEngines())) say(line);
   if (await portInUse(port)) fail(`port ${port} is already in use; stop what listens there or set PORT`);
 
   const children = { agent: null, controller: null };
@@ -263,7 +271,7 @@ async function main() {
     process.exit(code);
   };
 
-  for (const signal of ['SIGINT', 'SIGTERM']) {
+  for (const signal of STOP_SIGNALS) {
     process.on(signal, () => {
       if (!stopping) {
         firstSignalAt = Date.now();
@@ -277,6 +285,14 @@ async function main() {
       process.exit(130);
     });
   }
+
+  // npm gone (killed, or its shell died): nobody would ever send this process its stop signal.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (!stopping && process.ppid !== parent) {
+      shutdown(1, `the process that started this one (pid ${parent}) is gone: stopping the agent and the controller`);
+    }
+  }, PARENT_CHECK_MS).unref();
 
   const admin = adminToken();
   const env = { ...process.env, CORRAL_ADMIN_TOKEN: admin.token };
@@ -328,6 +344,7 @@ async function main() {
       `[start]   API      ${base}/api/v1`,
       `[start]   API docs ${base}/api/docs (OpenAPI JSON at ${base}/api/docs-json)`,
       `[start]   health   ${base}/healthz, ${base}/readyz`,
+      `[start]   processes controller ${children.controller.pid}${children.agent ? `, agent ${children.agent.pid}` : ''}, this script ${process.pid}`,
       `[start]   admin token ${admin.token}`,
       `[start]            (${admin.source === 'CORRAL_ADMIN_TOKEN' ? 'from CORRAL_ADMIN_TOKEN' : `kept in ${admin.source}, mode 0600`})`,
       `[start]   try      export CORRAL_TOKEN=${admin.source === 'CORRAL_ADMIN_TOKEN' ? '"$CORRAL_ADMIN_TOKEN"' : `$(cat ${admin.source})`}`,

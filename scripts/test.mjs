@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { closingLine, countReport } from './lib/test-report.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -36,9 +37,8 @@ if (projects.some((p) => p !== 'unit')) {
 }
 
 const reports = mkdtempSync(path.join(os.tmpdir(), 'corral-test-'));
-let passed = 0;
-let failed = 0;
-let skipped = 0;
+const total = { passed: 0, failed: 0, skipped: 0 };
+const brokenSuites = [];
 let status = 0;
 for (const project of projects) {
   const out = path.join(reports, `${project}.json`);
@@ -54,18 +54,29 @@ for (const project of projects) {
   if (code !== 0) status = code;
   if (existsSync(out)) {
     const report = JSON.parse(readFileSync(out, 'utf8'));
-    passed += report.numPassedTests;
-    failed += report.numFailedTests;
-    skipped += report.numPendingTests + report.numTodoTests;
-    if (report.numTotalTests === 0) {
+    const counts = countReport(report, root);
+    total.passed += counts.passed;
+    total.failed += counts.failed;
+    total.skipped += counts.skipped;
+    brokenSuites.push(...counts.brokenSuites.map((suite) => ({ project, ...suite })));
+    if (counts.failed > 0) status ||= 1;
+    if (report.numTotalTests === 0 && counts.failed === 0) {
       console.error(`test: project ${project} ran no test`);
       status ||= 1;
     }
   } else {
     console.error(`test: project ${project} wrote no report`);
+    total.failed += 1;
     status ||= 1;
   }
 }
 rmSync(reports, { recursive: true, force: true });
-console.log(`\nTests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
+if (brokenSuites.length > 0) {
+  console.log('\nSuites that failed outside their tests (setup, teardown or import), counted as failed:');
+  for (const s of brokenSuites) {
+    const left = s.notRun > 0 ? `, ${s.notRun} test${s.notRun === 1 ? '' : 's'} not run` : '';
+    console.log(`  [${s.project}] ${s.file}: ${s.reason}${left}`);
+  }
+}
+console.log(`\n${closingLine(total)}`);
 process.exit(status);

@@ -9,13 +9,24 @@ import { enginesPlan, enginesScenario } from './scenarios/engines.scenario.js';
 import { type FleetSize, label } from './scenarios/fleet-size.js';
 import { placementPlan, placementScenario } from './scenarios/placement.scenario.js';
 import { syncFleet, syncReport } from './scenarios/sync.scenario.js';
+import { visibilityPlan, visibilityScenario } from './scenarios/visibility.scenario.js';
 import { ControllerProcess } from './support/controller-process.js';
 import { newestProfile, printProfile } from './support/cpu-profile.js';
 import { REPO_ROOT } from './support/paths.js';
 import { loadAverage, machineCpu } from './support/proc.js';
 import { figure, machineInfo, printTable, type RunReport, type ScenarioReport, writeReport } from './support/report.js';
 
-const SCENARIOS = ['sync', 'churn', 'api', 'commands', 'baselines', 'placement', 'engines', 'all'] as const;
+const SCENARIOS = [
+  'sync',
+  'churn',
+  'api',
+  'commands',
+  'baselines',
+  'placement',
+  'engines',
+  'visibility',
+  'all',
+] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 const USAGE = `usage: npm run bench -- <${SCENARIOS.join('|')}> [--quick] [--hosts N] [--containers M] [--connect-rate N] [--profile]
@@ -26,8 +37,9 @@ const USAGE = `usage: npm run bench -- <${SCENARIOS.join('|')}> [--quick] [--hos
   baselines  raw COPY of the same rows, raw ws round trip and pipelined echo
   placement  scheduling decisions per second: pure functions over 10,000 hosts, and through HTTP and Postgres
   engines    50 real containers created+started through the API on this host's Docker, beside plain dockerode and Swarm
+  visibility a real agent at its default intervals: Docker and LXC changes made on the engines, until the API shows them
   all        every one of the above
-  --quick    CI size: 200 x 50, short steps (the whole "all" run takes about two minutes)
+  --quick    CI size: 200 x 50, short steps, fewer rounds (the whole "all" run takes a few minutes)
   --profile  the controller runs with --cpu-prof; its profile is summarized at the end`;
 
 interface Plan {
@@ -194,6 +206,9 @@ async function main(): Promise<void> {
   if (wants('placement')) emit(await placementScenario(placementPlan(p.quick, p.placementHosts, p.containers)));
   if (wants('engines')) {
     emit(await enginesScenario(enginesPlan(p.quick), (fn) => withController(p, 'engines', fn)));
+  }
+  if (wants('visibility')) {
+    emit(await visibilityScenario(visibilityPlan(p.quick), (fn) => withController(p, 'visibility', fn)));
   }
 
   const machineEnd = machineCpu();

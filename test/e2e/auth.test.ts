@@ -39,15 +39,19 @@ describe('enrollment and credentials with real processes', () => {
     const restarted = Date.now();
     await corral.startAgent();
     expect(corral.hostId).toBe(stored.hostId);
-    await waitFor(
+    const reconnected = await waitFor(
       'agent reconnected',
       async () => {
-        const host = await corral.get<{ connectedAt: string | null }>(`/api/v1/hosts/${corral.hostId}`);
-        return host.body.connectedAt !== null && new Date(host.body.connectedAt).getTime() >= restarted - 1000;
+        const host = await corral.get<{ status: string; connectedAt: string | null }>(`/api/v1/hosts/${corral.hostId}`);
+        return host.body.connectedAt !== null && new Date(host.body.connectedAt).getTime() >= restarted - 1000
+          ? host.body
+          : undefined;
       },
       20_000,
       100,
     );
+    expect(reconnected.status).toBe('online');
+    expect(Date.parse(reconnected.connectedAt!)).toBeGreaterThanOrEqual(restarted - 1000);
   });
 
   it('refuses a second agent with the spent enrollment token, and that agent says why', async () => {
@@ -93,6 +97,8 @@ describe('enrollment and credentials with real processes', () => {
       20_000,
       200,
     );
+    expect(corral.agent.output.some((l) => l.includes('"status":401'))).toBe(true);
+    expect((await corral.get<ApiHost>(`/api/v1/hosts/${corral.hostId}`)).body.status).toBe('offline');
     const audit = await corral.get<{ items: { action: string; actor: string }[] }>(
       `/api/v1/audit?targetId=${corral.hostId}&action=revoke`,
     );
@@ -223,6 +229,7 @@ describe('TLS between agents and the controller', () => {
     });
     broken.start();
     await waitFor('controller to give up', () => !broken.running, 20_000, 100);
+    expect(broken.running).toBe(false);
     expect(broken.tail()).toContain('CORRAL_TLS_CERT');
     expect(controller.tail()).toContain(`SHA-256 fingerprint ${fingerprint}`);
   });
@@ -243,6 +250,8 @@ describe('TLS between agents and the controller', () => {
     });
     await waitFor('certificate refused', () => noCa.output.some((l) => /certificate/i.test(l)), 20_000, 100);
     await waitFor('fingerprint refused', () => wrong.output.some((l) => l.includes('does not match')), 20_000, 100);
+    expect(noCa.output.some((l) => /certificate/i.test(l))).toBe(true);
+    expect(wrong.output.some((l) => l.includes('does not match'))).toBe(true);
     const hosts = await api<Page<ApiHost>>('GET', `/api/v1/hosts?limit=1000`);
     const names = hosts.body.items.map((h) => h.hostname);
     expect(names).not.toContain(`tls-noca-${suffix}`);

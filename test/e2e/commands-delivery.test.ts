@@ -53,6 +53,7 @@ describe('command delivery', () => {
     const list = await corral.get<{ items: { id: string }[] }>(`/api/v1/commands?target=${id}&op=container.restart`);
     expect(list.body.items.map((c) => c.id)).toEqual([first.body.id]);
     await waitFor('restart done', async () => (await getCommand(first.body.id)).status === 'succeeded', 60_000);
+    expect((await getCommand(first.body.id)).status).toBe('succeeded');
   });
 
   it('keeps a command pending while the agent is away and runs it once it is back', async () => {

@@ -78,6 +78,8 @@ describe('Docker operations through the API', () => {
     expect(Object.keys(info.NetworkSettings.Networks)).toEqual([names.net]);
     expect(Object.keys(info.NetworkSettings.Ports)).toContain('8080/tcp');
     const row = await corral.container(names.web);
+    // The result names the new row by its Corral id, usable on every container route.
+    expect(created.result).toMatchObject({ containerId: row!.id, engineId: info.Id });
     expect(row?.state).toBe('running');
     containerId = row!.id;
   });

@@ -35,6 +35,7 @@ describe('LXC operations through the API', () => {
     expect(await lxcState(name)).toBe('RUNNING');
     const row = await corral.container(name);
     expect(row).toMatchObject({ runtime: 'lxc', state: 'running' });
+    expect(created.result).toMatchObject({ containerId: row!.id, engineId: name });
     id = row!.id;
   });
 

@@ -207,12 +207,12 @@ describe('fleet inventory end to end on real Docker, LXC and dnsmasq', () => {
     expect(running.mounts).toEqual(
       expect.arrayContaining([expect.objectContaining({ name: names.volume, destination: '/data' })]),
     );
-    const volume = await api<Page<{ usedBy: string[] }>>(`/api/v1/volumes?host=${hostId}&name=${names.volume}`);
-    await waitFor('volume used by the container', async () => {
+    const volume = await waitFor('volume used by the container', async () => {
       const p = await api<Page<{ usedBy: string[] }>>(`/api/v1/volumes?host=${hostId}&name=${names.volume}`);
-      return p.items[0]?.usedBy.includes(names.docker);
+      return p.items[0]?.usedBy.includes(names.docker) ? p : undefined;
     });
     expect(volume.items).toHaveLength(1);
+    expect(volume.items[0]!.usedBy).toContain(names.docker);
 
     await sh('docker', ['stop', '-t', '1', names.docker]);
     timings['docker container stopped'] = (
@@ -220,6 +220,7 @@ describe('fleet inventory end to end on real Docker, LXC and dnsmasq', () => {
         waitFor('docker container exited in API', async () => (await containerNamed(names.docker))?.state === 'exited'),
       )
     ).ms;
+    expect((await containerNamed(names.docker))?.state).toBe('exited');
   });
 
   it('shows an LXC container with its IP and dnsmasq lease, and the IP lookup finds both', async () => {
@@ -285,6 +286,7 @@ describe('fleet inventory end to end on real Docker, LXC and dnsmasq', () => {
     await waitFor('docker container running again in API', async () => {
       return (await containerNamed(names.docker))?.state === 'running';
     });
+    expect((await containerNamed(names.docker))?.state).toBe('running');
     const after = await api<Page<ApiContainer>>(`/api/v1/containers?host=${hostId}&limit=1000`);
     const hosts = await api<Page<{ id: string }>>(`/api/v1/hosts?name=e2e-${tag}`);
     expect(hosts.items.map((h) => h.id)).toEqual([hostId]);

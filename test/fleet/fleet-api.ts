@@ -1,3 +1,4 @@
+import { CorralClient } from '@corral/client';
 // A small client for the controller's REST API, typed with the fields the fleet checks read.
 export interface Page<T> {
   items: T[];
@@ -63,21 +64,34 @@ export function registerAdminToken(baseUrl: string, token: string): void {
   adminTokens.set(baseUrl, token);
 }
 
+// Fetch with a time limit per call, so a stuck controller fails a test instead of hanging it.
+const fetchWithin =
+  (ms: number): typeof fetch =>
+  (input, init) =>
+    fetch(input, { ...init, signal: AbortSignal.timeout(ms) });
+
 export class FleetApi {
+  readonly client: CorralClient;
+  // Commands may wait up to 120 s on the controller.
+  private readonly slow: CorralClient;
+
   constructor(
     readonly baseUrl: string,
     private readonly token: string | undefined = adminTokens.get(baseUrl) ?? process.env.CORRAL_ADMIN_TOKEN,
-  ) {}
+  ) {
+    this.client = new CorralClient({ baseUrl, token, fetch: fetchWithin(10_000) });
+    this.slow = new CorralClient({ baseUrl, token, fetch: fetchWithin(130_000) });
+  }
 
   get headers(): Record<string, string> {
     return this.token ? { authorization: `Bearer ${this.token}` } : {};
   }
 
   async get<T>(path: string): Promise<T> {
-    const res = await fetch(`${this.baseUrl}${path}`, { headers: this.headers, signal: AbortSignal.timeout(10_000) });
-    const text = await res.text();
-    if (!res.ok) throw new Error(`GET ${path} -> ${res.status} ${text.slice(0, 300)}`);
-    return JSON.parse(text) as T;
+    const reply = await this.client.request<T>('GET', path);
+    if (reply.status >= 400)
+      throw new Error(`GET ${path} -> ${reply.status} ${JSON.stringify(reply.body).slice(0, 300)}`);
+    return reply.body;
   }
 
   // Every page of a list (bounded: at most 20 pages of 1000).
@@ -97,14 +111,8 @@ export class FleetApi {
   }
 
   async post<T>(path: string, body: unknown = {}): Promise<{ status: number; body: T }> {
-    const res = await fetch(`${this.baseUrl}${path}`, {
-      method: 'POST',
-      headers: { ...this.headers, 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(130_000),
-    });
-    const text = await res.text();
-    return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
+    const reply = await this.slow.request<T>('POST', path, body);
+    return { status: reply.status, body: reply.body };
   }
 
   command(id: string, waitSeconds = 0): Promise<ApiCommand> {
@@ -138,13 +146,11 @@ export class FleetApi {
 
 // A token several agents can enroll with (CORRAL_ENROLLMENT_TOKEN), made with the admin token.
 export async function fleetEnrollmentToken(baseUrl: string, adminToken: string, uses: number): Promise<string> {
-  const res = await fetch(`${baseUrl}/api/v1/enrollment-tokens`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ name: 'fleet agents', maxUses: uses, expiresInSeconds: 3600 }),
-    signal: AbortSignal.timeout(10_000),
+  const client = new CorralClient({ baseUrl, token: adminToken, fetch: fetchWithin(10_000) });
+  const token = await client.call<{ secret: string }>('POST', '/api/v1/enrollment-tokens', {
+    name: 'fleet agents',
+    maxUses: uses,
+    expiresInSeconds: 3600,
   });
-  const text = await res.text();
-  if (res.status !== 201) throw new Error(`enrollment token: ${res.status} ${text.slice(0, 300)}`);
-  return (JSON.parse(text) as { secret: string }).secret;
+  return token.secret;
 }

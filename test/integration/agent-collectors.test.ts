@@ -111,6 +111,7 @@ describe.skipIf(!engines.docker)('docker collector against the real daemon', () 
     );
     const first = await ours();
     expect(first).toHaveLength(2);
+    expect(first.find((c) => c.name === running)?.status).toBe('running (healthy)');
     for (let i = 0; i < 4; i++) expect(await ours()).toEqual(first);
   });
 
@@ -122,6 +123,7 @@ describe.skipIf(!engines.docker)('docker collector against the real daemon', () 
       await new Promise((r) => setTimeout(r, 500));
       await sh('docker', ['stop', '-t', '0', running]);
       await waitFor('docker event', () => onChange.mock.calls.length > 0, 10_000);
+      expect(onChange).toHaveBeenCalled();
     } finally {
       stop();
     }
@@ -254,6 +256,8 @@ describe.skipIf(!engines.lxc)('lxc, lease and bridge collectors against real LXC
       await sh('lxc-stop', ['-P', lxcPath!, '-n', name, '-k']);
       await waitFor('lxc state poll', () => lxcChange.mock.calls.length > 0, 10_000);
       await waitFor('ip monitor event', () => bridgeChange.mock.calls.length > 0, 10_000);
+      expect(lxcChange).toHaveBeenCalled();
+      expect(bridgeChange).toHaveBeenCalled();
     } finally {
       for (const stop of stops) stop();
     }
@@ -271,6 +275,7 @@ describe.skipIf(!engines.lxc)('lxc, lease and bridge collectors against real LXC
       onChange.mockClear();
       await sh('lxc-create', ['-P', lxcPath!, '-n', second, '-t', 'busybox'], 120_000);
       await waitFor('inotify on the lxcpath', () => onChange.mock.calls.length > 0, 5_000);
+      expect(onChange).toHaveBeenCalled();
       expect((await sut.collect()).containers!.map((c) => c.name).sort()).toEqual([name, second]);
     } finally {
       stop();

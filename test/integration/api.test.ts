@@ -511,9 +511,20 @@ describe('read API /api/v1', () => {
       await expectBadRequest('/api/v1/containers?ip=10.0.3.256', 'ip');
       await expectBadRequest('/api/v1/leases?mac=zz:zz', 'mac');
       await expectBadRequest('/api/v1/containers?host=a&host=b', 'host');
-      await expectBadRequest('/api/v1/hosts/not-a-uuid', 'id');
-      await expectBadRequest('/api/v1/containers/123', 'id');
+      await expectBadRequest('/api/v1/hosts/a%01b', 'id');
+      await expectBadRequest('/api/v1/containers/%00', 'id');
+      await expectBadRequest('/api/v1/bridges/not-a-uuid', 'id');
       await expectBadRequest('/api/v1/ip/10.0.3', 'address');
+    });
+
+    it('answers 404 naming what it looked for when no host or row has that name', async () => {
+      const host = await ctl.get<ApiError>('/api/v1/hosts/not-a-host');
+      expect(host.status).toBe(404);
+      expect(host.body.message).toMatch(/no host is named or has the id "not-a-host"/);
+      expect((await ctl.get<ApiError>('/api/v1/containers/123')).status).toBe(404);
+      const byName = await ctl.get<{ id: string; hostname: string }>('/api/v1/hosts/NODE-A');
+      expect(byName.status).toBe(200);
+      expect(byName.body.hostname).toBe('node-a');
     });
 
     it('rejects unknown parameters and filters that do not apply to a resource', async () => {

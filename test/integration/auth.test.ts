@@ -5,7 +5,6 @@ import WebSocket from 'ws';
 import { createApp } from '../../apps/controller/src/app.js';
 import { startTestController, type TestController } from '../support/controller.js';
 import { RawAgent } from '../support/raw-agent.js';
-import { waitFor } from '../support/wait.js';
 
 interface Upgrade {
   status: number;
@@ -519,6 +518,5 @@ describe('agent frame limits', () => {
     } finally {
       await defaults.close();
     }
-    await waitFor('nothing', () => true);
   });
 });

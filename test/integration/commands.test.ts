@@ -332,7 +332,8 @@ describe('commands on real Postgres, with a scripted agent', () => {
       ['POST', `/api/v1/containers/${dockerId}/start`, '{"x":', {}, 400, /not valid JSON/],
       ['POST', `/api/v1/containers/${dockerId}/start`, {}, { 'Idempotency-Key': ' ' }, 400, /Idempotency-Key/],
       ['POST', `/api/v1/containers/${dockerId}/start`, 'hello', { 'content-type': 'text/plain' }, 415, /json/],
-      ['POST', '/api/v1/containers/not-a-uuid/start', {}, {}, 400, /UUID/],
+      ['POST', '/api/v1/containers/not-a-uuid/start', {}, {}, 404, /no container is named or has the id "not-a-uuid"/],
+      ['POST', '/api/v1/containers/bad%00name/start', {}, {}, 400, /printable characters/],
       ['POST', `/api/v1/containers/${dockerId}/explode`, {}, {}, 404, /Cannot POST/],
       ['DELETE', `/api/v1/containers/${dockerId}?force=maybe`, undefined, {}, 400, /force/],
       ['DELETE', `/api/v1/containers/${dockerId}`, { force: true }, {}, 400, /no body/],
@@ -451,7 +452,14 @@ describe('commands on real Postgres, with a scripted agent', () => {
     expect(stop.responses['202']!.content!['application/json'].schema.$ref).toBe('#/components/schemas/Command');
     expect(doc.paths['/api/v1/containers/{id}/rename']!.post!.requestBody?.required).toBe(true);
     const upload = doc.paths['/api/v1/hosts/{host}/images/import']!.post!;
-    expect(Object.keys(upload.requestBody!.content)).toEqual(['application/x-tar', 'application/octet-stream']);
+    expect(Object.keys(upload.requestBody!.content)).toEqual([
+      'application/x-tar',
+      'application/gzip',
+      'application/x-gzip',
+      'application/octet-stream',
+    ]);
+    expect(Object.keys(upload.responses)).toEqual(expect.arrayContaining(['401', '403', '409']));
+    expect(upload.security).toEqual([{ bearer: [] }]);
     expect(Object.keys(upload.responses)).toEqual(expect.arrayContaining(['202', '400', '404', '413', '415', '422']));
     expect(doc.paths['/api/v1/commands/{id}/cancel']!.post!.responses).toHaveProperty('409');
     expect(doc.components.schemas).toHaveProperty('Command');
@@ -482,6 +490,7 @@ describe('commands on real Postgres, with a scripted agent', () => {
     agent.send({ type: 'command.result', id: created.body.id, ok: true, result: { imageId: 'sha256:def' } });
     expect((await get(created.body.id, 5)).body.status).toBe('succeeded');
     await waitFor('upload removed', async () => (await readdir(path.join(dataDir, 'uploads'))).length === 0);
+    expect(await readdir(path.join(dataDir, 'uploads'))).toEqual([]);
     const gone = await fetch(`${ctl.baseUrl}/api/v1/uploads/${uploadId}`, { headers: ctl.agentHeaders(agentId) });
     expect(gone.status).toBe(404);
     await disconnect(agent);
@@ -523,5 +532,6 @@ describe('commands on real Postgres, with a scripted agent', () => {
     expect(noReference.status).toBe(400);
     expect(await count()).toBe(before);
     await waitFor('no upload files', async () => (await readdir(path.join(dataDir, 'uploads'))).length === 0);
+    expect(await readdir(path.join(dataDir, 'uploads'))).toEqual([]);
   });
 });

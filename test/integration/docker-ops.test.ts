@@ -269,6 +269,7 @@ describe.skipIf(!engines.docker)('docker op handlers against the real daemon', (
     );
     expect(error.code).toBe('timeout');
     await waitFor('the sleep to be gone', async () => !(await sh('docker', ['top', main])).includes('sleep 30'), 5_000);
+    expect(await sh('docker', ['top', main])).not.toContain('sleep 30');
   });
 
   it('container.logs returns both streams, demultiplexed, with tail and timestamps', async () => {

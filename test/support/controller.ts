@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import { CorralClient } from '@corral/client';
 import type { INestApplication } from '@nestjs/common';
 import { createApp } from '../../apps/controller/src/app.js';
 import { type Config, loadConfig } from '../../apps/controller/src/config/config.js';
@@ -7,7 +8,6 @@ import { applyMigrations, defaultMigrationsDir } from '../../apps/controller/src
 import { createPrismaClient } from '../../apps/controller/src/database/prisma.js';
 import type { PrismaClient } from '../../apps/controller/src/generated/prisma/client.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
-import { answerOf } from './http.js';
 import { RawAgent } from './raw-agent.js';
 
 // The bootstrap admin token every test controller starts with (CORRAL_ADMIN_TOKEN).
@@ -37,6 +37,8 @@ export interface TestController {
   wsUrl: string;
   // Authorization header with the admin token.
   authHeaders: Record<string, string>;
+  // The typed client, as admin.
+  client: CorralClient;
   // As admin unless `headers` carries another Authorization (or `{}` with anonymous: true).
   get<T = unknown>(path: string, headers?: Record<string, string>): Promise<HttpReply<T>>;
   request<T = unknown>(
@@ -82,14 +84,9 @@ export async function startTestController(env: Record<string, string> = {}): Pro
   const authHeaders = bearer(TEST_ADMIN_TOKEN);
   const enrolled = new Map<string, EnrolledAgent>();
 
-  const request = async <T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
-    const init: RequestInit = { method, headers: { ...authHeaders, ...headers } };
-    if (body !== undefined) {
-      init.body = typeof body === 'string' || body instanceof Uint8Array ? (body as string) : JSON.stringify(body);
-      (init.headers as Record<string, string>)['content-type'] ??= 'application/json';
-    }
-    return answerOf<T>(await fetch(`${baseUrl}${path}`, init));
-  };
+  const client = new CorralClient({ baseUrl, token: TEST_ADMIN_TOKEN });
+  const request = <T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
+    client.request<T>(method, path, body, headers);
 
   const enroll = async (opts: { hostname?: string; agentId?: string } = {}): Promise<EnrolledAgent> => {
     const agentId = opts.agentId ?? randomUUID();
@@ -116,6 +113,7 @@ export async function startTestController(env: Record<string, string> = {}): Pro
     baseUrl,
     wsUrl,
     authHeaders,
+    client,
     get: <T>(path: string, headers?: Record<string, string>) => request<T>('GET', path, undefined, headers),
     request,
     async token(role, name = `test ${role}`) {

@@ -2,9 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { CorralClient } from '@corral/client';
 import { createTestDatabase, type TestDatabase } from './database.js';
 import { detectEngines } from './engines.js';
-import { answerOf, type HttpAnswer } from './http.js';
+import type { HttpAnswer } from './http.js';
 import { AppProcess, freePort } from './processes.js';
 import { waitFor } from './wait.js';
 
@@ -44,6 +45,8 @@ export class Corral {
   stateDir = '';
   // The bootstrap admin token (CORRAL_ADMIN_TOKEN) request() sends.
   readonly adminToken = `corral-e2e-admin-${randomBytes(16).toString('hex')}`;
+  // The typed client, as admin.
+  client!: CorralClient;
   // The enrollment token the agent was started with (spent on its first start).
   enrollmentToken = '';
   private controllerEnv: Record<string, string> = {};
@@ -63,6 +66,7 @@ export class Corral {
     this.db = await createTestDatabase('corral_e2e');
     const port = await freePort();
     this.base = `http://127.0.0.1:${port}`;
+    this.client = new CorralClient({ baseUrl: this.base, token: this.adminToken });
     this.controllerEnv = {
       PORT: String(port),
       HOST: '127.0.0.1',
@@ -140,20 +144,15 @@ export class Corral {
     await this.db?.drop();
   }
 
-  async request<T>(
-    method: string,
-    p: string,
-    body?: unknown,
-    headers: Record<string, string> = {},
-  ): Promise<HttpAnswer<T>> {
-    const init: RequestInit = { method, headers: { authorization: `Bearer ${this.adminToken}`, ...headers } };
-    if (body instanceof Uint8Array || typeof body === 'string') {
-      init.body = body as BodyInit;
-    } else if (body !== undefined) {
-      init.body = JSON.stringify(body);
-      (init.headers as Record<string, string>)['content-type'] = 'application/json';
-    }
-    return answerOf<T>(await fetch(`${this.base}${p}`, init));
+  // Any route through the client; a string body is sent as it is, with no content type unless given.
+  request<T>(method: string, p: string, body?: unknown, headers: Record<string, string> = {}): Promise<HttpAnswer<T>> {
+    const typed = typeof body === 'string' && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type');
+    return this.client.request<T>(
+      method,
+      p,
+      body,
+      typed ? { 'content-type': 'text/plain;charset=UTF-8', ...headers } : headers,
+    );
   }
 
   get<T>(p: string): Promise<HttpAnswer<T>> {

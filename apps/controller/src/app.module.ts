@@ -7,8 +7,6 @@ import { AuditInterceptor } from './controllers/audit.interceptor.js';
 import { AuthGuard } from './controllers/auth.guard.js';
 import { BridgesController } from './controllers/bridges.controller.js';
 import { CommandsController } from './controllers/commands.controller.js';
-import { ContainerCommandsController } from './controllers/container-commands.controller.js';
-import { ContainerSnapshotsController } from './controllers/container-snapshots.controller.js';
 import { ContainersController } from './controllers/containers.controller.js';
 import { EnrollController } from './controllers/enroll.controller.js';
 import { EnrollmentTokensController } from './controllers/enrollment-tokens.controller.js';
@@ -16,7 +14,6 @@ import { EventsController } from './controllers/events.controller.js';
 import { FleetController } from './controllers/fleet.controller.js';
 import { HealthController } from './controllers/health.controller.js';
 import { HostAccessController } from './controllers/host-access.controller.js';
-import { HostCommandsController } from './controllers/host-commands.controller.js';
 import { HostIdentityController } from './controllers/host-identity.controller.js';
 import { HostSchedulingController } from './controllers/host-scheduling.controller.js';
 import { HostsController } from './controllers/hosts.controller.js';
@@ -24,14 +21,15 @@ import { ImagesController } from './controllers/images.controller.js';
 import { IpController } from './controllers/ip.controller.js';
 import { LeasesController } from './controllers/leases.controller.js';
 import { NetworksController } from './controllers/networks.controller.js';
+import { OpRoutesController } from './controllers/op-routes.controller.js';
 import { PlacementsController } from './controllers/placements.controller.js';
 import { PoliciesController } from './controllers/policies.controller.js';
-import { ResourceCommandsController } from './controllers/resource-commands.controller.js';
 import { TextInputGuard } from './controllers/text-input.guard.js';
 import { TokensController } from './controllers/tokens.controller.js';
 import { UploadsController } from './controllers/uploads.controller.js';
 import { ViewerRedactionInterceptor } from './controllers/viewer-redaction.interceptor.js';
 import { VolumesController } from './controllers/volumes.controller.js';
+import { createKysely } from './database/kysely.js';
 import { createPgPool, OwnedPgPool } from './database/pg-pool.js';
 import { AgentGateway } from './gateways/agent.gateway.js';
 import type { PrismaClient } from './generated/prisma/client.js';
@@ -43,6 +41,8 @@ import { CommandRepository } from './repositories/command.repository.js';
 import { CommandLimitsRepository } from './repositories/command-limits.repository.js';
 import { EnrollmentRepository } from './repositories/enrollment.repository.js';
 import { FleetQueryRepository } from './repositories/fleet-query.repository.js';
+import { HealthRepository } from './repositories/health.repository.js';
+import { HeartbeatRepository } from './repositories/heartbeat.repository.js';
 import { HostRepository } from './repositories/host.repository.js';
 import { HostIdentityRepository } from './repositories/host-identity.repository.js';
 import { InventoryRepository } from './repositories/inventory.repository.js';
@@ -50,9 +50,10 @@ import { InventoryQueryRepository } from './repositories/inventory-query.reposit
 import { IpLookupRepository } from './repositories/ip-lookup.repository.js';
 import { PlacementRepository } from './repositories/placement.repository.js';
 import { PolicyRepository } from './repositories/policy.repository.js';
+import { ResourceLookupRepository } from './repositories/resource-lookup.repository.js';
 import { SchedulingRepository } from './repositories/scheduling.repository.js';
 import { TokenStateRepository } from './repositories/token-state.repository.js';
-import { CLOCK, CONFIG, DATABASE, PG_POOL, PRISMA } from './repositories/tokens.js';
+import { CLOCK, CONFIG, DATABASE, KYSELY, PG_POOL, PRISMA } from './repositories/tokens.js';
 import { UploadRepository } from './repositories/upload.repository.js';
 import { UploadOwnerRepository } from './repositories/upload-owner.repository.js';
 import { AgentSessionService } from './services/agent-session.service.js';
@@ -60,6 +61,7 @@ import { ApiTokenService } from './services/api-token.service.js';
 import { AuditService } from './services/audit.service.js';
 import { CommandService } from './services/command.service.js';
 import { CommandDispatchService } from './services/command-dispatch.service.js';
+import { CommandLifecycle } from './services/command-lifecycle.js';
 import { CommandNotifier } from './services/command-notifier.js';
 import { ConnectedHosts } from './services/connected-hosts.js';
 import { CreatePolicyService } from './services/create-policy.service.js';
@@ -73,14 +75,15 @@ import { HostIdentityService } from './services/host-identity.service.js';
 import { HostQueryService } from './services/host-query.service.js';
 import { HostSchedulingService } from './services/host-scheduling.service.js';
 import { HostStatusService } from './services/host-status.service.js';
-import { ImageUploadService } from './services/image-upload.service.js';
 import { InventoryService } from './services/inventory.service.js';
 import { InventoryQueryService } from './services/inventory-query.service.js';
 import { IpLookupService } from './services/ip-lookup.service.js';
 import { PlacementService } from './services/placement.service.js';
 import { RequestLimiter } from './services/request-limits.js';
+import { ResourceResolver } from './services/resource-resolver.js';
 import { ResultCapService } from './services/result-cap.js';
 import { StreamAccessService } from './services/stream-access.service.js';
+import { UploadService } from './services/upload.service.js';
 import { UploadAccessService } from './services/upload-access.service.js';
 
 export interface DatabaseHandle {
@@ -117,10 +120,7 @@ export class AppModule {
         IpController,
         EventsController,
         CommandsController,
-        ContainerCommandsController,
-        ContainerSnapshotsController,
-        HostCommandsController,
-        ResourceCommandsController,
+        OpRoutesController,
         UploadsController,
         PlacementsController,
         HostSchedulingController,
@@ -138,6 +138,10 @@ export class AppModule {
         { provide: PRISMA, useValue: options.prisma },
         { provide: CLOCK, useValue: systemClock },
         ...pool,
+        // Kysely over that pool; the pool's owner ends it (Kysely's destroy() would end the pool too).
+        { provide: KYSELY, useFactory: (p: Pool) => createKysely(p), inject: [PG_POOL] },
+        HealthRepository,
+        HeartbeatRepository,
         HostRepository,
         AgentConnectRepository,
         InventoryRepository,
@@ -159,9 +163,12 @@ export class AppModule {
         CommandRepository,
         UploadRepository,
         CommandNotifier,
+        CommandLifecycle,
         CommandDispatchService,
         CommandService,
-        ImageUploadService,
+        UploadService,
+        ResourceLookupRepository,
+        ResourceResolver,
         SchedulingRepository,
         PlacementRepository,
         PlacementService,

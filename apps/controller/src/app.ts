@@ -2,8 +2,10 @@ import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { WsAdapter } from '@nestjs/platform-ws';
+import { AppLogger } from './app.logger.js';
 import { AppModule, type AppOptions } from './app.module.js';
 import { loadTlsMaterial } from './config/tls.js';
+import { requireJsonBodies } from './controllers/content-type.middleware.js';
 import { HttpExceptionFilter } from './controllers/http-exception.filter.js';
 import { setupOpenApi } from './openapi.js';
 
@@ -14,21 +16,17 @@ export async function createApp(options: AppOptions): Promise<INestApplication> 
   // HTTPS and WSS on the one port when a certificate is configured (checked here, at start).
   const tls = options.config.tls ? loadTlsMaterial(options.config.tls) : null;
   const app = await NestFactory.create<NestExpressApplication>(AppModule.register(options), {
-    logger: loggerLevels(options.config.logLevel),
-    bodyParser: true,
+    logger: new AppLogger(options.config.logLevel),
+    // JSON only (below): a form-encoded body gets 415 from requireJsonBodies, not a misparse.
+    bodyParser: false,
     ...(tls ? { httpsOptions: { cert: tls.cert, key: tls.key } } : {}),
   });
   // Command bodies are small; image tarballs are not JSON and stream past this parser.
+  app.use(requireJsonBodies);
   app.useBodyParser('json', { limit: JSON_BODY_LIMIT_BYTES });
   // Frames are parsed and validated by the gateway itself so bad ones get an error frame, not silence.
   app.useWebSocketAdapter(new WsAdapter(app, { messageParser: () => undefined }));
   app.useGlobalFilters(new HttpExceptionFilter());
   setupOpenApi(app);
   return app;
-}
-
-function loggerLevels(level: AppOptions['config']['logLevel']) {
-  const all = ['fatal', 'error', 'warn', 'log', 'debug'] as const;
-  const cut = { error: 2, warn: 3, info: 4, debug: 5 }[level];
-  return all.slice(0, cut) as unknown as ('fatal' | 'error' | 'warn' | 'log' | 'debug')[];
 }

@@ -1,11 +1,13 @@
 import { parseArgs } from 'node:util';
+import type { Pool } from 'pg';
 import type { Config } from './config/config.js';
 import { ConfigError } from './config/config.js';
 import { runningEmbeddedPostgresUrl, startEmbeddedPostgres } from './database/embedded-postgres.js';
+import { createKysely, type Db } from './database/kysely.js';
 import { applyMigrations, defaultMigrationsDir } from './database/migrator.js';
-import { createPrismaClient } from './database/prisma.js';
+import { createPgPool } from './database/pg-pool.js';
 import { RoleSchema } from './dtos/auth.dto.js';
-import type { PrismaClient } from './generated/prisma/client.js';
+import type { JsonValue } from './generated/kysely/db.js';
 import { ApiTokenRepository } from './repositories/api-token.repository.js';
 import { AuditRepository } from './repositories/audit.repository.js';
 import { systemClock } from './repositories/clock.repository.js';
@@ -37,8 +39,8 @@ export function parseDuration(text: string): number {
   return Number(match[1]) * UNIT_SECONDS[match[2] || 's']!;
 }
 
-function audit(prisma: PrismaClient, action: string, targetKind: string, targetId: string, detail: object) {
-  return new AuditRepository(prisma).insert([
+function audit(db: Db, action: string, targetKind: string, targetId: string, detail: JsonValue) {
+  return new AuditRepository(db).insert([
     {
       actor: 'command line',
       actorId: null,
@@ -53,7 +55,12 @@ function audit(prisma: PrismaClient, action: string, targetKind: string, targetI
   ]);
 }
 
-async function withDatabase<T>(config: Config, run: (prisma: PrismaClient) => Promise<T>): Promise<T> {
+interface CliDatabase {
+  db: Db;
+  pool: Pool;
+}
+
+async function withDatabase<T>(config: Config, run: (database: CliDatabase) => Promise<T>): Promise<T> {
   let url = config.databaseUrl ?? (await runningEmbeddedPostgresUrl(config.dataDir));
   let stop = async () => {};
   if (!url) {
@@ -64,11 +71,11 @@ async function withDatabase<T>(config: Config, run: (prisma: PrismaClient) => Pr
   }
   try {
     await applyMigrations(url, defaultMigrationsDir());
-    const prisma = createPrismaClient(url);
+    const pool = createPgPool(url, 2);
     try {
-      return await run(prisma);
+      return await run({ db: createKysely(pool), pool });
     } finally {
-      await prisma.$disconnect();
+      await pool.end();
     }
   } finally {
     await stop();
@@ -95,13 +102,13 @@ export async function runCli(config: Config, argv: string[]): Promise<void> {
     const maxUses = Number(values.uses);
     if (!Number.isInteger(maxUses) || maxUses < 1) throw new ConfigError([`--uses must be a whole number >= 1`]);
     const expiresInSeconds = parseDuration(values.expires);
-    const token = await withDatabase(config, async (prisma) => {
-      const service = new EnrollmentService(systemClock, new EnrollmentRepository(prisma), new ConnectedHosts());
+    const token = await withDatabase(config, async ({ db, pool }) => {
+      const service = new EnrollmentService(systemClock, new EnrollmentRepository(db, pool), new ConnectedHosts());
       const made = await service.createToken(
         { name: values.name, maxUses, expiresInSeconds, allowTakeover: values['allow-takeover'] },
         'command line',
       );
-      await audit(prisma, 'CLI enroll-token', 'enrollment-token', made.id, { maxUses, expiresInSeconds });
+      await audit(db, 'CLI enroll-token', 'enrollment-token', made.id, { maxUses, expiresInSeconds });
       return made;
     });
     process.stderr.write(
@@ -121,10 +128,10 @@ export async function runCli(config: Config, argv: string[]): Promise<void> {
     if (!values.name || !role.success)
       throw new ConfigError(['api-token needs --name NAME and --role viewer|operator|admin']);
     const expiresInSeconds = values.expires ? parseDuration(values.expires) : undefined;
-    const token = await withDatabase(config, async (prisma) => {
-      const service = new ApiTokenService(config, systemClock, new ApiTokenRepository(prisma));
+    const token = await withDatabase(config, async ({ db, pool }) => {
+      const service = new ApiTokenService(config, systemClock, new ApiTokenRepository(db, pool));
       const made = await service.create({ name: values.name!, role: role.data, expiresInSeconds }, 'command line');
-      await audit(prisma, 'CLI api-token', 'token', made.id, { role: made.role });
+      await audit(db, 'CLI api-token', 'token', made.id, { role: made.role });
       return made;
     });
     process.stderr.write(`API token ${token.prefix}… "${token.name}" with role ${token.role}:\n`);

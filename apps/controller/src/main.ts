@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { createApp } from './app.js';
+import { AppLogger } from './app.logger.js';
 import { runCli } from './cli.js';
 import { ConfigError, loadConfig } from './config/config.js';
 import { loadTlsMaterial } from './config/tls.js';
@@ -9,8 +10,10 @@ import { applyMigrations, defaultMigrationsDir } from './database/migrator.js';
 import { createPrismaClient } from './database/prisma.js';
 
 async function main(): Promise<void> {
-  const logger = new Logger('Corral');
   const config = loadConfig(process.env);
+  // Lines logged before the application exists (embedded Postgres, migrations) go the same way.
+  Logger.overrideLogger(new AppLogger(config.logLevel));
+  const logger = new Logger('Corral');
   const args = process.argv.slice(2);
   if (args.length > 0) {
     await runCli(config, args);

@@ -1,12 +1,54 @@
 import type { INestApplication } from '@nestjs/common';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { apiComponentSchemas } from './dtos/api-schemas.js';
+import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import type { Access } from './controllers/auth.decorators.js';
+import { apiComponentSchemas, schemaRef } from './dtos/api-schemas.js';
 
-export function setupOpenApi(app: INestApplication): void {
+type Operation = Record<string, unknown> & { responses?: Record<string, unknown> };
+
+const SAFE = new Set(['get', 'head']);
+
+// Every operation says who may call it: the bearer scheme (or none, for public routes), 401 for
+// a missing or bad token and 403 where the route needs more than the viewer role.
+export function applyAccess(document: OpenAPIObject): void {
+  for (const item of Object.values(document.paths)) {
+    for (const [method, value] of Object.entries(item)) {
+      if (typeof value !== 'object' || value === null || !('responses' in value)) continue;
+      const op = value as Operation;
+      const access = op['x-corral-access'] as Access | undefined;
+      if (access && 'public' in access) {
+        op.security = [];
+        continue;
+      }
+      const role = access?.role ?? (SAFE.has(method) ? 'viewer' : 'operator');
+      op.security = [{ bearer: [] }];
+      op.responses ??= {};
+      op.responses['401'] ??= {
+        description: 'no token, or an unknown, revoked or expired one (WWW-Authenticate: Bearer)',
+        content: { 'application/json': { schema: schemaRef('Error') } },
+      };
+      if (role !== 'viewer') {
+        op.responses['403'] ??= {
+          description: `the token's role is below ${role}`,
+          content: { 'application/json': { schema: schemaRef('Error') } },
+        };
+      }
+      const agents =
+        access && 'agents' in access && access.agents ? ' (or the agent credential of the host it is for)' : '';
+      const note = `Needs a ${role} token${agents}.`;
+      const description = typeof op.description === 'string' ? op.description : '';
+      if (!description.includes('Needs ')) op.description = description ? `${description}\n\n${note}` : note;
+    }
+  }
+}
+
+export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   const config = new DocumentBuilder()
     .setTitle('Corral')
-    .setDescription('Fleet inventory of Docker and LXC hosts, and remote operations on them.')
+    .setDescription(
+      'Fleet inventory of Docker and LXC hosts, and remote operations on them. Every call but health, readiness and enrollment takes an API token: `Authorization: Bearer crl_api_...` (Authorize above).',
+    )
     .setVersion('1')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'an API token (crl_api_...)' }, 'bearer')
     .build();
   const document = SwaggerModule.createDocument(app, config);
   // Response schemas come from the zod DTOs; routes point at them with $ref.
@@ -14,5 +56,13 @@ export function setupOpenApi(app: INestApplication): void {
     ...document.components,
     schemas: { ...document.components?.schemas, ...apiComponentSchemas() },
   };
-  SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json' });
+  applyAccess(document);
+  return document;
+}
+
+export function setupOpenApi(app: INestApplication): void {
+  SwaggerModule.setup('api/docs', app, buildOpenApiDocument(app), {
+    jsonDocumentUrl: 'api/docs-json',
+    swaggerOptions: { persistAuthorization: false },
+  });
 }

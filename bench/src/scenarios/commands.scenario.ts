@@ -4,12 +4,13 @@ import type { ControllerProcess } from '../support/controller-process.js';
 import { KeepAliveClient } from '../support/http-client.js';
 import { type OpenLoopResult, type Outcome, runOpenLoop, type Saturation, saturation } from '../support/open-loop.js';
 import { PhaseMeter, type PhaseUsage } from '../support/phase.js';
-import { type Figure, figure, type ScenarioReport } from '../support/report.js';
+import { type Figure, figure, fmt, type ScenarioReport } from '../support/report.js';
 import { sleep } from '../support/stats.js';
 import type { FleetSize } from './fleet-size.js';
 
-const TARGET_RATE = 200;
-const TARGET_P99_MS = 20;
+// The target: p99 round trip <= 20 ms with 200 commands a second sustained, failures counted in the p99.
+export const TARGET_RATE = 200;
+export const TARGET_P99_MS = 20;
 // ?wait= of each request: it answers once the command has ended, or after this many seconds.
 const WAIT_SECONDS = 10;
 const PAGE = 1000;
@@ -143,27 +144,66 @@ function stepLine(s: Step): string {
   );
 }
 
-function figures(steps: Step[], ws: WsBaseline | null): Figure[] {
+export type JudgedStep = OpenLoopResult & { saturation: Saturation };
+
+export interface CommandsVerdict {
+  met: boolean;
+  // p99 at the target rate with every failed, unfinished or dropped request counted as never answered.
+  p99: number;
+  reasons: string[];
+}
+
+// Met only when the 200/s step ran, was sustained (90% answered ok, nothing failed, dropped or left
+// unfinished) and its p99, failures counted as never answered, is within 20 ms.
+export function commandsVerdict(steps: JudgedStep[]): CommandsVerdict {
+  const at = steps.find((s) => s.perSecond === TARGET_RATE);
+  if (!at) {
+    const last = steps.at(-1);
+    return {
+      met: false,
+      p99: Number.NaN,
+      reasons: [
+        last
+          ? `no step at ${TARGET_RATE}/s: the steps stopped at ${last.perSecond}/s, not sustained`
+          : `no step at ${TARGET_RATE}/s`,
+      ],
+    };
+  }
+  const reasons: string[] = [];
+  if (!at.saturation.sustained) reasons.push(`not sustained (${at.saturation.reasons.join(', ')})`);
+  const p99 = at.latencyWithFailures.p99;
+  if (!(p99 <= TARGET_P99_MS)) reasons.push(`p99 ${fmt(p99, 'ms')}`);
+  return { met: reasons.length === 0, p99, reasons };
+}
+
+export function figures(steps: Step[], ws: WsBaseline | null): Figure[] {
   const at = steps.find((s) => s.perSecond === TARGET_RATE) ?? null;
   const best = [...steps].reverse().find((s) => s.saturation.sustained) ?? null;
-  const p50 = at?.latency.p50 ?? Number.NaN;
-  const p99 = at?.latency.p99 ?? Number.NaN;
+  const verdict = commandsVerdict(steps);
+  const p50 = at?.latencyWithFailures.p50 ?? Number.NaN;
+  const p99 = verdict.p99;
   const perCommandMs = (cpuSeconds: number, s: Step) => (s.ok > 0 ? (cpuSeconds * 1000) / s.ok : Number.NaN);
+  const failed = (s: Step) => s.errors + s.unfinished + s.dropped;
   const out: Figure[] = [
-    figure(`round trip p99 at ${TARGET_RATE}/s`, p99, 'ms', {
-      target: { text: `<= ${TARGET_P99_MS} ms at ${TARGET_RATE}/s`, met: at !== null && p99 <= TARGET_P99_MS },
+    figure(`round trip p99 at ${TARGET_RATE}/s, failures included`, p99, 'ms', {
+      target: { text: `<= ${TARGET_P99_MS} ms at ${TARGET_RATE}/s sustained`, met: verdict.met },
       baseline: ws
         ? { name: 'ws round trip p99', value: ws.roundTrip.p99, unit: 'ms', ratio: p99 / ws.roundTrip.p99 }
         : undefined,
-      note: at ? `POST /containers/{id}/restart?wait=${WAIT_SECONDS} until succeeded` : 'no step at this rate',
+      note: at
+        ? `POST /containers/{id}/restart?wait=${WAIT_SECONDS} until succeeded; ${failed(at)} of ${at.offered} failed` +
+          (verdict.met ? '' : `; missed: ${verdict.reasons.join('; ')}`)
+        : verdict.reasons.join('; '),
     }),
-    figure(`round trip p50 at ${TARGET_RATE}/s`, p50, 'ms', {
+    figure(`round trip p50 at ${TARGET_RATE}/s, failures included`, p50, 'ms', {
       baseline: ws
         ? { name: 'ws round trip p50', value: ws.roundTrip.p50, unit: 'ms', ratio: p50 / ws.roundTrip.p50 }
         : undefined,
-      note: at ? `max ${at.latency.max.toFixed(0)} ms` : undefined,
+      note: at
+        ? `ok answers only: p50 ${fmt(at.latency.p50, 'ms')}, p99 ${fmt(at.latency.p99, 'ms')}, max ${fmt(at.latency.max, 'ms')}`
+        : undefined,
     }),
-    figure('highest sustained rate', best?.okPerSecond ?? 0, 'commands/s', {
+    figure('highest sustained rate', best?.okPerSecond ?? Number.NaN, 'commands/s', {
       note: best
         ? `offered ${best.perSecond}/s; p50 ${best.latency.p50.toFixed(1)} ms, p99 ${best.latency.p99.toFixed(1)} ms`
         : 'no step was sustained',
@@ -183,8 +223,8 @@ function figures(steps: Step[], ws: WsBaseline | null): Figure[] {
     out.push(
       figure(`step ${s.perSecond}/s: answered ok`, s.okPerSecond, 'commands/s', {
         note:
-          `p50 ${s.latency.p50.toFixed(1)} ms, p99 ${s.latency.p99.toFixed(1)} ms, max ${s.latency.max.toFixed(0)} ms, ` +
-          `${s.errors + s.unfinished + s.dropped} failed; cpu ctl ${pct(s.usage.controllerCpuSeconds, s.usage.seconds)}, ` +
+          `p50 ${fmt(s.latencyWithFailures.p50, 'ms')}, p99 ${fmt(s.latencyWithFailures.p99, 'ms')} (failures included), ` +
+          `max ${s.latency.max.toFixed(0)} ms, ${failed(s)} failed; cpu ctl ${pct(s.usage.controllerCpuSeconds, s.usage.seconds)}, ` +
           `pg ${pct(s.usage.postgresCpuSeconds, s.usage.seconds)}, bench ${pct(s.usage.benchCpuSeconds, s.usage.seconds)}; ` +
           (s.saturation.sustained ? 'sustained' : 'NOT sustained'),
       }),

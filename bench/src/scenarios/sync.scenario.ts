@@ -6,10 +6,17 @@ import { type Figure, figure, type ScenarioReport } from '../support/report.js';
 import { sleep } from '../support/stats.js';
 import { type FleetSize, type FleetSummary, label } from './fleet-size.js';
 
-const TARGET_SYNC_S = 20;
-const TARGET_ROWS = 10_000 * 50;
-const TARGET_RSS = 1.5 * 1024 ** 3;
-const TARGET_COPY_SHARE = 0.5;
+// The targets name one size, 10,000 hosts x 50 containers: sync within 20 s and peak RSS within
+// 1.5 GiB are judged there only (a smaller fleet proves neither); the ingest share of raw COPY is
+// compared with COPY of the same rows, so it is judged at any size.
+export const TARGET_HOSTS = 10_000;
+export const TARGET_CONTAINERS = 50;
+export const TARGET_SYNC_S = 20;
+export const TARGET_RSS = 1.5 * 1024 ** 3;
+export const TARGET_COPY_SHARE = 0.5;
+
+export const atTargetSize = (size: Pick<FleetSize, 'hosts' | 'containers'>) =>
+  size.hosts === TARGET_HOSTS && size.containers === TARGET_CONTAINERS;
 
 export interface SyncOutcome {
   fleet: Fleet;
@@ -91,19 +98,16 @@ export async function syncFleet(
 
 export function syncReport(size: FleetSize, outcome: SyncOutcome, copy: CopyBaseline | null): ScenarioReport {
   const rows = size.hosts * size.containers;
-  const scaledTarget = (TARGET_SYNC_S * rows) / TARGET_ROWS;
   const rate = rows / outcome.visibleSeconds;
   const u = outcome.usage;
-  const full = size.hosts >= 10_000;
+  const full = atTargetSize(size);
+  const notJudged = `target at ${TARGET_HOSTS.toLocaleString('en-US')} x ${TARGET_CONTAINERS} only; not judged at this size`;
   const figures: Figure[] = [
-    figure('snapshots acked', outcome.ackedSeconds, 's', {
-      target: {
-        text: full ? `<= ${TARGET_SYNC_S} s` : `<= ${scaledTarget.toFixed(1)} s (20 s at 10,000 x 50, scaled)`,
-        met: outcome.ackedSeconds <= scaledTarget,
-      },
-    }),
+    // The target counts until the API shows everything, not until the snapshots are acknowledged.
+    figure('snapshots acked', outcome.ackedSeconds, 's'),
     figure('whole inventory visible in API', outcome.visibleSeconds, 's', {
-      target: { text: `<= ${scaledTarget.toFixed(1)} s`, met: outcome.visibleSeconds <= scaledTarget },
+      target: full ? { text: `<= ${TARGET_SYNC_S} s`, met: outcome.visibleSeconds <= TARGET_SYNC_S } : undefined,
+      note: full ? undefined : notJudged,
     }),
     figure('ingest rate', rate, 'containers/s', {
       target: copy
@@ -125,10 +129,8 @@ export function syncReport(size: FleetSize, outcome: SyncOutcome, copy: CopyBase
       note: 'CPU used by unrelated processes meanwhile',
     }),
     figure('controller peak RSS', u.controllerPeakRssBytes, 'bytes', {
-      target: {
-        text: full ? '<= 1.5 GiB' : '<= 1.5 GiB (at 10,000 hosts)',
-        met: u.controllerPeakRssBytes <= TARGET_RSS,
-      },
+      target: full ? { text: '<= 1.5 GiB', met: u.controllerPeakRssBytes <= TARGET_RSS } : undefined,
+      note: full ? undefined : notJudged,
     }),
     figure(
       'idle fleet: controller CPU',

@@ -72,6 +72,11 @@ export class AgentProcess {
     return this.child?.pid ?? 0;
   }
 
+  // The agent's own lxcpath (empty at start): LXC containers made here are the agent's to report.
+  get lxcPath(): string {
+    return this.dirs[1]!;
+  }
+
   tail(lines = 30): string {
     return this.output.slice(-lines).join('\n');
   }

@@ -27,8 +27,8 @@ export function benchDocker(): Dockerode {
 // A short id for one run's containers and services.
 export const newRunId = () => randomBytes(4).toString('hex');
 
-export function benchLabels(run: string): Record<string, string> {
-  return { [BENCH_LABEL]: BENCH_LABEL_VALUE, [RUN_LABEL]: run };
+export function benchLabels(run: string, scenario = BENCH_LABEL_VALUE): Record<string, string> {
+  return { [BENCH_LABEL]: scenario, [RUN_LABEL]: run };
 }
 
 export class DockerCliError extends Error {

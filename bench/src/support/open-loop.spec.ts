@@ -13,6 +13,7 @@ const result = (over: Partial<OpenLoopResult>): OpenLoopResult => ({
   unfinished: 0,
   okPerSecond: 199,
   latency: summarize([5, 10, 15]),
+  latencyWithFailures: summarize([5, 10, 15]),
   peakInFlight: 4,
   errorSamples: [],
   ...over,
@@ -74,6 +75,9 @@ describe('runOpenLoop', () => {
     expect(sut.errorSamples).toContain('HTTP 500');
     expect(sut.latency.count).toBe(20);
     expect(sut.latency.p50).toBeGreaterThanOrEqual(15);
+    // Two of three never answered ok: with them counted, the median is a failure.
+    expect(sut.latencyWithFailures.count).toBe(60);
+    expect(sut.latencyWithFailures.p50).toBe(Number.POSITIVE_INFINITY);
     // Answers take 20 ms, so several requests were out at once: the loop did not wait for them.
     expect(sut.peakInFlight).toBeGreaterThan(1);
   });
@@ -88,6 +92,9 @@ describe('runOpenLoop', () => {
     expect(sut.dropped).toBe(7);
     expect(sut.unfinished).toBe(3);
     expect(sut.ok).toBe(0);
+    // Dropped and unfinished requests are in the percentiles as never answered.
+    expect(sut.latencyWithFailures.count).toBe(10);
+    expect(sut.latencyWithFailures.p99).toBe(Number.POSITIVE_INFINITY);
   });
 
   it('counts a send that throws as an error', async () => {

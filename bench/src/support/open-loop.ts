@@ -1,4 +1,4 @@
-import { type Summary, summarize } from './stats.js';
+import { type Summary, summarize, summarizeWithFailures } from './stats.js';
 
 // How one request ended: ok, answered with anything else (an HTTP error, or a wrong answer),
 // or answered before the work it asked for had finished (a ?wait= that ran out).
@@ -28,6 +28,8 @@ export interface OpenLoopResult {
   okPerSecond: number;
   // From send to answer, ok answers only.
   latency: Summary;
+  // The same with every error, unfinished and dropped request counted as never answered.
+  latencyWithFailures: Summary;
   peakInFlight: number;
   // A few error messages, for the log.
   errorSamples: string[];
@@ -130,6 +132,7 @@ export async function runOpenLoop(
     unfinished,
     okPerSecond: okInWindow / seconds,
     latency: summarize(latencies),
+    latencyWithFailures: summarizeWithFailures(latencies, errors + unfinished + dropped),
     peakInFlight,
     errorSamples,
   };

@@ -62,7 +62,9 @@ export function machineInfo(loadBefore: number[]): RunReport['machine'] {
   };
 }
 
-const fmt = (v: number, unit: string) => {
+export const fmt = (v: number, unit: string) => {
+  // Infinity is a latency percentile that fell on a failure: never answered.
+  if (v === Number.POSITIVE_INFINITY) return 'never (failures)';
   if (!Number.isFinite(v)) return 'n/a';
   if (unit === 'bytes') return `${(v / 1024 ** 2).toFixed(0)} MiB`;
   const digits = Math.abs(v) >= 100 ? 0 : Math.abs(v) >= 10 ? 1 : 2;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { ImageReferenceSchema, ImageTagReferenceSchema } from './image-reference.js';
-import { RuntimeNameSchema } from './records.js';
+import type { OpSpec, TargetKind } from './ops/op-spec.js';
+import { OPS } from './ops/registry.js';
+import { type RuntimeName, RuntimeNameSchema } from './records.js';
 
 // ---- targets ------------------------------------------------------------------------------
 
@@ -18,185 +19,54 @@ export const CommandTargetSchema = z.discriminatedUnion('kind', [
 ]);
 export type CommandTarget = z.infer<typeof CommandTargetSchema>;
 
-// ---- params, one schema per op ---------------------------------------------------------
+// ---- ops: derived from the registry (ops/registry.ts) ------------------------------------
 
-const name = z
-  .string()
-  .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/, 'letters, digits, "_", "." and "-", starting with a letter or digit');
-const argv = z.array(z.string()).min(1).describe('program and arguments, not a shell string');
-const env = z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name'), z.string());
-const labels = z.record(z.string().min(1), z.string());
-const timeoutSeconds = z.number().int().min(0).max(3600);
-
-export const DockerCreateParamsSchema = z.object({
-  runtime: z.literal('docker'),
-  image: ImageReferenceSchema,
-  name: name.optional(),
-  command: argv.optional(),
-  env: env.default({}),
-  labels: labels.default({}),
-  ports: z
-    .array(
-      z.object({
-        containerPort: z.number().int().min(1).max(65535),
-        hostPort: z.number().int().min(0).max(65535).optional(),
-        protocol: z.enum(['tcp', 'udp']).default('tcp'),
-        hostIp: z.string().optional(),
-      }),
-    )
-    .default([]),
-  mounts: z
-    .array(
-      z.object({
-        source: z.string().min(1).describe('a volume name, or an absolute host path for a bind mount'),
-        target: z.string().startsWith('/'),
-        readOnly: z.boolean().default(false),
-      }),
-    )
-    .default([]),
-  network: z.string().optional(),
-  restartPolicy: z.enum(['no', 'always', 'unless-stopped', 'on-failure']).default('no'),
-  memoryBytes: z
-    .number()
-    .int()
-    .min(6 * 1024 * 1024)
-    .optional(),
-  cpus: z.number().positive().max(1024).optional(),
-  start: z.boolean().default(true),
-});
-
-export const LxcCreateParamsSchema = z.object({
-  runtime: z.literal('lxc'),
-  name,
-  template: z.string().min(1).default('busybox'),
-  templateArgs: z.array(z.string()).default([]),
-  lxcPath: z.string().startsWith('/').optional(),
-  config: z.record(z.string().regex(/^lxc\.[a-z0-9_.]+$/, 'an lxc.* key'), z.string()).default({}),
-  memoryBytes: z
-    .number()
-    .int()
-    .min(6 * 1024 * 1024)
-    .optional(),
-  cpus: z.number().positive().max(1024).optional(),
-  start: z.boolean().default(true),
-});
-
-export const ContainerCreateParamsSchema = z.discriminatedUnion('runtime', [
-  DockerCreateParamsSchema,
-  LxcCreateParamsSchema,
-]);
-export type ContainerCreateParams = z.infer<typeof ContainerCreateParamsSchema>;
-
-const empty = z.object({}).strict();
-
-export const ExecParamsSchema = z.object({
-  command: argv,
-  env: env.default({}),
-  workdir: z.string().startsWith('/').optional(),
-  user: z.string().optional(),
-  maxOutputBytes: z
-    .number()
-    .int()
-    .min(1)
-    .max(16 * 1024 * 1024)
-    .default(1024 * 1024),
-  timeoutSeconds: timeoutSeconds.optional(),
-});
-
-export const COMMAND_PARAMS = {
-  'container.create': ContainerCreateParamsSchema,
-  'container.start': empty,
-  'container.stop': z.object({ timeoutSeconds: timeoutSeconds.default(10), kill: z.boolean().default(false) }),
-  'container.restart': z.object({ timeoutSeconds: timeoutSeconds.default(10) }),
-  'container.kill': z.object({
-    signal: z
-      .string()
-      .regex(/^(SIG)?[A-Z0-9]+$/)
-      .default('SIGKILL'),
-  }),
-  'container.pause': empty,
-  'container.unpause': empty,
-  'container.freeze': empty,
-  'container.unfreeze': empty,
-  'container.remove': z.object({ force: z.boolean().default(false), volumes: z.boolean().default(false) }),
-  'container.rename': z.object({ name }),
-  'container.exec': ExecParamsSchema,
-  'container.logs': z.object({
-    tail: z.number().int().min(0).max(100_000).default(100),
-    since: z.iso.datetime({ offset: true }).optional(),
-    timestamps: z.boolean().default(false),
-  }),
-  'container.snapshot.create': z.object({ comment: z.string().max(1000).optional() }),
-  'container.snapshot.list': empty,
-  'container.snapshot.restore': z.object({ snapshot: z.string().min(1), newName: name.optional() }),
-  'container.snapshot.delete': z.object({ snapshot: z.string().min(1) }),
-  'container.clone': z.object({ newName: name, snapshot: z.boolean().default(false) }),
-  'image.import': z.object({
-    uploadId: z.string().min(1).describe('id of a rootfs tarball uploaded through the API'),
-    reference: ImageTagReferenceSchema,
-  }),
-  'image.tag': z.object({ reference: ImageTagReferenceSchema }),
-  'image.remove': z.object({ force: z.boolean().default(false) }),
-  'image.prune': empty,
-  'volume.create': z.object({ name, driver: z.string().default('local'), labels: labels.default({}) }),
-  'volume.remove': z.object({ force: z.boolean().default(false) }),
-  'volume.prune': empty,
-  'network.create': z.object({
-    name,
-    driver: z.literal('bridge').default('bridge'),
-    subnet: z.string().optional().describe('CIDR, e.g. 172.30.0.0/24'),
-    gateway: z.string().optional(),
-    labels: labels.default({}),
-  }),
-  'network.remove': empty,
-  'network.connect': z.object({ container: z.string().min(1), ipv4: z.string().optional() }),
-  'network.disconnect': z.object({ container: z.string().min(1), force: z.boolean().default(false) }),
-  'host.refresh': empty,
-} as const;
-
-export type CommandOp = keyof typeof COMMAND_PARAMS;
-export const COMMAND_OPS = Object.keys(COMMAND_PARAMS) as CommandOp[];
+export type CommandOp = keyof typeof OPS;
+export const COMMAND_OPS = Object.keys(OPS) as CommandOp[];
 export const CommandOpSchema = z.enum(COMMAND_OPS as [CommandOp, ...CommandOp[]]);
-export type CommandParams<Op extends CommandOp> = z.infer<(typeof COMMAND_PARAMS)[Op]>;
 
-// Which runtime can do what; the controller refuses the rest with 422 before anything is sent.
-export const RUNTIME_OPS: Record<'docker' | 'lxc', ReadonlySet<CommandOp>> = {
-  docker: new Set<CommandOp>([
-    'container.create',
-    'container.start',
-    'container.stop',
-    'container.restart',
-    'container.kill',
-    'container.pause',
-    'container.unpause',
-    'container.remove',
-    'container.rename',
-    'container.exec',
-    'container.logs',
-  ]),
-  lxc: new Set<CommandOp>([
-    'container.create',
-    'container.start',
-    'container.stop',
-    'container.restart',
-    'container.freeze',
-    'container.unfreeze',
-    'container.remove',
-    'container.exec',
-    'container.snapshot.create',
-    'container.snapshot.list',
-    'container.snapshot.restore',
-    'container.snapshot.delete',
-    'container.clone',
-  ]),
+// Params schema of each op, by op.
+export const COMMAND_PARAMS = Object.fromEntries(COMMAND_OPS.map((op) => [op, OPS[op].params])) as {
+  [Op in CommandOp]: (typeof OPS)[Op]['params'];
 };
+export type CommandParams<Op extends CommandOp> = z.infer<(typeof OPS)[Op]['params']>;
+export type CommandResultOf<Op extends CommandOp> = z.infer<(typeof OPS)[Op]['result']>;
+
+export const opSpec = (op: CommandOp): OpSpec => OPS[op] as OpSpec;
+
+// Which runtime can do which container op (create included); the controller refuses the rest
+// with 422 before anything is sent.
+const opsOf = (runtime: RuntimeName) =>
+  new Set(
+    COMMAND_OPS.filter((op) => {
+      const spec = opSpec(op);
+      return (spec.target === 'container' || spec.runtimeFromParams) && spec.runtimes.includes(runtime);
+    }),
+  );
+export const RUNTIME_OPS: Record<RuntimeName, ReadonlySet<CommandOp>> = { docker: opsOf('docker'), lxc: opsOf('lxc') };
 
 // The target kind each op acts on.
-export function targetKindOf(op: CommandOp): CommandTarget['kind'] {
-  if (op === 'container.create' || op === 'host.refresh') return 'host';
-  if (op === 'image.prune' || op === 'volume.prune' || op === 'volume.create' || op === 'network.create') return 'host';
-  if (op === 'image.import') return 'host';
-  return op.split('.')[0] as CommandTarget['kind'];
+export function targetKindOf(op: CommandOp): TargetKind {
+  return OPS[op].target;
+}
+
+// The runtime a command runs on: the container's, the one its params name (create), or the one
+// the op needs on its host (images, volumes and networks are Docker's); null for host-wide ops.
+export function runtimeOfCommand(op: CommandOp, target: CommandTarget, params: unknown): RuntimeName | null {
+  if (target.kind === 'container') return target.runtime;
+  const spec = opSpec(op);
+  if (spec.runtimeFromParams) {
+    const runtime = (params as { runtime?: unknown } | null)?.runtime;
+    return runtime === 'lxc' || runtime === 'docker' ? runtime : null;
+  }
+  return spec.runtimes[0] ?? null;
+}
+
+// Sources the agent re-reads after the op, with `runtime` resolved.
+export function refreshSourcesOf(op: CommandOp, runtime: RuntimeName | null): string[] | 'all' {
+  const refresh = opSpec(op).refresh;
+  if (refresh === 'all') return 'all';
+  return [...new Set(refresh.flatMap((s) => (s === 'runtime' ? (runtime ? [runtime] : []) : [s])))];
 }
 
 // ---- errors ---------------------------------------------------------------------------
@@ -224,15 +94,7 @@ export const CommandErrorSchema = z.object({
 });
 export type CommandError = z.infer<typeof CommandErrorSchema>;
 
-// ---- results of the ops that return data ----------------------------------------------
-
-export const ExecResultSchema = z.object({
-  exitCode: z.number().int().nullable(),
-  stdout: z.string(),
-  stderr: z.string(),
-  truncated: z.boolean().describe('true when output passed maxOutputBytes and was cut'),
-});
-export type ExecResult = z.infer<typeof ExecResultSchema>;
+// ---- results -------------------------------------------------------------------------
 
 export const CommandResultSchema = z.record(z.string(), z.unknown()).describe('op-specific result');
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ContainerCreateParams } from './commands.js';
+import type { ContainerCreateParams } from './ops/params.js';
 
 // What a create may do on a host beyond the safe default. The controller keeps these grants in its
 // policies (global, and per host label selector) and the agent has its own (CORRAL_AGENT_POLICY):

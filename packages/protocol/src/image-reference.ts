@@ -1,10 +1,8 @@
-import { z } from 'zod';
-
 // Docker's image reference grammar (the distribution "reference" grammar):
 //   reference := name [":" tag] ["@" digest]
 //   name      := [domain "/"] path-component ["/" path-component]*
 //   domain    := (domain-name | "[" IPv6 "]") [":" port]
-// Checked before anything runs, so "x:y:z" is a 400 naming the rule, not a stray image on a host.
+// The params schemas of the ops that take an image (ops/params.ts) check references by it.
 
 const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
 const DOMAIN =
@@ -81,22 +79,3 @@ function looksLikeRegistry(part: string): boolean {
     part !== part.toLowerCase()
   );
 }
-
-const referenceSchema = (digest: boolean) =>
-  z
-    .string()
-    .max(IMAGE_NAME_MAX + 256)
-    .superRefine((text, ctx) => {
-      const check = parseImageReference(text, { digest });
-      if (!check.ok) ctx.addIssue({ code: 'custom', message: `not a valid image reference: ${check.rule}` });
-    });
-
-// An image to run: name, name:tag, name@digest, or an image id.
-export const ImageReferenceSchema = referenceSchema(true).describe(
-  'image reference: [registry[:port]/]name[:tag][@digest], or an image id',
-);
-
-// A name to give an image (tag, import): name or name:tag, no digest.
-export const ImageTagReferenceSchema = referenceSchema(false).describe(
-  'repository[:tag] to give the image, e.g. busybox:local or registry:5000/team/app:1.2',
-);

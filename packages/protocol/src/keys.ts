@@ -1,25 +1,16 @@
+import { KINDS, kindSpec } from './kinds.js';
 import type { RecordByKind, RecordKind } from './records.js';
 
+// What a container's key is made of: its runtime, and the Docker id or the LXC lxcpath and name.
+export type ContainerRef = Pick<RecordByKind['container'], 'runtime' | 'id' | 'name' | 'lxcPath'>;
+
+// The container key forms of the kind registry read only these fields.
+export function containerKey(c: ContainerRef): string {
+  return KINDS.container.keyOf(c as RecordByKind['container']);
+}
+
 // The identity of a record within one host: the controller's unique key and the delta's remove key.
+// Each kind's key is declared in the kind registry (kinds.ts).
 export function recordKey<K extends RecordKind>(kind: K, record: RecordByKind[K]): string {
-  switch (kind) {
-    case 'container': {
-      const c = record as RecordByKind['container'];
-      return c.runtime === 'docker' ? `docker:${c.id}` : `lxc:${c.lxcPath ?? ''}/${c.name}`;
-    }
-    case 'image':
-      return (record as RecordByKind['image']).id;
-    case 'volume':
-      return (record as RecordByKind['volume']).name;
-    case 'network':
-      return (record as RecordByKind['network']).id;
-    case 'bridge':
-      return (record as RecordByKind['bridge']).name;
-    case 'lease': {
-      const l = record as RecordByKind['lease'];
-      return `${l.source}#${l.ip}`;
-    }
-    default:
-      throw new Error(`unknown record kind ${String(kind)}`);
-  }
+  return kindSpec(kind).keyOf(record);
 }

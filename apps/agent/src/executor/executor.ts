@@ -3,17 +3,19 @@ import {
   type CommandCancel,
   type CommandError,
   type CommandMessage,
-  type CommandOp,
+  containerKey,
+  opSpec,
   parseCommandParams,
   RUNTIME_OPS,
+  type RuntimeName,
+  refreshSourcesOf,
+  runtimeOfCommand,
   targetKindOf,
 } from '@corral/protocol';
 import type { Logger } from '../lib/logger.js';
 import { toCommandError } from './errors.js';
 import type { CommandContext, OpHandler, OpHandlers } from './handler.js';
 import type { CommandJournal, CommandOutcome, FinishedCommand } from './journal.js';
-
-export type RuntimeName = 'docker' | 'lxc';
 
 // The session, as the executor needs it.
 export interface CommandLink {
@@ -165,7 +167,7 @@ export class CommandExecutor {
         logger: log,
       };
       const started = performance.now();
-      const outcome = await this.runHandler(handler, ctx, run);
+      const outcome = await this.runHandler(handler, ctx, run, message);
       const sources = sourcesFor(message);
       await this.finish(message, outcome, sources, performance.now() - started);
     } finally {
@@ -205,7 +207,12 @@ export class CommandExecutor {
     return handlers?.[message.op] as OpHandler | undefined;
   }
 
-  private async runHandler(handler: OpHandler | undefined, ctx: CommandContext, run: Running): Promise<CommandOutcome> {
+  private async runHandler(
+    handler: OpHandler | undefined,
+    ctx: CommandContext,
+    run: Running,
+    message: CommandMessage,
+  ): Promise<CommandOutcome> {
     // host.refresh is the refresh and snapshot that follow every command, with nothing before them.
     if (!handler) return { ok: true, result: {} };
     const grace = this.opts.abortGraceMs ?? 5_000;
@@ -222,7 +229,7 @@ export class CommandExecutor {
         return { ok: false, error: abortError(run) };
       }
       if (run.reason) return { ok: false, error: abortError(run) };
-      return { ok: true, result };
+      return { ok: true, result: withCreatedKey(message, result) };
     } catch (error) {
       if (run.reason) return { ok: false, error: abortError(run) };
       const wire = toCommandError(error);
@@ -324,22 +331,32 @@ function abortError(run: Running): CommandError {
 }
 
 function runtimeOf(message: CommandMessage): RuntimeName {
-  if (message.target.kind === 'container') return message.target.runtime;
-  if (message.op === 'container.create') {
-    return (message.params as { runtime?: unknown }).runtime === 'lxc' ? 'lxc' : 'docker';
-  }
-  // Images, volumes and networks are Docker's.
-  return 'docker';
+  // Host-wide ops without a runtime (host.refresh) have no handler; docker is as good a key as any.
+  return runtimeOfCommand(message.op, message.target, message.params) ?? 'docker';
 }
 
-// Which collectors see the effect of an op.
+// Which collectors see the effect of an op (the registry's refresh list).
 export function sourcesFor(message: Pick<CommandMessage, 'op' | 'target' | 'params'>): string[] | 'all' {
-  const op: CommandOp = message.op;
-  if (op === 'host.refresh') return 'all';
-  const runtime = runtimeOf(message as CommandMessage);
-  // A Docker network is a host bridge as well.
-  if (op.startsWith('network.')) return ['docker', 'bridges'];
-  return [runtime];
+  return refreshSourcesOf(message.op, runtimeOfCommand(message.op, message.target, message.params));
+}
+
+// The result as sent: for ops that make a container, its inventory key and engine id are added, so
+// the controller can name the new row by its Corral id.
+export function withCreatedKey(message: CommandMessage, result: Record<string, unknown>): Record<string, unknown> {
+  if (opSpec(message.op).creates !== 'container') return result;
+  const runtime = runtimeOf(message);
+  const name = typeof result.name === 'string' ? result.name : null;
+  if (runtime === 'docker' && typeof result.id === 'string') {
+    return {
+      ...result,
+      engineId: result.id,
+      key: containerKey({ runtime, id: result.id, name: name ?? '', lxcPath: null }),
+    };
+  }
+  if (runtime === 'lxc' && name && typeof result.lxcPath === 'string') {
+    return { ...result, engineId: name, key: containerKey({ runtime, id: name, name, lxcPath: result.lxcPath }) };
+  }
+  return result;
 }
 
 // Containers a command may have changed without a change of state (a restart keeps `running` with a new

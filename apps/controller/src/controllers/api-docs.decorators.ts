@@ -1,6 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
+  ApiConflictResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
@@ -35,12 +36,26 @@ export function ApiListRoute(summary: string, page: ApiSchemaName, query: z.ZodO
   );
 }
 
-export function ApiGetRoute(summary: string, item: ApiSchemaName) {
+// A GET of one row: by Corral id only, or (with `reference`) by whatever names it.
+export function ApiGetRoute(summary: string, item: ApiSchemaName, reference?: string) {
+  if (!reference) {
+    return applyDecorators(
+      ApiOperation({ summary }),
+      ApiParam({ name: 'id', description: 'Corral id (UUID)', schema: { type: 'string', format: 'uuid' } }),
+      ApiOkResponse({ schema: schemaRef(item) }),
+      badRequest('the id is not a UUID'),
+      ApiNotFoundResponse({ description: 'no row with this id', schema: schemaRef('Error') }),
+    );
+  }
   return applyDecorators(
     ApiOperation({ summary }),
-    ApiParam({ name: 'id', description: 'Corral id (UUID)', schema: { type: 'string', format: 'uuid' } }),
+    ApiParam({ name: 'id', description: reference, schema: { type: 'string', minLength: 1, maxLength: 512 } }),
     ApiOkResponse({ schema: schemaRef(item) }),
-    badRequest('the id is not a UUID'),
-    ApiNotFoundResponse({ description: 'no row with this id', schema: schemaRef('Error') }),
+    badRequest('the reference holds control characters'),
+    ApiNotFoundResponse({ description: 'nothing has this id or name', schema: schemaRef('Error') }),
+    ApiConflictResponse({
+      description: 'the name fits several rows; `candidates` lists them',
+      schema: schemaRef('Error'),
+    }),
   );
 }

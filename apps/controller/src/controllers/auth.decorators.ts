@@ -1,4 +1,5 @@
-import { createParamDecorator, type ExecutionContext, SetMetadata } from '@nestjs/common';
+import { applyDecorators, createParamDecorator, type ExecutionContext, SetMetadata } from '@nestjs/common';
+import { ApiExtension } from '@nestjs/swagger';
 import type { Role } from '../dtos/auth.dto.js';
 import type { Principal } from '../services/principal.js';
 
@@ -7,15 +8,19 @@ export const ACCESS = 'corral:access';
 // Who may call a route. Without this metadata: viewer for GET and HEAD, operator for anything else.
 export type Access = { public: true } | { role: Role; agents?: boolean };
 
-// No credential needed (health, readiness, enrollment).
-export const Public = () => SetMetadata(ACCESS, { public: true } satisfies Access);
+// OpenAPI carries the access rule too (x-corral-access), so the document's security and its
+// 401/403 answers are derived from the same decorator the guard reads (see openapi.ts).
+const access = (rule: Access) => applyDecorators(SetMetadata(ACCESS, rule), ApiExtension('x-corral-access', rule));
 
-export const RequireRole = (role: Role) => SetMetadata(ACCESS, { role } satisfies Access);
+// No credential needed (health, readiness, enrollment).
+export const Public = () => access({ public: true });
+
+export const RequireRole = (role: Role) => access({ role });
 
 export const AdminOnly = () => RequireRole('admin');
 
 // An agent credential is accepted too (the agent fetching an upload), besides tokens with `role`.
-export const AllowAgents = (role: Role) => SetMetadata(ACCESS, { role, agents: true } satisfies Access);
+export const AllowAgents = (role: Role) => access({ role, agents: true });
 
 export interface AuthenticatedRequest {
   method: string;

@@ -1,4 +1,4 @@
-import { COMMAND_PARAMS, type CommandOp } from '@corral/protocol';
+import { type CommandOp, opSpec } from '@corral/protocol';
 import {
   applyDecorators,
   type CallHandler,
@@ -13,21 +13,28 @@ import {
   ApiAcceptedResponse,
   ApiBadRequestResponse,
   ApiBody,
+  ApiConflictResponse,
+  ApiConsumes,
   ApiHeader,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
   ApiParam,
+  ApiPayloadTooLargeResponse,
+  ApiTags,
   ApiUnprocessableEntityResponse,
+  ApiUnsupportedMediaTypeResponse,
 } from '@nestjs/swagger';
 import { map, type Observable } from 'rxjs';
 import { z } from 'zod';
 import { queryParamSchema, schemaRef } from '../dtos/api-schemas.js';
-import { CommandQuerySchema, DeadlineParamSchema } from '../dtos/command.dto.js';
+import { DeadlineParamSchema } from '../dtos/command.dto.js';
 import type { CommandOutcome, CommandRequest } from '../services/command.service.js';
 import { BadRequestError, UnsupportedMediaTypeError } from '../services/errors.js';
 import { type Principal, requestedByOf } from '../services/principal.js';
 import { ApiZodQuery } from './api-docs.decorators.js';
+import { RequireRole } from './auth.decorators.js';
+import { commandBodySchema, commandQuerySchema } from './op-route.schemas.js';
 
 export const COMMAND_OP = 'corral:command-op';
 
@@ -47,31 +54,30 @@ const IdempotencyKeySchema = z
   .string()
   .regex(/^[\x21-\x7e]{1,255}$/, 'Idempotency-Key must be 1 to 255 visible ASCII characters');
 
-export interface CommandRouteOptions {
-  // Query the route takes; the shared wait/deadline by default.
-  query?: z.ZodObject;
-  // JSON body: the op's params by default; null for routes without one.
-  body?: z.ZodType | null;
-  // Path parameters besides nothing, by name: description.
-  params?: Record<string, string>;
-}
-
-// Publishes a route that issues `op`: 202 + Location, ?wait, ?deadline, Idempotency-Key, errors.
-export function CommandRoute(op: CommandOp, summary: string, options: CommandRouteOptions = {}) {
-  const body = options.body === undefined ? COMMAND_PARAMS[op] : options.body;
-  const params = options.params ?? {};
+// Publishes the route of `op` as the registry describes it: 202 + Location, ?wait, ?deadline,
+// Idempotency-Key, the role it needs, and every answer it can give.
+export function CommandRoute(op: CommandOp) {
+  const spec = opSpec(op);
+  const body = commandBodySchema(op);
+  const upload = spec.route.paramsFrom === 'upload';
   return applyDecorators(
     SetMetadata(COMMAND_OP, op),
+    RequireRole(spec.role),
+    ApiTags(spec.route.tag),
     ApiOperation({
-      summary,
-      description: `Issues a \`${op}\` command and answers 202 with it; follow its \`url\`, or pass \`?wait=<seconds>\`.`,
+      operationId: op,
+      summary: spec.summary,
+      description: `${spec.description ? `${spec.description}\n\n` : ''}Issues a \`${op}\` command and answers 202 with it; follow its \`url\`, or pass \`?wait=<seconds>\`. Needs the ${spec.role} role.`,
     }),
-    ...Object.entries(params).map(([name, description]) => ApiParam({ name, description, schema: { type: 'string' } })),
-    ApiZodQuery(options.query ?? CommandQuerySchema),
+    ...Object.entries(spec.route.pathParams).map(([name, description]) =>
+      ApiParam({ name, description, schema: { type: 'string', minLength: 1, maxLength: 512 } }),
+    ),
+    ApiZodQuery(commandQuerySchema(op)),
     ApiHeader({
       name: 'Idempotency-Key',
       required: false,
       description: 'a retry with the same key returns the first command (200) instead of making another',
+      schema: { type: 'string', pattern: '^[\\x21-\\x7e]{1,255}$' },
     }),
     ...(body
       ? [
@@ -79,6 +85,16 @@ export function CommandRoute(op: CommandOp, summary: string, options: CommandRou
             description: `parameters of ${op}`,
             required: !body.safeParse({}).success,
             schema: bodySchema(body),
+          }),
+        ]
+      : []),
+    ...(upload
+      ? [
+          ApiConsumes(...(spec.route.uploadTypes ?? ['application/octet-stream'])),
+          ApiBody({ description: 'the file itself, streamed', schema: { type: 'string', format: 'binary' } }),
+          ApiPayloadTooLargeResponse({
+            description: 'larger than CORRAL_MAX_UPLOAD_BYTES',
+            schema: schemaRef('Error'),
           }),
         ]
       : []),
@@ -95,7 +111,15 @@ export function CommandRoute(op: CommandOp, summary: string, options: CommandRou
       description: 'a parameter is malformed or unknown; `field` names it',
       schema: schemaRef('Error'),
     }),
-    ApiNotFoundResponse({ description: 'no host or inventory row with this id', schema: schemaRef('Error') }),
+    ApiNotFoundResponse({ description: 'nothing has this id or name', schema: schemaRef('Error') }),
+    ApiConflictResponse({
+      description: 'the name fits several rows (`candidates` lists them), or the command already ended (cancel)',
+      schema: schemaRef('Error'),
+    }),
+    ApiUnsupportedMediaTypeResponse({
+      description: upload ? 'not one of the content types above' : 'a body that is not application/json',
+      schema: schemaRef('Error'),
+    }),
     ApiUnprocessableEntityResponse({
       description:
         'the target cannot do this (e.g. lxc containers cannot pause), or the key was used for another request',
@@ -120,44 +144,40 @@ export interface CommandInputValue {
   request: CommandRequest;
 }
 
-// Parses what every command route takes: query (strict), JSON body, Idempotency-Key.
-export const CommandInput = createParamDecorator(
-  (
-    options: { query?: z.ZodObject; noBody?: boolean; streamedBody?: boolean } | undefined,
-    ctx: ExecutionContext,
-  ): CommandInputValue => {
-    const req = ctx.switchToHttp().getRequest<Request>();
-    const { wait, deadline, ...query } = (options?.query ?? CommandQuerySchema).parse(req.query ?? {}) as {
-      wait: number;
-      deadline?: number;
-    } & Record<string, unknown>;
-    const { deadlineSeconds, ...body } = options?.streamedBody ? {} : jsonBody(req);
-    if (options?.noBody && Object.keys(body).length > 0) {
-      throw new BadRequestError(`this route takes no body; got ${Object.keys(body).join(', ')}`, 'body');
-    }
-    const bodyDeadline = deadlineSeconds === undefined ? undefined : DeadlineParamSchema.safeParse(deadlineSeconds);
-    if (bodyDeadline && !bodyDeadline.success) {
-      throw new BadRequestError(`deadlineSeconds: ${bodyDeadline.error.issues[0]?.message}`, 'deadlineSeconds');
-    }
-    const key = req.headers['idempotency-key'];
-    let idempotencyKey: string | null = null;
-    if (key !== undefined) {
-      const parsed = IdempotencyKeySchema.safeParse(key);
-      if (!parsed.success) throw new BadRequestError(parsed.error.issues[0]!.message, 'Idempotency-Key');
-      idempotencyKey = parsed.data;
-    }
-    return {
-      body,
-      query,
-      request: {
-        wait,
-        deadlineSeconds: deadline ?? bodyDeadline?.data ?? null,
-        idempotencyKey,
-        requestedBy: requestedByOf(req.principal),
-      },
-    };
-  },
-);
+// Parses what the route of `op` takes: query (strict), JSON body, Idempotency-Key.
+export const CommandInput = createParamDecorator((op: CommandOp, ctx: ExecutionContext): CommandInputValue => {
+  const req = ctx.switchToHttp().getRequest<Request>();
+  const from = opSpec(op).route.paramsFrom;
+  const { wait, deadline, ...query } = commandQuerySchema(op).parse(req.query ?? {}) as {
+    wait: number;
+    deadline?: number;
+  } & Record<string, unknown>;
+  const { deadlineSeconds, ...body } = from === 'upload' ? {} : jsonBody(req);
+  if (from !== 'body' && Object.keys(body).length > 0) {
+    throw new BadRequestError(`this route takes no body; got ${Object.keys(body).join(', ')}`, 'body');
+  }
+  const bodyDeadline = deadlineSeconds === undefined ? undefined : DeadlineParamSchema.safeParse(deadlineSeconds);
+  if (bodyDeadline && !bodyDeadline.success) {
+    throw new BadRequestError(`deadlineSeconds: ${bodyDeadline.error.issues[0]?.message}`, 'deadlineSeconds');
+  }
+  const key = req.headers['idempotency-key'];
+  let idempotencyKey: string | null = null;
+  if (key !== undefined) {
+    const parsed = IdempotencyKeySchema.safeParse(key);
+    if (!parsed.success) throw new BadRequestError(parsed.error.issues[0]!.message, 'Idempotency-Key');
+    idempotencyKey = parsed.data;
+  }
+  return {
+    body,
+    query,
+    request: {
+      wait,
+      deadlineSeconds: deadline ?? bodyDeadline?.data ?? null,
+      idempotencyKey,
+      requestedBy: requestedByOf(req.principal),
+    },
+  };
+});
 
 function jsonBody(req: Request): Record<string, unknown> {
   const body: unknown = req.body;

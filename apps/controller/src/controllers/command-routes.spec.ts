@@ -3,17 +3,9 @@ import { RequestMethod } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
 import { describe, expect, it } from 'vitest';
 import { COMMAND_OP } from './command-route.decorators.js';
-import { ContainerCommandsController } from './container-commands.controller.js';
-import { ContainerSnapshotsController } from './container-snapshots.controller.js';
-import { HostCommandsController } from './host-commands.controller.js';
-import { ResourceCommandsController } from './resource-commands.controller.js';
+import { OpRoutesController } from './op-routes.controller.js';
 
-const CONTROLLERS = [
-  ContainerCommandsController,
-  ContainerSnapshotsController,
-  HostCommandsController,
-  ResourceCommandsController,
-];
+const CONTROLLERS = [OpRoutesController];
 
 // "POST /api/v1/containers/:id/stop" -> op, read from the routes' own metadata.
 function routeTable(): Record<string, CommandOp> {
@@ -52,8 +44,8 @@ describe('command routes', () => {
       'DELETE /api/v1/containers/:id': 'container.remove',
       'POST /api/v1/containers/:id/snapshots': 'container.snapshot.create',
       'GET /api/v1/containers/:id/snapshots': 'container.snapshot.list',
-      'POST /api/v1/containers/:id/snapshots/:name/restore': 'container.snapshot.restore',
-      'DELETE /api/v1/containers/:id/snapshots/:name': 'container.snapshot.delete',
+      'POST /api/v1/containers/:id/snapshots/:snapshot/restore': 'container.snapshot.restore',
+      'DELETE /api/v1/containers/:id/snapshots/:snapshot': 'container.snapshot.delete',
       'POST /api/v1/hosts/:host/containers': 'container.create',
       'POST /api/v1/hosts/:host/images/import': 'image.import',
       'POST /api/v1/hosts/:host/images/prune': 'image.prune',

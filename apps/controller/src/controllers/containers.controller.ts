@@ -1,8 +1,9 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { type ContainerListQuery, ContainerListQuerySchema, IdParamSchema } from '../dtos/list-query.dto.js';
+import { type ContainerListQuery, ContainerListQuerySchema } from '../dtos/list-query.dto.js';
 import { InventoryQueryService } from '../services/inventory-query.service.js';
 import { ApiGetRoute, ApiListRoute } from './api-docs.decorators.js';
+import { ContainerRef, REFERENCE_DESCRIPTIONS } from './resolve.pipe.js';
 import { ZodValidationPipe } from './zod-validation.pipe.js';
 
 @ApiTags('containers')
@@ -17,8 +18,8 @@ export class ContainersController {
   }
 
   @Get(':id')
-  @ApiGetRoute('One container', 'Container')
-  get(@Param('id', new ZodValidationPipe(IdParamSchema)) id: string) {
+  @ApiGetRoute('One container', 'Container', REFERENCE_DESCRIPTIONS.container)
+  get(@Param('id', ContainerRef) id: string) {
     return this.inventory.get('containers', id);
   }
 }

@@ -1,9 +1,6 @@
-import { Controller, Get, HttpException, HttpStatus, Inject } from '@nestjs/common';
+import { Controller, Get, HttpException, HttpStatus } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { DatabaseHandle } from '../app.module.js';
-import { migrationStatus } from '../database/migrator.js';
-import type { PrismaClient } from '../generated/prisma/client.js';
-import { DATABASE, PRISMA } from '../repositories/tokens.js';
+import { HealthRepository } from '../repositories/health.repository.js';
 import { Public } from './auth.decorators.js';
 
 // A database that drops packets must make /readyz say no, not hang it.
@@ -21,10 +18,7 @@ function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
 @Public()
 @Controller()
 export class HealthController {
-  constructor(
-    @Inject(PRISMA) private readonly prisma: PrismaClient,
-    @Inject(DATABASE) private readonly database: DatabaseHandle,
-  ) {}
+  constructor(private readonly health: HealthRepository) {}
 
   @Get('healthz')
   @ApiOperation({ summary: 'The process is up' })
@@ -36,11 +30,8 @@ export class HealthController {
   @ApiOperation({ summary: 'The database is reachable and every migration is applied' })
   async readyz() {
     try {
-      await withTimeout(this.prisma.$queryRawUnsafe('SELECT 1'), READY_TIMEOUT_MS);
-      const status = await withTimeout(
-        migrationStatus(this.database.url, this.database.migrationsDir),
-        READY_TIMEOUT_MS,
-      );
+      await withTimeout(this.health.ping(), READY_TIMEOUT_MS);
+      const status = await withTimeout(this.health.migrations(), READY_TIMEOUT_MS);
       if (status.pending.length > 0 || status.failed.length > 0) {
         throw new HttpException(
           { status: 'not_ready', reason: 'migrations not applied', pending: status.pending, failed: status.failed },

@@ -1,12 +1,9 @@
 import { Controller, Delete, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { IdParamSchema } from '../dtos/list-query.dto.js';
 import { HostAccessService } from '../services/host-access.service.js';
 import { AdminOnly } from './auth.decorators.js';
 import { ApiAdminRoute } from './auth-docs.decorators.js';
-import { ZodValidationPipe } from './zod-validation.pipe.js';
-
-const id = new ZodValidationPipe(IdParamSchema);
+import { HostRef } from './resolve.pipe.js';
 
 // Cutting a host off: its agent credential revoked and its connection closed at once.
 @ApiTags('hosts')
@@ -18,14 +15,14 @@ export class HostAccessController {
   @Post(':id/revoke')
   @HttpCode(200)
   @ApiAdminRoute('Revoke the host agent credential and disconnect it now', { status: 200, schema: 'HostRevoke' })
-  revoke(@Param('id', id) hostId: string) {
+  revoke(@Param('id', HostRef) hostId: string) {
     return this.access.revoke(hostId);
   }
 
   @Delete(':id')
   @HttpCode(204)
   @ApiAdminRoute('Remove a host: revoke, disconnect, then delete it with its inventory and commands', { status: 204 })
-  async remove(@Param('id', id) hostId: string): Promise<void> {
+  async remove(@Param('id', HostRef) hostId: string): Promise<void> {
     await this.access.remove(hostId);
   }
 }

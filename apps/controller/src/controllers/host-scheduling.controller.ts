@@ -2,14 +2,12 @@ import { Body, Controller, HttpCode, Param, Post, Put } from '@nestjs/common';
 import { ApiBody, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { queryParamSchema, schemaRef } from '../dtos/api-schemas.js';
 import { CordonBodySchema, HostLabelsBodySchema } from '../dtos/host-scheduling.dto.js';
-import { IdParamSchema } from '../dtos/list-query.dto.js';
 import { HostSchedulingService } from '../services/host-scheduling.service.js';
 import { parseBody } from './body.parser.js';
-import { ZodValidationPipe } from './zod-validation.pipe.js';
+import { HostRef, REFERENCE_DESCRIPTIONS } from './resolve.pipe.js';
 
-const ID = { name: 'id', description: 'Corral id of the host (UUID)', schema: { type: 'string', format: 'uuid' } };
-const id = new ZodValidationPipe(IdParamSchema);
-const notFound = ApiNotFoundResponse({ description: 'no host with this id', schema: schemaRef('Error') });
+const ID = { name: 'id', description: REFERENCE_DESCRIPTIONS.host, schema: { type: 'string' } };
+const notFound = ApiNotFoundResponse({ description: 'nothing has this id or hostname', schema: schemaRef('Error') });
 
 // Host labels and cordon, which placement decisions read.
 @ApiTags('hosts')
@@ -23,7 +21,7 @@ export class HostSchedulingController {
   @ApiBody({ schema: queryParamSchema(HostLabelsBodySchema) })
   @ApiOkResponse({ schema: schemaRef('Host') })
   @notFound
-  setLabels(@Param('id', id) hostId: string, @Body() body: unknown) {
+  setLabels(@Param('id', HostRef) hostId: string, @Body() body: unknown) {
     return this.hosts.setLabels(hostId, parseBody(HostLabelsBodySchema, body).labels);
   }
 
@@ -34,7 +32,7 @@ export class HostSchedulingController {
   @ApiBody({ required: false, schema: queryParamSchema(CordonBodySchema) })
   @ApiOkResponse({ schema: schemaRef('Host') })
   @notFound
-  cordon(@Param('id', id) hostId: string, @Body() body: unknown) {
+  cordon(@Param('id', HostRef) hostId: string, @Body() body: unknown) {
     return this.hosts.cordon(hostId, parseBody(CordonBodySchema, body).reason ?? null);
   }
 
@@ -44,7 +42,7 @@ export class HostSchedulingController {
   @ApiParam(ID)
   @ApiOkResponse({ schema: schemaRef('Host') })
   @notFound
-  uncordon(@Param('id', id) hostId: string) {
+  uncordon(@Param('id', HostRef) hostId: string) {
     return this.hosts.uncordon(hostId);
   }
 
@@ -58,7 +56,7 @@ export class HostSchedulingController {
   @ApiBody({ required: false, schema: queryParamSchema(CordonBodySchema) })
   @ApiOkResponse({ schema: schemaRef('Drain') })
   @notFound
-  drain(@Param('id', id) hostId: string, @Body() body: unknown) {
+  drain(@Param('id', HostRef) hostId: string, @Body() body: unknown) {
     return this.hosts.drain(hostId, parseBody(CordonBodySchema, body).reason ?? null);
   }
 }

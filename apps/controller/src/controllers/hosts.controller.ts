@@ -1,8 +1,9 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { type HostListQuery, HostListQuerySchema, IdParamSchema } from '../dtos/list-query.dto.js';
+import { type HostListQuery, HostListQuerySchema } from '../dtos/list-query.dto.js';
 import { HostQueryService } from '../services/host-query.service.js';
 import { ApiGetRoute, ApiListRoute } from './api-docs.decorators.js';
+import { HostRef, REFERENCE_DESCRIPTIONS } from './resolve.pipe.js';
 import { ZodValidationPipe } from './zod-validation.pipe.js';
 
 @ApiTags('hosts')
@@ -17,8 +18,8 @@ export class HostsController {
   }
 
   @Get(':id')
-  @ApiGetRoute('One host', 'Host')
-  get(@Param('id', new ZodValidationPipe(IdParamSchema)) id: string) {
+  @ApiGetRoute('One host', 'Host', REFERENCE_DESCRIPTIONS.host)
+  get(@Param('id', HostRef) id: string) {
     return this.hosts.get(id);
   }
 }

@@ -2,6 +2,7 @@ import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpSta
 import { z } from 'zod';
 import type { ErrorResponse } from '../dtos/error.dto.js';
 import {
+  AmbiguousError,
   BadRequestError,
   ConflictError,
   ForbiddenError,
@@ -116,6 +117,12 @@ export function toErrorReply(exception: unknown): ErrorReply {
       status: HttpStatus.TOO_MANY_REQUESTS,
       body: { error: 'too_many_requests', message: exception.message },
       retryAfterSeconds: exception.retryAfterSeconds,
+    };
+  }
+  if (exception instanceof AmbiguousError) {
+    return {
+      status: HttpStatus.CONFLICT,
+      body: { error: 'ambiguous', message: exception.message, candidates: exception.candidates },
     };
   }
   for (const [type, status] of DOMAIN_STATUS) {

@@ -1,8 +1,9 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { IdParamSchema, type ImageListQuery, ImageListQuerySchema } from '../dtos/list-query.dto.js';
+import { type ImageListQuery, ImageListQuerySchema } from '../dtos/list-query.dto.js';
 import { InventoryQueryService } from '../services/inventory-query.service.js';
 import { ApiGetRoute, ApiListRoute } from './api-docs.decorators.js';
+import { ImageRef, REFERENCE_DESCRIPTIONS } from './resolve.pipe.js';
 import { ZodValidationPipe } from './zod-validation.pipe.js';
 
 @ApiTags('images')
@@ -17,8 +18,8 @@ export class ImagesController {
   }
 
   @Get(':id')
-  @ApiGetRoute('One image', 'Image')
-  get(@Param('id', new ZodValidationPipe(IdParamSchema)) id: string) {
+  @ApiGetRoute('One image', 'Image', REFERENCE_DESCRIPTIONS.image)
+  get(@Param('id', ImageRef) id: string) {
     return this.inventory.get('images', id);
   }
 }

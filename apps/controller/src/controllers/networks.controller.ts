@@ -1,8 +1,9 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { IdParamSchema, type NetworkListQuery, NetworkListQuerySchema } from '../dtos/list-query.dto.js';
+import { type NetworkListQuery, NetworkListQuerySchema } from '../dtos/list-query.dto.js';
 import { InventoryQueryService } from '../services/inventory-query.service.js';
 import { ApiGetRoute, ApiListRoute } from './api-docs.decorators.js';
+import { NetworkRef, REFERENCE_DESCRIPTIONS } from './resolve.pipe.js';
 import { ZodValidationPipe } from './zod-validation.pipe.js';
 
 @ApiTags('networks')
@@ -17,8 +18,8 @@ export class NetworksController {
   }
 
   @Get(':id')
-  @ApiGetRoute('One network', 'Network')
-  get(@Param('id', new ZodValidationPipe(IdParamSchema)) id: string) {
+  @ApiGetRoute('One network', 'Network', REFERENCE_DESCRIPTIONS.network)
+  get(@Param('id', NetworkRef) id: string) {
     return this.inventory.get('networks', id);
   }
 }

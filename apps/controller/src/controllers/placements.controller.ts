@@ -44,9 +44,12 @@ export class PlacementsController {
   @ApiZodQuery(PlacementQuerySchema)
   @ApiBody({ schema: queryParamSchema(PlacementRequestSchema) })
   @ApiAcceptedResponse({ description: 'placed (every replica) or partial', schema: schemaRef('PlacementReply') })
-  @ApiOkResponse({ description: 'dryRun: the decision, nothing placed', schema: schemaRef('PlacementReply') })
+  @ApiOkResponse({
+    description: 'dryRun: the decision, nothing placed; at least one replica would be',
+    schema: schemaRef('PlacementReply'),
+  })
   @ApiConflictResponse({
-    description: 'no replica placed: one reason per host',
+    description: 'no replica placed (with dryRun: none would be): one reason per host',
     schema: schemaRef('PlacementRejection'),
   })
   @ApiBadRequestResponse({ description: 'a field is malformed; `field` names it', schema: schemaRef('Error') })
@@ -65,11 +68,14 @@ export class PlacementsController {
         requestedBy: null,
       },
     });
-    res.status(STATUS[outcome]);
+    // A dry run answers as the real request would, so a client can branch on it: 409 when nothing would fit.
+    const wouldFitNowhere = outcome === 'dry_run' && placement.hostIds.length === 0;
+    res.status(wouldFitNowhere ? STATUS.rejected : STATUS[outcome]);
     res.setHeader('Location', placement.url);
-    if (outcome !== 'rejected') return { placement };
+    if (outcome !== 'rejected' && !wouldFitNowhere) return { placement };
     const { summary, reasons } = placement.explanation;
-    return { error: 'conflict', message: `no container placed: ${summary}`, reasons, placement };
+    const what = wouldFitNowhere ? 'no container would be placed' : 'no container placed';
+    return { error: 'conflict', message: `${what}: ${summary}`, reasons, placement };
   }
 
   @Get('placements')

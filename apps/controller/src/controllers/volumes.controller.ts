@@ -1,8 +1,9 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { IdParamSchema, type VolumeListQuery, VolumeListQuerySchema } from '../dtos/list-query.dto.js';
+import { type VolumeListQuery, VolumeListQuerySchema } from '../dtos/list-query.dto.js';
 import { InventoryQueryService } from '../services/inventory-query.service.js';
 import { ApiGetRoute, ApiListRoute } from './api-docs.decorators.js';
+import { REFERENCE_DESCRIPTIONS, VolumeRef } from './resolve.pipe.js';
 import { ZodValidationPipe } from './zod-validation.pipe.js';
 
 @ApiTags('volumes')
@@ -17,8 +18,8 @@ export class VolumesController {
   }
 
   @Get(':id')
-  @ApiGetRoute('One volume', 'Volume')
-  get(@Param('id', new ZodValidationPipe(IdParamSchema)) id: string) {
+  @ApiGetRoute('One volume', 'Volume', REFERENCE_DESCRIPTIONS.volume)
+  get(@Param('id', VolumeRef) id: string) {
     return this.inventory.get('volumes', id);
   }
 }

@@ -1,10 +1,10 @@
 import { CommandErrorSchema, CommandOpSchema, CommandTargetSchema } from '@corral/protocol';
 import { z } from 'zod';
+import { COMMAND_STATUSES } from '../services/command-states.js';
 import { commaList } from './comma-list.js';
 import { isoDate } from './inventory.dto.js';
 import { CursorParamSchema, LimitParamSchema, pageSchema } from './pagination.dto.js';
 
-export const COMMAND_STATUSES = ['pending', 'sent', 'running', 'succeeded', 'failed', 'timed_out', 'canceled'] as const;
 export const CommandStatusSchema = z
   .enum(COMMAND_STATUSES)
   .describe('pending -> sent -> running -> succeeded | failed | timed_out | canceled');
@@ -53,7 +53,7 @@ export const WaitParamSchema = z.coerce
   .number()
   .int()
   .min(0)
-  .transform((v) => Math.min(v, MAX_WAIT_SECONDS))
+  .max(MAX_WAIT_SECONDS, `at most ${MAX_WAIT_SECONDS} seconds; follow the command's url for longer`)
   .default(0)
   .describe(`seconds to wait for the command to end before answering (at most ${MAX_WAIT_SECONDS})`);
 

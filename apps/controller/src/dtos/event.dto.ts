@@ -1,48 +1,20 @@
+import { KIND_SPECS, KINDS, type KindEventType, RECORD_KINDS } from '@corral/protocol';
 import { z } from 'zod';
 import { commaList } from './comma-list.js';
 
-export const EVENT_KINDS = ['container', 'image', 'volume', 'network', 'bridge', 'lease', 'host', 'command'] as const;
+export const EVENT_KINDS = [...RECORD_KINDS, 'host', 'command'] as const;
 
-export const CONTAINER_EVENT_TYPES = [
-  'container-created',
-  'container-removed',
-  'container-started',
-  'container-stopped',
-  'container-paused',
-  'container-unpaused',
-  'container-frozen',
-  'container-unfrozen',
-  'container-restarting',
-  'container-updated',
-] as const;
-export type ContainerEventType = (typeof CONTAINER_EVENT_TYPES)[number];
+export const CONTAINER_EVENT_TYPES = KINDS.container.events.types;
+export type ContainerEventType = KindEventType<'container'>;
+export const BRIDGE_EVENT_TYPES = KINDS.bridge.events.types;
+export type BridgeEventType = KindEventType<'bridge'>;
+export const LEASE_EVENT_TYPES = KINDS.lease.events.types;
+export type LeaseEventType = KindEventType<'lease'>;
 
-export const BRIDGE_EVENT_TYPES = [
-  'bridge-added',
-  'bridge-removed',
-  'bridge-up',
-  'bridge-down',
-  'bridge-updated',
-] as const;
-export type BridgeEventType = (typeof BRIDGE_EVENT_TYPES)[number];
-
-export const LEASE_EVENT_TYPES = ['lease-added', 'lease-removed', 'lease-renewed', 'lease-updated'] as const;
-export type LeaseEventType = (typeof LEASE_EVENT_TYPES)[number];
-
-// Inventory and host event types; command events are `command-<status>`, named by the command side.
+// Inventory event types come from the kind registry; command events are `command-<status>`, named
+// by the command side.
 export const EVENT_TYPES: readonly string[] = [
-  ...CONTAINER_EVENT_TYPES,
-  'image-added',
-  'image-removed',
-  'image-updated',
-  'volume-created',
-  'volume-removed',
-  'volume-updated',
-  'network-created',
-  'network-removed',
-  'network-updated',
-  ...BRIDGE_EVENT_TYPES,
-  ...LEASE_EVENT_TYPES,
+  ...KIND_SPECS.flatMap((k) => k.events.types),
   'host-online',
   'host-offline',
 ];

@@ -1,9 +1,9 @@
-import { HostFactsSchema, LoadReportSchema, RuntimeStatusSchema } from '@corral/protocol';
+import { HOST_STATUSES, HostFactsSchema, LoadReportSchema, RuntimeStatusSchema } from '@corral/protocol';
 import { z } from 'zod';
 import { isoDate } from './inventory.dto.js';
 import { pageSchema } from './pagination.dto.js';
 
-export const HostStatusSchema = z.enum(['online', 'offline']);
+export const HostStatusSchema = z.enum(HOST_STATUSES);
 
 const count = z.number().int().nonnegative();
 

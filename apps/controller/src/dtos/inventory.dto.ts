@@ -1,17 +1,11 @@
-import {
-  BridgeRecordSchema,
-  ContainerRecordSchema,
-  ImageRecordSchema,
-  LeaseRecordSchema,
-  NetworkRecordSchema,
-  VolumeRecordSchema,
-} from '@corral/protocol';
+import { answerShape } from '@corral/protocol';
 import { z } from 'zod';
 import { pageSchema } from './pagination.dto.js';
 
 export const isoDate = z.iso.datetime({ offset: true }).describe('ISO 8601 timestamp');
 
-// Every inventory row: our id first, where it lives, and how fresh it is last.
+// Every inventory row: our id first, where it lives, and how fresh it is last. What lies between
+// comes from the kind registry (its columns shown in answers, with their record fields' schemas).
 const rowId = { id: z.guid().describe('Corral id of this row') };
 const placement = {
   hostId: z.guid().describe('id of the host holding it'),
@@ -21,44 +15,13 @@ const freshness = {
   observedAt: isoDate.describe('when the agent last reported this row'),
   stale: z.boolean().describe('the host is offline: this is its last known state'),
 };
-const engineId = { engineId: z.string().describe('id the engine gives it') };
 
-export const ContainerSchema = z.object({
-  ...rowId,
-  ...placement,
-  ...ContainerRecordSchema.pick({ runtime: true }).shape,
-  engineId: z.string().describe('Docker container id, or the LXC container name'),
-  ...ContainerRecordSchema.omit({ id: true, runtime: true }).shape,
-  ...freshness,
-});
-
-export const ImageSchema = z.object({
-  ...rowId,
-  ...placement,
-  ...engineId,
-  ...ImageRecordSchema.omit({ id: true }).shape,
-  ...freshness,
-});
-
-export const VolumeSchema = z.object({ ...rowId, ...placement, ...VolumeRecordSchema.shape, ...freshness });
-
-export const NetworkSchema = z.object({
-  ...rowId,
-  ...placement,
-  ...engineId,
-  ...NetworkRecordSchema.omit({ id: true }).shape,
-  ...freshness,
-});
-
-export const BridgeSchema = z.object({ ...rowId, ...placement, ...BridgeRecordSchema.shape, ...freshness });
-
-export const LeaseSchema = z.object({
-  ...rowId,
-  ...placement,
-  ...LeaseRecordSchema.omit({ hostname: true }).shape,
-  clientHostname: z.string().nullable().describe('hostname the DHCP client sent'),
-  ...freshness,
-});
+export const ContainerSchema = z.object({ ...rowId, ...placement, ...answerShape('container'), ...freshness });
+export const ImageSchema = z.object({ ...rowId, ...placement, ...answerShape('image'), ...freshness });
+export const VolumeSchema = z.object({ ...rowId, ...placement, ...answerShape('volume'), ...freshness });
+export const NetworkSchema = z.object({ ...rowId, ...placement, ...answerShape('network'), ...freshness });
+export const BridgeSchema = z.object({ ...rowId, ...placement, ...answerShape('bridge'), ...freshness });
+export const LeaseSchema = z.object({ ...rowId, ...placement, ...answerShape('lease'), ...freshness });
 
 export const ContainerPageSchema = pageSchema(ContainerSchema);
 export const ImagePageSchema = pageSchema(ImageSchema);

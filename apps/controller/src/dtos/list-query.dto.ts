@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { ContainerStateSchema, RuntimeNameSchema } from '@corral/protocol';
+import { ContainerStateSchema, HOST_STATUSES, RuntimeNameSchema } from '@corral/protocol';
 import { z } from 'zod';
 import { commaList } from './comma-list.js';
 import { CursorParamSchema, LimitParamSchema } from './pagination.dto.js';
@@ -44,7 +44,7 @@ const page = { limit: LimitParamSchema, cursor: CursorParamSchema };
 export const HostListQuerySchema = z.strictObject({
   name: filters.name.describe('case-insensitive substring of the hostname'),
   label: filters.label,
-  status: z.enum(['online', 'offline']).optional().describe('online or offline'),
+  status: z.enum(HOST_STATUSES).optional().describe('online or offline'),
   stale: BooleanParamSchema.optional().describe('true: only offline hosts; false: only online hosts'),
   ...page,
 });

@@ -1,8 +1,10 @@
-import type { Hello } from '@corral/protocol';
+import { type Hello, HOST_STATUS, type HostStatus } from '@corral/protocol';
 import { Inject, Injectable } from '@nestjs/common';
-import type { Pool } from 'pg';
+import { sql } from 'kysely';
+import type { Db } from '../database/kysely.js';
 import { pgJson } from './pg-encoding.js';
-import { PG_POOL } from './tokens.js';
+import { anyOf } from './sql-helpers.js';
+import { KYSELY } from './tokens.js';
 
 // A live credential, found by the hash of its secret.
 export interface CredentialOwner {
@@ -28,7 +30,7 @@ export type HelloOutcome =
       hostId: string;
       lastSeq: number;
       isNew: boolean;
-      previousStatus: 'online' | 'offline' | null;
+      previousStatus: HostStatus | null;
     };
 
 // The connect path for many agents at once: one statement checks the credentials of a batch of
@@ -36,16 +38,11 @@ export type HelloOutcome =
 // not a handful per host.
 @Injectable()
 export class AgentConnectRepository {
-  constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
+  constructor(@Inject(KYSELY) private readonly db: Db) {}
 
   // Live credentials among `hashes` (revoked or unknown ones are absent), marked used at `now`.
   async useCredentials(hashes: string[], now: Date): Promise<Map<string, CredentialOwner>> {
-    const { rows } = await this.pool.query<{ hash: string; id: string; hostId: string; hostname: string }>(
-      'UPDATE "AgentCredential" c SET "lastUsedAt" = $2 FROM "Host" h ' +
-        'WHERE h.id = c."hostId" AND c."secretHash" = ANY($1::text[]) AND c."revokedAt" IS NULL ' +
-        'RETURNING c."secretHash" AS hash, c.id::text AS id, c."hostId"::text AS "hostId", h.hostname',
-      [[...new Set(hashes)], now],
-    );
+    const rows = await agentConnectQueries.useCredentials(this.db, hashes, now).execute();
     return new Map(rows.map((r) => [r.hash, { credentialId: r.id, hostId: r.hostId, hostname: r.hostname }]));
   }
 
@@ -53,40 +50,7 @@ export class AgentConnectRepository {
   // whose hello agrees with their credential online, in one statement. Host rows are locked in id
   // order, as the ingest batches lock them. At most one write per credential in a call.
   async registerHellos(writes: HelloWrite[], now: Date): Promise<HelloOutcome[]> {
-    const values = writes.map(({ credentialId, hello }) => ({
-      cred: credentialId,
-      agentId: hello.agentId,
-      hostname: hello.hostname,
-      agentVersion: hello.agentVersion,
-      protocolVersion: hello.protocolVersion,
-      runtimes: hello.runtimes,
-      labels: hello.labels,
-    }));
-    const { rows } = await this.pool.query<{
-      cred: string;
-      hostId: string;
-      ownerAgentId: string;
-      ownerHostname: string;
-      previousStatus: 'online' | 'offline';
-      isNew: boolean;
-      lastSeq: string;
-      sameName: boolean;
-    }>(
-      'WITH v AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS v(cred uuid, "agentId" text, hostname text, ' +
-        '"agentVersion" text, "protocolVersion" text, runtimes jsonb, labels jsonb)), ' +
-        'o AS MATERIALIZED (SELECT v.*, h.id AS "hostId", h."agentId" AS "ownerAgentId", h.hostname AS "ownerHostname", ' +
-        'h.status::text AS "previousStatus", h."connectedAt" IS NULL AS "isNew", h."lastSeq", ' +
-        'lower(btrim(v.hostname)) = lower(h.hostname) AS "sameName" ' +
-        'FROM v JOIN "AgentCredential" c ON c.id = v.cred AND c."revokedAt" IS NULL JOIN "Host" h ON h.id = c."hostId" ' +
-        'ORDER BY h.id FOR UPDATE OF h), ' +
-        'up AS (UPDATE "Host" h SET status = \'online\', "agentVersion" = o."agentVersion", ' +
-        '"protocolVersion" = o."protocolVersion", runtimes = o.runtimes, "agentLabels" = o.labels, ' +
-        '"connectedAt" = $2, "lastSeenAt" = $2, "offlineAt" = NULL, "updatedAt" = $2 ' +
-        'FROM o WHERE h.id = o."hostId" AND o."agentId" = o."ownerAgentId" AND o."sameName") ' +
-        'SELECT cred::text AS cred, "hostId"::text AS "hostId", "ownerAgentId", "ownerHostname", "previousStatus", ' +
-        '"isNew", "lastSeq"::text AS "lastSeq", "sameName" FROM o',
-      [pgJson(values), now],
-    );
+    const { rows } = await agentConnectQueries.registerHellos(writes, now).execute(this.db);
     const byCredential = new Map(rows.map((r) => [r.cred, r]));
     return writes.map(({ credentialId, hello }): HelloOutcome => {
       const row = byCredential.get(credentialId);
@@ -108,3 +72,51 @@ export class AgentConnectRepository {
     });
   }
 }
+
+interface HelloRow {
+  cred: string;
+  hostId: string;
+  ownerAgentId: string;
+  ownerHostname: string;
+  previousStatus: HostStatus;
+  isNew: boolean;
+  lastSeq: string;
+  sameName: boolean;
+}
+
+export const agentConnectQueries = {
+  useCredentials: (db: Db, hashes: string[], now: Date) =>
+    db
+      .updateTable('AgentCredential as c')
+      .from('Host as h')
+      .set({ lastUsedAt: now })
+      .whereRef('h.id', '=', 'c.hostId')
+      .where('c.secretHash', '=', anyOf([...new Set(hashes)]))
+      .where('c.revokedAt', 'is', null)
+      .returning(['c.secretHash as hash', 'c.id', 'c.hostId', 'h.hostname']),
+
+  registerHellos: (writes: HelloWrite[], now: Date) => {
+    const values = writes.map(({ credentialId, hello }) => ({
+      cred: credentialId,
+      agentId: hello.agentId,
+      hostname: hello.hostname,
+      agentVersion: hello.agentVersion,
+      protocolVersion: hello.protocolVersion,
+      runtimes: hello.runtimes,
+      labels: hello.labels,
+    }));
+    return sql<HelloRow>`WITH v AS (SELECT * FROM jsonb_to_recordset(${pgJson(values)}::jsonb) AS v(cred uuid, \
+"agentId" text, hostname text, "agentVersion" text, "protocolVersion" text, runtimes jsonb, labels jsonb)), \
+o AS MATERIALIZED (SELECT v.*, h.id AS "hostId", h."agentId" AS "ownerAgentId", h.hostname AS "ownerHostname", \
+h.status::text AS "previousStatus", h."connectedAt" IS NULL AS "isNew", h."lastSeq", \
+lower(btrim(v.hostname)) = lower(h.hostname) AS "sameName" \
+FROM v JOIN "AgentCredential" c ON c.id = v.cred AND c."revokedAt" IS NULL JOIN "Host" h ON h.id = c."hostId" \
+ORDER BY h.id FOR UPDATE OF h), \
+up AS (UPDATE "Host" h SET status = ${sql.lit(HOST_STATUS.online)}, \
+"agentVersion" = o."agentVersion", "protocolVersion" = o."protocolVersion", runtimes = o.runtimes, \
+"agentLabels" = o.labels, "connectedAt" = ${now}, "lastSeenAt" = ${now}, "offlineAt" = NULL, "updatedAt" = ${now} \
+FROM o WHERE h.id = o."hostId" AND o."agentId" = o."ownerAgentId" AND o."sameName") \
+SELECT cred::text AS cred, "hostId"::text AS "hostId", "ownerAgentId", "ownerHostname", "previousStatus", \
+"isNew", "lastSeq"::text AS "lastSeq", "sameName" FROM o`;
+  },
+};

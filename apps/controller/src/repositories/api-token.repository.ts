@@ -1,9 +1,13 @@
+import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import type { ApiToken, PrismaClient } from '../generated/prisma/client.js';
-import type { Role } from '../generated/prisma/enums.js';
-import { PRISMA } from './tokens.js';
+import { type Selectable, sql } from 'kysely';
+import type { Pool } from 'pg';
+import type { DB, Db } from '../database/kysely.js';
+import { transaction } from '../database/transaction.js';
+import type { Role } from '../generated/kysely/db.js';
+import { KYSELY, PG_POOL } from './tokens.js';
 
-export type ApiTokenRow = ApiToken;
+export type ApiTokenRow = Selectable<DB['ApiToken']>;
 
 export interface NewApiToken {
   name: string;
@@ -19,64 +23,104 @@ export const ENV_ADMIN_CREATOR = 'CORRAL_ADMIN_TOKEN';
 // Serialises the first-start admin token between controllers sharing a database.
 const BOOTSTRAP_LOCK = 72707370;
 
+const lockBootstrap = (db: Db) => sql`SELECT pg_advisory_xact_lock(${BOOTSTRAP_LOCK})`.execute(db);
+
 @Injectable()
 export class ApiTokenRepository {
-  constructor(@Inject(PRISMA) private readonly prisma: PrismaClient) {}
+  constructor(
+    @Inject(KYSELY) private readonly db: Db,
+    @Inject(PG_POOL) private readonly pool: Pool,
+  ) {}
 
   create(token: NewApiToken): Promise<ApiTokenRow> {
-    return this.prisma.apiToken.create({ data: token });
+    return this.db
+      .insertInto('ApiToken')
+      .values({ id: randomUUID(), ...token })
+      .returningAll()
+      .executeTakeFirstOrThrow();
   }
 
-  findByHash(secretHash: string): Promise<ApiTokenRow | null> {
-    return this.prisma.apiToken.findUnique({ where: { secretHash } });
+  async findByHash(secretHash: string): Promise<ApiTokenRow | null> {
+    return (await apiTokenQueries.findByHash(this.db, secretHash).executeTakeFirst()) ?? null;
   }
 
   list(): Promise<ApiTokenRow[]> {
-    return this.prisma.apiToken.findMany({ orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] });
+    return this.db.selectFrom('ApiToken').selectAll().orderBy('createdAt', 'desc').orderBy('id', 'desc').execute();
   }
 
-  findById(id: string): Promise<ApiTokenRow | null> {
-    return this.prisma.apiToken.findUnique({ where: { id } });
+  async findById(id: string): Promise<ApiTokenRow | null> {
+    return (await this.db.selectFrom('ApiToken').selectAll().where('id', '=', id).executeTakeFirst()) ?? null;
   }
 
   async revoke(id: string, now: Date): Promise<void> {
-    await this.prisma.apiToken.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: now } });
+    await this.db
+      .updateTable('ApiToken')
+      .set({ revokedAt: now })
+      .where('id', '=', id)
+      .where('revokedAt', 'is', null)
+      .execute();
   }
 
   async touch(id: string, now: Date): Promise<void> {
-    await this.prisma.apiToken.updateMany({ where: { id }, data: { lastUsedAt: now } });
+    await apiTokenQueries.touch(this.db, id, now).execute();
   }
 
   // Makes the CORRAL_ADMIN_TOKEN row match the variable: kept when unchanged, replaced when changed.
   async syncEnvAdmin(token: Omit<NewApiToken, 'createdBy' | 'expiresAt' | 'role'>, now: Date): Promise<void> {
-    await this.prisma.$transaction(async (tx) => {
-      await tx.$executeRaw`SELECT pg_advisory_xact_lock(${BOOTSTRAP_LOCK})`;
-      await tx.apiToken.updateMany({
-        where: { createdBy: ENV_ADMIN_CREATOR, revokedAt: null, secretHash: { not: token.secretHash } },
-        data: { revokedAt: now },
-      });
-      const existing = await tx.apiToken.findUnique({ where: { secretHash: token.secretHash } });
+    await transaction(this.pool, async ({ db }) => {
+      await lockBootstrap(db);
+      await db
+        .updateTable('ApiToken')
+        .set({ revokedAt: now })
+        .where('createdBy', '=', ENV_ADMIN_CREATOR)
+        .where('revokedAt', 'is', null)
+        .where('secretHash', '<>', token.secretHash)
+        .execute();
+      const existing = await db
+        .selectFrom('ApiToken')
+        .select('id')
+        .where('secretHash', '=', token.secretHash)
+        .executeTakeFirst();
       if (existing) {
-        await tx.apiToken.update({
-          where: { id: existing.id },
-          data: { revokedAt: null, expiresAt: null, role: 'admin', createdBy: ENV_ADMIN_CREATOR },
-        });
+        await db
+          .updateTable('ApiToken')
+          .set({ revokedAt: null, expiresAt: null, role: 'admin', createdBy: ENV_ADMIN_CREATOR })
+          .where('id', '=', existing.id)
+          .execute();
         return;
       }
-      await tx.apiToken.create({ data: { ...token, role: 'admin', createdBy: ENV_ADMIN_CREATOR, expiresAt: null } });
+      await db
+        .insertInto('ApiToken')
+        .values({ id: randomUUID(), ...token, role: 'admin', createdBy: ENV_ADMIN_CREATOR, expiresAt: null })
+        .execute();
     });
   }
 
   // Creates the admin token when no usable one exists; false when one does (then nothing is made).
-  async createAdminIfNone(token: NewApiToken, now: Date): Promise<boolean> {
-    return this.prisma.$transaction(async (tx) => {
-      await tx.$executeRaw`SELECT pg_advisory_xact_lock(${BOOTSTRAP_LOCK})`;
-      const usable = await tx.apiToken.count({
-        where: { role: 'admin', revokedAt: null, OR: [{ expiresAt: null }, { expiresAt: { gt: now } }] },
-      });
-      if (usable > 0) return false;
-      await tx.apiToken.create({ data: token });
+  createAdminIfNone(token: NewApiToken, now: Date): Promise<boolean> {
+    return transaction(this.pool, async ({ db }) => {
+      await lockBootstrap(db);
+      const usable = await db
+        .selectFrom('ApiToken')
+        .select('id')
+        .where('role', '=', 'admin')
+        .where('revokedAt', 'is', null)
+        .where((eb) => eb.or([eb('expiresAt', 'is', null), eb('expiresAt', '>', now)]))
+        .limit(1)
+        .executeTakeFirst();
+      if (usable) return false;
+      await db
+        .insertInto('ApiToken')
+        .values({ id: randomUUID(), ...token })
+        .execute();
       return true;
     });
   }
 }
+
+// Every API request without a cached token runs these.
+export const apiTokenQueries = {
+  findByHash: (db: Db, secretHash: string) =>
+    db.selectFrom('ApiToken').selectAll().where('secretHash', '=', secretHash),
+  touch: (db: Db, id: string, now: Date) => db.updateTable('ApiToken').set({ lastUsedAt: now }).where('id', '=', id),
+};

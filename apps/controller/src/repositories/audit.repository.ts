@@ -1,11 +1,12 @@
-import { Inject, Injectable, Optional } from '@nestjs/common';
-import type { Pool } from 'pg';
+import { Inject, Injectable } from '@nestjs/common';
+import { type Selectable, sql } from 'kysely';
+import type { DB, Db } from '../database/kysely.js';
 import type { Cursor } from '../dtos/pagination.dto.js';
-import type { AuditEntry, Prisma, PrismaClient } from '../generated/prisma/client.js';
+import type { JsonValue } from '../generated/kysely/db.js';
 import { pgJson } from './pg-encoding.js';
-import { PG_POOL, PRISMA } from './tokens.js';
+import { KYSELY } from './tokens.js';
 
-export type AuditRow = AuditEntry;
+export type AuditRow = Selectable<DB['AuditEntry']>;
 
 export interface NewAuditEntry {
   // When it happened (the insert's time when left out).
@@ -17,7 +18,7 @@ export interface NewAuditEntry {
   targetId: string | null;
   outcome: string;
   statusCode: number | null;
-  detail: Prisma.InputJsonValue;
+  detail: JsonValue;
   remoteAddr: string | null;
 }
 
@@ -32,45 +33,48 @@ export interface AuditFilters {
 
 @Injectable()
 export class AuditRepository {
-  constructor(
-    @Inject(PRISMA) private readonly prisma: PrismaClient,
-    // The controller writes over plain pg (every request writes an entry); the CLI goes without.
-    @Optional() @Inject(PG_POOL) private readonly pool?: Pool,
-  ) {}
+  constructor(@Inject(KYSELY) private readonly db: Db) {}
 
+  // Many entries, one statement (every request writes one).
   async insert(entries: NewAuditEntry[]): Promise<void> {
     if (entries.length === 0) return;
-    if (!this.pool) {
-      await this.prisma.auditEntry.createMany({ data: entries });
-      return;
-    }
-    await this.pool.query(
-      'INSERT INTO "AuditEntry" (id, at, actor, "actorId", action, "targetKind", "targetId", outcome, "statusCode", detail, "remoteAddr") ' +
-        'SELECT gen_random_uuid(), COALESCE(e.at, now()), e.actor, e."actorId", e.action, e."targetKind", e."targetId", ' +
-        'e.outcome, e."statusCode", COALESCE(e.detail, \'{}\'), e."remoteAddr" ' +
-        'FROM jsonb_to_recordset($1::jsonb) AS e(at timestamptz, actor text, "actorId" text, action text, "targetKind" text, ' +
-        '"targetId" text, outcome text, "statusCode" integer, detail jsonb, "remoteAddr" text)',
-      [pgJson(entries)],
-    );
+    await auditQueries.insert(entries).execute(this.db);
   }
 
   // Newest first; keyset on (at, id).
   list(filters: AuditFilters, limit: number, after?: Cursor): Promise<AuditRow[]> {
-    const where: Prisma.AuditEntryWhereInput[] = [];
-    if (filters.actor) where.push({ OR: [{ actor: filters.actor }, { actorId: filters.actor }] });
-    if (filters.action) where.push({ action: { contains: filters.action } });
-    if (filters.targetKind) where.push({ targetKind: filters.targetKind });
-    if (filters.targetId) where.push({ targetId: filters.targetId });
-    if (filters.since) where.push({ at: { gte: filters.since } });
-    if (filters.until) where.push({ at: { lt: filters.until } });
-    if (after) {
-      const at = new Date(after.key);
-      where.push({ OR: [{ at: { lt: at } }, { at, id: { lt: after.id } }] });
-    }
-    return this.prisma.auditEntry.findMany({
-      where: { AND: where },
-      orderBy: [{ at: 'desc' }, { id: 'desc' }],
-      take: limit,
-    });
+    return auditQueries.list(this.db, filters, limit, after).execute();
   }
 }
+
+export const auditQueries = {
+  insert: (entries: NewAuditEntry[]) =>
+    sql`INSERT INTO "AuditEntry" (id, at, actor, "actorId", action, "targetKind", "targetId", outcome, "statusCode", \
+detail, "remoteAddr") SELECT gen_random_uuid(), COALESCE(e.at, now()), e.actor, e."actorId", e.action, e."targetKind", \
+e."targetId", e.outcome, e."statusCode", COALESCE(e.detail, '{}'), e."remoteAddr" \
+FROM jsonb_to_recordset(${pgJson(entries)}::jsonb) AS e(at timestamptz, actor text, "actorId" text, action text, \
+"targetKind" text, "targetId" text, outcome text, "statusCode" integer, detail jsonb, "remoteAddr" text)`,
+
+  list: (db: Db, filters: AuditFilters, limit: number, after?: Cursor) =>
+    db
+      .selectFrom('AuditEntry')
+      .selectAll()
+      .$if(!!filters.actor, (q) =>
+        q.where((eb) => eb.or([eb('actor', '=', filters.actor!), eb('actorId', '=', filters.actor!)])),
+      )
+      .$if(!!filters.action, (q) => q.where('action', 'like', containing(filters.action!)))
+      .$if(!!filters.targetKind, (q) => q.where('targetKind', '=', filters.targetKind!))
+      .$if(!!filters.targetId, (q) => q.where('targetId', '=', filters.targetId!))
+      .$if(!!filters.since, (q) => q.where('at', '>=', filters.since!))
+      .$if(!!filters.until, (q) => q.where('at', '<', filters.until!))
+      .$if(!!after, (q) => {
+        const at = new Date(after!.key);
+        return q.where((eb) => eb.or([eb('at', '<', at), eb.and([eb('at', '=', at), eb('id', '<', after!.id)])]));
+      })
+      .orderBy('at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(limit),
+};
+
+// LIKE pattern for a substring, case-sensitive, with LIKE's own wildcards taken literally.
+const containing = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { CommandError } from '@corral/protocol';
+import { COMMAND_OPS, type CommandError, opSpec } from '@corral/protocol';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Pool } from 'pg';
 import type { Cursor } from '../dtos/pagination.dto.js';
 import { type Command, type Host, Prisma, type PrismaClient } from '../generated/prisma/client.js';
 import type { CommandStatus } from '../generated/prisma/enums.js';
+import { OPEN_STATUSES } from '../services/command-states.js';
 import { pgJson } from './pg-encoding.js';
 import { PG_POOL, PRISMA } from './tokens.js';
 
@@ -67,11 +68,11 @@ export interface FinishedCommand {
   at: Date;
 }
 
-// A command the deadline sweeper ended, with the status it had before.
-export interface ExpiredCommand {
-  row: CommandRow;
-  previousStatus: CommandStatus;
-}
+// Ops whose result names a row they made: the Corral id of that row is added to the result.
+const CREATES = {
+  container: COMMAND_OPS.filter((op) => opSpec(op).creates === 'container'),
+  image: COMMAND_OPS.filter((op) => opSpec(op).creates === 'image'),
+};
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -174,16 +175,22 @@ export class CommandRepository {
   }
 
   // Many command.result in one statement: each row takes its final status, result and error where
-  // still in `from` on that host. The rows that changed.
+  // still in `from` on that host; results of ops that made a row get its Corral id. The rows that changed.
   async finishMany(from: readonly CommandStatus[], items: FinishedCommand[]): Promise<CommandRow[]> {
     const { rows } = await this.pool.query<CommandRow>(
       `UPDATE "Command" c
-      SET status = f.status::"CommandStatus", result = f.result, error = f.error, "finishedAt" = f.at
+      SET status = f.status::"CommandStatus", error = f.error, "finishedAt" = f.at,
+        result = CASE
+          WHEN c.op = ANY($2::text[]) AND f.result ? 'key' THEN f.result || jsonb_build_object('containerId',
+            (SELECT k.id FROM "Container" k WHERE k."hostId" = c."hostId" AND k.key = f.result->>'key'))
+          WHEN c.op = ANY($3::text[]) AND f.result ? 'id' THEN f.result || jsonb_build_object('imageId',
+            (SELECT k.id FROM "Image" k WHERE k."hostId" = c."hostId" AND k.key = f.result->>'id'))
+          ELSE f.result END
       FROM jsonb_to_recordset($1::jsonb)
         AS f(id uuid, "hostId" uuid, status text, result jsonb, error jsonb, at timestamptz)
       WHERE c.id = f.id AND c."hostId" = f."hostId" AND c.status IN (${statusList(from)})
       RETURNING c.*`,
-      [pgJson(items)],
+      [pgJson(items), CREATES.container, CREATES.image],
     );
     return rows;
   }
@@ -192,38 +199,53 @@ export class CommandRepository {
   // of reconnecting hosts).
   openForHosts(hostIds: string[], now: Date): Promise<CommandRow[]> {
     return this.prisma.command.findMany({
-      where: { hostId: { in: hostIds }, status: { in: ['pending', 'sent', 'running'] }, deadline: { gt: now } },
+      where: { hostId: { in: hostIds }, status: { in: [...OPEN_STATUSES] }, deadline: { gt: now } },
       orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
     });
   }
 
-  // Ends every open command past its deadline: timed_out, or canceled when a cancel was asked for.
-  async expire(now: Date, timeoutError: CommandError, cancelError: CommandError): Promise<ExpiredCommand[]> {
-    const rows = await this.prisma.$queryRaw<(CommandRow & { previousStatus: CommandStatus })[]>(Prisma.sql`
-      UPDATE "Command" c
+  // Ends every command in `from` past its deadline: timed_out, or canceled when a cancel was asked for.
+  async expire(
+    from: readonly CommandStatus[],
+    now: Date,
+    timeoutError: CommandError,
+    cancelError: CommandError,
+  ): Promise<{ row: CommandRow; previousStatus: CommandStatus }[]> {
+    const { rows } = await this.pool.query<CommandRow & { previousStatus: CommandStatus }>(
+      `UPDATE "Command" c
       SET status = (CASE WHEN old."cancelRequestedAt" IS NULL THEN 'timed_out' ELSE 'canceled' END)::"CommandStatus",
-          error = CASE WHEN old."cancelRequestedAt" IS NULL THEN ${JSON.stringify(timeoutError)}::jsonb ELSE ${JSON.stringify(cancelError)}::jsonb END,
-          "finishedAt" = ${now}
+          error = CASE WHEN old."cancelRequestedAt" IS NULL THEN $2::jsonb ELSE $3::jsonb END,
+          "finishedAt" = $1
       FROM (
         SELECT id, status, "cancelRequestedAt" FROM "Command"
-        WHERE status IN ('pending', 'sent', 'running') AND deadline <= ${now}
+        WHERE status IN (${statusList(from)}) AND deadline <= $1
         ORDER BY deadline
         LIMIT 1000
         FOR UPDATE SKIP LOCKED
       ) old
-      WHERE c.id = old.id AND c.status IN ('pending', 'sent', 'running')
-      RETURNING c.*, old.status AS "previousStatus"`);
+      WHERE c.id = old.id AND c.status IN (${statusList(from)})
+      RETURNING c.*, old.status AS "previousStatus"`,
+      [now, pgJson(timeoutError), pgJson(cancelError)],
+    );
     return rows.map(({ previousStatus, ...row }) => ({ row, previousStatus }));
   }
 
-  // Appends to the capped output buffer of an open command; false when it is not open (or not this host's).
-  async appendOutput(id: string, hostId: string, chunk: string, cap: number): Promise<boolean> {
-    const count = await this.prisma.$executeRaw(Prisma.sql`
-      UPDATE "Command"
-      SET output = left(output || ${chunk}, ${cap}),
-          "outputTruncated" = "outputTruncated" OR length(output) + length(${chunk}) > ${cap}
-      WHERE id = ${id}::uuid AND "hostId" = ${hostId}::uuid AND status IN ('pending', 'sent', 'running')`);
-    return count > 0;
+  // Appends to the capped output buffer of a command in `from`; false when it is not (or not this host's).
+  async appendOutput(
+    from: readonly CommandStatus[],
+    id: string,
+    hostId: string,
+    chunk: string,
+    cap: number,
+  ): Promise<boolean> {
+    const { rowCount } = await this.pool.query(
+      `UPDATE "Command"
+      SET output = left(output || $3, $4),
+          "outputTruncated" = "outputTruncated" OR length(output) + length($3) > $4
+      WHERE id = $1 AND "hostId" = $2 AND status IN (${statusList(from)})`,
+      [id, hostId, chunk, cap],
+    );
+    return (rowCount ?? 0) > 0;
   }
 
   findHost(id: string): Promise<Pick<Host, 'id' | 'hostname' | 'runtimes'> | null> {

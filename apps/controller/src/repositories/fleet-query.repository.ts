@@ -1,74 +1,87 @@
+import { type HostStatus, KIND_SPECS } from '@corral/protocol';
 import { Inject, Injectable } from '@nestjs/common';
-import type { PrismaClient } from '../generated/prisma/client.js';
-import { PRISMA } from './tokens.js';
+import { sql } from 'kysely';
+import type { Db } from '../database/kysely.js';
+import type { InventoryTable } from './inventory-tables.js';
+import { anyOf } from './sql-helpers.js';
+import { KYSELY } from './tokens.js';
 
 export type InventoryCounts = Record<'containers' | 'images' | 'volumes' | 'networks' | 'bridges' | 'leases', number>;
+type Plural = keyof InventoryCounts;
 
 export interface FleetAggregates {
-  hostsByStatus: { status: 'online' | 'offline'; count: number }[];
+  hostsByStatus: { status: HostStatus; count: number }[];
   containersByRuntimeState: { runtime: string; state: string; count: number }[];
   totals: InventoryCounts;
 }
 
+const KINDS = KIND_SPECS.map((k) => ({ plural: k.plural as Plural, table: k.table as InventoryTable }));
+const count = sql<number>`count(*)::int`;
+
 // Aggregates only: counts come from GROUP BY / COUNT in Postgres, never from loading rows.
 @Injectable()
 export class FleetQueryRepository {
-  constructor(@Inject(PRISMA) private readonly prisma: PrismaClient) {}
+  constructor(@Inject(KYSELY) private readonly db: Db) {}
 
   async aggregates(): Promise<FleetAggregates> {
-    const p = this.prisma;
-    const [hosts, containers, images, volumes, networks, bridges, leases] = await Promise.all([
-      p.host.groupBy({ by: ['status'], _count: { _all: true } }),
-      p.container.groupBy({ by: ['runtime', 'state'], _count: { _all: true } }),
-      p.image.count(),
-      p.volume.count(),
-      p.network.count(),
-      p.bridge.count(),
-      p.lease.count(),
+    const q = fleetQueries;
+    const [hostsByStatus, containersByRuntimeState, totals] = await Promise.all([
+      q.hostsByStatus(this.db).execute(),
+      q.containersByRuntimeState(this.db).execute(),
+      q.totals().execute(this.db),
     ]);
-    const containersByRuntimeState = containers.map((g) => ({
-      runtime: g.runtime,
-      state: g.state,
-      count: g._count._all,
-    }));
     return {
-      hostsByStatus: hosts.map((g) => ({ status: g.status, count: g._count._all })),
+      hostsByStatus,
       containersByRuntimeState,
-      totals: {
-        containers: containersByRuntimeState.reduce((sum, g) => sum + g.count, 0),
-        images,
-        volumes,
-        networks,
-        bridges,
-        leases,
-      },
+      totals: { ...totals.rows[0]!, containers: sum(containersByRuntimeState) },
     };
   }
 
-  // Row counts per host for one page of hosts: one GROUP BY per table.
+  // Row counts per host for one page of hosts: one statement, a GROUP BY per table.
   async countsByHost(hostIds: string[]): Promise<Map<string, InventoryCounts>> {
     const counts = new Map<string, InventoryCounts>(
       hostIds.map((id) => [id, { containers: 0, images: 0, volumes: 0, networks: 0, bridges: 0, leases: 0 }]),
     );
     if (hostIds.length === 0) return counts;
-    const p = this.prisma;
-    const where = { hostId: { in: hostIds } };
-    const _count = { _all: true } as const;
-    const groups = await Promise.all([
-      p.container.groupBy({ by: ['hostId'], where, _count }),
-      p.image.groupBy({ by: ['hostId'], where, _count }),
-      p.volume.groupBy({ by: ['hostId'], where, _count }),
-      p.network.groupBy({ by: ['hostId'], where, _count }),
-      p.bridge.groupBy({ by: ['hostId'], where, _count }),
-      p.lease.groupBy({ by: ['hostId'], where, _count }),
-    ]);
-    const kinds = ['containers', 'images', 'volumes', 'networks', 'bridges', 'leases'] as const;
-    kinds.forEach((kind, i) => {
-      for (const g of groups[i]!) {
-        const entry = counts.get(g.hostId);
-        if (entry) entry[kind] = g._count._all;
-      }
-    });
+    for (const g of await fleetQueries.countsByHost(this.db, hostIds).execute()) {
+      const entry = counts.get(g.hostId);
+      if (entry) entry[g.kind] = g.count;
+    }
     return counts;
   }
 }
+
+const sum = (groups: { count: number }[]) => groups.reduce((n, g) => n + g.count, 0);
+
+export const fleetQueries = {
+  hostsByStatus: (db: Db) =>
+    db
+      .selectFrom('Host')
+      .select(['status', count.as('count')])
+      .groupBy('status'),
+
+  containersByRuntimeState: (db: Db) =>
+    db
+      .selectFrom('Container')
+      .select(['runtime', 'state', count.as('count')])
+      .groupBy(['runtime', 'state']),
+
+  // Containers are summed from their groups instead.
+  totals: () =>
+    sql<Omit<InventoryCounts, 'containers'>>`SELECT ${sql.join(
+      KINDS.filter((k) => k.plural !== 'containers').map(
+        (k) => sql`(SELECT count(*)::int FROM ${sql.table(k.table)}) AS ${sql.ref(k.plural)}`,
+      ),
+    )}`,
+
+  countsByHost: (db: Db, hostIds: string[]) => {
+    const [first, ...rest] = KINDS.map((k) =>
+      db
+        .selectFrom(k.table)
+        .select([sql.lit(k.plural).$castTo<Plural>().as('kind'), 'hostId', count.as('count')])
+        .where('hostId', '=', anyOf(hostIds))
+        .groupBy('hostId'),
+    );
+    return rest.reduce((query, next) => query.unionAll(next), first!);
+  },
+};

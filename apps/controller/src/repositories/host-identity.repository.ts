@@ -1,7 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { PrismaClient } from '../generated/prisma/client.js';
+import type { Pool } from 'pg';
+import { transaction } from '../database/transaction.js';
+import { enrollmentQueries } from './enrollment.repository.js';
 import { lockEnrollment } from './enrollment-lock.js';
-import { PRISMA } from './tokens.js';
+import { PG_POOL } from './tokens.js';
 
 export type RenameOutcome =
   | { result: 'renamed'; previousHostname: string }
@@ -11,20 +13,17 @@ export type RenameOutcome =
 // A host's name: set at enrollment, changed only here (admin) or by a takeover enrollment.
 @Injectable()
 export class HostIdentityRepository {
-  constructor(@Inject(PRISMA) private readonly prisma: PrismaClient) {}
+  constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
 
   // Under the enrollment lock of the new name, so a rename and an enrollment never both take it.
-  rename(hostId: string, hostname: string): Promise<RenameOutcome> {
-    return this.prisma.$transaction(async (tx): Promise<RenameOutcome> => {
-      await lockEnrollment(tx, { hostname });
-      const host = await tx.host.findUnique({ where: { id: hostId }, select: { hostname: true } });
+  rename(hostId: string, hostname: string, now: Date): Promise<RenameOutcome> {
+    return transaction(this.pool, async ({ db }): Promise<RenameOutcome> => {
+      await lockEnrollment(db, { hostname });
+      const host = await db.selectFrom('Host').select('hostname').where('id', '=', hostId).executeTakeFirst();
       if (!host) return { result: 'not-found' };
-      const other = await tx.host.findFirst({
-        where: { id: { not: hostId }, hostname: { equals: hostname, mode: 'insensitive' } },
-        select: { id: true, hostname: true },
-      });
+      const other = (await enrollmentQueries.hostsNamed(db, hostname).execute()).find((h) => h.id !== hostId);
       if (other) return { result: 'taken', hostId: other.id, hostname: other.hostname };
-      await tx.host.update({ where: { id: hostId }, data: { hostname } });
+      await db.updateTable('Host').set({ hostname, updatedAt: now }).where('id', '=', hostId).execute();
       return { result: 'renamed', previousHostname: host.hostname };
     });
   }

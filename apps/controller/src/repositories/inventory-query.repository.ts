@@ -1,34 +1,26 @@
+import { HOST_STATUS, type HostStatus, KINDS } from '@corral/protocol';
 import { Inject, Injectable } from '@nestjs/common';
+import { type Expression, type ExpressionBuilder, type Kysely, type Selectable, type SqlBool, sql } from 'kysely';
+import type { DB, Db } from '../database/kysely.js';
 import type { Cursor } from '../dtos/pagination.dto.js';
-import {
-  type Bridge,
-  type Container,
-  type Host,
-  type Image,
-  type Lease,
-  type Network,
-  Prisma,
-  type PrismaClient,
-  type Volume,
-} from '../generated/prisma/client.js';
-import { PRISMA } from './tokens.js';
-
-type Sql = Prisma.Sql;
+import type { InventoryTable } from './inventory-tables.js';
+import { anyOf } from './sql-helpers.js';
+import { KYSELY } from './tokens.js';
 
 // The holding host's name and status, joined onto every inventory row.
 export interface HostJoin {
   hostHostname: string;
-  hostStatus: 'online' | 'offline';
+  hostStatus: HostStatus;
 }
 
 export interface RowByResource {
-  hosts: Host;
-  containers: Container & HostJoin;
-  images: Image & HostJoin;
-  volumes: Volume & HostJoin;
-  networks: Network & HostJoin;
-  bridges: Bridge & HostJoin;
-  leases: Lease & HostJoin;
+  hosts: Selectable<DB['Host']>;
+  containers: Selectable<DB['Container']> & HostJoin;
+  images: Selectable<DB['Image']> & HostJoin;
+  volumes: Selectable<DB['Volume']> & HostJoin;
+  networks: Selectable<DB['Network']> & HostJoin;
+  bridges: Selectable<DB['Bridge']> & HostJoin;
+  leases: Selectable<DB['Lease']> & HostJoin;
 }
 export type Resource = keyof RowByResource;
 
@@ -42,7 +34,7 @@ export interface ListFilters {
   ip?: string;
   mac?: string;
   stale?: boolean;
-  status?: 'online' | 'offline';
+  status?: HostStatus;
 }
 
 export interface PageRequest {
@@ -50,17 +42,15 @@ export interface PageRequest {
   after?: Cursor;
 }
 
-type FilterSql = { [F in keyof ListFilters]-?: (value: NonNullable<ListFilters[F]>) => Sql };
-
-interface ListSpec<R extends Resource> {
-  // SELECT ... FROM ... with the resource table as `t` and, for inventory, its host as `h`; `source`
-  // stands in for the table (rows of some hosts only).
-  select: (source?: Sql) => Sql;
-  // The inventory table, whose rows belong to hosts.
-  table?: string;
-  sortColumn: Sql;
-  sortKey: (row: RowByResource[R]) => string;
-  filters: Partial<FilterSql>;
+// Filters and sort of one table `t`, typed against that table (and its host `h`).
+type Eb<T extends keyof DB> = ExpressionBuilder<{ t: DB[T]; h: DB['Host'] }, 't' | 'h'>;
+type Filters<T extends keyof DB> = {
+  [F in keyof ListFilters]?: (eb: Eb<T>, value: NonNullable<ListFilters[F]>) => Expression<SqlBool>;
+};
+interface ListSpec<T extends keyof DB> {
+  table: T;
+  sort: keyof DB[T] & string;
+  filters: Filters<T>;
 }
 
 // Filters that match few rows wherever they apply; see list(). (`host` is always one of them.)
@@ -74,140 +64,153 @@ export function substringPattern(text: string): string {
   return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
-const inventory = (table: string) => ({
-  table,
-  select: (source?: Sql) =>
-    Prisma.sql`SELECT t.*, h.hostname AS "hostHostname", h.status::text AS "hostStatus" FROM ${source ?? Prisma.raw(`"${table}"`)} t JOIN "Host" h ON h.id = t."hostId"`,
+const holds = (value: string) => sql<string[]>`ARRAY[${value}::text]`;
+const staleness = (status: 'h.status' | 't.status') => (eb: Eb<'Host'>, stale: boolean) =>
+  eb(status, '=', stale ? HOST_STATUS.offline : HOST_STATUS.online);
+
+// Filters every inventory table has, written once for a table with the columns they read.
+function common<T extends InventoryTable>(): Filters<T> {
+  const f: Filters<'Volume'> = {
+    id: (eb, v) => eb('t.id', '=', v),
+    stale: staleness('h.status') as Filters<'Volume'>['stale'],
+    name: (eb, v) => eb('t.name', 'ilike', substringPattern(v)),
+    label: (eb, v) => eb('t.labelText', 'ilike', substringPattern(v)),
+  };
+  return f as unknown as Filters<T>;
+}
+
+// The sort column of each inventory list is the kind registry's.
+const inventory = <T extends InventoryTable>(kind: keyof typeof KINDS, filters: Filters<T>): ListSpec<T> => ({
+  table: KINDS[kind].table as T,
+  sort: KINDS[kind].sort as keyof DB[T] & string,
+  filters,
 });
 
-const common: Partial<FilterSql> = {
-  id: (v) => Prisma.sql`t.id = ${v}::uuid`,
-  stale: (v) => (v ? Prisma.sql`h.status = 'offline'` : Prisma.sql`h.status = 'online'`),
-  name: (v) => Prisma.sql`t.name ILIKE ${substringPattern(v)}`,
-  label: (v) => Prisma.sql`t."labelText" ILIKE ${substringPattern(v)}`,
-};
-
-const textArrayHolds = (column: Sql, value: string) => Prisma.sql`${column} @> ARRAY[${value}::text]`;
-
-const SPECS: { [R in Resource]: ListSpec<R> } = {
+const SPECS: { [R in Resource]: ListSpec<keyof DB> } = {
   hosts: {
-    select: () => Prisma.sql`SELECT t.* FROM "Host" t`,
-    sortColumn: Prisma.sql`t.hostname`,
-    sortKey: (row) => row.hostname,
+    table: 'Host',
+    sort: 'hostname',
     filters: {
-      id: common.id,
-      name: (v) => Prisma.sql`t.hostname ILIKE ${substringPattern(v)}`,
-      label: (v) =>
-        Prisma.sql`EXISTS (SELECT 1 FROM jsonb_each_text(t."agentLabels" || t.labels) l WHERE l.key || '=' || l.value ILIKE ${substringPattern(v)})`,
-      status: (v) => Prisma.sql`t.status = ${v}::"HostStatus"`,
-      stale: (v) => (v ? Prisma.sql`t.status = 'offline'` : Prisma.sql`t.status = 'online'`),
-    },
+      id: (eb, v) => eb('t.id', '=', v),
+      name: (eb, v) => eb('t.hostname', 'ilike', substringPattern(v)),
+      label: (_eb, v) =>
+        sql<SqlBool>`EXISTS (SELECT 1 FROM jsonb_each_text(t."agentLabels" || t.labels) l WHERE l.key || '=' || l.value ILIKE ${substringPattern(v)})`,
+      status: (eb, v) => eb('t.status', '=', v),
+      stale: staleness('t.status'),
+    } satisfies Filters<'Host'>,
   },
-  containers: {
-    ...inventory('Container'),
-    sortColumn: Prisma.sql`t.name`,
-    sortKey: (row) => row.name,
-    filters: {
-      ...common,
-      runtime: (v) => Prisma.sql`t.runtime = ${v}`,
-      state: (v) => Prisma.sql`t.state IN (${Prisma.join(v)})`,
-      // One column by address family: the IPv4 one has a GIN index (an OR with ipv6 would scan).
-      ip: (v) => textArrayHolds(v.includes(':') ? Prisma.sql`t.ipv6` : Prisma.sql`t.ipv4`, v),
-      mac: (v) => textArrayHolds(Prisma.sql`t.macs`, v),
-    },
-  },
-  images: {
-    ...inventory('Image'),
-    sortColumn: Prisma.sql`t."engineId"`,
-    sortKey: (row) => row.engineId,
-    filters: {
-      ...common,
-      name: (v) => Prisma.sql`array_to_string(t.tags, ' ') ILIKE ${substringPattern(v)}`,
-    },
-  },
-  volumes: {
-    ...inventory('Volume'),
-    sortColumn: Prisma.sql`t.name`,
-    sortKey: (row) => row.name,
-    filters: common,
-  },
-  networks: {
-    ...inventory('Network'),
-    sortColumn: Prisma.sql`t.name`,
-    sortKey: (row) => row.name,
-    filters: common,
-  },
-  bridges: {
-    ...inventory('Bridge'),
-    sortColumn: Prisma.sql`t.name`,
-    sortKey: (row) => row.name,
-    filters: { ...common, label: undefined, ip: (v) => textArrayHolds(Prisma.sql`t.ips`, v) },
-  },
-  leases: {
-    ...inventory('Lease'),
-    sortColumn: Prisma.sql`t.ip`,
-    sortKey: (row) => row.ip,
-    filters: {
-      ...common,
-      label: undefined,
-      name: (v) => Prisma.sql`t.hostname ILIKE ${substringPattern(v)}`,
-      ip: (v) => Prisma.sql`t.ip = ${v}`,
-      mac: (v) => Prisma.sql`t.mac = ${v}`,
-    },
-  },
-};
+  containers: inventory<'Container'>('container', {
+    ...common<'Container'>(),
+    runtime: (eb, v) => eb('t.runtime', '=', v),
+    state: (eb, v) => eb('t.state', 'in', v),
+    // One column by address family: the IPv4 one has a GIN index (an OR with ipv6 would scan).
+    ip: (eb, v) => eb(v.includes(':') ? 't.ipv6' : 't.ipv4', '@>', holds(v)),
+    mac: (eb, v) => eb('t.macs', '@>', holds(v)),
+  }),
+  images: inventory<'Image'>('image', {
+    ...common<'Image'>(),
+    name: (_eb, v) => sql<SqlBool>`array_to_string(t.tags, ' ') ILIKE ${substringPattern(v)}`,
+  }),
+  volumes: inventory<'Volume'>('volume', common<'Volume'>()),
+  networks: inventory<'Network'>('network', common<'Network'>()),
+  bridges: inventory<'Bridge'>('bridge', {
+    ...common<'Bridge'>(),
+    label: undefined,
+    ip: (eb, v) => eb('t.ips', '@>', holds(v)),
+  }),
+  leases: inventory<'Lease'>('lease', {
+    ...common<'Lease'>(),
+    label: undefined,
+    name: (eb, v) => eb('t.hostname', 'ilike', substringPattern(v)),
+    ip: (eb, v) => eb('t.ip', '=', v),
+    mac: (eb, v) => eb('t.mac', '=', v),
+  }),
+} as unknown as { [R in Resource]: ListSpec<keyof DB> };
+
+// The spec as list() uses it: one inventory table stands for any (the columns it names are checked
+// in SPECS, per table).
+type AnySpec = ListSpec<'Volume'>;
 
 // Keyset pages over one table: WHERE (sort, id) > cursor ORDER BY sort, id, so a page costs the same
 // wherever it starts and rows written meanwhile never shift the walk.
 @Injectable()
 export class InventoryQueryRepository {
-  constructor(@Inject(PRISMA) private readonly prisma: PrismaClient) {}
+  constructor(@Inject(KYSELY) private readonly db: Db) {}
 
   async list<R extends Resource>(resource: R, filters: ListFilters, page: PageRequest): Promise<RowByResource[R][]> {
-    const spec = SPECS[resource] as ListSpec<R>;
-    const where: Sql[] = [];
+    let hostIds: string[] | undefined;
+    if (resource !== 'hosts' && filters.host !== undefined) {
+      hostIds = GUID.test(filters.host)
+        ? [filters.host]
+        : (await inventoryQueries.hostIdsNamed(this.db, filters.host).execute()).map((h) => h.id);
+    }
+    const rows = await inventoryQueries.list(this.db, resource, filters, page, hostIds).execute();
+    return rows as RowByResource[R][];
+  }
+
+  cursorOf<R extends Resource>(resource: R, row: RowByResource[R]): Cursor {
+    const sort = SPECS[resource].sort as keyof RowByResource[R];
+    return { key: String(row[sort]), id: row.id };
+  }
+}
+
+export const inventoryQueries = {
+  hostIdsNamed: (db: Db, hostname: string) =>
+    db
+      .selectFrom('Host')
+      .select('id')
+      .where((eb) => eb(eb.fn('lower', ['hostname']), '=', eb.fn('lower', [eb.val(hostname)]))),
+
+  // `hostIds`: the hosts the `host` filter names (inventory lists only).
+  list: (db: Db, resource: Resource, filters: ListFilters, page: PageRequest, hostIds?: string[]) => {
+    const spec = SPECS[resource] as unknown as AnySpec;
+    const k = db as unknown as Kysely<{ Volume: DB['Volume']; Host: DB['Host'] }>;
+    const isInventory = resource !== 'hosts';
     // Filters that pick out few rows (one host's, one address's) are applied first, in a subquery
     // fenced with OFFSET 0 that their indexes serve, and only those rows are sorted and filtered
     // further. Left to itself the planner guessed such filters match many rows and walked the whole
     // sort index for them: about 1 s for one host and 1.5 s for one address at 500,000 containers.
-    const driving: Sql[] = [];
-    if (spec.table) {
-      if (filters.host !== undefined) {
-        const ids = GUID.test(filters.host)
-          ? [filters.host]
-          : (
-              await this.prisma.$queryRaw<{ id: string }[]>(
-                Prisma.sql`SELECT id::text AS id FROM "Host" WHERE lower(hostname) = lower(${filters.host})`,
-              )
-            ).map((h) => h.id);
-        driving.push(Prisma.sql`t."hostId" = ANY(${ids}::uuid[])`);
-      }
+    const driving: ((eb: Eb<'Volume'>) => Expression<SqlBool>)[] = [];
+    if (isInventory) {
+      if (hostIds !== undefined) driving.push((eb) => eb('t.hostId', '=', anyOf(hostIds)));
       for (const name of SELECTIVE) {
         const value = filters[name];
-        const filter = spec.filters[name] as ((v: unknown) => Sql) | undefined;
-        if (value !== undefined && filter) driving.push(filter(value));
+        const filter = spec.filters[name];
+        if (value !== undefined && filter) driving.push((eb) => filter(eb, value));
       }
     }
-    const source =
+    const table = `${spec.table} as t` as 'Volume as t';
+    // The fenced subquery has the table's columns, so it stands where the table would.
+    const source = (
       driving.length > 0
-        ? Prisma.sql`(SELECT t.* FROM ${Prisma.raw(`"${spec.table}"`)} t WHERE ${Prisma.join(driving, ' AND ')} OFFSET 0)`
-        : undefined;
+        ? k
+            .selectFrom(table)
+            .selectAll('t')
+            .where((eb) => eb.and(driving.map((d) => d(eb as unknown as Eb<'Volume'>))))
+            .modifyEnd(sql`OFFSET 0`)
+            .as('t')
+        : table
+    ) as typeof table;
+    let query = isInventory
+      ? k
+          .selectFrom(source)
+          .innerJoin('Host as h', 'h.id', 't.hostId')
+          .selectAll('t')
+          .select(['h.hostname as hostHostname', 'h.status as hostStatus'])
+      : k.selectFrom(source).selectAll('t');
     for (const [name, value] of Object.entries(filters)) {
-      if (value === undefined || (source && DRIVING.has(name))) continue;
-      const filter = spec.filters[name as keyof ListFilters] as ((v: unknown) => Sql) | undefined;
+      if (value === undefined || (driving.length > 0 && DRIVING.has(name))) continue;
+      const filter = spec.filters[name as keyof ListFilters] as
+        | ((eb: Eb<'Volume'>, v: unknown) => Expression<SqlBool>)
+        | undefined;
       if (!filter) throw new Error(`filter ${name} does not apply to ${resource}`);
-      where.push(filter(value));
+      query = query.where((eb) => filter(eb as unknown as Eb<'Volume'>, value));
     }
+    const sort = sql.ref(`t.${spec.sort}`);
     if (page.after) {
-      where.push(Prisma.sql`(${spec.sortColumn}, t.id) > (${page.after.key}, ${page.after.id}::uuid)`);
+      const after = page.after;
+      query = query.where(sql<SqlBool>`(${sort}, t.id) > (${after.key}, ${after.id}::uuid)`);
     }
-    const whereSql = where.length > 0 ? Prisma.sql`WHERE ${Prisma.join(where, ' AND ')}` : Prisma.empty;
-    return this.prisma.$queryRaw<RowByResource[R][]>(
-      Prisma.sql`${spec.select(source)} ${whereSql} ORDER BY ${spec.sortColumn}, t.id LIMIT ${page.limit}`,
-    );
-  }
-
-  cursorOf<R extends Resource>(resource: R, row: RowByResource[R]): Cursor {
-    return { key: (SPECS[resource] as ListSpec<R>).sortKey(row), id: row.id };
-  }
-}
+    return query.orderBy(sort).orderBy('t.id').limit(page.limit);
+  },
+};

@@ -2,13 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import type { HostFacts, RecordByKind, RecordKind } from '@corral/protocol';
 import { Inject, Injectable } from '@nestjs/common';
-import type { Pool, PoolClient } from 'pg';
+import { sql } from 'kysely';
+import type { Pool } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { type PgType, rowFor, TABLES } from './inventory-tables.js';
+import type { Db } from '../database/kysely.js';
+import { type Tx, transaction } from '../database/transaction.js';
+import { type PgType, rowFor, TABLES, type TableSpec } from './inventory-tables.js';
 import { copyLine, copyValue, pgJson, storedValue } from './pg-encoding.js';
+import { anyOf } from './sql-helpers.js';
 import { PG_POOL } from './tokens.js';
-
-const q = (ident: string) => `"${ident}"`;
 
 // One stored row a write creates, changes or removes, described by its table's summary columns.
 export interface RowChange {
@@ -38,72 +40,34 @@ export interface HostWrite {
   facts: HostFacts | null;
 }
 
-export type Db = Pick<PoolClient, 'query'>;
-
 const KIND_TABLES = Object.values(TABLES).map((t) => t.table);
 
-// Bulk ingest over plain pg: rows travel as one JSON parameter per kind, expanded by
-// jsonb_to_recordset, and one statement per kind diffs, deletes and upserts every host of a batch.
+// Bulk ingest: rows travel as one JSON parameter per kind, expanded by jsonb_to_recordset, and one
+// statement per kind diffs, deletes and upserts every host of a batch. The statements are built from
+// the kind registry, so they are Kysely `sql` fragments with typed rows rather than builder chains.
 @Injectable()
 export class InventoryRepository {
   constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
 
-  async transaction<T>(fn: (db: Db) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    let broken = false;
-    try {
-      await client.query('BEGIN');
-      const result = await fn(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => {
-        broken = true;
-      });
-      throw err;
-    } finally {
-      client.release(broken);
-    }
+  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return transaction(this.pool, fn);
   }
 
   // Locks the hosts' rows in id order (so concurrent batches cannot deadlock) and returns their lastSeq.
-  async lockHosts(db: Db, hostIds: string[]): Promise<Map<string, number>> {
-    const { rows } = await db.query<{ id: string; lastSeq: string }>(
-      'SELECT id::text AS id, "lastSeq"::text AS "lastSeq" FROM "Host" WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE',
-      [[...hostIds].sort()],
-    );
+  async lockHosts(tx: Tx, hostIds: string[]): Promise<Map<string, number>> {
+    const rows = await inventoryQueries.lockHosts(tx.db, hostIds).execute();
     return new Map(rows.map((r) => [r.id, Number(r.lastSeq)]));
   }
 
-  async updateHosts(db: Db, hosts: HostWrite[]): Promise<void> {
+  async updateHosts(tx: Tx, hosts: HostWrite[]): Promise<void> {
     if (hosts.length === 0) return;
-    const values = hosts.map((h) => ({
-      id: h.id,
-      seq: String(h.lastSeq),
-      hasFacts: h.facts !== null,
-      facts: h.facts,
-      runtimes: h.facts?.runtimes ?? null,
-    }));
-    await db.query(
-      'UPDATE "Host" h SET "lastSeq" = v.seq, "updatedAt" = now(), ' +
-        'facts = CASE WHEN v."hasFacts" THEN v.facts ELSE h.facts END, ' +
-        // The hostname is the one the host enrolled with; what its facts say never renames it.
-        'runtimes = CASE WHEN v."hasFacts" THEN v.runtimes ELSE h.runtimes END ' +
-        'FROM jsonb_to_recordset($1::jsonb) AS v(id uuid, seq bigint, "hasFacts" boolean, facts jsonb, runtimes jsonb) ' +
-        'WHERE h.id = v.id',
-      [pgJson(values)],
-    );
+    await inventoryQueries.updateHosts(hosts).execute(tx.db);
   }
 
   // Hosts among `hostIds` that hold any inventory row, of any kind.
-  async hostsWithRows(db: Db, hostIds: string[]): Promise<Set<string>> {
+  async hostsWithRows(tx: Tx, hostIds: string[]): Promise<Set<string>> {
     if (hostIds.length === 0) return new Set();
-    const { rows } = await db.query<{ hostId: string }>(
-      KIND_TABLES.map(
-        (t) => `SELECT DISTINCT "hostId"::text AS "hostId" FROM ${q(t)} WHERE "hostId" = ANY($1::uuid[])`,
-      ).join(' UNION '),
-      [hostIds],
-    );
+    const rows = await inventoryQueries.hostsWithRows(tx.db, hostIds).execute();
     return new Set(rows.map((r) => r.hostId));
   }
 
@@ -111,7 +75,7 @@ export class InventoryRepository {
   // rows to compare with, so every row is created. Ids are made here; the changes returned carry the
   // summary columns as a read of the stored rows would give them.
   async insertFresh<K extends RecordKind>(
-    db: Db,
+    tx: Tx,
     kind: K,
     records: { hostId: string; record: RecordByKind[K] }[],
   ): Promise<HostChange[]> {
@@ -137,8 +101,8 @@ export class InventoryRepository {
         after: Object.fromEntries(spec.summary.map((c) => [c, storedValue(spec.columns[c]!, row[c])])),
       });
     }
-    const names = ['id', 'hostId', 'key', ...columns.map(([c]) => c)];
-    const stream = (db as PoolClient).query(copyFrom(`COPY ${q(spec.table)} (${names.map(q).join(', ')}) FROM STDIN`));
+    // COPY is beyond Kysely: it goes to the transaction's own client.
+    const stream = tx.client.query(copyFrom(copyStatement(spec)));
     const done = once(stream, 'finish');
     stream.end(text);
     await done;
@@ -148,53 +112,20 @@ export class InventoryRepository {
   // One statement: the stored rows the write creates, changes or removes are found by comparing with
   // the same casts the upsert uses (unchanged rows are not returned; created rows get their id here),
   // removed rows are deleted and every incoming row is upserted.
-  async write<K extends RecordKind>(db: Db, w: KindWrite<K>): Promise<HostChange[]> {
+  async write<K extends RecordKind>(tx: Tx, w: KindWrite<K>): Promise<HostChange[]> {
     if (w.replace.length === 0 && w.rows.length === 0 && w.remove.length === 0) return [];
     const spec = TABLES[w.kind];
-    const columns = Object.entries(spec.columns);
-    const typeOf = (c: string) => cmpType(spec.columns[c]!);
-    const rows = rowsByKey(w.kind, w.rows);
-    const names = ['hostId', 'key', ...columns.map(([c]) => c)];
-    const changed = columns
-      .filter(([c]) => !spec.volatile?.includes(c))
-      .map(([c, t]) => `o.${q(c)} IS DISTINCT FROM r.${q(c)}::${cmpType(t)}`)
-      .join(' OR ');
-    const summary = spec.summary.flatMap((c) => [
-      `o.${q(c)} AS ${q(`before.${c}`)}`,
-      `r.${q(c)}::${typeOf(c)} AS ${q(`after.${c}`)}`,
-    ]);
-    const updates = [...columns.map(([c]) => `${q(c)} = EXCLUDED.${q(c)}`), `"observedAt" = now()`].join(', ');
-    const table = q(spec.table);
-    const sql =
-      `WITH r AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS r("hostId" uuid, ${recordset(columns)})), ` +
-      `listed AS (SELECT "hostId", "key" FROM r WHERE NOT ("hostId" = ANY($2::uuid[])) ` +
-      `UNION SELECT "hostId", "key" FROM jsonb_to_recordset($3::jsonb) AS g("hostId" uuid, "key" text)), ` +
-      `o AS (SELECT t.* FROM ${table} t WHERE t."hostId" = ANY($2::uuid[]) ` +
-      `UNION ALL SELECT t.* FROM ${table} t JOIN listed l ON t."hostId" = l."hostId" AND t."key" = l."key"), ` +
-      `d AS (SELECT COALESCE(o.id, gen_random_uuid()) AS id, COALESCE(o."hostId", r."hostId") AS "hostId", ` +
-      `COALESCE(o."key", r."key") AS "key", ` +
-      `CASE WHEN o.id IS NULL THEN 'created' WHEN r."key" IS NULL THEN 'removed' ELSE 'updated' END AS change, ` +
-      `${summary.join(', ')} FROM o FULL JOIN r ON o."hostId" = r."hostId" AND o."key" = r."key" ` +
-      `WHERE o.id IS NULL OR r."key" IS NULL OR (${changed})), ` +
-      `gone AS (DELETE FROM ${table} t USING d WHERE d.change = 'removed' AND t.id = d.id), ` +
-      `up AS (INSERT INTO ${table} (id, ${names.map(q).join(', ')}, "observedAt") ` +
-      `SELECT COALESCE(d.id, gen_random_uuid()), ${names.map((n) => `r.${q(n)}`).join(', ')}, now() ` +
-      `FROM r LEFT JOIN d ON d.change = 'created' AND d."hostId" = r."hostId" AND d."key" = r."key" ` +
-      `ON CONFLICT ("hostId", "key") DO UPDATE SET ${updates}) ` +
-      `SELECT d.id::text AS id, d."hostId"::text AS "hostId", d."key", d.change, ` +
-      `${spec.summary.flatMap((c) => [`d.${q(`before.${c}`)}`, `d.${q(`after.${c}`)}`]).join(', ')} FROM d`;
-    const result = await db.query<Record<string, unknown>>(sql, [pgJson(rows), w.replace, pgJson(w.remove)]);
-    return result.rows.map((row) => {
-      const change = row.change as RowChange['change'];
-      return {
-        change,
-        id: row.id as string,
-        hostId: row.hostId as string,
-        key: row.key as string,
-        before: change === 'created' ? null : pick(row, 'before.', spec.summary),
-        after: change === 'removed' ? null : pick(row, 'after.', spec.summary),
-      };
-    });
+    const { rows } = await inventoryQueries
+      .write(w.kind, rowsByKey(w.kind, w.rows), w.replace, w.remove)
+      .execute(tx.db);
+    return rows.map((row) => ({
+      change: row.change,
+      id: row.id,
+      hostId: row.hostId,
+      key: row.key,
+      before: row.change === 'created' ? null : pick(row, 'before.', spec.summary),
+      after: row.change === 'removed' ? null : pick(row, 'after.', spec.summary),
+    }));
   }
 }
 
@@ -208,12 +139,107 @@ function rowsByKey<K extends RecordKind>(kind: K, records: { hostId: string; rec
   return [...byKey.values()];
 }
 
-const recordset = (columns: [string, PgType][]) =>
-  [`"key" text`, ...columns.map(([c, t]) => `${q(c)} ${t}`)].join(', ');
+function pick(row: Record<string, unknown>, prefix: string, names: readonly string[]): Record<string, unknown> {
+  return Object.fromEntries(names.map((n) => [n, row[`${prefix}${n}`]]));
+}
+
+const q = (ident: string) => `"${ident}"`;
 
 // Columns are timestamptz(3): compare incoming times at the precision they are stored with.
 const cmpType = (t: PgType) => (t === 'timestamptz' ? 'timestamptz(3)' : t);
 
-function pick(row: Record<string, unknown>, prefix: string, names: string[]): Record<string, unknown> {
-  return Object.fromEntries(names.map((n) => [n, row[`${prefix}${n}`]]));
+const copyStatement = (spec: TableSpec) =>
+  `COPY ${q(spec.table)} (${['id', 'hostId', 'key', ...Object.keys(spec.columns)].map(q).join(', ')}) FROM STDIN`;
+
+// What the write statement returns per row: the change and the summary columns before and after.
+type WrittenRow = {
+  id: string;
+  hostId: string;
+  key: string;
+  change: RowChange['change'];
+} & Record<string, unknown>;
+
+// The fixed text of each kind's write statement around its three parameters (incoming rows, hosts
+// replaced, keys removed), made once from the registry.
+function writeStatement(spec: TableSpec) {
+  const columns = Object.entries(spec.columns);
+  const recordset = [`"key" text`, ...columns.map(([c, t]) => `${q(c)} ${t}`)].join(', ');
+  const names = ['hostId', 'key', ...columns.map(([c]) => c)];
+  const changed = columns
+    .filter(([c]) => !spec.volatile.includes(c))
+    .map(([c, t]) => `o.${q(c)} IS DISTINCT FROM r.${q(c)}::${cmpType(t)}`)
+    .join(' OR ');
+  const summary = spec.summary.flatMap((c) => [
+    `o.${q(c)} AS ${q(`before.${c}`)}`,
+    `r.${q(c)}::${cmpType(spec.columns[c]!)} AS ${q(`after.${c}`)}`,
+  ]);
+  const updates = [...columns.map(([c]) => `${q(c)} = EXCLUDED.${q(c)}`), `"observedAt" = now()`].join(', ');
+  const table = q(spec.table);
+  const raw = sql.raw;
+  return {
+    recordset: raw(`AS r("hostId" uuid, ${recordset})`),
+    table: raw(table),
+    diff: raw(
+      `d AS (SELECT COALESCE(o.id, gen_random_uuid()) AS id, COALESCE(o."hostId", r."hostId") AS "hostId", ` +
+        `COALESCE(o."key", r."key") AS "key", ` +
+        `CASE WHEN o.id IS NULL THEN 'created' WHEN r."key" IS NULL THEN 'removed' ELSE 'updated' END AS change, ` +
+        `${summary.join(', ')} FROM o FULL JOIN r ON o."hostId" = r."hostId" AND o."key" = r."key" ` +
+        `WHERE o.id IS NULL OR r."key" IS NULL OR (${changed})), ` +
+        `gone AS (DELETE FROM ${table} t USING d WHERE d.change = 'removed' AND t.id = d.id), ` +
+        `up AS (INSERT INTO ${table} (id, ${names.map(q).join(', ')}, "observedAt") ` +
+        `SELECT COALESCE(d.id, gen_random_uuid()), ${names.map((n) => `r.${q(n)}`).join(', ')}, now() ` +
+        `FROM r LEFT JOIN d ON d.change = 'created' AND d."hostId" = r."hostId" AND d."key" = r."key" ` +
+        `ON CONFLICT ("hostId", "key") DO UPDATE SET ${updates}) ` +
+        `SELECT d.id::text AS id, d."hostId"::text AS "hostId", d."key", d.change, ` +
+        `${spec.summary.flatMap((c) => [`d.${q(`before.${c}`)}`, `d.${q(`after.${c}`)}`]).join(', ')} FROM d`,
+    ),
+  };
 }
+
+const WRITE_STATEMENTS = new Map(Object.entries(TABLES).map(([kind, spec]) => [kind, writeStatement(spec)]));
+
+// The statements of the ingest path, apart from their execution, so that their SQL can be
+// snapshotted (inventory.repository.spec.ts).
+export const inventoryQueries = {
+  lockHosts: (db: Db, hostIds: string[]) =>
+    db
+      .selectFrom('Host')
+      .select(['id', 'lastSeq'])
+      .where('id', '=', anyOf([...hostIds].sort()))
+      .orderBy('id')
+      .forUpdate(),
+
+  updateHosts: (hosts: HostWrite[]) => {
+    const values = hosts.map((h) => ({
+      id: h.id,
+      seq: String(h.lastSeq),
+      hasFacts: h.facts !== null,
+      facts: h.facts,
+      runtimes: h.facts?.runtimes ?? null,
+    }));
+    // The hostname is the one the host enrolled with; what its facts say never renames it.
+    return sql`UPDATE "Host" h SET "lastSeq" = v.seq, "updatedAt" = now(), \
+facts = CASE WHEN v."hasFacts" THEN v.facts ELSE h.facts END, \
+runtimes = CASE WHEN v."hasFacts" THEN v.runtimes ELSE h.runtimes END \
+FROM jsonb_to_recordset(${pgJson(values)}::jsonb) \
+AS v(id uuid, seq bigint, "hasFacts" boolean, facts jsonb, runtimes jsonb) \
+WHERE h.id = v.id`;
+  },
+
+  hostsWithRows: (db: Db, hostIds: string[]) => {
+    const [first, ...rest] = KIND_TABLES.map((t) =>
+      db.selectFrom(t).select('hostId').distinct().where('hostId', '=', anyOf(hostIds)),
+    );
+    return rest.reduce((query, next) => query.union(next), first!);
+  },
+
+  write: (kind: RecordKind, rows: Record<string, unknown>[], replace: string[], remove: KindWrite['remove']) => {
+    const s = WRITE_STATEMENTS.get(kind)!;
+    return sql<WrittenRow>`WITH r AS (SELECT * FROM jsonb_to_recordset(${pgJson(rows)}::jsonb) ${s.recordset}), \
+listed AS (SELECT "hostId", "key" FROM r WHERE NOT ("hostId" = ANY(${replace}::uuid[])) \
+UNION SELECT "hostId", "key" FROM jsonb_to_recordset(${pgJson(remove)}::jsonb) AS g("hostId" uuid, "key" text)), \
+o AS (SELECT t.* FROM ${s.table} t WHERE t."hostId" = ANY(${replace}::uuid[]) \
+UNION ALL SELECT t.* FROM ${s.table} t JOIN listed l ON t."hostId" = l."hostId" AND t."key" = l."key"), \
+${s.diff}`;
+  },
+};

@@ -3,6 +3,7 @@ import {
   type Delta,
   errorFrame,
   type Hello,
+  HOST_STATUS,
   isCompatibleVersion,
   PROTOCOL_VERSION,
   type Snapshot,
@@ -151,7 +152,7 @@ export class AgentSessionService {
     session.agentId = hello.agentId;
     session.hostname = hello.hostname;
     // A reconnect within the grace period never went offline, so it is no news.
-    if (host.previousStatus !== 'online') {
+    if (host.previousStatus !== HOST_STATUS.online) {
       this.events.publish({
         type: 'host-online',
         kind: 'host',
@@ -160,7 +161,7 @@ export class AgentSessionService {
           id: host.hostId,
           key: hello.agentId,
           name: hello.hostname,
-          state: 'online',
+          state: HOST_STATUS.online,
           previousState: host.previousStatus,
         },
       });

@@ -6,7 +6,7 @@ import { AuditRepository, type AuditRow, type NewAuditEntry } from '../repositor
 import type { Clock } from '../repositories/clock.repository.js';
 import { CLOCK } from '../repositories/tokens.js';
 import { Batcher } from './batcher.js';
-import { isFinal } from './command-rules.js';
+import { isFinal } from './command-states.js';
 import { type CorralEvent, EventBus } from './event-bus.js';
 import { actorOf, actorOfRequestedBy, type Principal } from './principal.js';
 

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { CommandRow } from '../repositories/command.repository.js';
 import { toCommandSummaryDto } from './command-response.mapper.js';
-import { isFinal } from './command-rules.js';
+import { isFinal } from './command-states.js';
 import { EventBus } from './event-bus.js';
 
 // A wait for one command to end: `ended` resolves with the row as the final transition returned

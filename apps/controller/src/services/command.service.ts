@@ -4,6 +4,7 @@ import {
   parseCommandParams,
   type RuntimeName,
   type RuntimeStatus,
+  runtimeOfCommand,
   targetKindOf,
 } from '@corral/protocol';
 import { Inject, Injectable } from '@nestjs/common';
@@ -26,20 +27,17 @@ import {
 } from '../repositories/command.repository.js';
 import { CLOCK } from '../repositories/tokens.js';
 import { CommandDispatchService } from './command-dispatch.service.js';
+import { CommandLifecycle } from './command-lifecycle.js';
 import { CommandNotifier } from './command-notifier.js';
 import { toCommandDto, toCommandSummaryDto } from './command-response.mapper.js';
-import {
-  hostRuntimeRefusal,
-  isFinal,
-  requestHash,
-  runtimeRefusal,
-  TRANSITIONS,
-  unknownParamKey,
-} from './command-rules.js';
+import { hostRuntimeRefusal, requestHash, runtimeRefusal, unknownParamKey } from './command-rules.js';
+import { isFinal } from './command-states.js';
 import { CreatePolicyService } from './create-policy.service.js';
 import { BadRequestError, ConflictError, NotFoundError, UnprocessableError } from './errors.js';
+import { isUuid, ResourceResolver } from './resource-resolver.js';
 
-// What a command acts on, as the API names it: a host id or an inventory row id.
+// What a command acts on, as the API names it: a host or an inventory row, by Corral id or by
+// anything ResourceResolver understands (hostname, name, engine id or a prefix of it).
 export type CommandSubject = { kind: 'host'; id: string } | { kind: TargetRowKind; id: string };
 
 // The request-level options every command-issuing route takes.
@@ -71,16 +69,6 @@ export interface CommandPlan {
 // How long the agent gets to confirm a cancel before the sweeper ends the command as canceled.
 export const CANCEL_GRACE_MS = 30_000;
 
-const DOCKER_ONLY_HOST_OPS = new Set<CommandOp>([
-  'image.import',
-  'image.prune',
-  'volume.create',
-  'volume.prune',
-  'network.create',
-]);
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 @Injectable()
 export class CommandService {
   constructor(
@@ -88,6 +76,8 @@ export class CommandService {
     private readonly repo: CommandRepository,
     private readonly dispatcher: CommandDispatchService,
     private readonly notifier: CommandNotifier,
+    private readonly lifecycle: CommandLifecycle,
+    private readonly resolver: ResourceResolver,
     private readonly createPolicy: CreatePolicyService,
   ) {}
 
@@ -131,7 +121,7 @@ export class CommandService {
     let row: CommandRow;
     try {
       // For a host with a live session the command is written as sent, and its frame goes out next.
-      row = await this.repo.insert(this.newCommand(plan, params, this.dispatcher.isConnected(plan.hostId)));
+      row = await this.lifecycle.create(this.newCommand(plan, params), this.dispatcher.isConnected(plan.hostId));
     } catch (err) {
       // Two requests with one key at once: the other one won; answer with its command.
       if (!(err instanceof DuplicateIdempotencyKeyError) || !plan.request.idempotencyKey) throw err;
@@ -139,7 +129,6 @@ export class CommandService {
       if (!existing) throw err;
       return this.respond(this.sameRequest(existing, plan.hash!), false, plan.request.wait);
     }
-    this.notifier.transitioned(row);
     return { command: await this.sendAndWait(row, plan.request.wait), created: true };
   }
 
@@ -150,12 +139,13 @@ export class CommandService {
     return { hostId, op, target: { kind: 'host' }, targetId: null, params, hash, request };
   }
 
+  // Created pending in the caller's transaction; deliver() announces and sends it after the commit.
   insertWithin(db: CommandDb, plan: CommandPlan): Promise<CommandRow> {
-    return this.repo.insert(this.newCommand(plan, plan.params), db);
+    return this.lifecycle.create(this.newCommand(plan, plan.params), false, db);
   }
 
   async deliver(row: CommandRow, wait: number): Promise<CommandDto> {
-    this.notifier.transitioned(row);
+    this.lifecycle.announce(row);
     return this.sendAndWait(row, wait);
   }
 
@@ -172,7 +162,7 @@ export class CommandService {
     }
   }
 
-  private newCommand(plan: CommandPlan, params: Record<string, unknown>, sendNow = false): NewCommand {
+  private newCommand(plan: CommandPlan, params: Record<string, unknown>): Omit<NewCommand, 'status' | 'sentAt'> {
     const now = this.clock.now();
     const deadlineSeconds = plan.request.deadlineSeconds ?? DEFAULT_DEADLINE_SECONDS;
     return {
@@ -185,8 +175,6 @@ export class CommandService {
       requestedBy: plan.request.requestedBy,
       idempotencyKey: plan.request.idempotencyKey,
       requestHash: plan.hash,
-      status: sendNow ? 'sent' : 'pending',
-      sentAt: sendNow ? now : null,
       createdAt: now,
       deadline: new Date(now.getTime() + deadlineSeconds * 1000),
     };
@@ -211,25 +199,12 @@ export class CommandService {
     const row = await this.repo.findById(id);
     if (!row) throw new NotFoundError(`no command with id ${id}`);
     if (isFinal(row.status)) throw new ConflictError(`command ${id} already ended as ${row.status}`);
-    const now = this.clock.now();
     if (row.status === 'pending') {
-      const canceled = await this.repo.transition(id, TRANSITIONS.cancel, {
-        status: 'canceled',
-        finishedAt: now,
-        error: { code: 'canceled', message: 'canceled before it was sent to the agent', retryable: false },
-      });
-      if (canceled) {
-        this.dispatcher.finished(canceled);
-        return this.respond(canceled, true, 0);
-      }
+      const canceled = await this.lifecycle.cancel(id);
+      if (canceled) return this.respond(canceled, true, 0);
     }
-    const graceEnd = new Date(now.getTime() + CANCEL_GRACE_MS);
-    const requested = row.cancelRequestedAt
-      ? row
-      : await this.repo.transition(id, TRANSITIONS.requestCancel, {
-          cancelRequestedAt: now,
-          deadline: row.deadline < graceEnd ? row.deadline : graceEnd,
-        });
+    const graceEnd = new Date(this.clock.now().getTime() + CANCEL_GRACE_MS);
+    const requested = row.cancelRequestedAt ? row : await this.lifecycle.requestCancel(row, graceEnd);
     if (!requested) {
       // It moved on meanwhile (sent, or ended); look again.
       const current = await this.repo.findById(id);
@@ -266,8 +241,7 @@ export class CommandService {
   ): Promise<Pick<CommandPlan, 'hostId' | 'target' | 'targetId' | 'params'>> {
     if (subject.kind === 'host') {
       const host = await this.host(subject.id);
-      const runtime: RuntimeName | null =
-        op === 'container.create' ? (params.runtime as RuntimeName) : DOCKER_ONLY_HOST_OPS.has(op) ? 'docker' : null;
+      const runtime = runtimeOfCommand(op, { kind: 'host' }, params);
       if (runtime) this.refuse(hostRuntimeRefusal(host.hostname, host.runtimes as RuntimeStatus[], runtime));
       return { hostId: host.id, target: { kind: 'host' }, targetId: null, params };
     }
@@ -281,7 +255,7 @@ export class CommandService {
 
   // network.connect takes a Corral container id (same host, docker) or a Docker container id or name.
   private async networkMember(hostId: string, container: string): Promise<string> {
-    if (!UUID.test(container)) return container;
+    if (!isUuid(container)) return container;
     const row = await this.repo.findTargetRow('container', container);
     if (row?.kind !== 'container') throw new NotFoundError(`no container with id ${container}`);
     if (row.hostId !== hostId)
@@ -290,13 +264,15 @@ export class CommandService {
     return row.engineId;
   }
 
-  private async host(id: string) {
+  private async host(ref: string) {
+    const id = await this.resolver.resolveId('host', ref);
     const host = await this.repo.findHost(id);
     if (!host) throw new NotFoundError(`no host with id ${id}`);
     return host;
   }
 
-  private async row(kind: TargetRowKind, id: string): Promise<TargetRow> {
+  private async row(kind: TargetRowKind, ref: string): Promise<TargetRow> {
+    const id = await this.resolver.resolveId(kind, ref);
     const row = await this.repo.findTargetRow(kind, id);
     if (!row) throw new NotFoundError(`no ${kind} with id ${id}`);
     return row;

@@ -21,7 +21,27 @@ export class UnprocessableError extends Error {
 
 // The resource is in a state that forbids the request (e.g. canceling a finished command).
 export class ConflictError extends Error {
-  override readonly name = 'ConflictError';
+  override readonly name: string = 'ConflictError';
+}
+
+// One of the rows a reference may mean (409 when a name fits several).
+export interface Candidate {
+  id: string;
+  name: string;
+  hostId: string | null;
+  hostname: string | null;
+}
+
+// A name, engine id prefix or hostname that fits several rows; the answer lists them.
+export class AmbiguousError extends ConflictError {
+  override readonly name = 'AmbiguousError';
+
+  constructor(
+    message: string,
+    readonly candidates: Candidate[],
+  ) {
+    super(message);
+  }
 }
 
 export class PayloadTooLargeError extends Error {

@@ -1,8 +1,8 @@
 import type { LoadReport } from '@corral/protocol';
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import type { Pool } from 'pg';
 import type { Config } from '../config/config.js';
-import { CONFIG, PG_POOL } from '../repositories/tokens.js';
+import { HeartbeatRepository } from '../repositories/heartbeat.repository.js';
+import { CONFIG } from '../repositories/tokens.js';
 
 // Heartbeats are written in batches: the latest load and time per host are kept here and written
 // every few seconds in one UPDATE, instead of one statement per heartbeat (1,000/s at 10,000 hosts).
@@ -15,7 +15,7 @@ export class HeartbeatRecorder implements OnModuleInit, OnModuleDestroy {
 
   constructor(
     @Inject(CONFIG) private readonly config: Config,
-    @Inject(PG_POOL) private readonly pool: Pool,
+    private readonly repo: HeartbeatRepository,
   ) {}
 
   onModuleInit(): void {
@@ -39,7 +39,8 @@ export class HeartbeatRecorder implements OnModuleInit, OnModuleDestroy {
     if (this.latest.size === 0) return;
     const batch = this.latest;
     this.latest = new Map();
-    this.flushing = this.write(batch)
+    this.flushing = this.repo
+      .record(batch)
       .catch((err: Error) => {
         this.logger.warn(`could not record ${batch.size} heartbeats: ${err.message}`);
         // Keep them for the next flush unless a newer heartbeat of the host arrived meanwhile.
@@ -49,27 +50,5 @@ export class HeartbeatRecorder implements OnModuleInit, OnModuleDestroy {
         this.flushing = null;
       });
     return this.flushing;
-  }
-
-  private async write(batch: Map<string, { load: LoadReport; at: Date }>): Promise<void> {
-    // Sorted by id and locked in that order, like the ingest batches, so the two cannot deadlock.
-    const ids = [...batch.keys()].sort();
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      await client.query('SELECT 1 FROM "Host" WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE', [ids]);
-      await client.query(
-        'UPDATE "Host" h SET load = v.load, "lastSeenAt" = GREATEST(h."lastSeenAt", v.at), status = \'online\', "offlineAt" = NULL, ' +
-          '"updatedAt" = now() ' +
-          'FROM unnest($1::uuid[], $2::jsonb[], $3::timestamptz[]) AS v(id, load, at) WHERE h.id = v.id',
-        [ids, ids.map((id) => JSON.stringify(batch.get(id)!.load)), ids.map((id) => batch.get(id)!.at.toISOString())],
-      );
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw err;
-    } finally {
-      client.release();
-    }
   }
 }

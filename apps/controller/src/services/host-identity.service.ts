@@ -1,8 +1,10 @@
 import { errorFrame, type Hello } from '@corral/protocol';
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { AgentSession } from '../gateways/agent-session.js';
 import { CLOSE } from '../gateways/close-codes.js';
+import type { Clock } from '../repositories/clock.repository.js';
 import { HostIdentityRepository } from '../repositories/host-identity.repository.js';
+import { CLOCK } from '../repositories/tokens.js';
 import { AuditService } from './audit.service.js';
 import { ConflictError, NotFoundError } from './errors.js';
 
@@ -12,6 +14,7 @@ export class HostIdentityService {
   private readonly logger = new Logger('HostIdentity');
 
   constructor(
+    @Inject(CLOCK) private readonly clock: Clock,
     private readonly repo: HostIdentityRepository,
     private readonly audit: AuditService,
   ) {}
@@ -39,7 +42,7 @@ export class HostIdentityService {
   }
 
   async rename(hostId: string, hostname: string) {
-    const outcome = await this.repo.rename(hostId, hostname);
+    const outcome = await this.repo.rename(hostId, hostname, this.clock.now());
     if (outcome.result === 'not-found') throw new NotFoundError(`no host with id ${hostId}`);
     if (outcome.result === 'taken') {
       throw new ConflictError(`host ${outcome.hostId} is already named ${outcome.hostname}; rename or remove it first`);

@@ -1,4 +1,4 @@
-import type { HostFacts, LoadReport, RuntimeStatus } from '@corral/protocol';
+import { HOST_STATUS, type HostFacts, type LoadReport, type RuntimeStatus } from '@corral/protocol';
 import { Injectable } from '@nestjs/common';
 import type { HostDto } from '../dtos/host.dto.js';
 import { type Page, toPage } from '../dtos/pagination.dto.js';
@@ -47,7 +47,7 @@ function toHostDto(row: HostRow, counts: InventoryCounts): HostDto {
     agentId: row.agentId,
     hostname: row.hostname,
     status: row.status,
-    stale: row.status === 'offline',
+    stale: row.status === HOST_STATUS.offline,
     lastSeenAt: iso(row.lastSeenAt),
     connectedAt: iso(row.connectedAt),
     offlineAt: iso(row.offlineAt),

@@ -1,3 +1,4 @@
+import { HOST_STATUS } from '@corral/protocol';
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { Config } from '../config/config.js';
 import type { Clock } from '../repositories/clock.repository.js';
@@ -48,7 +49,7 @@ export class HostStatusService implements OnModuleInit, OnModuleDestroy {
           type: 'host-offline',
           kind: 'host',
           hostId: host.id,
-          data: { id: host.id, name: host.hostname, state: 'offline', previousState: 'online' },
+          data: { id: host.id, name: host.hostname, state: HOST_STATUS.offline, previousState: HOST_STATUS.online },
         });
       }
       return gone.map((h) => h.id);

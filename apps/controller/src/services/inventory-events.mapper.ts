@@ -1,4 +1,4 @@
-import type { ContainerState, RecordKind } from '@corral/protocol';
+import { type ContainerState, kindSpec, type RecordKind } from '@corral/protocol';
 import type { BridgeEventType, ContainerEventType, LeaseEventType } from '../dtos/event.dto.js';
 import type { RowChange } from '../repositories/inventory.repository.js';
 import type { NewEvent } from './event-bus.js';
@@ -53,15 +53,6 @@ export function leaseTransition(previousExpiresAt: Date | null, nextExpiresAt: D
     : 'lease-renewed';
 }
 
-const VERBS: Record<RecordKind, { created: string; removed: string }> = {
-  container: { created: 'container-created', removed: 'container-removed' },
-  image: { created: 'image-added', removed: 'image-removed' },
-  volume: { created: 'volume-created', removed: 'volume-removed' },
-  network: { created: 'network-created', removed: 'network-removed' },
-  bridge: { created: 'bridge-added', removed: 'bridge-removed' },
-  lease: { created: 'lease-added', removed: 'lease-removed' },
-};
-
 type Values = Record<string, unknown>;
 
 const first = (v: unknown) => (Array.isArray(v) && typeof v[0] === 'string' ? v[0] : null);
@@ -69,8 +60,9 @@ const iso = (v: unknown) => (v instanceof Date ? v.toISOString() : typeof v === 
 const str = (v: unknown) => (typeof v === 'string' ? v : null);
 
 function typeOf(kind: RecordKind, change: RowChange): string {
-  if (change.change === 'created') return VERBS[kind].created;
-  if (change.change === 'removed') return VERBS[kind].removed;
+  const names = kindSpec(kind).events;
+  if (change.change === 'created') return names.created;
+  if (change.change === 'removed') return names.removed;
   const before = change.before!;
   const after = change.after!;
   switch (kind) {
@@ -81,7 +73,7 @@ function typeOf(kind: RecordKind, change: RowChange): string {
     case 'lease':
       return leaseTransition(before.expiresAt as Date | null, after.expiresAt as Date | null);
     default:
-      return `${kind}-updated`;
+      return names.updated;
   }
 }
 

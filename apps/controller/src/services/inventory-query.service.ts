@@ -1,3 +1,4 @@
+import { KIND_SPECS } from '@corral/protocol';
 import { Injectable } from '@nestjs/common';
 import type { BridgeDto, ContainerDto, ImageDto, LeaseDto, NetworkDto, VolumeDto } from '../dtos/inventory.dto.js';
 import { type Cursor, type Page, toPage } from '../dtos/pagination.dto.js';
@@ -7,14 +8,7 @@ import {
   type RowByResource,
 } from '../repositories/inventory-query.repository.js';
 import { NotFoundError } from './errors.js';
-import {
-  toBridgeDto,
-  toContainerDto,
-  toImageDto,
-  toLeaseDto,
-  toNetworkDto,
-  toVolumeDto,
-} from './inventory-response.mapper.js';
+import { type InventoryRow, toInventoryDto } from './inventory-response.mapper.js';
 
 export interface DtoByResource {
   containers: ContainerDto;
@@ -29,15 +23,14 @@ export type InventoryResource = keyof DtoByResource;
 // What every list endpoint's parsed query looks like: page controls plus that resource's filters.
 export type ListQuery = ListFilters & { limit: number; cursor?: Cursor };
 
-const RESOURCES: {
+// Each list's kind in the registry: its name in messages, and how its rows are answered.
+const RESOURCES = Object.fromEntries(
+  KIND_SPECS.map((spec) => [
+    spec.plural,
+    { noun: spec.kind, toDto: (row: InventoryRow) => toInventoryDto(spec.kind, row) },
+  ]),
+) as unknown as {
   [R in InventoryResource]: { noun: string; toDto: (row: RowByResource[R]) => DtoByResource[R] };
-} = {
-  containers: { noun: 'container', toDto: toContainerDto },
-  images: { noun: 'image', toDto: toImageDto },
-  volumes: { noun: 'volume', toDto: toVolumeDto },
-  networks: { noun: 'network', toDto: toNetworkDto },
-  bridges: { noun: 'bridge', toDto: toBridgeDto },
-  leases: { noun: 'lease', toDto: toLeaseDto },
 };
 
 @Injectable()

@@ -1,7 +1,8 @@
-import { type Delta, type HostFacts, type RecordKind, recordKey, type Snapshot } from '@corral/protocol';
+import { type Delta, type HostFacts, KIND_SPECS, type RecordKind, recordKey, type Snapshot } from '@corral/protocol';
 import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { isRefusedByDb, isRetryableDbError } from '../database/db-errors.js';
+import type { Tx } from '../database/transaction.js';
 import {
-  type Db,
   type HostChange,
   type HostWrite,
   InventoryRepository,
@@ -15,14 +16,11 @@ export type DeltaOutcome =
   | { result: 'duplicate'; seq: number; lastSeq: number }
   | { result: 'gap'; seq: number; lastSeq: number };
 
-const SNAPSHOT_KINDS: [RecordKind, keyof Snapshot][] = [
-  ['container', 'containers'],
-  ['image', 'images'],
-  ['volume', 'volumes'],
-  ['network', 'networks'],
-  ['bridge', 'bridges'],
-  ['lease', 'leases'],
-];
+// Each kind and the snapshot field that carries it, from the kind registry.
+const SNAPSHOT_KINDS = KIND_SPECS.map((spec): [RecordKind, keyof Snapshot] => [
+  spec.kind,
+  spec.plural as keyof Snapshot,
+]);
 const KINDS = SNAPSHOT_KINDS.map(([kind]) => kind);
 
 // Group commit: frames waiting from every session are applied together, one transaction per batch.
@@ -160,14 +158,14 @@ export class InventoryService implements OnModuleDestroy {
     let failure: unknown = null;
     for (let attempt = 0; attempt <= BATCH_RETRIES && !results; attempt++) {
       try {
-        results = await this.repo.transaction((db) => this.applyIn(db, batch));
+        results = await this.repo.transaction((tx) => this.applyIn(tx, batch));
       } catch (err) {
         failure = err;
-        if (!isRetryable(err)) break;
+        if (!isRetryableDbError(err)) break;
       }
     }
     if (!results) {
-      if (batch.length === 1 || !isDataError(failure)) {
+      if (batch.length === 1 || !isRefusedByDb(failure)) {
         for (const p of batch) p.reject(failure);
         return;
       }
@@ -176,7 +174,7 @@ export class InventoryService implements OnModuleDestroy {
       results = [];
       for (const p of batch) {
         try {
-          results.push(...(await this.repo.transaction((db) => this.applyIn(db, [p]))));
+          results.push(...(await this.repo.transaction((tx) => this.applyIn(tx, [p]))));
         } catch (err) {
           results.push({ pending: p, outcome: err as Error, events: [] });
         }
@@ -193,9 +191,9 @@ export class InventoryService implements OnModuleDestroy {
   }
 
   // Everything of one batch inside its transaction; events are returned, to be published after commit.
-  private async applyIn(db: Db, batch: Pending[]): Promise<Applied[]> {
+  private async applyIn(tx: Tx, batch: Pending[]): Promise<Applied[]> {
     const lastSeq = await this.repo.lockHosts(
-      db,
+      tx,
       batch.map((p) => p.hostId),
     );
     const results: Applied[] = [];
@@ -231,7 +229,7 @@ export class InventoryService implements OnModuleDestroy {
     const firsts = writing
       .filter(({ applied: { pending } }) => pending.frame.type === 'snapshot' && lastSeq.get(pending.hostId) === 0)
       .map(({ applied }) => applied.pending.hostId);
-    const holding = await this.repo.hostsWithRows(db, firsts);
+    const holding = await this.repo.hostsWithRows(tx, firsts);
     const fresh = new Set(firsts.filter((id) => !holding.has(id)));
     const rounds = Math.max(1, ...writing.map((w) => w.steps.length));
     for (let round = 0; round < rounds; round++) {
@@ -262,8 +260,8 @@ export class InventoryService implements OnModuleDestroy {
       const byHostKind = new Map<string, HostChange[]>();
       for (const w of writes.values()) {
         const written = [
-          ...(await this.repo.write(db, w)),
-          ...(await this.repo.insertFresh(db, w.kind, copies.get(w.kind)!)),
+          ...(await this.repo.write(tx, w)),
+          ...(await this.repo.insertFresh(tx, w.kind, copies.get(w.kind)!)),
         ];
         for (const change of written) {
           changes.set(changeKey(w.kind, change.hostId, change.key), change);
@@ -294,7 +292,7 @@ export class InventoryService implements OnModuleDestroy {
         }
       }
     }
-    await this.repo.updateHosts(db, hosts);
+    await this.repo.updateHosts(tx, hosts);
     return results;
   }
 }
@@ -333,16 +331,4 @@ function steps(delta: Delta): Delta['changes'][] | null {
     out[out.length - 1]!.push(change);
   }
   return out.length > 1 ? out : null;
-}
-
-const codeOf = (err: unknown) => (err as { code?: unknown } | null)?.code;
-
-// Deadlock or serialization failure: the same batch may well succeed again.
-const isRetryable = (err: unknown) => codeOf(err) === '40P01' || codeOf(err) === '40001';
-
-// A statement refused (constraint, trigger, bad value) as opposed to the database being unreachable
-// or shutting down, where trying frames one by one would only fail slower.
-function isDataError(err: unknown): boolean {
-  const code = codeOf(err);
-  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && !/^(08|53|57|58)/.test(code);
 }

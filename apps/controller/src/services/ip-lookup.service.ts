@@ -1,4 +1,4 @@
-import type { ContainerState, RuntimeName } from '@corral/protocol';
+import type { ContainerState, HostStatus, RuntimeName } from '@corral/protocol';
 import { Injectable } from '@nestjs/common';
 import type { IpLookup, IpMatch } from '../dtos/ip-lookup.dto.js';
 import { IpLookupRepository } from '../repositories/ip-lookup.repository.js';
@@ -14,7 +14,7 @@ export class IpLookupService {
   // `address` is a validated IP address, lowercased.
   async lookup(address: string): Promise<IpLookup> {
     const rows = await this.repo.holders(address);
-    const host = (r: { hostId: string; hostHostname: string; hostStatus: 'online' | 'offline' }) => ({
+    const host = (r: { hostId: string; hostHostname: string; hostStatus: HostStatus }) => ({
       id: r.hostId,
       hostname: r.hostHostname,
       status: r.hostStatus,

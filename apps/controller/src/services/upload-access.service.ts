@@ -4,7 +4,7 @@ import { AuditService } from './audit.service.js';
 import { ForbiddenError, NotFoundError } from './errors.js';
 import type { Principal } from './principal.js';
 
-// An uploaded tarball goes only to the agent of the host its import command targets: not to other
+// An uploaded file goes only to the agent of the host its command targets: not to other
 // hosts' agents, and not to API tokens.
 @Injectable()
 export class UploadAccessService {

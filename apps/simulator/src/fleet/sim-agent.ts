@@ -1,3 +1,4 @@
+import { CorralApiError, CorralClient } from '@corral/client';
 import {
   type Change,
   type CommandCancel,
@@ -179,15 +180,16 @@ export class SimAgent {
   }
 
   private async requestCredential(token: string): Promise<string> {
-    const res = await fetch(enrollUrl(this.link.url), {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ token, agentId: this.host.agentId, hostname: this.host.hostname }),
-      signal: AbortSignal.timeout(30_000),
+    const client = new CorralClient({
+      baseUrl: apiBaseUrl(this.link.url),
+      fetch: (input, init) => fetch(input, { ...init, signal: AbortSignal.timeout(30_000) }),
     });
-    const body = (await res.json().catch(() => ({}))) as { credential?: string; message?: string };
-    if (!res.ok || !body.credential) throw new Error(`enroll: HTTP ${res.status} ${body.message ?? ''}`.trim());
-    return body.credential;
+    const { credential } = await client
+      .enroll({ token, agentId: this.host.agentId, hostname: this.host.hostname })
+      .catch((err: Error) => {
+        throw new Error(`enroll: ${err instanceof CorralApiError ? `HTTP ${err.status} ${err.message}` : err.message}`);
+      });
+    return credential;
   }
 
   // Trades the fleet's enrollment token for this host's credential, then connects; retried on failure.
@@ -445,10 +447,9 @@ export class SimAgent {
 }
 
 // Pure: the controller's enrollment endpoint from its agent socket URL (ws -> http, wss -> https).
-export function enrollUrl(agentUrl: string): string {
+// The controller's HTTP base URL from its agent WebSocket URL (ws://h:p/agent -> http://h:p).
+export function apiBaseUrl(agentUrl: string): string {
   const url = new URL(agentUrl);
   url.protocol = url.protocol === 'wss:' ? 'https:' : 'http:';
-  url.pathname = '/api/v1/enroll';
-  url.search = '';
-  return url.toString();
+  return url.origin;
 }

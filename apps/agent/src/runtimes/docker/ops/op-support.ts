@@ -1,11 +1,11 @@
 import { Writable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
-import type { CommandOp } from '@corral/protocol';
+import { CORRAL_LABELS, type CommandOp } from '@corral/protocol';
 import { statusCodeOf } from '../../../executor/errors.js';
 import { type CommandContext, CommandFailure } from '../../../executor/handler.js';
 
 // Everything Corral creates carries this label, so cleanup can touch only what is ours.
-export const MANAGED_LABEL = 'corral.managed';
+export const MANAGED_LABEL = CORRAL_LABELS.managed;
 
 export function managedLabels(labels: Record<string, string>): Record<string, string> {
   return { ...labels, [MANAGED_LABEL]: 'true' };

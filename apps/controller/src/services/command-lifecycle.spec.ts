@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import type { Config } from '../config/config.js';
-import type { AgentSession } from '../gateways/agent-session.js';
 import type {
   AcceptedCommand,
   CommandRepository,
@@ -9,10 +8,9 @@ import type {
 } from '../repositories/command.repository.js';
 import type { CommandLimitsRepository } from '../repositories/command-limits.repository.js';
 import type { UploadRepository } from '../repositories/upload.repository.js';
-import { CommandDispatchService } from './command-dispatch.service.js';
+import { CommandLifecycle } from './command-lifecycle.js';
 import { CommandNotifier } from './command-notifier.js';
 import { commandRow, FIXTURE_HOST } from './command-row.fixture.js';
-import { ConnectedHosts } from './connected-hosts.js';
 import { type CorralEvent, EventBus } from './event-bus.js';
 import { ResultCapService } from './result-cap.js';
 
@@ -49,19 +47,17 @@ const setup = () => {
   const bus = new EventBus();
   const events: CorralEvent[] = [];
   bus.subscribe((e) => events.push(e));
-  const sut = new CommandDispatchService(
+  const sut = new CommandLifecycle(
     { now: () => new Date('2026-11-29T07:01:00Z') },
     repo as unknown as CommandRepository,
-    new ConnectedHosts(),
     new CommandNotifier(bus),
     {} as UploadRepository,
     new ResultCapService({ maxResultBytes: 1024 * 1024 } as Config, {} as CommandLimitsRepository),
   );
-  const session = { hostId: FIXTURE_HOST, label: 'sim-1' } as AgentSession;
-  return { sut, repo, events, session };
+  return { sut, repo, events, session: FIXTURE_HOST };
 };
 
-describe('CommandDispatchService', () => {
+describe('CommandLifecycle', () => {
   it('writes accepts and results that arrive together in one statement each', async () => {
     const { sut, repo, events, session } = setup();
     repo.hold = true;
@@ -71,7 +67,7 @@ describe('CommandDispatchService', () => {
     await Promise.all(accepts);
     repo.hold = true;
     const results = [1, 2, 3, 4].map((n) =>
-      sut.result(session, { type: 'command.result', id: idOf(n), ok: true, result: {}, error: null }),
+      sut.finished(session, { type: 'command.result', id: idOf(n), ok: true, result: {}, error: null }),
     );
     await new Promise((r) => setImmediate(r));
     repo.release();

@@ -3,48 +3,45 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { type CommandOp, opSpec } from '@corral/protocol';
 import { Inject, Injectable, StreamableFile } from '@nestjs/common';
 import type { Config } from '../config/config.js';
 import { CONFIG } from '../repositories/tokens.js';
 import { UploadRepository } from '../repositories/upload.repository.js';
-import { type CommandOutcome, type CommandRequest, CommandService } from './command.service.js';
+import { type CommandOutcome, type CommandRequest, CommandService, type CommandSubject } from './command.service.js';
 import { NotFoundError, PayloadTooLargeError, UnsupportedMediaTypeError } from './errors.js';
-
-export const TARBALL_TYPES = ['application/x-tar', 'application/octet-stream'];
 
 export type UploadBody = Readable & { headers: IncomingHttpHeaders };
 
 class TooLarge extends Error {}
 
-// Image tarballs: streamed to disk under an upload id, then imported by the agent, which fetches
-// them through GET /api/v1/uploads/{id}. The file goes when the import command ends.
+// Files that ops take (image tarballs): streamed to disk under an upload id, which becomes the
+// command's `uploadId`; the agent fetches it through GET /api/v1/uploads/{id}. The file goes
+// when the command ends.
 @Injectable()
-export class ImageUploadService {
+export class UploadService {
   constructor(
     @Inject(CONFIG) private readonly config: Config,
     private readonly uploads: UploadRepository,
     private readonly commands: CommandService,
   ) {}
 
-  async importImage(
-    hostId: string,
-    reference: string,
+  async submitWithUpload(
+    op: CommandOp,
+    subject: CommandSubject,
+    params: Record<string, unknown>,
     body: UploadBody,
     request: CommandRequest,
   ): Promise<CommandOutcome> {
+    const types = opSpec(op).route.uploadTypes ?? ['application/octet-stream'];
     const type = (body.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-    if (!TARBALL_TYPES.includes(type)) {
-      throw new UnsupportedMediaTypeError(
-        `send the tarball as ${TARBALL_TYPES.join(' or ')}, not "${type || 'nothing'}"`,
-      );
+    if (!types.includes(type)) {
+      throw new UnsupportedMediaTypeError(`send the file as ${types.join(' or ')}, not "${type || 'nothing'}"`);
     }
     const declared = Number(body.headers['content-length'] ?? Number.NaN);
     if (declared > this.config.maxUploadBytes) throw this.tooLarge();
-    const subject = { kind: 'host', id: hostId } as const;
-    // The upload id is ours, so a retry is recognised by host and reference alone.
-    const prepared = await this.commands.prepare(subject, 'image.import', { uploadId: 'upload', reference }, request, {
-      reference,
-    });
+    // The upload id is ours, so a retry is recognised by the other params alone.
+    const prepared = await this.commands.prepare(subject, op, { ...params, uploadId: 'upload' }, request, params);
     if ('existing' in prepared) return this.commands.respond(prepared.existing, false, request.wait);
     const uploadId = randomUUID();
     try {
@@ -93,7 +90,7 @@ export class ImageUploadService {
 
   private tooLarge(): PayloadTooLargeError {
     return new PayloadTooLargeError(
-      `the tarball is larger than ${this.config.maxUploadBytes} bytes (CORRAL_MAX_UPLOAD_BYTES)`,
+      `the upload is larger than ${this.config.maxUploadBytes} bytes (CORRAL_MAX_UPLOAD_BYTES)`,
     );
   }
 }

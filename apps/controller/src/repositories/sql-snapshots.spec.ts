@@ -1,0 +1,130 @@
+import { sampleDockerContainer, sampleFacts } from '@corral/protocol';
+import type { Compilable } from 'kysely';
+import { describe, expect, it } from 'vitest';
+import { coldKysely } from '../database/kysely.fixture.js';
+import { agentConnectQueries } from './agent-connect.repository.js';
+import { apiTokenQueries } from './api-token.repository.js';
+import { auditQueries } from './audit.repository.js';
+import { enrollmentQueries } from './enrollment.repository.js';
+import { fleetQueries } from './fleet-query.repository.js';
+import { heartbeatQueries } from './heartbeat.repository.js';
+import { hostQueries } from './host.repository.js';
+import { inventoryQueries as ingest } from './inventory.repository.js';
+import { inventoryQueries as lists } from './inventory-query.repository.js';
+import { rowFor } from './inventory-tables.js';
+import { ipLookupQueries } from './ip-lookup.repository.js';
+
+// The SQL of the main queries, as Kysely compiles it: a change to a query shows up in review as a
+// change to __snapshots__/sql-snapshots.spec.ts.snap.
+const db = coldKysely();
+const H1 = '00000000-0000-4000-8000-000000000001';
+const H2 = '00000000-0000-4000-8000-000000000002';
+const NOW = new Date('2026-12-01T00:00:00.000Z');
+const compiled = (query: Compilable) => {
+  const { sql, parameters } = query.compile();
+  return { sql, parameters };
+};
+const raw = (query: {
+  compile(db: ReturnType<typeof coldKysely>): { sql: string; parameters: readonly unknown[] };
+}) => {
+  const { sql, parameters } = query.compile(db);
+  return { sql, parameters };
+};
+
+describe('SQL of the ingest path', () => {
+  it('locks hosts in id order', () => {
+    expect(compiled(ingest.lockHosts(db, [H2, H1]))).toMatchSnapshot();
+  });
+
+  it('updates seq and facts of many hosts in one statement', () => {
+    expect(raw(ingest.updateHosts([{ id: H1, lastSeq: 7, facts: sampleFacts }]))).toMatchSnapshot();
+  });
+
+  it('finds hosts that hold rows, over every inventory table', () => {
+    expect(compiled(ingest.hostsWithRows(db, [H1]))).toMatchSnapshot();
+  });
+
+  it('diffs, deletes and upserts one kind in one statement', () => {
+    const rows = [rowFor('container', H1, sampleDockerContainer)];
+    expect(raw(ingest.write('container', rows, [H1], [{ hostId: H2, key: 'docker:gone' }])).sql).toMatchSnapshot();
+    expect(raw(ingest.write('lease', [], [], [])).sql).toMatchSnapshot();
+  });
+
+  it('records heartbeats', () => {
+    expect(compiled(heartbeatQueries.lock(db, [H1, H2]))).toMatchSnapshot();
+    const load = { load1: 0.5, load5: 0.4, load15: 0.3, memoryAvailableBytes: 1, diskAvailableBytes: 2 } as never;
+    expect(raw(heartbeatQueries.update([H1], [{ load, at: NOW }]))).toMatchSnapshot();
+  });
+});
+
+describe('SQL of the connect path', () => {
+  it('checks credentials and registers hellos', () => {
+    expect(compiled(agentConnectQueries.useCredentials(db, ['a', 'b', 'a'], NOW))).toMatchSnapshot();
+    expect(raw(agentConnectQueries.registerHellos([], NOW)).sql).toMatchSnapshot();
+  });
+
+  it('touches and sweeps hosts', () => {
+    expect(compiled(hostQueries.touch(db, [H1], NOW))).toMatchSnapshot();
+    expect(compiled(hostQueries.touch(db, [H1], NOW, NOW)).sql).toMatchSnapshot();
+    expect(compiled(hostQueries.markOffline(db, NOW, [H2], NOW))).toMatchSnapshot();
+  });
+
+  it('finds an API token and enrolls an agent', () => {
+    expect(compiled(apiTokenQueries.findByHash(db, 'hash'))).toMatchSnapshot();
+    expect(compiled(apiTokenQueries.touch(db, H1, NOW))).toMatchSnapshot();
+    expect(compiled(enrollmentQueries.hostOfAgent(db, 'agent')).sql).toMatchSnapshot();
+    expect(compiled(enrollmentQueries.hostsNamed(db, 'h1')).sql).toMatchSnapshot();
+    expect(compiled(enrollmentQueries.spendUse(db, H1, NOW)).sql).toMatchSnapshot();
+  });
+});
+
+describe('SQL of the API reads', () => {
+  const page = { limit: 51 };
+  it('lists inventory with the selective filters fenced first', () => {
+    expect(compiled(lists.list(db, 'containers', {}, page))).toMatchSnapshot();
+    expect(
+      compiled(
+        lists.list(
+          db,
+          'containers',
+          { host: 'h1', ip: '10.0.3.5', state: ['running', 'exited'], name: 'web' },
+          {
+            limit: 51,
+            after: { key: 'web-1', id: H2 },
+          },
+          [H1],
+        ),
+      ),
+    ).toMatchSnapshot();
+    expect(compiled(lists.list(db, 'leases', { mac: 'aa:bb:cc:dd:ee:ff', stale: true }, page)).sql).toMatchSnapshot();
+    expect(compiled(lists.list(db, 'images', { name: 'busybox', label: 'a=b' }, page)).sql).toMatchSnapshot();
+    expect(compiled(lists.list(db, 'hosts', { label: 'zone=eu', status: 'online' }, page))).toMatchSnapshot();
+    expect(compiled(lists.hostIdsNamed(db, 'H1')).sql).toMatchSnapshot();
+  });
+
+  it('refuses a filter the list does not have', () => {
+    expect(() => lists.list(db, 'bridges', { label: 'x' }, page)).toThrow('filter label does not apply to bridges');
+  });
+
+  it('looks up an address everywhere it can be', () => {
+    for (const query of Object.values(ipLookupQueries)) expect(compiled(query(db, '10.0.3.5')).sql).toMatchSnapshot();
+  });
+
+  it('counts the fleet', () => {
+    expect(compiled(fleetQueries.hostsByStatus(db)).sql).toMatchSnapshot();
+    expect(compiled(fleetQueries.containersByRuntimeState(db)).sql).toMatchSnapshot();
+    expect(raw(fleetQueries.totals()).sql).toMatchSnapshot();
+    expect(compiled(fleetQueries.countsByHost(db, [H1]))).toMatchSnapshot();
+  });
+
+  it('pages the audit log', () => {
+    expect(
+      compiled(
+        auditQueries.list(db, { actor: 'token:x', action: '50%_off', since: NOW }, 50, {
+          key: NOW.toISOString(),
+          id: H1,
+        }),
+      ),
+    ).toMatchSnapshot();
+  });
+});

@@ -1,0 +1,60 @@
+import type { z } from 'zod';
+import type { RuntimeName } from '../records.js';
+
+// What an op acts on: the whole host, or one inventory row of a kind.
+export const TARGET_KINDS = ['host', 'container', 'image', 'volume', 'network'] as const;
+export type TargetKind = (typeof TARGET_KINDS)[number];
+
+export type Role = 'viewer' | 'operator' | 'admin';
+
+// Collectors whose output an op can change; `runtime` is the runtime the command ran on.
+export type RefreshSource = 'runtime' | 'docker' | 'lxc' | 'bridges' | 'leases';
+
+// Where a route's params come from besides its path: a JSON body, the query string, nothing,
+// or a streamed upload whose id becomes `params.uploadId`.
+export type ParamsFrom = 'body' | 'query' | 'none' | 'upload';
+
+export interface OpRoute {
+  method: 'POST' | 'DELETE' | 'GET';
+  // Under /api/v1. `{id}` or `{host}` names the target; any other `{name}` fills params.name.
+  path: string;
+  tag: string;
+  paramsFrom: ParamsFrom;
+  // Descriptions of the path parameters, by name.
+  pathParams: Record<string, string>;
+  // Content types an upload route takes.
+  uploadTypes?: readonly string[];
+}
+
+export interface OpSpec<P extends z.ZodType = z.ZodType, R extends z.ZodType = z.ZodType> {
+  summary: string;
+  description?: string;
+  params: P;
+  result: R;
+  target: TargetKind;
+  // Container ops: the runtimes that can do it. Host and resource ops: the runtime the host needs
+  // ([] when none). container.create picks its runtime from params.runtime.
+  runtimes: readonly RuntimeName[];
+  runtimeFromParams?: boolean;
+  // What the other runtime calls the same idea, for the refusal message.
+  instead?: Partial<Record<RuntimeName, string>>;
+  // Sources the agent re-reads before answering, so the result's effect is in the inventory.
+  refresh: readonly RefreshSource[] | 'all';
+  route: OpRoute;
+  role: Exclude<Role, 'viewer'>;
+  // Kept from viewers: these params (top-level keys), the streamed output, the result.
+  sensitive: { params: readonly string[]; output: boolean; result: boolean };
+  // The inventory row the op makes, whose Corral id the controller adds to the result.
+  creates?: 'container' | 'image';
+}
+
+// Keeps each entry's own params and result types while checking it is a whole spec.
+export function defineOp<P extends z.ZodType, R extends z.ZodType>(
+  spec: Omit<OpSpec<P, R>, 'sensitive' | 'role'> & Partial<Pick<OpSpec<P, R>, 'sensitive' | 'role'>>,
+): OpSpec<P, R> {
+  return {
+    role: 'operator',
+    ...spec,
+    sensitive: { params: [], output: false, result: false, ...spec.sensitive },
+  };
+}

@@ -1,0 +1,16 @@
+// Types for test-report.mjs, for the TypeScript tests that use it.
+export interface BrokenSuite {
+  file: string;
+  reason: string;
+  notRun: number;
+}
+
+export interface ReportCounts {
+  passed: number;
+  failed: number;
+  skipped: number;
+  brokenSuites: BrokenSuite[];
+}
+
+export function countReport(report: unknown, root?: string): ReportCounts;
+export function closingLine(total: { passed: number; failed: number; skipped: number }): string;
