@@ -1,4 +1,3 @@
-export * from './command-sensitivity.js';
 export * from './commands.js';
 export * from './constants.js';
 export * from './create-policy.js';
@@ -15,4 +14,5 @@ export * from './ops/results.js';
 export * from './parse.js';
 export * from './records.js';
 export * from './samples.js';
+export * from './secret-env.js';
 export * from './version.js';

@@ -1,6 +1,6 @@
-import { MASKED_VALUE } from '@corral/protocol';
+import { COMMAND_OPS, MASKED_VALUE, opSpec } from '@corral/protocol';
 import { describe, expect, it } from 'vitest';
-import { eventForView, redactForViewer, sseFrameFor, viewOf } from './command-redaction.js';
+import { eventForView, redactForViewer, sensitiveOf, sseFrameFor, viewOf } from './command-redaction.js';
 import type { CorralEvent } from './event-bus.js';
 
 const exec = {
@@ -35,6 +35,18 @@ describe('command redaction', () => {
     expect(viewOf({ kind: 'token', id: 't', name: 'v', role: 'viewer' })).toBe('viewer');
     expect(viewOf({ kind: 'token', id: 't', name: 'o', role: 'operator' })).toBe('full');
     expect(viewOf(undefined)).toBe('viewer');
+  });
+
+  it("reads what to keep from viewers from each op's registry entry, and keeps an unknown op's whole", () => {
+    expect(sensitiveOf('container.create')).toEqual({ params: ['env'], output: false, result: false });
+    expect(sensitiveOf('container.exec')).toEqual({ params: ['env', 'command'], output: true, result: true });
+    expect(sensitiveOf('container.logs')).toMatchObject({ output: true, result: true });
+    expect(sensitiveOf('container.start')).toEqual({ params: [], output: false, result: false });
+    for (const op of COMMAND_OPS) expect(sensitiveOf(op)).toBe(opSpec(op).sensitive);
+    expect(sensitiveOf('container.future')).toEqual({ params: ['env', 'command'], output: true, result: true });
+    expect(sensitiveOf('toString')).toEqual({ params: ['env', 'command'], output: true, result: true });
+    const future = redactForViewer({ ...exec, op: 'container.future' });
+    expect(future).toMatchObject({ params: { maxOutputBytes: 10 }, result: null, output: '' });
   });
 
   it('leaves sensitive params, output and output-carrying results out of commands for viewers', () => {

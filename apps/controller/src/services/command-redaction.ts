@@ -1,10 +1,17 @@
-import { maskSecretsDeep, sensitivityOf } from '@corral/protocol';
+import { type CommandOp, maskSecretsDeep, OPS, type OpSpec, opSpec } from '@corral/protocol';
 import type { CorralEvent } from './event-bus.js';
 import { hasRole, type Principal } from './principal.js';
 
-// Who sees what of commands: operators and admins everything, viewers commands without their
-// sensitive params (COMMAND_SENSITIVITY), output or output-carrying results. Secret-looking env
-// values are masked in events for every role.
+// Who sees what of commands: operators and admins everything, viewers commands without what the
+// op registry marks sensitive (`sensitive` of each entry: params, output, result). Secret-looking
+// env values are masked in events for every role.
+
+// An op the registry does not know (a stored row of a newer version) is kept whole from viewers.
+const UNKNOWN_OP: OpSpec['sensitive'] = { params: ['env', 'command'], output: true, result: true };
+
+export function sensitiveOf(op: string): OpSpec['sensitive'] {
+  return Object.hasOwn(OPS, op) ? opSpec(op as CommandOp).sensitive : UNKNOWN_OP;
+}
 
 export type View = 'full' | 'viewer';
 
@@ -19,22 +26,24 @@ const isObject = (v: unknown): v is Json => v !== null && typeof v === 'object' 
 // A command (summary or full) as a viewer gets it; `withheld` names what was left out.
 export function redactCommand<T extends Json>(command: T): T {
   const op = String(command.op);
-  const sensitivity = sensitivityOf(op);
+  const sensitive = sensitiveOf(op);
   const withheld: string[] = [];
   const out: Json = { ...command };
   if (isObject(command.params)) {
     const params = { ...command.params };
-    for (const key of sensitivity.params) {
+    for (const key of sensitive.params) {
       if (!(key in params)) continue;
       delete params[key];
       withheld.push(`params.${key}`);
     }
     out.params = params;
   }
-  if (sensitivity.output && 'result' in command && command.result !== null) {
+  if (sensitive.result && 'result' in command && command.result !== null) {
     out.result = null;
     withheld.push('result');
   }
+  // Any op's output, whatever its entry says: the output events on the stream name no op, so
+  // viewers get none of them, and the stored output is kept from them the same way.
   if (typeof command.output === 'string' && command.output !== '') {
     out.output = '';
     withheld.push('output');
@@ -48,7 +57,7 @@ export function redactPlacement<T extends Json>(placement: T): T {
   const out: Json = { ...placement };
   if (isObject(placement.request) && isObject(placement.request.spec)) {
     const spec = { ...placement.request.spec };
-    for (const key of sensitivityOf('container.create').params) delete spec[key];
+    for (const key of opSpec('container.create').sensitive.params) delete spec[key];
     out.request = { ...placement.request, spec };
   }
   if (Array.isArray(placement.commands)) {

@@ -1,20 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { MASKED_VALUE, maskSecretEnv, maskSecretsDeep, sensitivityOf } from './command-sensitivity.js';
-import { COMMAND_OPS } from './commands.js';
+import { MASKED_VALUE, maskSecretEnv, maskSecretsDeep } from './secret-env.js';
 
-describe('command sensitivity', () => {
-  it('names env and exec command lines as sensitive, and exec and logs as carrying output', () => {
-    expect(sensitivityOf('container.create')).toEqual({ params: ['env'], output: false });
-    expect(sensitivityOf('container.exec')).toEqual({ params: ['env', 'command'], output: true });
-    expect(sensitivityOf('container.logs').output).toBe(true);
-    expect(sensitivityOf('container.start')).toEqual({ params: [], output: false });
-  });
-
-  it('covers every op, and treats an unknown one as the most sensitive', () => {
-    for (const op of COMMAND_OPS) expect(sensitivityOf(op)).toBeDefined();
-    expect(sensitivityOf('container.future')).toEqual({ params: ['env', 'command'], output: true });
-  });
-
+describe('secret env masking', () => {
   it('masks env values whose names look secret, and keeps the rest', () => {
     const env = { API_KEY: 'k', db_password: 'p', GITHUB_TOKEN: 't', MY_SECRET: 's', PATH: '/bin', LANG: 'C' };
     expect(maskSecretEnv(env)).toEqual({
