@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { PrismaClient } from '../generated/prisma/client.js';
-import { PRISMA } from './tokens.js';
+import { sql } from 'kysely';
+import type { Db } from '../database/kysely.js';
+import { KYSELY } from './tokens.js';
 
 export interface CommandOutputLimit {
   op: string;
@@ -11,14 +12,16 @@ export interface CommandOutputLimit {
 // What the controller keeps of an agent's answers is bounded by the command's own limits.
 @Injectable()
 export class CommandLimitsRepository {
-  constructor(@Inject(PRISMA) private readonly prisma: PrismaClient) {}
+  constructor(@Inject(KYSELY) private readonly db: Db) {}
 
   // Null when the command is not this host's (its result is ignored anyway).
   async outputLimit(id: string, hostId: string): Promise<CommandOutputLimit | null> {
-    const rows = await this.prisma.$queryRaw<{ op: string; maxOutputBytes: unknown }[]>`
-      SELECT op, params->'maxOutputBytes' AS "maxOutputBytes" FROM "Command"
-      WHERE id = ${id}::uuid AND "hostId" = ${hostId}::uuid`;
-    const row = rows[0];
+    const row = await this.db
+      .selectFrom('Command')
+      .select(['op', sql<unknown>`params->'maxOutputBytes'`.as('maxOutputBytes')])
+      .where('id', '=', id)
+      .where('hostId', '=', hostId)
+      .executeTakeFirst();
     if (!row) return null;
     const max = Number(row.maxOutputBytes);
     return { op: row.op, maxOutputBytes: Number.isInteger(max) && max > 0 ? max : null };

@@ -1,13 +1,18 @@
+import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import type { CreatePolicy, Prisma, PrismaClient } from '../generated/prisma/client.js';
-import { PRISMA } from './tokens.js';
+import { type Selectable, sql } from 'kysely';
+import { isUniqueViolation } from '../database/db-errors.js';
+import type { DB, Db } from '../database/kysely.js';
+import { pgJson } from './pg-encoding.js';
+import { anyOf } from './sql-helpers.js';
+import { KYSELY } from './tokens.js';
 
-export type PolicyRow = CreatePolicy;
+export type PolicyRow = Selectable<DB['CreatePolicy']>;
 
 export interface NewPolicy {
   name: string;
-  selector: Prisma.InputJsonValue;
-  grants: Prisma.InputJsonValue;
+  selector: unknown;
+  grants: unknown;
   createdBy: string | null;
 }
 
@@ -25,43 +30,59 @@ export class DuplicatePolicyNameError extends Error {}
 // Create policies, and the host facts they are checked against.
 @Injectable()
 export class PolicyRepository {
-  constructor(@Inject(PRISMA) private readonly prisma: PrismaClient) {}
+  constructor(@Inject(KYSELY) private readonly db: Db) {}
 
   list(): Promise<PolicyRow[]> {
-    return this.prisma.createPolicy.findMany({ orderBy: [{ name: 'asc' }] });
+    return this.db.selectFrom('CreatePolicy').selectAll().orderBy('name').execute();
   }
 
-  find(id: string): Promise<PolicyRow | null> {
-    return this.prisma.createPolicy.findUnique({ where: { id } });
+  async find(id: string): Promise<PolicyRow | null> {
+    return (await this.db.selectFrom('CreatePolicy').selectAll().where('id', '=', id).executeTakeFirst()) ?? null;
   }
 
-  async create(policy: NewPolicy): Promise<PolicyRow> {
-    return this.unique(() => this.prisma.createPolicy.create({ data: policy }));
+  create(policy: NewPolicy, now: Date): Promise<PolicyRow> {
+    const { selector, grants, ...rest } = policy;
+    return this.unique(() =>
+      this.db
+        .insertInto('CreatePolicy')
+        .values({ id: randomUUID(), ...rest, selector: pgJson(selector), grants: pgJson(grants), updatedAt: now })
+        .returningAll()
+        .executeTakeFirstOrThrow(),
+    );
   }
 
   // Null when there is no such policy.
-  async replace(id: string, policy: Omit<NewPolicy, 'createdBy'>): Promise<PolicyRow | null> {
-    const { count } = await this.unique(() => this.prisma.createPolicy.updateMany({ where: { id }, data: policy }));
-    return count === 0 ? null : this.find(id);
+  async replace(id: string, policy: Omit<NewPolicy, 'createdBy'>, now: Date): Promise<PolicyRow | null> {
+    const row = await this.unique(() =>
+      this.db
+        .updateTable('CreatePolicy')
+        .set({ name: policy.name, selector: pgJson(policy.selector), grants: pgJson(policy.grants), updatedAt: now })
+        .where('id', '=', id)
+        .returningAll()
+        .executeTakeFirst(),
+    );
+    return row ?? null;
   }
 
   async remove(id: string): Promise<boolean> {
-    const { count } = await this.prisma.createPolicy.deleteMany({ where: { id } });
-    return count > 0;
+    const result = await this.db.deleteFrom('CreatePolicy').where('id', '=', id).executeTakeFirst();
+    return result.numDeletedRows > 0n;
   }
 
   async hosts(ids: readonly string[]): Promise<PolicyHostRow[]> {
     if (ids.length === 0) return [];
-    return this.prisma.$queryRaw<PolicyHostRow[]>`
-      SELECT id::text AS id, hostname, "agentLabels", facts->'lxcTemplates' AS "lxcTemplates"
-      FROM "Host" WHERE id = ANY(${[...ids]}::uuid[])`;
+    return this.db
+      .selectFrom('Host')
+      .select(['id', 'hostname', 'agentLabels', sql<unknown>`facts->'lxcTemplates'`.as('lxcTemplates')])
+      .where('id', '=', anyOf([...ids]))
+      .execute();
   }
 
   private async unique<T>(write: () => Promise<T>): Promise<T> {
     try {
       return await write();
     } catch (err) {
-      if ((err as { code?: string }).code === 'P2002') throw new DuplicatePolicyNameError();
+      if (isUniqueViolation(err)) throw new DuplicatePolicyNameError();
       throw err;
     }
   }

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { PrismaClient } from '../generated/prisma/client.js';
-import { PRISMA } from './tokens.js';
+import type { Db } from '../database/kysely.js';
+import { anyOf } from './sql-helpers.js';
+import { KYSELY } from './tokens.js';
 
 export interface TokenState {
   id: string;
@@ -11,13 +12,15 @@ export interface TokenState {
 // Whether API tokens still hold, for streams that outlive the request that checked them.
 @Injectable()
 export class TokenStateRepository {
-  constructor(@Inject(PRISMA) private readonly prisma: PrismaClient) {}
+  constructor(@Inject(KYSELY) private readonly db: Db) {}
 
   // Tokens that no longer exist are absent.
   states(ids: readonly string[]): Promise<TokenState[]> {
-    return this.prisma.apiToken.findMany({
-      where: { id: { in: [...ids] } },
-      select: { id: true, revokedAt: true, expiresAt: true },
-    });
+    if (ids.length === 0) return Promise.resolve([]);
+    return this.db
+      .selectFrom('ApiToken')
+      .select(['id', 'revokedAt', 'expiresAt'])
+      .where('id', '=', anyOf([...ids]))
+      .execute();
   }
 }

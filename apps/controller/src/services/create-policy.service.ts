@@ -10,14 +10,16 @@ import {
   parseCommandParams,
   type RuntimeName,
 } from '@corral/protocol';
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { PolicyDto, PolicyInput } from '../dtos/policy.dto.js';
+import type { Clock } from '../repositories/clock.repository.js';
 import {
   DuplicatePolicyNameError,
   type PolicyHostRow,
   PolicyRepository,
   type PolicyRow,
 } from '../repositories/policy.repository.js';
+import { CLOCK } from '../repositories/tokens.js';
 import { AuditService } from './audit.service.js';
 import { ConflictError, NotFoundError, PolicyRefusedError } from './errors.js';
 import { actorOfRequestedBy } from './principal.js';
@@ -96,6 +98,7 @@ export class CreatePolicyService {
   private readonly logger = new Logger('CreatePolicy');
 
   constructor(
+    @Inject(CLOCK) private readonly clock: Clock,
     private readonly repo: PolicyRepository,
     private readonly audit: AuditService,
   ) {}
@@ -158,13 +161,13 @@ export class CreatePolicyService {
   }
 
   async create(input: PolicyInput, createdBy: string | null): Promise<PolicyDto> {
-    const row = await this.named(input.name, () => this.repo.create({ ...input, createdBy }));
+    const row = await this.named(input.name, () => this.repo.create({ ...input, createdBy }, this.clock.now()));
     this.logger.log(`create policy ${row.name} (${row.id}) made by ${createdBy ?? 'unknown'}`);
     return toPolicyDto(row);
   }
 
   async replace(id: string, input: PolicyInput): Promise<PolicyDto> {
-    const row = await this.named(input.name, () => this.repo.replace(id, input));
+    const row = await this.named(input.name, () => this.repo.replace(id, input, this.clock.now()));
     if (!row) throw new NotFoundError(`no create policy with id ${id}`);
     return toPolicyDto(row);
   }
