@@ -231,11 +231,12 @@ describe('create policies', () => {
         grants: { bindMounts: ['/'], hostNamespaces: true },
         installedTemplates: ['busybox', 'download'],
       });
-      const plain = await ctl.get<{ policies: unknown[]; grants: { bindMounts: string[] } }>(
-        `/api/v1/hosts/${hosts.plain!.id}/policy`,
+      // By hostname, as every host route takes it.
+      const plain = await ctl.get<{ hostId: string; policies: unknown[]; grants: { bindMounts: string[] } }>(
+        '/api/v1/hosts/plain/policy',
         operator,
       );
-      expect(plain.body).toMatchObject({ policies: [], grants: { bindMounts: [] } });
+      expect(plain.body).toMatchObject({ hostId: hosts.plain!.id, policies: [], grants: { bindMounts: [] } });
     });
 
     it('placement turns down the hosts whose policy refuses the spec, with the rule as the reason', async () => {

@@ -1,12 +1,11 @@
 import { Body, Controller, Param, Put } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiParam, ApiTags } from '@nestjs/swagger';
 import { HostRenameSchema } from '../dtos/host-identity.dto.js';
-import { IdParamSchema } from '../dtos/list-query.dto.js';
 import { HostIdentityService } from '../services/host-identity.service.js';
 import { AdminOnly } from './auth.decorators.js';
 import { ApiAdminRoute } from './auth-docs.decorators.js';
 import { parseBody } from './body.parser.js';
-import { ZodValidationPipe } from './zod-validation.pipe.js';
+import { HostRef, REFERENCE_DESCRIPTIONS } from './resolve.pipe.js';
 
 // Renaming a host is an admin's decision (or a takeover enrollment's), never its agent's.
 @ApiTags('hosts')
@@ -21,7 +20,8 @@ export class HostIdentityController {
     { status: 200, schema: 'HostRenamed' },
     HostRenameSchema,
   )
-  rename(@Param('id', new ZodValidationPipe(IdParamSchema)) hostId: string, @Body() body: unknown) {
+  @ApiParam({ name: 'id', description: REFERENCE_DESCRIPTIONS.host, schema: { type: 'string' } })
+  rename(@Param('id', HostRef) hostId: string, @Body() body: unknown) {
     return this.identity.rename(hostId, parseBody(HostRenameSchema, body).hostname);
   }
 }

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { schemaRef } from '../dtos/api-schemas.js';
 import { IdParamSchema } from '../dtos/list-query.dto.js';
 import { PolicyInputSchema } from '../dtos/policy.dto.js';
@@ -8,6 +8,7 @@ import { type Principal, requestedByOf } from '../services/principal.js';
 import { AdminOnly, CurrentPrincipal, RequireRole } from './auth.decorators.js';
 import { ApiAdminRoute } from './auth-docs.decorators.js';
 import { parseBody } from './body.parser.js';
+import { HostRef, REFERENCE_DESCRIPTIONS } from './resolve.pipe.js';
 import { ZodValidationPipe } from './zod-validation.pipe.js';
 
 const id = new ZodValidationPipe(IdParamSchema);
@@ -58,7 +59,8 @@ export class PoliciesController {
   @RequireRole('viewer')
   @ApiOperation({ summary: 'What creates may do on a host: the policies that apply and their grants together' })
   @ApiOkResponse({ schema: schemaRef('EffectivePolicy') })
-  async effective(@Param('id', id) hostId: string) {
+  @ApiParam({ name: 'id', description: REFERENCE_DESCRIPTIONS.host, schema: { type: 'string' } })
+  async effective(@Param('id', HostRef) hostId: string) {
     const { host, policies, grants } = await this.policies.effective(hostId);
     return { hostId: host.id, hostname: host.hostname, policies, grants, installedTemplates: host.lxcTemplates };
   }
