@@ -333,7 +333,9 @@ describe('commands on real Postgres, with a scripted agent', () => {
       ['POST', `/api/v1/containers/${dockerId}/start`, {}, { 'Idempotency-Key': ' ' }, 400, /Idempotency-Key/],
       ['POST', `/api/v1/containers/${dockerId}/start`, 'hello', { 'content-type': 'text/plain' }, 415, /json/],
       ['POST', '/api/v1/containers/not-a-uuid/start', {}, {}, 404, /no container is named or has the id "not-a-uuid"/],
-      ['POST', '/api/v1/containers/bad%00name/start', {}, {}, 400, /printable characters/],
+      ['POST', '/api/v1/containers/bad%01name/start', {}, {}, 400, /^container: must be 1 to 512 printable characters/],
+      // NUL is refused before any pipe runs (TextInputGuard), naming the field too.
+      ['POST', '/api/v1/containers/bad%00name/start', {}, {}, 400, /^id: contains a NUL/],
       ['POST', `/api/v1/containers/${dockerId}/explode`, {}, {}, 404, /Cannot POST/],
       ['DELETE', `/api/v1/containers/${dockerId}?force=maybe`, undefined, {}, 400, /force/],
       ['DELETE', `/api/v1/containers/${dockerId}`, { force: true }, {}, 400, /no body/],
