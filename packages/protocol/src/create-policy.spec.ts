@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type ContainerCreateParams, parseCommandParams } from './commands.js';
+import { parseCommandParams } from './commands.js';
 import {
   type CreateGrants,
   CreateGrantsSchema,
@@ -9,6 +9,7 @@ import {
   NEVER_LXC_KEYS,
   NO_GRANTS,
 } from './create-policy.js';
+import type { ContainerCreateParams } from './ops/params.js';
 
 const params = (raw: Record<string, unknown>): ContainerCreateParams => {
   const parsed = parseCommandParams('container.create', raw);
