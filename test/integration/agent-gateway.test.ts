@@ -18,8 +18,8 @@ describe('agent gateway on real Postgres', () => {
     ctl.prisma.container.findMany({ where: { hostId }, orderBy: { name: 'asc' } });
 
   it('replaces the inventory on snapshot, applies deltas once, and asks for a snapshot on a gap', async () => {
-    const agent = await ctl.agent();
-    const hello = agent.hello({ hostname: 'ingest-1' });
+    const agent = await ctl.agent({ hostname: 'ingest-1' });
+    const hello = agent.hello();
     agent.send(hello);
     const welcome = await agent.next('welcome');
     expect(welcome).toMatchObject({ lastSeq: 0, needSnapshot: true });
@@ -70,17 +70,18 @@ describe('agent gateway on real Postgres', () => {
     expect(await containers(hostId)).toHaveLength(1);
     const host = await ctl.prisma.host.findUniqueOrThrow({ where: { id: hostId } });
     expect(Number(host.lastSeq)).toBe(3);
-    expect(host.hostname).toBe('h1');
+    // The facts say h1; the host keeps the name it enrolled with.
+    expect(host.hostname).toBe('ingest-1');
     expect(agent.received.filter((m) => m.type === 'ack')).toEqual([]);
     agent.close();
   });
 
   it('answers bad frames with an error naming the problem and writes nothing of them', async () => {
-    const agent = await ctl.agent();
+    const agent = await ctl.agent({ hostname: 'ingest-2' });
     agent.send({ type: 'delta', seq: 1, changes: [{ op: 'remove', kind: 'lease', key: 'x' }] });
     expect((await agent.next('error')).code).toBe('hello_required');
 
-    agent.send(agent.hello({ hostname: 'ingest-2' }));
+    agent.send(agent.hello());
     const { hostId } = await agent.next('welcome');
     agent.send('not json at all');
     expect((await agent.next('error')).code).toBe('invalid_json');
@@ -102,8 +103,8 @@ describe('agent gateway on real Postgres', () => {
   });
 
   it('stores engine strings carrying NUL bytes instead of failing the snapshot forever', async () => {
-    const agent = await ctl.agent();
-    agent.send(agent.hello({ hostname: 'ingest-nul' }));
+    const agent = await ctl.agent({ hostname: 'ingest-nul' });
+    agent.send(agent.hello());
     const { hostId } = await agent.next('welcome');
     const odd = {
       ...sampleDockerContainer,
@@ -128,8 +129,8 @@ describe('agent gateway on real Postgres', () => {
   });
 
   it('marks a silent host offline after the grace period, keeps its inventory, and resumes it', async () => {
-    const agent = await ctl.agent();
-    const hello = agent.hello({ hostname: 'ingest-3' });
+    const agent = await ctl.agent({ hostname: 'ingest-3' });
+    const hello = agent.hello();
     agent.send(hello);
     const { hostId } = await agent.next('welcome');
     agent.send(snapshotOf(1, [sampleDockerContainer]));

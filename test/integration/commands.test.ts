@@ -333,7 +333,9 @@ describe('commands on real Postgres, with a scripted agent', () => {
       ['POST', `/api/v1/containers/${dockerId}/start`, {}, { 'Idempotency-Key': ' ' }, 400, /Idempotency-Key/],
       ['POST', `/api/v1/containers/${dockerId}/start`, 'hello', { 'content-type': 'text/plain' }, 415, /json/],
       ['POST', '/api/v1/containers/not-a-uuid/start', {}, {}, 404, /no container is named or has the id "not-a-uuid"/],
-      ['POST', '/api/v1/containers/bad%00name/start', {}, {}, 400, /printable characters/],
+      ['POST', '/api/v1/containers/bad%01name/start', {}, {}, 400, /^container: must be 1 to 512 printable characters/],
+      // NUL is refused before any pipe runs (TextInputGuard), naming the field too.
+      ['POST', '/api/v1/containers/bad%00name/start', {}, {}, 400, /^id: contains a NUL/],
       ['POST', `/api/v1/containers/${dockerId}/explode`, {}, {}, 404, /Cannot POST/],
       ['DELETE', `/api/v1/containers/${dockerId}?force=maybe`, undefined, {}, 400, /force/],
       ['DELETE', `/api/v1/containers/${dockerId}`, { force: true }, {}, 400, /no body/],
@@ -474,7 +476,9 @@ describe('commands on real Postgres, with a scripted agent', () => {
     expect(created.body).toMatchObject({ op: 'image.import', params: { reference: 'corral-test/imported:1' } });
     const uploadId = String(created.body.params.uploadId);
 
-    const served = await fetch(`${ctl.baseUrl}/api/v1/uploads/${uploadId}`, { headers: ctl.authHeaders });
+    // Only the credential of the host the import targets gets the tarball.
+    expect((await fetch(`${ctl.baseUrl}/api/v1/uploads/${uploadId}`, { headers: ctl.authHeaders })).status).toBe(403);
+    const served = await fetch(`${ctl.baseUrl}/api/v1/uploads/${uploadId}`, { headers: ctl.agentHeaders(agentId) });
     expect(served.status).toBe(200);
     expect(served.headers.get('content-type')).toBe('application/x-tar');
     expect(Buffer.from(await served.arrayBuffer()).equals(tarball)).toBe(true);
@@ -489,7 +493,8 @@ describe('commands on real Postgres, with a scripted agent', () => {
     expect((await get(created.body.id, 5)).body.status).toBe('succeeded');
     await waitFor('upload removed', async () => (await readdir(path.join(dataDir, 'uploads'))).length === 0);
     expect(await readdir(path.join(dataDir, 'uploads'))).toEqual([]);
-    expect((await fetch(`${ctl.baseUrl}/api/v1/uploads/${uploadId}`, { headers: ctl.authHeaders })).status).toBe(404);
+    const gone = await fetch(`${ctl.baseUrl}/api/v1/uploads/${uploadId}`, { headers: ctl.agentHeaders(agentId) });
+    expect(gone.status).toBe(404);
     await disconnect(agent);
   });
 

@@ -40,11 +40,11 @@ describe('agent connect batches', () => {
     return hosts;
   }
 
-  const hello = (agentId: string, lastAckedSeq = 0): Hello => ({
+  const hello = (agentId: string, lastAckedSeq = 0, hostname = agentId): Hello => ({
     type: 'hello',
     protocolVersion: PROTOCOL_VERSION,
     agentId,
-    hostname: `${agentId}.example`,
+    hostname,
     agentVersion: '9.9.9',
     lastAckedSeq,
     runtimes: [{ name: 'docker', available: true, version: '27.0.0', reason: null }],
@@ -71,7 +71,7 @@ describe('agent connect batches', () => {
   });
 
   it('registers a batch of hellos, telling apart new, returning, revoked and mismatched agents', async () => {
-    const hosts = await enrolled('hello', 6);
+    const hosts = await enrolled('hello', 7);
     // Host 1 was connected before and went offline; host 2 is still marked online with lastSeq 7.
     await ctl.prisma.host.update({
       where: { id: hosts[1]!.hostId },
@@ -91,6 +91,8 @@ describe('agent connect batches', () => {
         // The credential of host 3 with the agent id of host 5.
         { credentialId: hosts[3]!.credentialId, hello: hello(hosts[5]!.agentId) },
         { credentialId: hosts[4]!.credentialId, hello: hello(hosts[4]!.agentId) },
+        // Host 6's own credential and agent id, claiming another host's name.
+        { credentialId: hosts[6]!.credentialId, hello: hello(hosts[6]!.agentId, 0, hosts[0]!.agentId) },
       ],
       now,
     );
@@ -100,6 +102,7 @@ describe('agent connect batches', () => {
       { result: 'registered', hostId: hosts[2]!.hostId, lastSeq: 7, isNew: false, previousStatus: 'online' },
       { result: 'mismatch', hostId: hosts[3]!.hostId, agentId: hosts[3]!.agentId, hostname: hosts[3]!.agentId },
       { result: 'revoked' },
+      { result: 'hostname-mismatch', hostId: hosts[6]!.hostId, hostname: hosts[6]!.agentId },
     ]);
     const rows = await ctl.prisma.host.findMany({
       where: { id: { in: hosts.map((h) => h.hostId) } },
@@ -110,7 +113,7 @@ describe('agent connect batches', () => {
       const row = byAgent.get(hosts[i]!.agentId)!;
       expect(row).toMatchObject({
         status: 'online',
-        hostname: `${hosts[i]!.agentId}.example`,
+        hostname: hosts[i]!.agentId,
         agentVersion: '9.9.9',
         protocolVersion: PROTOCOL_VERSION,
         agentLabels: { zone: 'eu' },
@@ -119,8 +122,8 @@ describe('agent connect batches', () => {
       expect(row.connectedAt).toEqual(now);
       expect(row.lastSeenAt).toEqual(now);
     }
-    // Neither the mismatched nor the revoked one was touched.
-    for (const i of [3, 4]) {
+    // Neither the mismatched ones nor the revoked one was touched.
+    for (const i of [3, 4, 6]) {
       expect(byAgent.get(hosts[i]!.agentId)).toMatchObject({
         status: 'offline',
         connectedAt: null,

@@ -2,7 +2,6 @@ import {
   type ContainerRecord,
   recordKey,
   sampleDockerContainer,
-  sampleFacts,
   sampleLease,
   sampleLxcContainer,
 } from '@corral/protocol';
@@ -191,8 +190,8 @@ describe('event stream', () => {
     await sse.waitForType('host-offline', 1, 10_000);
     expect(sse.events<Event>('host-offline')[0]).toMatchObject({
       hostId,
-      // The snapshot's facts renamed the host after its hello.
-      data: { id: hostId, name: sampleFacts.hostname, state: 'offline', previousState: 'online' },
+      // The snapshot's facts say h1: the host keeps the name it enrolled with.
+      data: { id: hostId, name: 'events-1', state: 'offline', previousState: 'online' },
     });
 
     // Coming back after being offline is news again.

@@ -85,6 +85,7 @@ describe('migrator', () => {
         'Bridge',
         'Command',
         'Container',
+        'CreatePolicy',
         'EnrollmentToken',
         'Host',
         'Image',

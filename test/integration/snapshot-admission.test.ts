@@ -16,15 +16,15 @@ describe('snapshot admission', () => {
   });
 
   it('welcomes agents beyond the limit once a snapshot is applied or its agent leaves', async () => {
-    const first = await ctl.agent();
-    first.send(first.hello({ hostname: 'admit-1' }));
+    const first = await ctl.agent({ hostname: 'admit-1' });
+    first.send(first.hello());
     const welcome1 = await first.next('welcome');
     expect(welcome1.needSnapshot).toBe(true);
 
-    const second = await ctl.agent();
-    second.send(second.hello({ hostname: 'admit-2' }));
-    const third = await ctl.agent();
-    third.send(third.hello({ hostname: 'admit-3' }));
+    const second = await ctl.agent({ hostname: 'admit-2' });
+    second.send(second.hello());
+    const third = await ctl.agent({ hostname: 'admit-3' });
+    third.send(third.hello());
     await expect(second.next('welcome', 600)).rejects.toThrow('no welcome frame');
 
     first.send(snapshotOf(1, [sampleDockerContainer]));
@@ -42,8 +42,8 @@ describe('snapshot admission', () => {
   });
 
   it('lets an agent that resumes from its outbox through while the places are taken', async () => {
-    const first = await ctl.agent();
-    const hello = first.hello({ hostname: 'admit-resume' });
+    const first = await ctl.agent({ hostname: 'admit-resume' });
+    const hello = first.hello();
     first.send(hello);
     const w = await first.next('welcome');
     first.send(snapshotOf(1, []));
@@ -51,8 +51,8 @@ describe('snapshot admission', () => {
     first.socket.close();
     await first.waitClosed();
 
-    const holder = await ctl.agent();
-    holder.send(holder.hello({ hostname: 'admit-holder' }));
+    const holder = await ctl.agent({ hostname: 'admit-holder' });
+    holder.send(holder.hello());
     await holder.next('welcome');
 
     const again = await ctl.agent({ agentId: hello.agentId as string });

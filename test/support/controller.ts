@@ -54,6 +54,8 @@ export interface TestController {
   // A RawAgent with a credential; the same agentId reuses the credential it was enrolled with.
   // Its hello() defaults to the enrolled agentId and hostname.
   agent(opts?: { hostname?: string; agentId?: string }): Promise<RawAgent>;
+  // The Authorization header of an agent enrolled here (its credential), by agent id.
+  agentHeaders(agentId: string): Record<string, string>;
   close(): Promise<void>;
 }
 
@@ -124,6 +126,11 @@ export async function startTestController(env: Record<string, string> = {}): Pro
       const known = opts.agentId ? enrolled.get(opts.agentId) : undefined;
       const identity = known ?? (await enroll(opts));
       return RawAgent.connect(wsUrl, identity.headers, { agentId: identity.agentId, hostname: identity.hostname });
+    },
+    agentHeaders(agentId) {
+      const known = enrolled.get(agentId);
+      if (!known) throw new Error(`agent ${agentId} was not enrolled by this controller`);
+      return known.headers;
     },
     async close() {
       await app.close();

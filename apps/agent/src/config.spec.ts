@@ -64,4 +64,20 @@ describe('loadAgentConfig', () => {
       `CORRAL_CA_FILE: certificate 1 in ${broken} cannot be parsed`,
     ]);
   });
+
+  it('reads CORRAL_AGENT_POLICY (safe default when unset) and refuses a bad one with the others', () => {
+    expect(loadAgentConfig({}).policy).toMatchObject({ bindMounts: [], hostNamespaces: false, lxcTemplates: null });
+    expect(loadAgentConfig({ CORRAL_AGENT_POLICY: '{"bindMounts":["/srv"]}' }).policy.bindMounts).toEqual(['/srv']);
+    let sut: unknown;
+    try {
+      loadAgentConfig({ CORRAL_AGENT_POLICY: '{"lxcConfigKeys":["lxc.hook.start"]}', CORRAL_POLL_INTERVAL_MS: '5' });
+    } catch (err) {
+      sut = err;
+    }
+    const problems = (sut as ConfigError).problems;
+    expect(problems).toHaveLength(2);
+    expect(problems).toContainEqual(
+      expect.stringMatching(/^CORRAL_AGENT_POLICY: lxcConfigKeys\.0: this key is never allowed/),
+    );
+  });
 });

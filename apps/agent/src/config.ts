@@ -2,9 +2,10 @@ import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { HostLabels } from '@corral/protocol';
+import type { CreateGrants, HostLabels } from '@corral/protocol';
 import { z } from 'zod';
 import { parseLabelList } from './labels.parser.js';
+import { DEFAULT_LXC_TEMPLATE_DIR, loadAgentPolicy } from './policy/agent-policy.js';
 import { normalizeFingerprint } from './session/controller-tls.js';
 
 const colonList = z
@@ -75,6 +76,16 @@ const EnvSchema = z.object({
     .refine((v) => !v || normalizeFingerprint(v) !== null, {
       message: 'CORRAL_CONTROLLER_FINGERPRINT must be a SHA-256 fingerprint: 64 hex digits, colons optional',
     }),
+  CORRAL_AGENT_POLICY: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      const loaded = loadAgentPolicy(v);
+      if (loaded.ok) return { grants: loaded.grants, source: loaded.source };
+      ctx.addIssue({ code: 'custom', message: loaded.problem });
+      return z.NEVER;
+    }),
+  CORRAL_LXC_TEMPLATE_DIR: z.string().default(DEFAULT_LXC_TEMPLATE_DIR),
 });
 
 export interface AgentConfig {
@@ -96,6 +107,11 @@ export interface AgentConfig {
   caFile: string | null;
   // Upper-case hex, no colons.
   controllerFingerprint: string | null;
+  // What creates may do on this host, checked again here whatever the controller allowed.
+  policy: CreateGrants;
+  policySource: string;
+  // Where LXC keeps its templates; the installed ones are reported and are the default allow-list.
+  lxcTemplateDir: string;
 }
 
 export class ConfigError extends Error {
@@ -135,6 +151,9 @@ export function loadAgentConfig(env: NodeJS.ProcessEnv): AgentConfig {
     controllerFingerprint: e.CORRAL_CONTROLLER_FINGERPRINT
       ? normalizeFingerprint(e.CORRAL_CONTROLLER_FINGERPRINT)
       : null,
+    policy: e.CORRAL_AGENT_POLICY.grants,
+    policySource: e.CORRAL_AGENT_POLICY.source,
+    lxcTemplateDir: path.resolve(e.CORRAL_LXC_TEMPLATE_DIR),
   };
 }
 

@@ -10,6 +10,7 @@ import { ConfigError, loadAgentConfig } from './config.js';
 import { CommandExecutor } from './executor/executor.js';
 import { CommandJournal } from './executor/journal.js';
 import { JsonLogger } from './lib/logger.js';
+import { agentPolicyCheck, installedTemplates } from './policy/agent-policy.js';
 import { DockerCollector } from './runtimes/docker/docker.collector.js';
 import { createDockerDriver } from './runtimes/docker/docker.driver.js';
 import { createDockerOps } from './runtimes/docker/docker-ops.driver.js';
@@ -27,6 +28,7 @@ import { enroll } from './session/enrollment.js';
 import { Session } from './session/session.js';
 import { loadCredential, saveCredential } from './state/agent-credential.js';
 import { loadOrCreateAgentId } from './state/agent-identity.js';
+import { securePrivateState } from './state/private-files.js';
 import { StateStore } from './state/state-store.js';
 import { StreamManager } from './streams/stream-manager.js';
 
@@ -37,6 +39,7 @@ const AGENT_VERSION = (
 async function main(): Promise<void> {
   const config = loadAgentConfig(process.env);
   const logger = new JsonLogger(config.logLevel, { component: 'agent' });
+  await securePrivateState(config.stateDir, logger);
   const agentId = await loadOrCreateAgentId(config.stateDir);
   const tls = tlsClientOptions({ caFile: config.caFile, fingerprint: config.controllerFingerprint });
   const fetchFromController = controllerFetch(tls);
@@ -87,7 +90,8 @@ async function main(): Promise<void> {
   const hostname = () => config.hostname ?? store.inventory().facts.hostname;
   const facts = async (runtimes: Parameters<typeof collectFacts>[0]['runtimes']) => {
     const f = await collectFacts({ dataDirs: [config.stateDir, ...config.lxcPaths], runtimes, logger });
-    return config.hostname ? { ...f, hostname: config.hostname } : f;
+    const withTemplates = { ...f, lxcTemplates: installedTemplates(config.lxcTemplateDir).slice(0, 256) };
+    return config.hostname ? { ...withTemplates, hostname: config.hostname } : withTemplates;
   };
 
   const { journal } = await CommandJournal.open(config.stateDir, { logger: logger.child({ component: 'journal' }) });
@@ -138,6 +142,7 @@ async function main(): Promise<void> {
     link: session,
     refresh: (sources, changed) => agent?.refreshNow(sources, changed) ?? Promise.resolve(),
     logger: logger.child({ component: 'executor' }),
+    policy: agentPolicyCheck({ grants: config.policy, lxcTemplateDir: config.lxcTemplateDir }),
   });
 
   const lxcStreamDeps = lxcDeps({ lxcPaths: config.lxcPaths });
@@ -159,6 +164,7 @@ async function main(): Promise<void> {
     leaseFiles: config.leaseFiles,
     dockerSocket: config.dockerSocket,
     labels: config.labels,
+    policy: config.policySource,
   });
   await agent.start();
 

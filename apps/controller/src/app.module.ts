@@ -14,6 +14,7 @@ import { EventsController } from './controllers/events.controller.js';
 import { FleetController } from './controllers/fleet.controller.js';
 import { HealthController } from './controllers/health.controller.js';
 import { HostAccessController } from './controllers/host-access.controller.js';
+import { HostIdentityController } from './controllers/host-identity.controller.js';
 import { HostSchedulingController } from './controllers/host-scheduling.controller.js';
 import { HostsController } from './controllers/hosts.controller.js';
 import { ImagesController } from './controllers/images.controller.js';
@@ -22,8 +23,11 @@ import { LeasesController } from './controllers/leases.controller.js';
 import { NetworksController } from './controllers/networks.controller.js';
 import { OpRoutesController } from './controllers/op-routes.controller.js';
 import { PlacementsController } from './controllers/placements.controller.js';
+import { PoliciesController } from './controllers/policies.controller.js';
+import { TextInputGuard } from './controllers/text-input.guard.js';
 import { TokensController } from './controllers/tokens.controller.js';
 import { UploadsController } from './controllers/uploads.controller.js';
+import { ViewerRedactionInterceptor } from './controllers/viewer-redaction.interceptor.js';
 import { VolumesController } from './controllers/volumes.controller.js';
 import { createKysely } from './database/kysely.js';
 import { createPgPool, OwnedPgPool } from './database/pg-pool.js';
@@ -35,20 +39,24 @@ import { ApiTokenRepository } from './repositories/api-token.repository.js';
 import { AuditRepository } from './repositories/audit.repository.js';
 import { systemClock } from './repositories/clock.repository.js';
 import { CommandRepository } from './repositories/command.repository.js';
+import { CommandLimitsRepository } from './repositories/command-limits.repository.js';
 import { EnrollmentRepository } from './repositories/enrollment.repository.js';
 import { FleetQueryRepository } from './repositories/fleet-query.repository.js';
 import { HealthRepository } from './repositories/health.repository.js';
 import { HeartbeatRepository } from './repositories/heartbeat.repository.js';
 import { HostRepository } from './repositories/host.repository.js';
+import { HostIdentityRepository } from './repositories/host-identity.repository.js';
 import { InventoryRepository } from './repositories/inventory.repository.js';
 import { InventoryQueryRepository } from './repositories/inventory-query.repository.js';
 import { IpLookupRepository } from './repositories/ip-lookup.repository.js';
 import { PlacementRepository } from './repositories/placement.repository.js';
+import { PolicyRepository } from './repositories/policy.repository.js';
 import { ResourceLookupRepository } from './repositories/resource-lookup.repository.js';
 import { SchedulingRepository } from './repositories/scheduling.repository.js';
 import { TokenStateRepository } from './repositories/token-state.repository.js';
 import { CLOCK, CONFIG, DATABASE, KYSELY, PG_POOL, PRISMA } from './repositories/tokens.js';
 import { UploadRepository } from './repositories/upload.repository.js';
+import { UploadOwnerRepository } from './repositories/upload-owner.repository.js';
 import { AgentSessionService } from './services/agent-session.service.js';
 import { ApiTokenService } from './services/api-token.service.js';
 import { AuditService } from './services/audit.service.js';
@@ -57,12 +65,14 @@ import { CommandDispatchService } from './services/command-dispatch.service.js';
 import { CommandLifecycle } from './services/command-lifecycle.js';
 import { CommandNotifier } from './services/command-notifier.js';
 import { ConnectedHosts } from './services/connected-hosts.js';
+import { CreatePolicyService } from './services/create-policy.service.js';
 import { EnrollmentService } from './services/enrollment.service.js';
 import { EventBus } from './services/event-bus.js';
 import { EventStreamService } from './services/event-stream.service.js';
 import { FleetQueryService } from './services/fleet-query.service.js';
 import { HeartbeatRecorder } from './services/heartbeat-recorder.js';
 import { HostAccessService } from './services/host-access.service.js';
+import { HostIdentityService } from './services/host-identity.service.js';
 import { HostQueryService } from './services/host-query.service.js';
 import { HostSchedulingService } from './services/host-scheduling.service.js';
 import { HostStatusService } from './services/host-status.service.js';
@@ -71,10 +81,13 @@ import { InventoryQueryService } from './services/inventory-query.service.js';
 import { IpLookupService } from './services/ip-lookup.service.js';
 import { LocalStreamRelay } from './services/local-stream-relay.js';
 import { PlacementService } from './services/placement.service.js';
+import { RequestLimiter } from './services/request-limits.js';
 import { ResourceResolver } from './services/resource-resolver.js';
+import { ResultCapService } from './services/result-cap.js';
 import { StreamAccessService } from './services/stream-access.service.js';
 import { STREAM_RELAY } from './services/stream-relay.js';
 import { UploadService } from './services/upload.service.js';
+import { UploadAccessService } from './services/upload-access.service.js';
 
 export interface DatabaseHandle {
   url: string;
@@ -119,6 +132,8 @@ export class AppModule {
         EnrollController,
         HostAccessController,
         AuditController,
+        PoliciesController,
+        HostIdentityController,
       ],
       providers: [
         { provide: CONFIG, useValue: options.config },
@@ -174,9 +189,24 @@ export class AppModule {
         LocalStreamRelay,
         { provide: STREAM_RELAY, useExisting: LocalStreamRelay },
         ContainerStreamGateway,
+        PolicyRepository,
+        CreatePolicyService,
+        HostIdentityRepository,
+        HostIdentityService,
+        TokenStateRepository,
+        StreamAccessService,
+        RequestLimiter,
+        CommandLimitsRepository,
+        ResultCapService,
+        UploadOwnerRepository,
+        UploadAccessService,
         // Every route, including ones added later, is behind the guard; every change is audited.
         { provide: APP_GUARD, useClass: AuthGuard },
+        // Then NUL and broken characters in any field: 400 naming it.
+        { provide: APP_GUARD, useClass: TextInputGuard },
         { provide: APP_INTERCEPTOR, useClass: AuditInterceptor },
+        // Viewers never get sensitive params, output or output-carrying results of commands.
+        { provide: APP_INTERCEPTOR, useClass: ViewerRedactionInterceptor },
       ],
     };
   }

@@ -81,6 +81,8 @@ export const CommandErrorCodeSchema = z.enum([
   'timeout',
   'canceled',
   'interrupted',
+  // The agent's own policy (CORRAL_AGENT_POLICY) refuses it, whatever the controller allowed.
+  'forbidden',
   'internal',
 ]);
 export type CommandErrorCode = z.infer<typeof CommandErrorCodeSchema>;

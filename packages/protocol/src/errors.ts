@@ -13,6 +13,8 @@ export const ErrorCodeSchema = z.enum([
   'too_many_invalid_frames',
   // The agent credential belongs to another host than the hello names.
   'credential_mismatch',
+  // The hello names another hostname than the one the host enrolled with (field: hostname).
+  'hostname_mismatch',
   'internal',
   'unavailable',
 ]);

@@ -1,6 +1,8 @@
 export * from './commands.js';
 export * from './constants.js';
+export * from './create-policy.js';
 export * from './errors.js';
+export * from './image-reference.js';
 export * from './keys.js';
 export * from './kinds.js';
 export * from './labels.js';
@@ -12,5 +14,6 @@ export * from './ops/results.js';
 export * from './parse.js';
 export * from './records.js';
 export * from './samples.js';
+export * from './secret-env.js';
 export * from './streams.js';
 export * from './version.js';

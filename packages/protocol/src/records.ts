@@ -166,6 +166,11 @@ export const HostFactsSchema = z.object({
   uptimeSeconds: z.number().nonnegative(),
   ipForward: z.boolean().nullable().describe('net.ipv4.ip_forward in the agent network namespace'),
   runtimes: z.array(RuntimeStatusSchema),
+  lxcTemplates: z
+    .array(z.string().max(64))
+    .max(256)
+    .optional()
+    .describe("LXC templates installed under the host's template directory, by name (lxc-busybox -> busybox)"),
 });
 export type HostFacts = z.infer<typeof HostFactsSchema>;
 

@@ -17,6 +17,7 @@ export const sampleFacts: HostFacts = {
     { name: 'docker', available: true, version: '20.10.24', reason: null },
     { name: 'lxc', available: false, version: null, reason: 'lxc-ls not found' },
   ],
+  lxcTemplates: ['busybox', 'download'],
 };
 
 export const sampleDockerContainer: ContainerRecord = {

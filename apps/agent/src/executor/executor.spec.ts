@@ -124,6 +124,27 @@ describe('CommandExecutor', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  it('refuses what its policy refuses, before journaling or running anything', async () => {
+    const policed = new CommandExecutor({
+      handlers: { docker: fakeHandlers(calls, () => behaviour) },
+      journal,
+      link,
+      refresh: async () => {},
+      logger: silentLogger,
+      policy: (m) => (m.op === 'container.create' ? { code: 'forbidden', message: 'no', retryable: false } : null),
+    });
+    const msg = command({
+      op: 'container.create',
+      target: { kind: 'host' },
+      params: { runtime: 'docker', image: 'b' },
+    });
+    policed.handleCommand(msg);
+    await policed.idle();
+    expect(calls).toEqual([]);
+    expect(events).toEqual(['command.result']);
+    expect(link.results()[0]).toMatchObject({ ok: false, error: { code: 'forbidden', message: 'no' } });
+  });
+
   it('accepts, runs, refreshes the inventory, then sends the result', async () => {
     behaviour = { result: { id: 'abc', changed: true } };
     const msg = command();

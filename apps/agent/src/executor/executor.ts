@@ -36,6 +36,8 @@ export interface ExecutorOptions {
   abortGraceMs?: number;
   refreshTimeoutMs?: number;
   outputChunkBytes?: number;
+  // The agent's own limits on what a command may do (CORRAL_AGENT_POLICY): an error refuses it.
+  policy?: (message: CommandMessage) => CommandError | null;
 }
 
 interface Running {
@@ -197,7 +199,7 @@ export class CommandExecutor {
     if (new Date(message.deadline).getTime() <= Date.now()) {
       return { code: 'timeout', message: 'the deadline passed before the command could start', retryable: false };
     }
-    return null;
+    return this.opts.policy?.(message) ?? null;
   }
 
   private handlerFor(message: CommandMessage): OpHandler | undefined {

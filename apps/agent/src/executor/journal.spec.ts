@@ -1,4 +1,4 @@
-import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -26,6 +26,21 @@ describe('CommandJournal', () => {
 
   afterEach(async () => {
     await rm(dir, { recursive: true, force: true });
+  });
+
+  it('keeps the journal (it holds exec output) 0600 in a 0700 directory, also one an older version left 0644', async () => {
+    const stateDir = path.join(dir, 'state');
+    const { journal: sut } = await CommandJournal.open(stateDir, { logger: silentLogger });
+    await sut.finish('c1', 'container.exec', { ok: true, result: { stdout: 'secret' } });
+    await sut.close();
+    expect((await stat(path.join(stateDir, JOURNAL_FILE))).mode & 0o777).toBe(0o600);
+    expect((await stat(stateDir)).mode & 0o777).toBe(0o700);
+
+    await chmod(path.join(stateDir, JOURNAL_FILE), 0o644);
+    await writeFile(path.join(stateDir, `${JOURNAL_FILE}.tmp`), 'torn', { mode: 0o644 });
+    const reopened = await CommandJournal.open(stateDir, { logger: silentLogger });
+    await reopened.journal.close();
+    expect((await stat(path.join(stateDir, JOURNAL_FILE))).mode & 0o777).toBe(0o600);
   });
 
   it('writes started before running and finished with the result, and reads them back', async () => {

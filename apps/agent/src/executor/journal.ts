@@ -2,6 +2,7 @@ import { type FileHandle, mkdir, open, readFile, rename } from 'node:fs/promises
 import path from 'node:path';
 import type { CommandError, CommandOp } from '@corral/protocol';
 import type { Logger } from '../lib/logger.js';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../state/private-files.js';
 
 export type CommandOutcome = { ok: true; result: Record<string, unknown> } | { ok: false; error: CommandError };
 
@@ -44,7 +45,7 @@ export class CommandJournal {
     dir: string,
     opts: JournalOptions,
   ): Promise<{ journal: CommandJournal; interrupted: FinishedCommand[] }> {
-    await mkdir(dir, { recursive: true });
+    await mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
     const file = path.join(dir, JOURNAL_FILE);
     const now = opts.now ?? (() => new Date());
     const { finished, confirmed, started } = parseJournal(await readIfExists(file), file, opts.logger);
@@ -72,7 +73,7 @@ export class CommandJournal {
     const lines = kept.map((e) => JSON.stringify({ type: 'finished', ...e, confirmed: confirmed.has(e.id) }));
     await writeAtomically(file, lines.length > 0 ? `${lines.join('\n')}\n` : '');
 
-    const handle = await open(file, 'a');
+    const handle = await open(file, 'a', PRIVATE_FILE_MODE);
     const journal = new CommandJournal(file, handle, opts);
     for (const e of kept) {
       journal.finishedById.set(e.id, e);
@@ -226,8 +227,10 @@ async function readIfExists(file: string): Promise<string> {
 
 async function writeAtomically(file: string, text: string): Promise<void> {
   const tmp = `${file}.tmp`;
-  const handle = await open(tmp, 'w');
+  // The journal holds exec output: only the agent may read it, even a temporary left by a crash.
+  const handle = await open(tmp, 'w', PRIVATE_FILE_MODE);
   try {
+    await handle.chmod(PRIVATE_FILE_MODE);
     await handle.write(text);
     await handle.sync();
   } finally {

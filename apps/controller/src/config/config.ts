@@ -42,6 +42,11 @@ const EnvSchema = z.object({
   CORRAL_AGENT_FRAME_BURST: intFromEnv('CORRAL_AGENT_FRAME_BURST', 1000, 1),
   CORRAL_AGENT_MAX_INVALID_FRAMES: intFromEnv('CORRAL_AGENT_MAX_INVALID_FRAMES', 20, 1),
   CORRAL_SNAPSHOTS_IN_FLIGHT: intFromEnv('CORRAL_SNAPSHOTS_IN_FLIGHT', 1000, 1),
+  CORRAL_SSE_BUFFER_BYTES: intFromEnv('CORRAL_SSE_BUFFER_BYTES', 4 * 1024 * 1024, 16 * 1024),
+  CORRAL_STREAMS_PER_TOKEN: intFromEnv('CORRAL_STREAMS_PER_TOKEN', 16, 1),
+  CORRAL_REQUESTS_PER_SECOND_PER_TOKEN: intFromEnv('CORRAL_REQUESTS_PER_SECOND_PER_TOKEN', 1000, 1),
+  CORRAL_REQUEST_BURST_PER_TOKEN: intFromEnv('CORRAL_REQUEST_BURST_PER_TOKEN', 2000, 1),
+  CORRAL_MAX_RESULT_BYTES: intFromEnv('CORRAL_MAX_RESULT_BYTES', 16 * 1024 * 1024, 1024),
 });
 
 export interface Config {
@@ -65,6 +70,14 @@ export interface Config {
   agentMaxInvalidFrames: number;
   // Agents told to send their full snapshot and not yet done with it; the others wait for welcome.
   snapshotsInFlight: number;
+  // Unsent event stream output one client may hold; past it the client is cut off and its memory freed.
+  sseBufferBytes: number;
+  // Per API token: open event streams, and a token bucket of requests.
+  streamsPerToken: number;
+  requestsPerSecondPerToken: number;
+  requestBurstPerToken: number;
+  // Largest command result stored, whatever the command's own cap (its maxOutputBytes) allows.
+  maxResultBytes: number;
 }
 
 export class ConfigError extends Error {
@@ -103,5 +116,10 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     agentFrameBurst: e.CORRAL_AGENT_FRAME_BURST,
     agentMaxInvalidFrames: e.CORRAL_AGENT_MAX_INVALID_FRAMES,
     snapshotsInFlight: e.CORRAL_SNAPSHOTS_IN_FLIGHT,
+    sseBufferBytes: e.CORRAL_SSE_BUFFER_BYTES,
+    streamsPerToken: e.CORRAL_STREAMS_PER_TOKEN,
+    requestsPerSecondPerToken: e.CORRAL_REQUESTS_PER_SECOND_PER_TOKEN,
+    requestBurstPerToken: e.CORRAL_REQUEST_BURST_PER_TOKEN,
+    maxResultBytes: e.CORRAL_MAX_RESULT_BYTES,
   };
 }

@@ -5,6 +5,7 @@ import { AuditService } from '../services/audit.service.js';
 import { ForbiddenError, UnauthorizedError } from '../services/errors.js';
 import { HostAccessService } from '../services/host-access.service.js';
 import { hasRole } from '../services/principal.js';
+import { RequestLimiter } from '../services/request-limits.js';
 import { bearerToken, SECRET_PREFIX } from '../services/secrets.js';
 import { ACCESS, type Access, type AuthenticatedRequest } from './auth.decorators.js';
 import { remoteAddr, routePattern, routeTarget, SAFE_METHODS } from './request-audit.js';
@@ -18,6 +19,7 @@ export class AuthGuard implements CanActivate {
     private readonly tokens: ApiTokenService,
     private readonly hosts: HostAccessService,
     private readonly audit: AuditService,
+    private readonly limits: RequestLimiter,
   ) {}
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
@@ -43,6 +45,8 @@ export class AuthGuard implements CanActivate {
       const role = check.principal.kind === 'token' ? check.principal.role : check.principal.kind;
       return this.deny(req, 403, `this needs the ${needed} role; this token has ${role}`);
     }
+    // 429 with Retry-After past the token's request rate.
+    this.limits.admit(check.principal);
     return true;
   }
 

@@ -1,37 +1,29 @@
 import type { ServerResponse } from 'node:http';
-import { Controller, Get, Headers, Query, Res } from '@nestjs/common';
+import { Controller, Get, Headers, Inject, Query, Res } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import type { Config } from '../config/config.js';
 import { schemaRef } from '../dtos/api-schemas.js';
 import { EventIdSchema, type EventStreamQuery, EventStreamQuerySchema } from '../dtos/event.dto.js';
-import type { CorralEvent } from '../services/event-bus.js';
-import { type EventSink, EventStreamService } from '../services/event-stream.service.js';
+import { CONFIG } from '../repositories/tokens.js';
+import { viewOf } from '../services/command-redaction.js';
+import { EventStreamService } from '../services/event-stream.service.js';
+import type { Principal } from '../services/principal.js';
+import { StreamAccessService } from '../services/stream-access.service.js';
 import { ApiZodQuery } from './api-docs.decorators.js';
+import { CurrentPrincipal } from './auth.decorators.js';
+import { SseSink } from './sse-sink.js';
 import { ZodValidationPipe } from './zod-validation.pipe.js';
 
-// Past this much unsent output the client is too slow; it is disconnected and resumes with Last-Event-ID.
-const MAX_PENDING_BYTES = 4 * 1024 * 1024;
-
-const frame = (id: number, type: string, data: unknown) =>
-  `id: ${id}\nevent: ${type}\ndata: ${JSON.stringify(data)}\n\n`;
-
 const headerPipe = new ZodValidationPipe(EventIdSchema.optional());
-
-function sseSink(res: ServerResponse): EventSink {
-  return {
-    event: (e: CorralEvent) => {
-      res.write(frame(e.id, e.type, e));
-      return res.writableLength <= MAX_PENDING_BYTES;
-    },
-    reset: (notice) => void res.write(frame(notice.resumeFrom, 'reset', notice)),
-    comment: (text) => void res.write(`: ${text}\n\n`),
-    end: () => res.end(),
-  };
-}
 
 @ApiTags('events')
 @Controller('api/v1/events')
 export class EventsController {
-  constructor(private readonly streams: EventStreamService) {}
+  constructor(
+    @Inject(CONFIG) private readonly config: Config,
+    private readonly streams: EventStreamService,
+    private readonly access: StreamAccessService,
+  ) {}
 
   @Get()
   @ApiOperation({
@@ -40,7 +32,9 @@ export class EventsController {
       'Each event is `id:` (send it back as Last-Event-ID to resume), `event:` (its type) and `data:` (the ' +
       'event as JSON). Without Last-Event-ID the stream starts with live events. When the events after the given ' +
       'id are no longer kept, the stream first sends a `reset` event: list the inventory again, then carry on. ' +
-      'A comment line is sent every 15 s to keep proxies from closing an idle stream.',
+      'A comment line is sent every 15 s to keep proxies from closing an idle stream. Viewers get command events ' +
+      'without sensitive params and no command-output. A client more than CORRAL_SSE_BUFFER_BYTES behind is cut off; ' +
+      'when its token is revoked or expires the stream ends with a `closed` event giving the reason.',
   })
   @ApiZodQuery(EventStreamQuerySchema)
   @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'resume after this event id' })
@@ -56,21 +50,30 @@ export class EventsController {
   stream(
     @Query(new ZodValidationPipe(EventStreamQuerySchema)) query: EventStreamQuery,
     @Headers('last-event-id') lastEventIdHeader: string | undefined,
+    @CurrentPrincipal() principal: Principal | undefined,
     @Res() res: ServerResponse,
   ): void {
     const lastEventId = headerPipe.transform(lastEventIdHeader, { type: 'custom', data: 'Last-Event-ID' });
+    const sink = new SseSink(res, viewOf(principal), this.config.sseBufferBytes);
+    // 429 past the token's stream limit; the stream ends with a reason once the token no longer holds.
+    const release = this.access.open(principal, (reason) => sink.closeWith(reason));
+    // The body ends with the connection: no chunk framing around every event of a long stream.
+    res.useChunkedEncodingByDefault = false;
     res.writeHead(200, {
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-cache, no-transform',
-      Connection: 'keep-alive',
+      Connection: 'close',
       'X-Accel-Buffering': 'no',
     });
     res.flushHeaders();
     const close = this.streams.start(
-      sseSink(res),
+      sink,
       { hostId: query.host, kinds: query.kind, types: query.type },
       lastEventId ?? query.lastEventId ?? null,
     );
-    res.on('close', close);
+    res.on('close', () => {
+      release();
+      close();
+    });
   }
 }

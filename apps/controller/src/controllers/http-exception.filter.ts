@@ -8,6 +8,8 @@ import {
   ForbiddenError,
   NotFoundError,
   PayloadTooLargeError,
+  PolicyRefusedError,
+  TooManyRequestsError,
   UnauthorizedError,
   UnprocessableError,
   UnsupportedMediaTypeError,
@@ -16,6 +18,8 @@ import {
 export interface ErrorReply {
   status: number;
   body: ErrorResponse | Record<string, unknown>;
+  // 429: seconds until the client may try again (Retry-After).
+  retryAfterSeconds?: number;
 }
 
 const ERROR_CODES: Record<number, string> = {
@@ -104,6 +108,17 @@ export function toErrorReply(exception: unknown): ErrorReply {
     if (exception.field) body.field = exception.field;
     return { status: HttpStatus.BAD_REQUEST, body };
   }
+  if (exception instanceof PolicyRefusedError) {
+    const { message, field, rule } = exception;
+    return { status: HttpStatus.FORBIDDEN, body: { error: 'forbidden', message, field, rule } satisfies ErrorResponse };
+  }
+  if (exception instanceof TooManyRequestsError) {
+    return {
+      status: HttpStatus.TOO_MANY_REQUESTS,
+      body: { error: 'too_many_requests', message: exception.message },
+      retryAfterSeconds: exception.retryAfterSeconds,
+    };
+  }
   if (exception instanceof AmbiguousError) {
     return {
       status: HttpStatus.CONFLICT,
@@ -144,6 +159,7 @@ export class HttpExceptionFilter implements ExceptionFilter {
     }
     const res = http.getResponse<HttpReply>();
     if (reply.status === HttpStatus.UNAUTHORIZED) res.setHeader('WWW-Authenticate', 'Bearer realm="corral"');
+    if (reply.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(reply.retryAfterSeconds));
     // An oversized body may still be arriving: close the connection rather than read the rest.
     if (reply.status === HttpStatus.PAYLOAD_TOO_LARGE) res.setHeader('Connection', 'close');
     res.status(reply.status).json(reply.body);

@@ -15,6 +15,7 @@ import { ErrorResponseSchema } from './error.dto.js';
 import { EventSchema, ResetEventSchema } from './event.dto.js';
 import { FleetSummarySchema } from './fleet.dto.js';
 import { HostPageSchema, HostSchema } from './host.dto.js';
+import { HostRenamedSchema } from './host-identity.dto.js';
 import { DrainSchema } from './host-scheduling.dto.js';
 import {
   BridgePageSchema,
@@ -37,6 +38,7 @@ import {
   PlacementReplySchema,
   PlacementSchema,
 } from './placement.dto.js';
+import { EffectivePolicySchema, PolicyListSchema, PolicySchema } from './policy.dto.js';
 
 // Response schemas published as OpenAPI components, by component name.
 export const API_SCHEMAS = {
@@ -76,6 +78,10 @@ export const API_SCHEMAS = {
   EnrollResponse: EnrollResponseSchema,
   HostRevoke: HostRevokeResponseSchema,
   AuditPage: AuditPageSchema,
+  Policy: PolicySchema,
+  PolicyList: PolicyListSchema,
+  EffectivePolicy: EffectivePolicySchema,
+  HostRenamed: HostRenamedSchema,
 } as const;
 
 export type ApiSchemaName = keyof typeof API_SCHEMAS;

@@ -8,6 +8,8 @@ export const CLOSE = {
   revoked: 4004,
   // The credential belongs to another host than the hello names.
   credentialMismatch: 4005,
+  // The hello names another hostname than the one the host enrolled with.
+  hostnameMismatch: 4006,
   // Too many frames that failed validation in a short time.
   tooManyInvalidFrames: 4008,
   // Frames kept arriving far faster than the per-connection rate limit.

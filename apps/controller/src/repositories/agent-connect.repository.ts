@@ -23,6 +23,8 @@ export interface HelloWrite {
 export type HelloOutcome =
   | { result: 'revoked' }
   | { result: 'mismatch'; hostId: string; agentId: string; hostname: string }
+  // The hello names another hostname than the host's (fixed at enrollment; renamed only by an admin).
+  | { result: 'hostname-mismatch'; hostId: string; hostname: string }
   | {
       result: 'registered';
       hostId: string;
@@ -56,6 +58,9 @@ export class AgentConnectRepository {
       if (row.ownerAgentId !== hello.agentId) {
         return { result: 'mismatch', hostId: row.hostId, agentId: row.ownerAgentId, hostname: row.ownerHostname };
       }
+      if (!row.sameName) {
+        return { result: 'hostname-mismatch', hostId: row.hostId, hostname: row.ownerHostname };
+      }
       return {
         result: 'registered',
         hostId: row.hostId,
@@ -76,6 +81,7 @@ interface HelloRow {
   previousStatus: HostStatus;
   isNew: boolean;
   lastSeq: string;
+  sameName: boolean;
 }
 
 export const agentConnectQueries = {
@@ -102,14 +108,15 @@ export const agentConnectQueries = {
     return sql<HelloRow>`WITH v AS (SELECT * FROM jsonb_to_recordset(${pgJson(values)}::jsonb) AS v(cred uuid, \
 "agentId" text, hostname text, "agentVersion" text, "protocolVersion" text, runtimes jsonb, labels jsonb)), \
 o AS MATERIALIZED (SELECT v.*, h.id AS "hostId", h."agentId" AS "ownerAgentId", h.hostname AS "ownerHostname", \
-h.status::text AS "previousStatus", h."connectedAt" IS NULL AS "isNew", h."lastSeq" \
+h.status::text AS "previousStatus", h."connectedAt" IS NULL AS "isNew", h."lastSeq", \
+lower(btrim(v.hostname)) = lower(h.hostname) AS "sameName" \
 FROM v JOIN "AgentCredential" c ON c.id = v.cred AND c."revokedAt" IS NULL JOIN "Host" h ON h.id = c."hostId" \
 ORDER BY h.id FOR UPDATE OF h), \
-up AS (UPDATE "Host" h SET hostname = o.hostname, status = ${sql.lit(HOST_STATUS.online)}, \
+up AS (UPDATE "Host" h SET status = ${sql.lit(HOST_STATUS.online)}, \
 "agentVersion" = o."agentVersion", "protocolVersion" = o."protocolVersion", runtimes = o.runtimes, \
 "agentLabels" = o.labels, "connectedAt" = ${now}, "lastSeenAt" = ${now}, "offlineAt" = NULL, "updatedAt" = ${now} \
-FROM o WHERE h.id = o."hostId" AND o."agentId" = o."ownerAgentId") \
+FROM o WHERE h.id = o."hostId" AND o."agentId" = o."ownerAgentId" AND o."sameName") \
 SELECT cred::text AS cred, "hostId"::text AS "hostId", "ownerAgentId", "ownerHostname", "previousStatus", \
-"isNew", "lastSeq"::text AS "lastSeq" FROM o`;
+"isNew", "lastSeq"::text AS "lastSeq", "sameName" FROM o`;
   },
 };

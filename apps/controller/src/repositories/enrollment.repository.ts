@@ -4,6 +4,7 @@ import { type Selectable, sql } from 'kysely';
 import type { Pool } from 'pg';
 import type { DB, Db } from '../database/kysely.js';
 import { transaction } from '../database/transaction.js';
+import { lockEnrollment, takeEnrolledName } from './enrollment-lock.js';
 import { KYSELY, PG_POOL } from './tokens.js';
 
 export type EnrollmentTokenRow = Selectable<DB['EnrollmentToken']>;
@@ -111,6 +112,7 @@ export class EnrollmentRepository {
     if (!token) return { kind: 'token-refused' };
     try {
       return await transaction(this.pool, async ({ db }) => {
+        await lockEnrollment(db, input);
         let hostId: string;
         let tookOver = false;
         const sameAgent = await enrollmentQueries.hostOfAgent(db, input.agentId).executeTakeFirst();
@@ -121,6 +123,7 @@ export class EnrollmentRepository {
             tookOver = true;
           }
           hostId = sameAgent.id;
+          await takeEnrolledName(db, sameAgent, input.hostname, input.now);
         } else {
           const sameName = await enrollmentQueries.hostsNamed(db, input.hostname).execute();
           const other = sameName[0];

@@ -216,14 +216,13 @@ export const inventoryQueries = {
       hasFacts: h.facts !== null,
       facts: h.facts,
       runtimes: h.facts?.runtimes ?? null,
-      hostname: h.facts?.hostname ?? null,
     }));
+    // The hostname is the one the host enrolled with; what its facts say never renames it.
     return sql`UPDATE "Host" h SET "lastSeq" = v.seq, "updatedAt" = now(), \
 facts = CASE WHEN v."hasFacts" THEN v.facts ELSE h.facts END, \
-runtimes = CASE WHEN v."hasFacts" THEN v.runtimes ELSE h.runtimes END, \
-hostname = CASE WHEN v."hasFacts" THEN v.hostname ELSE h.hostname END \
+runtimes = CASE WHEN v."hasFacts" THEN v.runtimes ELSE h.runtimes END \
 FROM jsonb_to_recordset(${pgJson(values)}::jsonb) \
-AS v(id uuid, seq bigint, "hasFacts" boolean, facts jsonb, runtimes jsonb, hostname text) \
+AS v(id uuid, seq bigint, "hasFacts" boolean, facts jsonb, runtimes jsonb) \
 WHERE h.id = v.id`;
   },
 

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Db } from '../database/kysely.js';
+import { anyOf } from './sql-helpers.js';
 import { KYSELY } from './tokens.js';
 
 export interface TokenState {
@@ -14,12 +15,12 @@ export class TokenStateRepository {
   constructor(@Inject(KYSELY) private readonly db: Db) {}
 
   // Tokens that no longer exist are absent.
-  async states(ids: readonly string[]): Promise<TokenState[]> {
-    if (ids.length === 0) return [];
+  states(ids: readonly string[]): Promise<TokenState[]> {
+    if (ids.length === 0) return Promise.resolve([]);
     return this.db
       .selectFrom('ApiToken')
       .select(['id', 'revokedAt', 'expiresAt'])
-      .where('id', 'in', [...ids])
+      .where('id', '=', anyOf([...ids]))
       .execute();
   }
 }

@@ -25,6 +25,7 @@ import { CommandDispatchService } from './command-dispatch.service.js';
 import { ConnectedHosts } from './connected-hosts.js';
 import { EventBus } from './event-bus.js';
 import { HeartbeatRecorder } from './heartbeat-recorder.js';
+import { HostIdentityService } from './host-identity.service.js';
 import { InventoryService } from './inventory.service.js';
 import { SnapshotAdmission } from './snapshot-admission.js';
 
@@ -46,6 +47,7 @@ export class AgentSessionService {
     private readonly events: EventBus,
     private readonly commands: CommandDispatchService,
     private readonly heartbeats: HeartbeatRecorder,
+    private readonly identity: HostIdentityService,
   ) {
     this.hellos = new Batcher((writes) => connectRepo.registerHellos(writes, this.clock.now()), {
       maxBatch: 500,
@@ -134,6 +136,7 @@ export class AgentSessionService {
       session.close(CLOSE.credentialMismatch, 'credential belongs to another host');
       return;
     }
+    if (host.result === 'hostname-mismatch') return this.identity.refuseHello(session, hello, host);
     // The agent acked past what we hold only if our database lost writes: start over from a snapshot.
     const needSnapshot = host.isNew || host.lastSeq === 0 || hello.lastAckedSeq > host.lastSeq;
     // A new agent process (nothing acknowledged yet) sends a full snapshot whatever we say.

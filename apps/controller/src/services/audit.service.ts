@@ -1,3 +1,4 @@
+import { maskSecretsDeep } from '@corral/protocol';
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { AuditEntryDto, AuditQuery } from '../dtos/auth.dto.js';
 import { type Page, toPage } from '../dtos/pagination.dto.js';
@@ -11,6 +12,8 @@ import { actorOf, actorOfRequestedBy, type Principal } from './principal.js';
 
 export interface AuditRecord {
   principal?: Principal | null;
+  // Who, when no principal is at hand (a command's requestedBy).
+  actor?: { actor: string; actorId: string | null };
   action: string;
   targetKind?: string | null;
   targetId?: string | null;
@@ -76,7 +79,7 @@ export class AuditService implements OnModuleInit, OnModuleDestroy {
   }
 
   async record(entry: AuditRecord): Promise<void> {
-    const { actor, actorId } = actorOf(entry.principal);
+    const { actor, actorId } = entry.actor ?? actorOf(entry.principal);
     await this.write({
       at: this.clock.now(),
       actor,
@@ -86,7 +89,8 @@ export class AuditService implements OnModuleInit, OnModuleDestroy {
       targetId: entry.targetId ?? null,
       outcome: entry.outcome,
       statusCode: entry.statusCode ?? null,
-      detail: (entry.detail ?? {}) as NewAuditEntry['detail'],
+      // Secret-looking env values never reach the audit log, whoever reads it.
+      detail: maskSecretsDeep(entry.detail ?? {}) as NewAuditEntry['detail'],
       remoteAddr: entry.remoteAddr ?? null,
     });
   }

@@ -1,15 +1,18 @@
 import { describe, expect, it } from 'vitest';
+import type { Config } from '../config/config.js';
 import type {
   AcceptedCommand,
   CommandRepository,
   CommandRow,
   FinishedCommand,
 } from '../repositories/command.repository.js';
+import type { CommandLimitsRepository } from '../repositories/command-limits.repository.js';
 import type { UploadRepository } from '../repositories/upload.repository.js';
 import { CommandLifecycle } from './command-lifecycle.js';
 import { CommandNotifier } from './command-notifier.js';
 import { commandRow, FIXTURE_HOST } from './command-row.fixture.js';
 import { type CorralEvent, EventBus } from './event-bus.js';
+import { ResultCapService } from './result-cap.js';
 
 const idOf = (n: number) => `6f0c7a53-6f3e-4b8e-9a7e-2a1b3c4d5e${String(n).padStart(2, '0')}`;
 
@@ -49,6 +52,7 @@ const setup = () => {
     repo as unknown as CommandRepository,
     new CommandNotifier(bus),
     {} as UploadRepository,
+    new ResultCapService({ maxResultBytes: 1024 * 1024 } as Config, {} as CommandLimitsRepository),
   );
   return { sut, repo, events, session: FIXTURE_HOST };
 };

@@ -22,6 +22,7 @@ import {
   statusOfResult,
   TRANSITIONS,
 } from './command-states.js';
+import { ResultCapService } from './result-cap.js';
 
 // Streamed output kept per command; the final result carries all of it anyway.
 export const OUTPUT_CAP_CHARS = 64 * 1024;
@@ -37,7 +38,8 @@ export interface Expired {
 
 // The one writer of a command's status. Every transition of the table in command-states.ts goes
 // through here: the conditional write, then the announcement (event and woken waiters), then what
-// an end needs (the upload it carried goes).
+// an end needs (the upload it carried goes). What an agent sends is kept only within the command's
+// own limits (result-cap.ts) before it is written.
 @Injectable()
 export class CommandLifecycle {
   private readonly logger = new Logger(CommandLifecycle.name);
@@ -50,6 +52,7 @@ export class CommandLifecycle {
     private readonly repo: CommandRepository,
     private readonly notifier: CommandNotifier,
     private readonly uploads: UploadRepository,
+    private readonly resultCap: ResultCapService,
   ) {
     const byId = { maxBatch: 500, concurrency: 2, keyOf: (item: { id: string }) => item.id };
     this.accepts = new Batcher<AcceptedCommand, Written>(
@@ -92,15 +95,17 @@ export class CommandLifecycle {
     if (row) this.notifier.transitioned(row);
   }
 
-  // The agent's result; false when the command had already ended (or is not this host's).
+  // The agent's result, capped at the command's maxOutputBytes and CORRAL_MAX_RESULT_BYTES (marked
+  // when cut); false when the command had already ended (or is not this host's).
   async finished(hostId: string, message: CommandResultMessage): Promise<boolean> {
+    const { result, error } = await this.resultCap.cap(message.id, hostId, message.result, message.error);
     const row = unwrap(
       await this.results.submit({
         id: message.id,
         hostId,
         status: statusOfResult(message.ok, message.error),
-        result: (message.result as Prisma.InputJsonObject | null) ?? null,
-        error: message.error ?? null,
+        result: (result as Prisma.InputJsonObject | null) ?? null,
+        error: error ?? null,
         at: this.clock.now(),
       }),
     );
@@ -144,7 +149,8 @@ export class CommandLifecycle {
   // Output streamed by the agent, kept (capped) while the command is open and announced.
   async output(hostId: string, id: string, stream: 'stdout' | 'stderr', raw: string): Promise<void> {
     // Binary output may carry NUL, which Postgres text cannot hold (results drop it the same way).
-    const chunk = raw.includes('\u0000') ? raw.replaceAll('\u0000', '') : raw;
+    // One chunk is announced at most at the cap too, whatever size the agent sent.
+    const chunk = (raw.includes('\u0000') ? raw.replaceAll('\u0000', '') : raw).slice(0, OUTPUT_CAP_CHARS);
     if (await this.repo.appendOutput(TRANSITIONS.output.from, id, hostId, chunk, OUTPUT_CAP_CHARS)) {
       this.notifier.output(id, hostId, stream, chunk);
     }

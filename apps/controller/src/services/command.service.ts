@@ -32,6 +32,7 @@ import { CommandNotifier } from './command-notifier.js';
 import { toCommandDto, toCommandSummaryDto } from './command-response.mapper.js';
 import { hostRuntimeRefusal, requestHash, runtimeRefusal, unknownParamKey } from './command-rules.js';
 import { isFinal } from './command-states.js';
+import { CreatePolicyService } from './create-policy.service.js';
 import { BadRequestError, ConflictError, NotFoundError, UnprocessableError } from './errors.js';
 import { isUuid, ResourceResolver } from './resource-resolver.js';
 
@@ -77,6 +78,7 @@ export class CommandService {
     private readonly notifier: CommandNotifier,
     private readonly lifecycle: CommandLifecycle,
     private readonly resolver: ResourceResolver,
+    private readonly createPolicy: CreatePolicyService,
   ) {}
 
   async submit(
@@ -111,6 +113,7 @@ export class CommandService {
       if (existing) return { existing: this.sameRequest(existing, hash!) };
     }
     const resolved = await this.resolve(subject, op, parsed.params as Record<string, unknown>);
+    await this.createPolicy.check(resolved.hostId, op, resolved.params, request.requestedBy);
     return { plan: { ...resolved, op, hash, request } };
   }
 

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { isUniqueViolation } from '../database/db-errors.js';
 import type { CreateEnrollmentToken, EnrollmentTokenDto, EnrollRequest } from '../dtos/auth.dto.js';
 import { CLOSE } from '../gateways/close-codes.js';
 import type { Clock } from '../repositories/clock.repository.js';
@@ -88,6 +89,10 @@ export class EnrollmentService {
       });
     } catch (err) {
       if (err instanceof EnrollmentConflict) throw this.conflict(err);
+      // Enrollments are serialized per agent id and hostname; should two still collide, say so.
+      if (isUniqueViolation(err)) {
+        throw new ConflictError('another enrollment with this agent id or hostname finished first; enroll again');
+      }
       throw err;
     }
     if (outcome.kind === 'token-refused') throw await this.tokenRefusal(tokenHash);

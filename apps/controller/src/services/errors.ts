@@ -61,3 +61,26 @@ export class UnauthorizedError extends Error {
 export class ForbiddenError extends Error {
   override readonly name = 'ForbiddenError';
 }
+
+// A create that a host's create policy refuses (403): `rule` names the policy rule, `field` the param.
+export class PolicyRefusedError extends ForbiddenError {
+  constructor(
+    message: string,
+    readonly rule: string,
+    readonly field: string,
+  ) {
+    super(message);
+  }
+}
+
+// Past a per-token limit (429); the client may try again after `retryAfterSeconds`.
+export class TooManyRequestsError extends Error {
+  override readonly name = 'TooManyRequestsError';
+
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+  }
+}

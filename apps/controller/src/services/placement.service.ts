@@ -8,6 +8,7 @@ import { PlacementRepository, type PlacementRow } from '../repositories/placemen
 import { type HostCapacityRow, SchedulingRepository } from '../repositories/scheduling.repository.js';
 import { type CommandRequest, CommandService } from './command.service.js';
 import { toCommandDto } from './command-response.mapper.js';
+import { CreatePolicyService, withPolicyRefusal } from './create-policy.service.js';
 import { BadRequestError, NotFoundError } from './errors.js';
 import { effectiveLabels } from './host-labels.js';
 import { planPlacement } from './placement-plan.js';
@@ -74,6 +75,7 @@ export class PlacementService {
     private readonly scheduling: SchedulingRepository,
     private readonly placements: PlacementRepository,
     private readonly commands: CommandService,
+    private readonly createPolicy: CreatePolicyService,
   ) {}
 
   async place(request: PlacementRequest, options: PlacementOptions): Promise<PlacementResult> {
@@ -83,7 +85,14 @@ export class PlacementService {
     const { row, created } = await this.scheduling.decide(async (tx) => {
       const rows = await this.scheduling.hostCapacities(tx, plan.demand.group);
       const demand = { ...plan.demand, hostIds: request.hosts ? resolveHosts(rows, request.hosts) : null };
-      const result = schedule(rows.map(toSchedulingHost), demand, {
+      // Hosts whose create policy refuses the spec are turned down with the rule as the reason.
+      const refused = await this.createPolicy.refusals(
+        rows.map((r) => r.id),
+        plan.params[0]!,
+        options.request.requestedBy,
+      );
+      const hosts = rows.map((r) => withPolicyRefusal(toSchedulingHost(r), request.runtime, refused.get(r.id)));
+      const result = schedule(hosts, demand, {
         strategy: request.strategy,
         replicas: request.replicas,
       });

@@ -1,11 +1,13 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import type { Config } from '../config/config.js';
 import type { Clock } from '../repositories/clock.repository.js';
 import { TokenStateRepository } from '../repositories/token-state.repository.js';
-import { CLOCK } from '../repositories/tokens.js';
+import { CLOCK, CONFIG } from '../repositories/tokens.js';
+import { TooManyRequestsError } from './errors.js';
 import type { Principal } from './principal.js';
 
-// Open streams' tokens are read again this often, so a token revoked elsewhere (another
-// controller, the command line) or expiring ends its streams within this plus one query.
+// How often the tokens of open streams are checked again; a revoked or expired token's streams
+// close within this (and at once when revoked through this controller).
 export const STREAM_TOKEN_CHECK_MS = 1_000;
 
 interface OpenStream {
@@ -13,8 +15,9 @@ interface OpenStream {
   close(reason: string): void;
 }
 
-// Streams that outlive the request that authenticated them (exec and log sockets): each ends
-// with a reason once its token is revoked, expires or is deleted.
+// Long-lived streams opened with an API token (the SSE event stream; the exec and log sockets to
+// come register here too): at most CORRAL_STREAMS_PER_TOKEN per token, and each closed with a
+// reason once its token is revoked, expires or is deleted.
 @Injectable()
 export class StreamAccessService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('StreamAccess');
@@ -23,6 +26,7 @@ export class StreamAccessService implements OnModuleInit, OnModuleDestroy {
   private checking = false;
 
   constructor(
+    @Inject(CONFIG) private readonly config: Config,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly tokens: TokenStateRepository,
   ) {}
@@ -38,11 +42,18 @@ export class StreamAccessService implements OnModuleInit, OnModuleDestroy {
     if (this.timer) clearInterval(this.timer);
   }
 
-  // Registers a stream; `close` ends it with a reason. Returns what to call when it ends on its own.
+  // Registers a stream; `close` ends it with a reason. Returns the function to call when it ends
+  // on its own. 429 when the token has all the streams it may have.
   open(principal: Principal | undefined, close: (reason: string) => void): () => void {
     if (principal?.kind !== 'token') return () => {};
-    const stream: OpenStream = { tokenId: principal.id, close };
     const streams = this.byToken.get(principal.id) ?? new Set<OpenStream>();
+    if (streams.size >= this.config.streamsPerToken) {
+      throw new TooManyRequestsError(
+        `token ${principal.name} already has ${streams.size} open streams (CORRAL_STREAMS_PER_TOKEN); close one first`,
+        5,
+      );
+    }
+    const stream: OpenStream = { tokenId: principal.id, close };
     streams.add(stream);
     this.byToken.set(principal.id, streams);
     return () => this.forget(stream);
@@ -60,6 +71,7 @@ export class StreamAccessService implements OnModuleInit, OnModuleDestroy {
     return n;
   }
 
+  // Revocations and expiries made anywhere (another controller, the command line) are seen here.
   async check(): Promise<void> {
     if (this.checking || this.byToken.size === 0) return;
     this.checking = true;

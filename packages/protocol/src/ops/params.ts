@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { IMAGE_NAME_MAX, parseImageReference } from '../image-reference.js';
 
 // Parameters of each op; the registry (registry.ts) names which op takes which.
 
@@ -20,9 +21,30 @@ const cpus = z.number().positive().max(1024).describe('CPU limit in cores (0.5 =
 
 export const empty = z.object({}).strict();
 
+// Image references are checked by Docker's grammar before anything runs: "x:y:z" is a 400 naming
+// the rule, not a stray image on a host.
+const imageReference = (digest: boolean) =>
+  z
+    .string()
+    .max(IMAGE_NAME_MAX + 256)
+    .superRefine((text, ctx) => {
+      const check = parseImageReference(text, { digest });
+      if (!check.ok) ctx.addIssue({ code: 'custom', message: `not a valid image reference: ${check.rule}` });
+    });
+
+// An image to run: name, name:tag, name@digest, or an image id.
+export const ImageReferenceSchema = imageReference(true).describe(
+  'image reference: [registry[:port]/]name[:tag][@digest], or an image id',
+);
+
+// A name to give an image (tag, import): name or name:tag, no digest.
+export const ImageTagReferenceSchema = imageReference(false).describe(
+  'repository[:tag] to give the image, e.g. busybox:local or registry:5000/team/app:1.2',
+);
+
 export const DockerCreateParamsSchema = z.object({
   runtime: z.literal('docker'),
-  image: z.string().min(1).describe('image reference (repo:tag, repo@sha256:..., or an image id)'),
+  image: ImageReferenceSchema,
   name: nameSchema.optional().describe('container name; Docker picks one when absent'),
   command: argv.optional(),
   env: env.default({}),
@@ -127,9 +149,9 @@ export const CloneParamsSchema = z.object({
 });
 export const ImageImportParamsSchema = z.object({
   uploadId: z.string().min(1).describe('id of a rootfs tarball uploaded through the API'),
-  reference: z.string().min(1).max(255).describe('repository:tag to give the image'),
+  reference: ImageTagReferenceSchema,
 });
-export const ImageTagParamsSchema = z.object({ reference: z.string().min(1).describe('repository:tag to add') });
+export const ImageTagParamsSchema = z.object({ reference: ImageTagReferenceSchema.describe('repository:tag to add') });
 export const ForceParamsSchema = z.object({ force: z.boolean().default(false).describe('even while in use') });
 export const VolumeCreateParamsSchema = z.object({
   name: nameSchema.describe('volume name'),

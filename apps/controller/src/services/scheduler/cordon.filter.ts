@@ -4,5 +4,5 @@ export const cordonFilter: HostFilter = {
   name: 'cordon',
   appliesTo: () => true,
   rejects: (host) => host.cordoned,
-  reason: (host) => (host.cordonReason ? `cordoned (${host.cordonReason})` : 'cordoned'),
+  reason: (host) => host.policyRefusal ?? (host.cordonReason ? `cordoned (${host.cordonReason})` : 'cordoned'),
 };

@@ -33,6 +33,8 @@ export interface SchedulingHost {
   groupContainers: number;
   // Replicas of this request placed on the host so far.
   placedHere: number;
+  // Why the host's create policy refuses this request; such a host is also marked cordoned.
+  policyRefusal?: string;
 }
 
 // What one replica needs.

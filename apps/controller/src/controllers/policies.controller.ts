@@ -1,0 +1,67 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { schemaRef } from '../dtos/api-schemas.js';
+import { IdParamSchema } from '../dtos/list-query.dto.js';
+import { PolicyInputSchema } from '../dtos/policy.dto.js';
+import { CreatePolicyService } from '../services/create-policy.service.js';
+import { type Principal, requestedByOf } from '../services/principal.js';
+import { AdminOnly, CurrentPrincipal, RequireRole } from './auth.decorators.js';
+import { ApiAdminRoute } from './auth-docs.decorators.js';
+import { parseBody } from './body.parser.js';
+import { HostRef, REFERENCE_DESCRIPTIONS } from './resolve.pipe.js';
+import { ZodValidationPipe } from './zod-validation.pipe.js';
+
+const id = new ZodValidationPipe(IdParamSchema);
+
+// Create policies: what creates may do on hosts beyond the safe default (docs/security.md).
+@ApiTags('access')
+@AdminOnly()
+@Controller('api/v1')
+export class PoliciesController {
+  constructor(private readonly policies: CreatePolicyService) {}
+
+  @Get('policies')
+  @ApiAdminRoute('List create policies', { status: 200, schema: 'PolicyList' })
+  list() {
+    return this.policies.list();
+  }
+
+  @Post('policies')
+  @ApiAdminRoute(
+    'Make a create policy: grants for the hosts its selector matches',
+    { status: 201, schema: 'Policy' },
+    PolicyInputSchema,
+  )
+  create(@Body() body: unknown, @CurrentPrincipal() principal: Principal) {
+    return this.policies.create(parseBody(PolicyInputSchema, body), requestedByOf(principal));
+  }
+
+  @Get('policies/:id')
+  @ApiAdminRoute('One create policy', { status: 200, schema: 'Policy' })
+  get(@Param('id', id) policy: string) {
+    return this.policies.get(policy);
+  }
+
+  @Put('policies/:id')
+  @ApiAdminRoute('Replace a create policy', { status: 200, schema: 'Policy' }, PolicyInputSchema)
+  replace(@Param('id', id) policy: string, @Body() body: unknown) {
+    return this.policies.replace(policy, parseBody(PolicyInputSchema, body));
+  }
+
+  @Delete('policies/:id')
+  @HttpCode(204)
+  @ApiAdminRoute('Remove a create policy', { status: 204 })
+  async remove(@Param('id', id) policy: string): Promise<void> {
+    await this.policies.remove(policy);
+  }
+
+  @Get('hosts/:id/policy')
+  @RequireRole('viewer')
+  @ApiOperation({ summary: 'What creates may do on a host: the policies that apply and their grants together' })
+  @ApiOkResponse({ schema: schemaRef('EffectivePolicy') })
+  @ApiParam({ name: 'id', description: REFERENCE_DESCRIPTIONS.host, schema: { type: 'string' } })
+  async effective(@Param('id', HostRef) hostId: string) {
+    const { host, policies, grants } = await this.policies.effective(hostId);
+    return { hostId: host.id, hostname: host.hostname, policies, grants, installedTemplates: host.lxcTemplates };
+  }
+}

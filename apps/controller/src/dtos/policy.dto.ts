@@ -1,0 +1,48 @@
+import { CreateGrantsSchema } from '@corral/protocol';
+import { z } from 'zod';
+import { isoDate } from './inventory.dto.js';
+import { ConstraintSchema } from './placement.dto.js';
+
+const PolicyNameSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9 ._-]{0,99}$/, '1 to 100 letters, digits, spaces, ".", "_" or "-"')
+  .describe('a name for people, unique');
+
+const SelectorSchema = z
+  .array(ConstraintSchema)
+  .max(32)
+  .describe(
+    "label constraints matched against the host's agent labels (CORRAL_LABELS, set on the host itself, so an " +
+      'API label change cannot widen what a host allows); empty: every host',
+  );
+
+export const PolicyInputSchema = z.strictObject({
+  name: PolicyNameSchema,
+  selector: SelectorSchema.default([]),
+  grants: CreateGrantsSchema.default(CreateGrantsSchema.parse({})),
+});
+export type PolicyInput = z.output<typeof PolicyInputSchema>;
+
+export const PolicySchema = z.object({
+  id: z.guid(),
+  name: z.string(),
+  selector: z.array(ConstraintSchema),
+  grants: CreateGrantsSchema,
+  createdBy: z.string().nullable(),
+  createdAt: isoDate,
+  updatedAt: isoDate,
+});
+export type PolicyDto = z.infer<typeof PolicySchema>;
+
+export const PolicyListSchema = z.object({ items: z.array(PolicySchema) });
+
+export const EffectivePolicySchema = z.object({
+  hostId: z.guid(),
+  hostname: z.string(),
+  policies: z.array(z.object({ id: z.guid(), name: z.string() })).describe('the policies whose selector matches'),
+  grants: CreateGrantsSchema.describe('what they allow together (any of them allowing is enough)'),
+  installedTemplates: z
+    .array(z.string())
+    .nullable()
+    .describe('LXC templates the host reported; the allowed templates when no policy lists any'),
+});
