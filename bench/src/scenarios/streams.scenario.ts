@@ -118,7 +118,8 @@ function drain(
 // container: keystroke echo, output throughput, and the controller's memory with many streams open.
 export async function streamsScenario(plan: StreamsPlan): Promise<ScenarioReport> {
   await requireDocker(benchDocker());
-  const ctl = await ControllerProcess.start();
+  // The RSS figure holds 100 streams open on the one admin token: above the default per-token cap.
+  const ctl = await ControllerProcess.start({ env: { CORRAL_STREAMS_PER_TOKEN: String(plan.openStreams + 16) } });
   const agent = await AgentProcess.start(ctl).catch(async (error) => {
     await ctl.stop();
     throw error;
