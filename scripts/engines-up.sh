@@ -11,7 +11,8 @@ die() { printf '[engines] error: %s\n' "$*" >&2; exit 1; }
 
 # --- Packages -------------------------------------------------------------------------
 # Debian packages of the engines and the tools the tests call; apt runs only when one is missing.
-packages=(docker.io lxc dnsmasq-base bridge-utils busybox-static iproute2 iptables docker-compose tmux)
+# chromium: the web view's browser tests drive Debian's build (playwright-core downloads none).
+packages=(docker.io lxc dnsmasq-base bridge-utils busybox-static iproute2 iptables docker-compose tmux chromium)
 # Postgres for the tests comes from Debian too when 127.0.0.1:5432 does not answer (postgres-up.sh).
 pg_just_installed=no
 if [ -z "${TEST_DATABASE_URL:-}" ]; then

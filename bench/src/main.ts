@@ -11,6 +11,7 @@ import { placementPlan, placementScenario } from './scenarios/placement.scenario
 import { streamsPlan, streamsScenario } from './scenarios/streams.scenario.js';
 import { syncFleet, syncReport } from './scenarios/sync.scenario.js';
 import { visibilityPlan, visibilityScenario } from './scenarios/visibility.scenario.js';
+import { type WebParams, webScenario } from './scenarios/web.scenario.js';
 import { ControllerProcess } from './support/controller-process.js';
 import { newestProfile, printProfile } from './support/cpu-profile.js';
 import { REPO_ROOT } from './support/paths.js';
@@ -27,6 +28,7 @@ const SCENARIOS = [
   'engines',
   'visibility',
   'streams',
+  'web',
   'all',
 ] as const;
 type Scenario = (typeof SCENARIOS)[number];
@@ -41,6 +43,8 @@ const USAGE = `usage: npm run bench -- <${SCENARIOS.join('|')}> [--quick] [--hos
   engines    50 real containers created+started through the API on this host's Docker, beside plain dockerode and Swarm
   visibility a real agent at its default intervals: Docker and LXC changes made on the engines, until the API shows them
   streams    corral exec -it keystroke echo and exec output throughput beside docker exec; controller RSS with 100 streams
+  web        the web view in headless Chromium at 10,000 x 50: first rows of the fleet and containers pages, JS heap
+             over 5 minutes of churn at 1,000 changes/s (--quick: 200 x 50, 30 s)
   all        every one of the above
   --quick    CI size: 200 x 50, short steps, fewer rounds (the whole "all" run takes a few minutes)
   --profile  the controller runs with --cpu-prof; its profile is summarized at the end`;
@@ -55,6 +59,8 @@ interface Plan {
   apiRequests: number;
   commandsSize: FleetSize;
   commands: CommandsParams;
+  webSize: FleetSize;
+  web: WebParams;
   ws: { roundTrips: number; pipelined: number };
   timeoutMs: number;
   // placement: --hosts, when given, sizes both its synthetic fleet and its database.
@@ -100,6 +106,10 @@ function plan(argv: string[]): { scenario: Scenario; plan: Plan } {
         : { rates: [1000, 2500, 5000, 7500, 10_000, 15_000], stepSeconds: 15, drainSeconds: 30 },
       apiRequests: quick ? 40 : 200,
       commandsSize: size(hosts ?? (quick ? 200 : 1000)),
+      webSize: size(hosts ?? (quick ? 200 : 10_000)),
+      web: quick
+        ? { loads: 3, churnRate: 1000, churnSeconds: 30, sampleEverySeconds: 5 }
+        : { loads: 5, churnRate: 1000, churnSeconds: 300, sampleEverySeconds: 15 },
       commands: {
         rates: quick ? [50, 100, 200, 400] : [50, 100, 200, 400, 800, 1600],
         stepSeconds: quick ? 3 : 10,
@@ -186,6 +196,7 @@ async function main(): Promise<void> {
   if (wants('api') && !sizes.has(p.apiSize.hosts)) sizes.set(p.apiSize.hosts, p.apiSize);
   if (wants('churn') && !sizes.has(p.churnSize.hosts)) sizes.set(p.churnSize.hosts, p.churnSize);
   if (wants('commands') && !sizes.has(p.commandsSize.hosts)) sizes.set(p.commandsSize.hosts, p.commandsSize);
+  if (wants('web') && !sizes.has(p.webSize.hosts)) sizes.set(p.webSize.hosts, p.webSize);
   for (const size of sizes.values()) {
     await withController(p, `${scenario}-${size.hosts}`, async (ctl) => {
       const outcome = await syncFleet(ctl, size, timeout);
@@ -196,6 +207,7 @@ async function main(): Promise<void> {
           emit(await apiScenario(ctl, size, { requestsPerQuery: p.apiRequests }));
         }
         // Before churn, whose last step leaves the controller saturated.
+        if (wants('web') && p.webSize.hosts === size.hosts) emit(await webScenario(ctl, outcome.fleet, size, p.web));
         if (wants('commands') && p.commandsSize.hosts === size.hosts)
           emit(await commandsScenario(ctl, outcome.fleet, size, p.commands, ws));
         if (wants('churn') && p.churnSize.hosts === size.hosts)

@@ -93,6 +93,7 @@ describe('migrator', () => {
         'Network',
         'Placement',
         'Volume',
+        'WebSession',
         '_prisma_migrations',
       ].sort(),
     );

@@ -12,7 +12,13 @@ interface Document {
   components: { securitySchemes?: Record<string, { type: string; scheme: string }> };
 }
 
-const PUBLIC = new Set(['GET /healthz', 'GET /readyz', 'POST /api/v1/enroll']);
+const PUBLIC = new Set([
+  'GET /healthz',
+  'GET /readyz',
+  'POST /api/v1/enroll',
+  'POST /api/v1/session',
+  'GET /api/v1/session',
+]);
 
 describe('the OpenAPI document and what the API does with bodies that are not JSON', () => {
   let ctl: TestController;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { CorralApiError, CorralClient, CorralStreamError, type StreamOutcome } from '@corral/client';
 import {
   decodeStreamData,
@@ -208,6 +209,111 @@ describe('exec and log streams through the controller', () => {
       });
       await agent.next('stream.close');
     }
+  });
+
+  describe("with the web page's session cookie", () => {
+    const signIn = async (role: 'viewer' | 'operator') => {
+      const token = await ctl.token(role, `stream cookie ${role} ${Date.now()}`);
+      const res = await fetch(`${ctl.baseUrl}/api/v1/session`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ token: token.secret }),
+      });
+      expect(res.status).toBe(201);
+      const cookie = /corral_session=([^;]+)/.exec(res.headers.get('set-cookie') ?? '')![1]!;
+      const { csrfToken } = (await res.json()) as { csrfToken: string };
+      return { token, cookie, csrfToken };
+    };
+    // What a browser sends on the page's own WebSocket: the cookie and the page's Origin, nothing else.
+    const browserLike = (cookie: string, origin: string | null = ctl.baseUrl) =>
+      new CorralClient({
+        baseUrl: ctl.baseUrl,
+        headers: { cookie: `corral_session=${cookie}`, ...(origin ? { origin } : {}) },
+      });
+
+    it("opens streams from the page's own origin, with the token's role", async () => {
+      const operator = await signIn('operator');
+      const { conn } = await openExec(browserLike(operator.cookie), { command: ['sh'], tty: true, stdin: true });
+      expect(conn.started).toMatchObject({ name: 'web', hostId });
+      conn.close();
+      await agent.next('stream.close');
+      const viewer = await signIn('viewer');
+      const denied = (await browserLike(viewer.cookie)
+        .execStream(`${hostId}/web`, { command: ['sh'] }, collect().handlers)
+        .catch((e: unknown) => e)) as CorralApiError;
+      expect(denied.status).toBe(403);
+      expect(denied.message).toContain('operator');
+      const logs = browserLike(viewer.cookie).logsStream(`${hostId}/web`, { follow: true }, collect().handlers);
+      const open = await agent.next('stream.logs.open');
+      agent.send({ type: 'stream.opened', streamId: open.streamId, stdinWindow: 0 });
+      (await logs).close();
+      await agent.next('stream.close');
+    });
+
+    it('refuses the cookie without an Origin, from another origin, and once signed out', async () => {
+      const { cookie, csrfToken } = await signIn('operator');
+      const attempt = (client: CorralClient) =>
+        client
+          .execStream(`${hostId}/web`, { command: ['sh'] }, collect().handlers)
+          .catch((e: unknown) => e) as Promise<CorralApiError>;
+      const noOrigin = await attempt(browserLike(cookie, null));
+      expect(noOrigin.status).toBe(403);
+      expect(noOrigin.message).toContain('Origin');
+      // Another port of the same host is the same site (the browser sends the cookie) but another origin.
+      const port = Number(new URL(ctl.baseUrl).port);
+      for (const origin of [`http://127.0.0.1:${port + 1}`, 'https://evil.example', 'null']) {
+        const foreign = await attempt(browserLike(cookie, origin));
+        expect(foreign.status, origin).toBe(403);
+      }
+      const out = await fetch(`${ctl.baseUrl}/api/v1/session`, {
+        method: 'DELETE',
+        headers: { cookie: `corral_session=${cookie}`, 'x-corral-csrf': csrfToken, origin: ctl.baseUrl },
+      });
+      expect(out.status).toBe(204);
+      expect((await attempt(browserLike(cookie))).status).toBe(401);
+      const audit = await ctl.client.page<{ action: string; outcome: string; detail: { reason?: string } }>('/audit', {
+        limit: 50,
+        action: 'STREAM',
+      });
+      const reasons = audit.items.filter((e) => e.outcome === 'denied').map((e) => e.detail.reason ?? '');
+      expect(reasons.some((r) => r.includes(`http://127.0.0.1:${port + 1}`))).toBe(true);
+    });
+
+    it('ends a stream within 2 s of its session being signed out, expiring, or its token revoked', async () => {
+      const cases = {
+        'sign-out': 'the session ended (signed out)',
+        'signed out elsewhere': 'the session ended (signed out)',
+        'session expiry': 'the session expired',
+        'token revoked': 'the token was revoked',
+      } as const;
+      for (const [how, reason] of Object.entries(cases)) {
+        const { token, cookie, csrfToken } = await signIn('operator');
+        const { conn } = await openExec(browserLike(cookie), { command: ['sh'], tty: true, stdin: true });
+        const secretHash = createHash('sha256').update(cookie).digest('hex');
+        const at = Date.now();
+        if (how === 'sign-out') {
+          const res = await fetch(`${ctl.baseUrl}/api/v1/session`, {
+            method: 'DELETE',
+            headers: { cookie: `corral_session=${cookie}`, 'x-corral-csrf': csrfToken, origin: ctl.baseUrl },
+          });
+          expect(res.status).toBe(204);
+        } else if (how === 'signed out elsewhere') {
+          // Another controller's sign-out: only the row is gone.
+          expect((await ctl.prisma.webSession.deleteMany({ where: { secretHash } })).count).toBe(1);
+        } else if (how === 'session expiry') {
+          await ctl.prisma.webSession.updateMany({
+            where: { secretHash },
+            data: { expiresAt: new Date(Date.now() - 1000) },
+          });
+        } else {
+          await ctl.client.call('DELETE', `/api/v1/tokens/${token.id}`);
+        }
+        const outcome = (await conn.done) as Extract<StreamOutcome, { kind: 'error' }>;
+        expect(Date.now() - at, how).toBeLessThan(2_000);
+        expect(outcome, how).toMatchObject({ code: 'unauthorized', message: reason });
+        await agent.next('stream.close');
+      }
+    });
   });
 
   it('audits the opening and the end of each stream', async () => {

@@ -24,6 +24,7 @@ import { NetworksController } from './controllers/networks.controller.js';
 import { OpRoutesController } from './controllers/op-routes.controller.js';
 import { PlacementsController } from './controllers/placements.controller.js';
 import { PoliciesController } from './controllers/policies.controller.js';
+import { SessionController } from './controllers/session.controller.js';
 import { TextInputGuard } from './controllers/text-input.guard.js';
 import { TokensController } from './controllers/tokens.controller.js';
 import { UploadsController } from './controllers/uploads.controller.js';
@@ -57,6 +58,7 @@ import { TokenStateRepository } from './repositories/token-state.repository.js';
 import { CLOCK, CONFIG, DATABASE, KYSELY, PG_POOL, PRISMA } from './repositories/tokens.js';
 import { UploadRepository } from './repositories/upload.repository.js';
 import { UploadOwnerRepository } from './repositories/upload-owner.repository.js';
+import { WebSessionRepository } from './repositories/web-session.repository.js';
 import { AgentSessionService } from './services/agent-session.service.js';
 import { ApiTokenService } from './services/api-token.service.js';
 import { AuditService } from './services/audit.service.js';
@@ -88,6 +90,7 @@ import { StreamAccessService } from './services/stream-access.service.js';
 import { STREAM_RELAY } from './services/stream-relay.js';
 import { UploadService } from './services/upload.service.js';
 import { UploadAccessService } from './services/upload-access.service.js';
+import { WebSessionService } from './services/web-session.service.js';
 
 export interface DatabaseHandle {
   url: string;
@@ -100,6 +103,8 @@ export interface AppOptions {
   prisma: PrismaClient;
   // The pool of the bulk ingest path; made from database.url (and ended with the app) when absent.
   pool?: Pool;
+  // The built web view served at `/` (default: apps/web/dist beside the controller).
+  webDir?: string;
 }
 
 @Module({})
@@ -134,6 +139,7 @@ export class AppModule {
         AuditController,
         PoliciesController,
         HostIdentityController,
+        SessionController,
       ],
       providers: [
         { provide: CONFIG, useValue: options.config },
@@ -183,6 +189,8 @@ export class AppModule {
         EnrollmentService,
         HostAccessService,
         AuditService,
+        WebSessionRepository,
+        WebSessionService,
         // Interactive exec and log follow (the relay is behind STREAM_RELAY so replicas can route it).
         TokenStateRepository,
         StreamAccessService,

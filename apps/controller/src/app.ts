@@ -1,4 +1,4 @@
-import type { INestApplication } from '@nestjs/common';
+import { type INestApplication, Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { WsAdapter } from '@nestjs/platform-ws';
@@ -7,6 +7,7 @@ import { AppModule, type AppOptions } from './app.module.js';
 import { loadTlsMaterial } from './config/tls.js';
 import { requireJsonBodies } from './controllers/content-type.middleware.js';
 import { HttpExceptionFilter } from './controllers/http-exception.filter.js';
+import { DEFAULT_WEB_DIR, serveWebAssets } from './controllers/web-assets.js';
 import { setupOpenApi } from './openapi.js';
 
 export const JSON_BODY_LIMIT_BYTES = 1024 * 1024;
@@ -28,5 +29,6 @@ export async function createApp(options: AppOptions): Promise<INestApplication> 
   app.useWebSocketAdapter(new WsAdapter(app, { messageParser: () => undefined }));
   app.useGlobalFilters(new HttpExceptionFilter());
   setupOpenApi(app);
+  serveWebAssets(app, options.webDir ?? DEFAULT_WEB_DIR, new Logger('Web'));
   return app;
 }

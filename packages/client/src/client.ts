@@ -1,7 +1,15 @@
 import { type CommandOp, type CommandParams, type CommandResultOf, type OPS, opSpec } from '@corral/protocol';
 import createFetchClient, { type Client } from 'openapi-fetch';
 import type { z } from 'zod';
-import { type EventQuery, readEventStream, type StreamedEvent } from './events.js';
+import {
+  type EventQuery,
+  type EventStreamFilter,
+  type EventStreamHandle,
+  type EventStreamHandlers,
+  openEventStream,
+  readEventStream,
+  type StreamedEvent,
+} from './event-stream.js';
 import type { components, paths } from './generated/openapi.js';
 import {
   type ContainerStreamConnection,
@@ -23,6 +31,16 @@ export type Placement = Schemas['Placement'];
 export type ApiErrorBody = Schemas['Error'];
 export type FleetSummary = Schemas['FleetSummary'];
 export type IpLookup = Schemas['IpLookup'];
+export type Session = Schemas['Session'];
+export type PlacementReply = Schemas['PlacementReply'];
+export type Drain = Schemas['Drain'];
+export type ApiToken = Schemas['ApiToken'];
+export type EnrollmentToken = Schemas['EnrollmentToken'];
+export type AuditEntry = Schemas['AuditPage']['items'][number];
+export type CommandSummary = Schemas['CommandPage']['items'][number];
+
+// The header a cookie session sends with every request that changes something.
+export const CSRF_HEADER = 'x-corral-csrf';
 
 // A command as the API answers it, its result typed by its op.
 export type Command<Op extends CommandOp = CommandOp> = Omit<Schemas['Command'], 'op' | 'result'> & {
@@ -322,6 +340,118 @@ export class CorralClient {
 
   ip(address: string): Promise<IpLookup> {
     return this.get<IpLookup>(`/ip/${encode(address)}`);
+  }
+
+  // Sign in with an API token (the web page): the answer sets the HttpOnly session cookie, and the
+  // session's CSRF token is sent on every later request.
+  async signIn(token: string): Promise<Session> {
+    const session = await this.call<Session>('POST', '/api/v1/session', { token }, { authorization: '' });
+    this.useCsrf(session.csrfToken);
+    return session;
+  }
+
+  // The session of the cookie this client's fetch sends (404 when there is none).
+  async session(): Promise<Session> {
+    const session = await this.get<Session>('/session');
+    this.useCsrf(session.csrfToken);
+    return session;
+  }
+
+  async signOut(): Promise<void> {
+    await this.call('DELETE', '/api/v1/session');
+    delete this.headers[CSRF_HEADER];
+  }
+
+  useCsrf(token: string): void {
+    this.headers[CSRF_HEADER] = token;
+  }
+
+  // Follows GET /api/v1/events; reconnects (resuming with Last-Event-ID) until closed or refused.
+  followEvents(filter: EventStreamFilter, handlers: EventStreamHandlers): EventStreamHandle {
+    const q = new URLSearchParams();
+    if (filter.host) q.set('host', filter.host);
+    if (filter.kind?.length) q.set('kind', filter.kind.join(','));
+    if (filter.type?.length) q.set('type', filter.type.join(','));
+    const qs = q.toString();
+    return openEventStream(
+      {
+        url: `${this.baseUrl}/api/v1/events${qs ? `?${qs}` : ''}`,
+        headers: { ...this.headers },
+        fetch: this.fetchImpl,
+      },
+      handlers,
+    );
+  }
+
+  hosts(query: Record<string, unknown> = {}): Promise<Page<Host>> {
+    return this.page<Host>('/hosts', query);
+  }
+
+  containers(query: Record<string, unknown> = {}): Promise<Page<Container>> {
+    return this.page<Container>('/containers', query);
+  }
+
+  commands(query: Record<string, unknown> = {}): Promise<Page<CommandSummary>> {
+    return this.page<CommandSummary>('/commands', query);
+  }
+
+  setHostLabels(host: string, labels: Record<string, string>): Promise<Host> {
+    return this.call<Host>('PUT', `/api/v1/hosts/${encode(host)}/labels`, { labels });
+  }
+
+  cordon(host: string, reason?: string): Promise<Host> {
+    return this.call<Host>('POST', `/api/v1/hosts/${encode(host)}/cordon`, reason ? { reason } : {});
+  }
+
+  uncordon(host: string): Promise<Host> {
+    return this.call<Host>('POST', `/api/v1/hosts/${encode(host)}/uncordon`, {});
+  }
+
+  drain(host: string, reason?: string): Promise<Drain> {
+    return this.call<Drain>('POST', `/api/v1/hosts/${encode(host)}/drain`, reason ? { reason } : {});
+  }
+
+  // Lets Corral choose hosts; with dryRun only the explanation comes back (a 409 when nothing fits
+  // throws CorralApiError whose body holds the explanation).
+  place(request: Record<string, unknown>, options: { dryRun?: boolean; wait?: number } = {}): Promise<PlacementReply> {
+    const q = new URLSearchParams();
+    if (options.dryRun) q.set('dryRun', 'true');
+    if (options.wait !== undefined) q.set('wait', String(options.wait));
+    const qs = q.toString();
+    return this.call<PlacementReply>('POST', `/api/v1/containers${qs ? `?${qs}` : ''}`, request);
+  }
+
+  tokens(): Promise<{ items: ApiToken[] }> {
+    return this.get<{ items: ApiToken[] }>('/tokens');
+  }
+
+  createToken(body: { name: string; role: string; expiresInSeconds?: number }): Promise<ApiToken & { secret: string }> {
+    return this.call<ApiToken & { secret: string }>('POST', '/api/v1/tokens', body);
+  }
+
+  revokeToken(id: string): Promise<ApiToken> {
+    return this.call<ApiToken>('DELETE', `/api/v1/tokens/${encode(id)}`);
+  }
+
+  enrollmentTokens(): Promise<{ items: EnrollmentToken[] }> {
+    return this.get<{ items: EnrollmentToken[] }>('/enrollment-tokens');
+  }
+
+  createEnrollmentToken(body: {
+    name?: string;
+    expiresInSeconds?: number;
+    maxUses?: number;
+    allowTakeover?: boolean;
+  }): Promise<EnrollmentToken & { secret: string }> {
+    return this.call<EnrollmentToken & { secret: string }>('POST', '/api/v1/enrollment-tokens', body);
+  }
+
+  revokeEnrollmentToken(id: string): Promise<EnrollmentToken> {
+    return this.call<EnrollmentToken>('DELETE', `/api/v1/enrollment-tokens/${encode(id)}`);
+  }
+
+  audit(query: Record<string, unknown> = {}): Promise<Page<AuditEntry>> {
+    return this.page<AuditEntry>('/audit', query);
   }
 }
 

@@ -9,7 +9,7 @@ import {
   STREAM_DEFAULT_WINDOW,
   type StreamErrorCode,
 } from '@corral/protocol';
-import type WebSocket from 'ws';
+import type NodeWebSocket from 'ws';
 import { CorralApiError } from './client.js';
 
 export type ExecStreamInput = Omit<ClientExecStart, 'type'>;
@@ -28,6 +28,52 @@ export interface StreamHandlers {
   onOutput(channel: 'stdout' | 'stderr', data: Uint8Array): void | Promise<void>;
 }
 
+// What a stream needs of its WebSocket: the ws package's in Node (headers carry the token), the
+// browser's own in a page (the session cookie goes along; a page can set no header of its own).
+interface StreamSocket {
+  send(data: string | Uint8Array): void;
+  close(code: number, reason: string): void;
+  readonly open: boolean;
+  readonly closing: boolean;
+  onMessage(handler: (data: Uint8Array | string) => void): void;
+  onClose(handler: (code: number, reason: string) => void): void;
+}
+
+function nodeSocket(socket: NodeWebSocket): StreamSocket {
+  return {
+    send: (data) => socket.send(data),
+    close: (code, reason) => socket.close(code, reason),
+    get open() {
+      return socket.readyState === socket.OPEN;
+    },
+    get closing() {
+      return socket.readyState === socket.CLOSING || socket.readyState === socket.CLOSED;
+    },
+    onMessage: (handler) =>
+      socket.on('message', (data: Buffer, isBinary: boolean) => handler(isBinary ? data : data.toString('utf8'))),
+    onClose: (handler) => socket.on('close', (code: number, reason: Buffer) => handler(code, reason.toString())),
+  };
+}
+
+function browserSocket(socket: WebSocket): StreamSocket {
+  socket.binaryType = 'arraybuffer';
+  return {
+    send: (data) => socket.send(data),
+    close: (code, reason) => socket.close(code, reason),
+    get open() {
+      return socket.readyState === WebSocket.OPEN;
+    },
+    get closing() {
+      return socket.readyState === WebSocket.CLOSING || socket.readyState === WebSocket.CLOSED;
+    },
+    onMessage: (handler) =>
+      socket.addEventListener('message', (e: MessageEvent<ArrayBuffer | string>) =>
+        handler(typeof e.data === 'string' ? e.data : new Uint8Array(e.data)),
+      ),
+    onClose: (handler) => socket.addEventListener('close', (e) => handler(e.code, e.reason)),
+  };
+}
+
 // An open exec or logs stream.
 export class ContainerStreamConnection {
   readonly done: Promise<StreamOutcome>;
@@ -41,7 +87,7 @@ export class ContainerStreamConnection {
   private inFlight = new Set<Promise<void>>();
 
   constructor(
-    private readonly socket: WebSocket,
+    private readonly socket: StreamSocket,
     private readonly window: number,
     private readonly handlers: StreamHandlers,
   ) {
@@ -75,21 +121,19 @@ export class ContainerStreamConnection {
 
   // Leaves the stream; the process is killed.
   close(): void {
-    if (this.socket.readyState === this.socket.OPEN || this.socket.readyState === this.socket.CONNECTING) {
-      this.socket.close(1000, 'client closed');
-    }
+    if (!this.socket.closing) this.socket.close(1000, 'client closed');
   }
 
   // Internal: wired by the opener.
   attach(onStarted: (info: ServerStarted) => void, onFailedStart: (outcome: StreamOutcome) => void): void {
     let started = false;
-    this.socket.on('message', (data: Buffer, isBinary: boolean) => {
-      if (isBinary) {
+    this.socket.onMessage((data) => {
+      if (typeof data !== 'string') {
         const decoded = decodeClientData(data, ['stdout', 'stderr']);
         if (!decoded.ok) return;
         const size = decoded.payload.length;
-        // A view of the message ws handed over (each message has its own buffer): no copy.
-        const payload = Buffer.from(decoded.payload.buffer, decoded.payload.byteOffset, decoded.payload.length);
+        // A view of the message the socket handed over (each message has its own buffer): no copy.
+        const payload = decoded.payload;
         // Output is handed over at once and in order (several writes may be in flight, as with any
         // stream); its credit goes back once the consumer has taken it.
         const taken = Promise.resolve(this.handlers.onOutput(decoded.channel as 'stdout' | 'stderr', payload)).then(
@@ -101,7 +145,7 @@ export class ContainerStreamConnection {
         this.inFlight.add(taken);
         return;
       }
-      const parsed = ServerStreamMessageSchema.safeParse(JSON.parse(data.toString('utf8')));
+      const parsed = ServerStreamMessageSchema.safeParse(JSON.parse(data));
       if (!parsed.success) return;
       const message = parsed.data;
       if (message.type === 'started') {
@@ -125,8 +169,8 @@ export class ContainerStreamConnection {
         this.finish(outcome);
       }
     });
-    this.socket.on('close', (code: number, reason: Buffer) => {
-      const outcome = { kind: 'closed' as const, code, reason: reason.toString() };
+    this.socket.onClose((code, reason) => {
+      const outcome = { kind: 'closed' as const, code, reason };
       if (!started) onFailedStart(outcome);
       this.finish(outcome);
     });
@@ -148,7 +192,7 @@ export class ContainerStreamConnection {
   }
 
   private sendJson(message: object): void {
-    if (this.socket.readyState === this.socket.OPEN) this.socket.send(JSON.stringify(message));
+    if (this.socket.open) this.socket.send(JSON.stringify(message));
   }
 }
 
@@ -157,9 +201,13 @@ export interface StreamConnectOptions {
   headers: Record<string, string>;
 }
 
+// In a page the browser's WebSocket is used, and the page's session cookie authenticates it.
+const IN_BROWSER = typeof window !== 'undefined' && typeof window.WebSocket === 'function';
+
 // Opens /api/v1/containers/{ref}/{kind}/stream, sends the start frame and resolves once the
-// process runs. A refused upgrade throws CorralApiError with the API's status and body; a stream
-// that fails to start throws CorralStreamError.
+// process runs. A refused upgrade throws CorralApiError with the API's status and body (in a
+// browser, which shows no refused upgrade's answer, CorralStreamError with close code 1006); a
+// stream that fails to start throws CorralStreamError.
 export async function openContainerStream(
   connect: StreamConnectOptions,
   kind: 'exec' | 'logs',
@@ -167,26 +215,37 @@ export async function openContainerStream(
   start: ExecStreamInput | LogsStreamInput,
   handlers: StreamHandlers,
 ): Promise<ContainerStreamConnection> {
-  const { default: WebSocketImpl } = await import('ws');
   const path = `/api/v1/containers/${encodeURIComponent(ref)}/${kind}/stream`;
   const url = `${connect.baseUrl.replace(/^http/, 'ws')}${path}`;
-  const socket = new WebSocketImpl(url, { headers: connect.headers, maxPayload: STREAM_CHUNK_BYTES + 1024 * 64 });
   const window = start.window ?? STREAM_DEFAULT_WINDOW;
-  const connection = new ContainerStreamConnection(socket, window, handlers);
+  const startFrame = JSON.stringify({ ...start, type: `${kind}.start`, window });
+  const opened = IN_BROWSER ? openBrowserSocket(url) : await openNodeSocket(url, path, connect.headers);
+  const connection = new ContainerStreamConnection(opened.socket, window, handlers);
   const started = new Promise<void>((resolve, reject) =>
     connection.attach(
       () => resolve(),
       (outcome) => reject(new CorralStreamError(outcome)),
     ),
   );
+  started.catch(() => undefined);
+  await opened.ready;
+  opened.socket.send(startFrame);
+  await started;
+  return connection;
+}
+
+async function openNodeSocket(
+  url: string,
+  path: string,
+  headers: Record<string, string>,
+): Promise<{ socket: StreamSocket; ready: Promise<void> }> {
+  // ws is loaded on demand: a page's bundle never needs it.
+  const { default: WebSocketImpl } = await import('ws');
+  const socket = new WebSocketImpl(url, { headers, maxPayload: STREAM_CHUNK_BYTES + 1024 * 64 });
   // The upgrade's own failure wins over the close that follows it.
   let refused: Error | null = null;
-  started.catch(() => undefined);
-  await new Promise<void>((resolve, reject) => {
-    socket.once('open', () => {
-      socket.send(JSON.stringify({ ...start, type: `${kind}.start`, window }));
-      resolve();
-    });
+  const ready = new Promise<void>((resolve, reject) => {
+    socket.once('open', () => resolve());
     socket.once('unexpected-response', (_req, res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
@@ -205,8 +264,30 @@ export async function openContainerStream(
     });
     socket.once('error', (err) => reject(refused ?? err));
   });
-  await started;
-  return connection;
+  return { socket: nodeSocket(socket), ready };
+}
+
+function openBrowserSocket(url: string): { socket: StreamSocket; ready: Promise<void> } {
+  const socket = new WebSocket(url);
+  const wrapped = browserSocket(socket);
+  const ready = new Promise<void>((resolve, reject) => {
+    const opened = () => {
+      socket.removeEventListener('close', refused);
+      resolve();
+    };
+    // The browser shows a page neither the status nor the body of a refused upgrade.
+    const refused = () =>
+      reject(
+        new CorralStreamError({
+          kind: 'closed',
+          code: 1006,
+          reason: 'the controller refused the stream (signed out, a role too low, or no such container)',
+        }),
+      );
+    socket.addEventListener('open', opened, { once: true });
+    socket.addEventListener('close', refused, { once: true });
+  });
+  return { socket: wrapped, ready };
 }
 
 // A stream that could not start: what the controller or agent said, or how the socket closed.

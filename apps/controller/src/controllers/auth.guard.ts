@@ -7,6 +7,7 @@ import { HostAccessService } from '../services/host-access.service.js';
 import { hasRole } from '../services/principal.js';
 import { RequestLimiter } from '../services/request-limits.js';
 import { bearerToken, SECRET_PREFIX } from '../services/secrets.js';
+import { WebSessionService } from '../services/web-session.service.js';
 import { ACCESS, type Access, type AuthenticatedRequest } from './auth.decorators.js';
 import { remoteAddr, routePattern, routeTarget, SAFE_METHODS } from './request-audit.js';
 
@@ -20,6 +21,7 @@ export class AuthGuard implements CanActivate {
     private readonly hosts: HostAccessService,
     private readonly audit: AuditService,
     private readonly limits: RequestLimiter,
+    private readonly sessions: WebSessionService,
   ) {}
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
@@ -30,16 +32,18 @@ export class AuthGuard implements CanActivate {
     const req = ctx.switchToHttp().getRequest<AuthenticatedRequest>();
     const needed = access?.role ?? (SAFE_METHODS.has(req.method) ? 'viewer' : 'operator');
     const secret = bearerToken(req.headers.authorization);
-    if (!secret) return this.deny(req, 401, 'send an API token as "Authorization: Bearer <token>"');
+    // Without a bearer token, the web page's session cookie (with its CSRF header) stands for one.
+    const session = secret ? null : await this.sessions.authenticate(req);
+    if (!secret && !session) return this.deny(req, 401, 'send an API token as "Authorization: Bearer <token>"');
 
-    if (access?.agents && secret.startsWith(SECRET_PREFIX.agent)) {
+    if (access?.agents && secret?.startsWith(SECRET_PREFIX.agent)) {
       const auth = await this.hosts.authenticate(secret);
       if (!auth) return this.deny(req, 401, 'invalid or revoked agent credential');
       req.principal = { kind: 'agent', ...auth };
       return true;
     }
-    const check = await this.tokens.authenticate(secret);
-    if (!check.ok) return this.deny(req, 401, check.reason);
+    const check = session ?? (await this.tokens.authenticate(secret!));
+    if (!check.ok) return this.deny(req, session?.ok === false ? session.status : 401, check.reason);
     req.principal = check.principal;
     if (!hasRole(check.principal, needed)) {
       const role = check.principal.kind === 'token' ? check.principal.role : check.principal.kind;

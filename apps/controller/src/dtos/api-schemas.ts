@@ -39,6 +39,7 @@ import {
   PlacementSchema,
 } from './placement.dto.js';
 import { EffectivePolicySchema, PolicyListSchema, PolicySchema } from './policy.dto.js';
+import { SessionSchema } from './session.dto.js';
 
 // Response schemas published as OpenAPI components, by component name.
 export const API_SCHEMAS = {
@@ -82,6 +83,7 @@ export const API_SCHEMAS = {
   PolicyList: PolicyListSchema,
   EffectivePolicy: EffectivePolicySchema,
   HostRenamed: HostRenamedSchema,
+  Session: SessionSchema,
 } as const;
 
 export type ApiSchemaName = keyof typeof API_SCHEMAS;

@@ -14,6 +14,7 @@ export const HostCountsSchema = z.object({
   networks: count,
   bridges: count,
   leases: count,
+  containersByState: z.record(z.string(), count).describe('the host containers by state (running, exited, ...)'),
 });
 
 export const HostSchema = z.object({

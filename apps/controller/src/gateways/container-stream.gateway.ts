@@ -14,8 +14,9 @@ import { ForbiddenError, NotFoundError, UnauthorizedError } from '../services/er
 import { hasRole, type Principal } from '../services/principal.js';
 import { ResourceResolver } from '../services/resource-resolver.js';
 import { bearerToken } from '../services/secrets.js';
-import { StreamAccessService } from '../services/stream-access.service.js';
+import { StreamAccessService, type StreamSession } from '../services/stream-access.service.js';
 import { STREAM_RELAY, type StreamRelay } from '../services/stream-relay.js';
+import { WebSessionService } from '../services/web-session.service.js';
 import { ClientStream, type StreamSubject } from './client-stream.js';
 
 // Nest's WsAdapter routes upgrades by exact path, so the container's paths are taken apart here
@@ -29,6 +30,8 @@ interface StreamUpgrade {
   ref: string;
   subject?: StreamSubject;
   principal?: Principal;
+  // Set when the web page's session cookie opened the stream: it ends with the session too.
+  session?: StreamSession;
 }
 type UpgradeRequest = IncomingMessage & { corralStream?: StreamUpgrade };
 type VerifyDone = (ok: boolean, code?: number, message?: string, headers?: Record<string, string>) => void;
@@ -57,6 +60,7 @@ export class ContainerStreamGateway implements OnGatewayInit, OnGatewayConnectio
     private readonly commands: CommandRepository,
     private readonly audit: AuditService,
     private readonly access: StreamAccessService,
+    private readonly sessions: WebSessionService,
     @Inject(STREAM_RELAY) private readonly relay: StreamRelay,
   ) {}
 
@@ -90,7 +94,7 @@ export class ContainerStreamGateway implements OnGatewayInit, OnGatewayConnectio
       socket.terminate();
       return;
     }
-    const { subject, principal } = upgrade;
+    const { subject, principal, session } = upgrade;
     const remoteAddr = req.socket.remoteAddress ?? null;
     let release = () => {};
     const stream = new ClientStream(socket, subject, this.relay, (end) => {
@@ -107,7 +111,7 @@ export class ContainerStreamGateway implements OnGatewayInit, OnGatewayConnectio
       });
     });
     this.open.add(stream);
-    release = this.access.open(principal, (reason) => stream.end('unauthorized', reason));
+    release = this.access.open(principal, (reason) => stream.end('unauthorized', reason), session);
     void this.audit.record({
       principal,
       action: actionOf(subject.kind),
@@ -120,8 +124,9 @@ export class ContainerStreamGateway implements OnGatewayInit, OnGatewayConnectio
     });
   }
 
-  // Same rules as the API: a bearer token, operator for exec and viewer for logs, the container
-  // named as on every route. Throws the domain error the refusal answers with.
+  // Same rules as the API: a bearer token (or the web page's session cookie, from the page's own
+  // origin), operator for exec and viewer for logs, the container named as on every route. Throws
+  // the domain error the refusal answers with.
   private async verify(req: UpgradeRequest): Promise<void> {
     const upgrade = req.corralStream;
     if (!upgrade) throw new NotFoundError('no such stream; use /api/v1/containers/{id}/exec/stream or .../logs/stream');
@@ -140,9 +145,13 @@ export class ContainerStreamGateway implements OnGatewayInit, OnGatewayConnectio
       throw error;
     };
     const secret = bearerToken(req.headers.authorization);
-    if (!secret) return deny(new UnauthorizedError('send an API token as "Authorization: Bearer <token>"'));
-    const check = await this.tokens.authenticate(secret);
-    if (!check.ok) return deny(new UnauthorizedError(check.reason));
+    const cookie = secret ? null : await this.sessions.authenticateUpgrade({ method: 'GET', headers: req.headers });
+    if (!secret && !cookie) return deny(new UnauthorizedError('send an API token as "Authorization: Bearer <token>"'));
+    const check = cookie ?? (await this.tokens.authenticate(secret!));
+    if (!check.ok) {
+      const status = cookie && !cookie.ok ? cookie.status : 401;
+      return deny(status === 403 ? new ForbiddenError(check.reason) : new UnauthorizedError(check.reason));
+    }
     const needed = ROLE[upgrade.kind];
     if (!hasRole(check.principal, needed)) {
       const role = check.principal.kind === 'token' ? check.principal.role : check.principal.kind;
@@ -152,6 +161,7 @@ export class ContainerStreamGateway implements OnGatewayInit, OnGatewayConnectio
     const row = await this.commands.findTargetRow('container', found.id);
     if (row?.kind !== 'container') throw new NotFoundError(`no container with id ${found.id}`);
     upgrade.principal = check.principal;
+    if (cookie?.ok) upgrade.session = cookie.session;
     upgrade.subject = {
       kind: upgrade.kind,
       containerId: found.id,

@@ -8,6 +8,8 @@ import { KYSELY } from './tokens.js';
 
 export type InventoryCounts = Record<'containers' | 'images' | 'volumes' | 'networks' | 'bridges' | 'leases', number>;
 type Plural = keyof InventoryCounts;
+// A host's row counts, and its containers by state (running, exited, ...).
+export type HostInventoryCounts = InventoryCounts & { containersByState: Record<string, number> };
 
 export interface FleetAggregates {
   hostsByStatus: { status: HostStatus; count: number }[];
@@ -37,15 +39,26 @@ export class FleetQueryRepository {
     };
   }
 
-  // Row counts per host for one page of hosts: one statement, a GROUP BY per table.
-  async countsByHost(hostIds: string[]): Promise<Map<string, InventoryCounts>> {
-    const counts = new Map<string, InventoryCounts>(
-      hostIds.map((id) => [id, { containers: 0, images: 0, volumes: 0, networks: 0, bridges: 0, leases: 0 }]),
+  // Row counts per host for one page of hosts: one statement, a GROUP BY per table, and one by state.
+  async countsByHost(hostIds: string[]): Promise<Map<string, HostInventoryCounts>> {
+    const counts = new Map<string, HostInventoryCounts>(
+      hostIds.map((id) => [
+        id,
+        { containers: 0, images: 0, volumes: 0, networks: 0, bridges: 0, leases: 0, containersByState: {} },
+      ]),
     );
     if (hostIds.length === 0) return counts;
-    for (const g of await fleetQueries.countsByHost(this.db, hostIds).execute()) {
+    const [groups, states] = await Promise.all([
+      fleetQueries.countsByHost(this.db, hostIds).execute(),
+      fleetQueries.containerStatesByHost(this.db, hostIds).execute(),
+    ]);
+    for (const g of groups) {
       const entry = counts.get(g.hostId);
       if (entry) entry[g.kind] = g.count;
+    }
+    for (const g of states) {
+      const entry = counts.get(g.hostId);
+      if (entry) entry.containersByState[g.state] = g.count;
     }
     return counts;
   }
@@ -84,4 +97,11 @@ export const fleetQueries = {
     );
     return rest.reduce((query, next) => query.unionAll(next), first!);
   },
+
+  containerStatesByHost: (db: Db, hostIds: string[]) =>
+    db
+      .selectFrom('Container')
+      .select(['hostId', 'state', count.as('count')])
+      .where('hostId', '=', anyOf(hostIds))
+      .groupBy(['hostId', 'state']),
 };

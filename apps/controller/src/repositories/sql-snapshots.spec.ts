@@ -13,6 +13,7 @@ import { inventoryQueries as ingest } from './inventory.repository.js';
 import { inventoryQueries as lists } from './inventory-query.repository.js';
 import { rowFor } from './inventory-tables.js';
 import { ipLookupQueries } from './ip-lookup.repository.js';
+import { webSessionQueries } from './web-session.repository.js';
 
 // The SQL of the main queries, as Kysely compiles it: a change to a query shows up in review as a
 // change to __snapshots__/sql-snapshots.spec.ts.snap.
@@ -115,6 +116,15 @@ describe('SQL of the API reads', () => {
     expect(compiled(fleetQueries.containersByRuntimeState(db)).sql).toMatchSnapshot();
     expect(raw(fleetQueries.totals()).sql).toMatchSnapshot();
     expect(compiled(fleetQueries.countsByHost(db, [H1]))).toMatchSnapshot();
+    expect(compiled(fleetQueries.containerStatesByHost(db, [H1]))).toMatchSnapshot();
+  });
+
+  it('finds a web session with its token', () => {
+    expect(compiled(webSessionQueries.findByHash(db, 'abc'))).toMatchSnapshot();
+  });
+
+  it('reads whether the sessions of open streams still hold', () => {
+    expect(compiled(webSessionQueries.states(db, ['abc', 'def']))).toMatchSnapshot();
   });
 
   it('pages the audit log', () => {

@@ -2,7 +2,7 @@ import { HOST_STATUS, type HostFacts, type LoadReport, type RuntimeStatus } from
 import { Injectable } from '@nestjs/common';
 import type { HostDto } from '../dtos/host.dto.js';
 import { type Page, toPage } from '../dtos/pagination.dto.js';
-import { FleetQueryRepository, type InventoryCounts } from '../repositories/fleet-query.repository.js';
+import { FleetQueryRepository, type HostInventoryCounts } from '../repositories/fleet-query.repository.js';
 import { InventoryQueryRepository, type RowByResource } from '../repositories/inventory-query.repository.js';
 import { NotFoundError } from './errors.js';
 import { effectiveLabels } from './host-labels.js';
@@ -11,7 +11,15 @@ import { iso } from './inventory-response.mapper.js';
 
 type HostRow = RowByResource['hosts'];
 
-const NO_COUNTS: InventoryCounts = { containers: 0, images: 0, volumes: 0, networks: 0, bridges: 0, leases: 0 };
+const NO_COUNTS: HostInventoryCounts = {
+  containers: 0,
+  images: 0,
+  volumes: 0,
+  networks: 0,
+  bridges: 0,
+  leases: 0,
+  containersByState: {},
+};
 
 @Injectable()
 export class HostQueryService {
@@ -41,7 +49,7 @@ export class HostQueryService {
 }
 
 // JSON columns hold what the agent sent, validated against the protocol schemas on the way in.
-function toHostDto(row: HostRow, counts: InventoryCounts): HostDto {
+function toHostDto(row: HostRow, counts: HostInventoryCounts): HostDto {
   return {
     id: row.id,
     agentId: row.agentId,
