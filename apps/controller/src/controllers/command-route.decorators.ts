@@ -15,6 +15,7 @@ import {
   ApiBody,
   ApiConflictResponse,
   ApiConsumes,
+  ApiForbiddenResponse,
   ApiHeader,
   ApiNotFoundResponse,
   ApiOkResponse,
@@ -113,7 +114,15 @@ export function CommandRoute(op: CommandOp) {
     }),
     ApiNotFoundResponse({ description: 'nothing has this id or name', schema: schemaRef('Error') }),
     ApiConflictResponse({
-      description: 'the name fits several rows (`candidates` lists them), or the command already ended (cancel)',
+      description: 'the name fits several rows; `candidates` lists them',
+      schema: schemaRef('Error'),
+    }),
+    ApiForbiddenResponse({
+      description: `the token's role is below ${spec.role}${
+        op === 'container.create'
+          ? "; or the host's create policy refuses the spec (`rule` and `field` say what to ask an admin for)"
+          : ''
+      }`,
       schema: schemaRef('Error'),
     }),
     ApiUnsupportedMediaTypeResponse({

@@ -261,7 +261,9 @@ export const PlacementRejectionSchema = z.object({
 
 export const PlacementListQuerySchema = z.strictObject({
   group: GroupNameSchema.optional().describe('only placements of this group'),
-  outcome: PlacementOutcomeSchema.optional(),
+  outcome: PlacementOutcomeSchema.optional().describe(
+    'only placements with this outcome: placed, partial, rejected or dry_run',
+  ),
   limit: LimitParamSchema,
   cursor: CursorParamSchema,
 });
