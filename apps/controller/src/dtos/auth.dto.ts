@@ -95,7 +95,7 @@ export const CreatedEnrollmentTokenSchema = EnrollmentTokenSchema.extend({
 export type EnrollmentTokenDto = z.infer<typeof EnrollmentTokenSchema>;
 
 export const EnrollRequestSchema = z.strictObject({
-  token: z.string().min(1).max(512).describe('the enrollment token'),
+  token: z.string().min(1).max(512).describe('the enrollment token secret (crl_enr_...)'),
   agentId: z
     .string()
     .regex(/^[A-Za-z0-9._-]{8,128}$/, 'must be 8 to 128 of A-Z a-z 0-9 . _ -')

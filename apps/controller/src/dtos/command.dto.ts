@@ -25,7 +25,10 @@ export const CommandSchema = z.object({
   targetId: z.guid().nullable().describe('Corral id of the inventory row it acts on; null for host-wide ops'),
   params: z.record(z.string(), z.unknown()).describe('the op parameters, defaults applied'),
   status: CommandStatusSchema,
-  result: z.record(z.string(), z.unknown()).nullable().describe('op-specific result once succeeded'),
+  result: z
+    .record(z.string(), z.unknown())
+    .nullable()
+    .describe("the op's result once succeeded (its shape: the op's result schema in packages/protocol ops/results.ts)"),
   error: CommandErrorSchema.nullable().describe('why it failed, timed out or was canceled'),
   output: z.string().describe('exec/logs output streamed so far (capped; the result holds all of it)'),
   outputTruncated: z.boolean().describe('output passed the cap and was cut'),

@@ -51,7 +51,12 @@ export const ConstraintSchema = z
 
 export const ResourcesSchema = z
   .strictObject({
-    memoryBytes: z.number().int().min(MIN_MEMORY_BYTES).optional().describe('memory limit of each replica'),
+    memoryBytes: z
+      .number()
+      .int()
+      .min(MIN_MEMORY_BYTES)
+      .optional()
+      .describe('memory limit of each replica in bytes (at least 6 MiB)'),
     cpus: z.number().positive().max(1024).optional().describe('CPU limit of each replica, in cores'),
   })
   .describe('limits of each replica; they become the container limits and count against the host capacity');

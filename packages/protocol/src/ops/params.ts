@@ -10,7 +10,7 @@ const argv = z.array(z.string()).min(1).describe('program and arguments, not a s
 const env = z
   .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name'), z.string())
   .describe('environment variables, NAME: value');
-const labels = z.record(z.string().min(1), z.string()).describe('key/value labels');
+const labels = z.record(z.string().min(1), z.string()).describe('labels to set, key to value, e.g. {"team": "web"}');
 const timeoutSeconds = z.number().int().min(0).max(3600).describe('seconds, 0 to 3600');
 const memoryBytes = z
   .number()
@@ -113,7 +113,9 @@ export const ExecParamsSchema = z.object({
     .max(16 * 1024 * 1024)
     .default(1024 * 1024)
     .describe('stdout and stderr are each cut after this many bytes'),
-  timeoutSeconds: timeoutSeconds.optional().describe('kill the program after this long'),
+  timeoutSeconds: timeoutSeconds
+    .optional()
+    .describe('kill the program after this many seconds (0 to 3600; default: no limit)'),
 });
 
 export const StopParamsSchema = z.object({
@@ -136,7 +138,13 @@ export const RemoveParamsSchema = z.object({
 });
 export const RenameParamsSchema = z.object({ name: nameSchema.describe('the new name') });
 export const LogsParamsSchema = z.object({
-  tail: z.number().int().min(0).max(100_000).default(100).describe('lines from the end'),
+  tail: z
+    .number()
+    .int()
+    .min(0)
+    .max(100_000)
+    .default(100)
+    .describe('lines from the end of the log, 0 to 100000 (default 100)'),
   since: z.iso.datetime({ offset: true }).optional().describe('only lines after this time'),
   timestamps: z.boolean().default(false).describe('prefix each line with its time'),
 });
