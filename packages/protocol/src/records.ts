@@ -105,7 +105,9 @@ export const ContainerRecordSchema = z.object({
   restartPolicy: z
     .string()
     .nullable()
-    .describe('Docker: no, always, unless-stopped or on-failure; LXC: null (see autostart)'),
+    .describe(
+      'Docker: no, always, unless-stopped, on-failure or on-failure:N (N retries at most); LXC: null (see autostart)',
+    ),
   pid: z
     .number()
     .int()
@@ -115,7 +117,12 @@ export const ContainerRecordSchema = z.object({
     .describe("host pid of the container's init process while it runs; null when stopped"),
   autostart: z.boolean().nullable().describe('LXC: lxc.start.auto is set; Docker: null (see restartPolicy)'),
   groups: z.array(z.string()).describe('LXC: autostart groups (lxc.group); [] for Docker'),
-  memoryBytes: z.number().int().nonnegative().nullable().describe('current memory use, where available'),
+  memoryBytes: z
+    .number()
+    .int()
+    .nonnegative()
+    .nullable()
+    .describe('LXC: memory in use in bytes while it runs; null when stopped, and for Docker'),
 });
 export type ContainerRecord = z.infer<typeof ContainerRecordSchema>;
 
