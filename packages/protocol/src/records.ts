@@ -88,6 +88,8 @@ export type ContainerRecord = z.infer<typeof ContainerRecordSchema>;
 export const ImageRecordSchema = z.object({
   id: z.string().min(1),
   tags: z.array(z.string()),
+  // Older agents send none: an image known only locally has none either.
+  repoDigests: z.array(z.string()).optional().describe('repo@sha256:... digests of the registries it came from'),
   sizeBytes: z.number().int().nonnegative(),
   createdAt: isoDate.nullable(),
   labels,

@@ -87,7 +87,8 @@ export function validityProblem(cert: { valid_from?: string; valid_to?: string }
 export interface ControllerRequestInit {
   method?: string;
   headers?: Record<string, string>;
-  body?: string;
+  // A stream is piped with backpressure (an image archive going up).
+  body?: string | Readable;
   signal?: AbortSignal;
 }
 
@@ -121,6 +122,10 @@ export function controllerFetch(options: TlsClientOptions): ControllerFetch {
         },
       );
       request.once('error', reject);
-      request.end(init.body);
+      if (init.body instanceof Readable) {
+        const body = init.body;
+        body.once('error', (err) => request.destroy(err));
+        body.pipe(request);
+      } else request.end(init.body);
     });
 }

@@ -21,7 +21,8 @@ export interface DockerOps {
   api: DockerOpsApi;
   // Deliberate waits (exec, logs, stop, restart) go through a client without a timeout: they last
   // as long as the command asks, and the command's abort signal ends them.
-  waits: Pick<Dockerode, 'getContainer' | 'getExec' | 'modem'>;
+  // Image archives (load, save) too: they move as fast as the other end reads.
+  waits: Pick<Dockerode, 'getContainer' | 'getExec' | 'getImage' | 'loadImage' | 'modem'>;
 }
 
 export interface DockerOpsOptions {
@@ -50,6 +51,8 @@ export function createDockerOps({ socketPath, timeoutMs }: DockerOpsOptions): Do
     waits: {
       getContainer: waiting.getContainer.bind(waiting),
       getExec: waiting.getExec.bind(waiting),
+      getImage: waiting.getImage.bind(waiting),
+      loadImage: waiting.loadImage.bind(waiting),
       modem: waiting.modem,
     } as DockerOps['waits'],
   };
