@@ -31,6 +31,8 @@ export interface OpRoute {
 
 // How an image came to be on a host, as the controller records it when a command making one ends.
 export type ImageOriginKind = 'pulled' | 'loaded' | 'copied' | 'committed' | 'imported';
+// ... and `unknown`: an image that appeared on its host outside Corral.
+export const IMAGE_ORIGINS = ['pulled', 'loaded', 'copied', 'committed', 'imported', 'unknown'] as const;
 
 export interface OpSpec<P extends z.ZodType = z.ZodType, R extends z.ZodType = z.ZodType> {
   summary: string;
