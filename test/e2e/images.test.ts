@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFleet, FLEET_IMAGE, type Fleet, FleetApi, type FleetHost } from '../fleet/index.js';
 import { checkFleetPrereqs } from '../fleet/prereqs.js';
 import { run, until } from '../fleet/run.js';
+import { runCli } from '../support/cli.js';
 import { ADMIN_URL, createTestDatabase, type TestDatabase } from '../support/database.js';
 
 const prereqs = await checkFleetPrereqs();
@@ -124,6 +125,7 @@ describe.skipIf(!prereqs.ok)('images across the fleet: save, load, copy, commit,
       handMade(h1, 'a', 'echo a > /a.txt'),
       handMade(h1, 'big', `head -c ${BIG_BYTES} /dev/urandom > /big`),
       handMade(h1, 'd', 'echo d > /d.txt'),
+      handMade(h1, 'e', 'echo e > /e.txt'),
     ]);
   });
 
@@ -342,5 +344,34 @@ describe.skipIf(!prereqs.ok)('images across the fleet: save, load, copy, commit,
     await api.post(`/api/v1/hosts/${h2.name}/refresh?wait=30`);
     expect((await imageOn(h2, ref('a'))).origin).toMatchObject({ kind: 'copied', digest });
     expect((await imageOn(h2, ref('d'))).origin.kind).toBe('unknown');
+  });
+
+  it('does the same with the corral command line: commit, images copy, save and load', async () => {
+    const home = await mkdtemp(path.join(dir, 'home-'));
+    const env = {
+      HOME: home,
+      XDG_CONFIG_HOME: '',
+      CORRAL_URL: fleet.apiUrl,
+      CORRAL_TOKEN: api.headers.authorization!.slice('Bearer '.length),
+    };
+    const ok = async (args: string[]) => {
+      const r = await runCli(args, env, { timeoutMs: 180_000 });
+      if (r.code !== 0) throw new Error(`corral ${args.join(' ')} exited ${r.code}\n${r.stdout}\n${r.stderr}`);
+      return r.stdout.trim();
+    };
+    // The container the commit test left running on h1.
+    const imageId = await ok(['commit', name('c'), ref('cli'), '-m', 'from the cli', '-c', 'ENV FROM_CLI=1']);
+    expect(imageId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(await h1.docker(['image', 'inspect', '--format', '{{.Config.Env}}', ref('cli')])).toContain('FROM_CLI=1');
+    expect(await ok(['images', 'copy', imageId, '--to', h2.name])).toMatch(/^[0-9a-f-]{36}$/);
+    expect(await engineIdOn(h2, ref('cli'))).toBe(await engineIdOn(h1, ref('cli')));
+
+    const e = await imageOn(h1, ref('e'));
+    const file = path.join(dir, 'e-cli.tar');
+    await ok(['images', 'save', e.id, '-o', file]);
+    expect(await run('tar', ['-tf', file])).toContain('manifest.json');
+    expect(await ok(['images', 'load', '-i', file, '--host', h2.name])).toMatch(/^[0-9a-f-]{36}$/);
+    expect(await engineIdOn(h2, ref('e'))).toBe(e.engineId);
+    expect((await imageOn(h2, ref('e'))).origin.kind).toBe('loaded');
   });
 });
