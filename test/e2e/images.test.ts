@@ -83,7 +83,8 @@ describe.skipIf(!prereqs.ok)('images across the fleet: save, load, copy, commit,
     (await host.docker(['image', 'inspect', '--format', '{{.Id}}', reference])).trim();
   const finished = async (id: string): Promise<ApiCommand> => {
     for (;;) {
-      const command = (await api.command(id, 60)) as unknown as ApiCommand;
+      // FleetApi's reads give up after 10 s: wait less than that each time.
+      const command = (await api.command(id, 8)) as unknown as ApiCommand;
       if (['succeeded', 'failed', 'canceled', 'timed_out'].includes(command.status)) return command;
     }
   };

@@ -22,7 +22,7 @@ export interface DockerOps {
   // Deliberate waits (exec, logs, stop, restart) go through a client without a timeout: they last
   // as long as the command asks, and the command's abort signal ends them.
   // Image archives (load, save) too: they move as fast as the other end reads.
-  waits: Pick<Dockerode, 'getContainer' | 'getExec' | 'getImage' | 'loadImage' | 'modem'>;
+  waits: Pick<Dockerode, 'getContainer' | 'getExec' | 'getImages' | 'loadImage' | 'modem'>;
 }
 
 export interface DockerOpsOptions {
@@ -51,7 +51,7 @@ export function createDockerOps({ socketPath, timeoutMs }: DockerOpsOptions): Do
     waits: {
       getContainer: waiting.getContainer.bind(waiting),
       getExec: waiting.getExec.bind(waiting),
-      getImage: waiting.getImage.bind(waiting),
+      getImages: waiting.getImages.bind(waiting),
       loadImage: waiting.loadImage.bind(waiting),
       modem: waiting.modem,
     } as DockerOps['waits'],

@@ -80,10 +80,17 @@ describe('imageLoadOp', () => {
 });
 
 describe('imageSaveOp', () => {
-  it('PUTs the docker save stream to the transfer', async () => {
+  it('PUTs the docker save stream of the image, by its tags, to the transfer', async () => {
     const archive = new PassThrough();
+    const asked: unknown[] = [];
     const docker = {
-      waits: { getImage: (id: string) => ({ get: async () => (id === 'sha256:src' ? archive : null) }) },
+      api: { getImage: (id: string) => ({ inspect: async () => ({ Id: id, RepoTags: ['app:1', 'app:latest'] }) }) },
+      waits: {
+        getImages: async (opts: { names: string[] }) => {
+          asked.push(opts.names);
+          return archive;
+        },
+      },
     } as unknown as DockerOps;
     let sent = 0;
     let method = '';
@@ -98,6 +105,8 @@ describe('imageSaveOp', () => {
     archive.end(Buffer.alloc(4096));
     const result = await sut(ctx('image.save', { transferId: 't9' }, []));
     expect(method).toBe('PUT https://ctl/api/v1/uploads/t9');
+    // By its tags, so that the archive carries them.
+    expect(asked).toEqual([['app:1', 'app:latest']]);
     expect(sent).toBe(4096);
     expect(result).toEqual({ id: 'sha256:src', bytes: 4096 });
   });

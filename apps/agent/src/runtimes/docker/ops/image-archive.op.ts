@@ -102,7 +102,12 @@ export function imageSaveOp(docker: DockerOps, options: ImageImportOptions): OpH
   const put = options.fetch ?? (fetch as unknown as NonNullable<ImageImportOptions['fetch']>);
   return async (ctx) => {
     const id = targetId(ctx);
-    const archive = (await docker.waits.getImage(id).get()) as NodeJS.ReadableStream;
+    // Saved by its tags, so that the archive carries them (saved by id it would carry none).
+    const tags = ((await docker.api.getImage(id).inspect()).RepoTags ?? []).filter((t) => t !== '<none>:<none>');
+    const archive = (await docker.waits.getImages({
+      names: tags.length > 0 ? tags : [id],
+      abortSignal: ctx.signal,
+    })) as NodeJS.ReadableStream;
     const count = counter(ctx, 'save', 'saving', null);
     const source = Readable.from(archive as AsyncIterable<Buffer>);
     source.once('error', (err) => count.stream.destroy(err));
