@@ -22,7 +22,10 @@ export interface DockerOps {
   // Deliberate waits (exec, logs, stop, restart) go through a client without a timeout: they last
   // as long as the command asks, and the command's abort signal ends them.
   // Image archives (load, save) too: they move as fast as the other end reads.
-  waits: Pick<Dockerode, 'getContainer' | 'getExec' | 'getImages' | 'loadImage' | 'modem'>;
+  waits: Pick<Dockerode, 'getContainer' | 'getExec' | 'loadImage' | 'modem'> & {
+    // docker save of several references (GET /images/get?names=...); dockerode has it, its types do not.
+    getImages(opts: { names: string[]; abortSignal?: AbortSignal }): Promise<NodeJS.ReadableStream>;
+  };
 }
 
 export interface DockerOpsOptions {
@@ -51,7 +54,7 @@ export function createDockerOps({ socketPath, timeoutMs }: DockerOpsOptions): Do
     waits: {
       getContainer: waiting.getContainer.bind(waiting),
       getExec: waiting.getExec.bind(waiting),
-      getImages: waiting.getImages.bind(waiting),
+      getImages: (waiting as unknown as DockerOps['waits']).getImages.bind(waiting),
       loadImage: waiting.loadImage.bind(waiting),
       modem: waiting.modem,
     } as DockerOps['waits'],

@@ -104,10 +104,7 @@ export function imageSaveOp(docker: DockerOps, options: ImageImportOptions): OpH
     const id = targetId(ctx);
     // Saved by its tags, so that the archive carries them (saved by id it would carry none).
     const tags = ((await docker.api.getImage(id).inspect()).RepoTags ?? []).filter((t) => t !== '<none>:<none>');
-    const archive = (await docker.waits.getImages({
-      names: tags.length > 0 ? tags : [id],
-      abortSignal: ctx.signal,
-    })) as NodeJS.ReadableStream;
+    const archive = await docker.waits.getImages({ names: tags.length > 0 ? tags : [id], abortSignal: ctx.signal });
     const count = counter(ctx, 'save', 'saving', null);
     const source = Readable.from(archive as AsyncIterable<Buffer>);
     source.once('error', (err) => count.stream.destroy(err));
