@@ -90,9 +90,15 @@ export interface ControllerRequestInit {
   // A stream is piped with backpressure (an image archive going up).
   body?: string | Readable;
   signal?: AbortSignal;
+  // Answer the body as the Node stream it is (`nodeBody`), not as a web stream: bulk downloads
+  // (image archives) skip the conversion of every chunk.
+  nodeBody?: boolean;
 }
 
-export type ControllerFetch = (url: string, init?: ControllerRequestInit) => Promise<Response>;
+// A Response whose body, when asked for with `nodeBody`, is the Node stream instead.
+export type ControllerResponse = Response & { nodeBody?: Readable };
+
+export type ControllerFetch = (url: string, init?: ControllerRequestInit) => Promise<ControllerResponse>;
 
 // fetch()'s shape over node:http(s), so the controller's CA or pin applies to REST calls too.
 export function controllerFetch(options: TlsClientOptions): ControllerFetch {
@@ -117,6 +123,10 @@ export function controllerFetch(options: TlsClientOptions): ControllerFetch {
           const status = res.statusCode ?? 500;
           const empty = status === 204 || status === 304;
           if (empty) res.resume();
+          if (init.nodeBody && !empty) {
+            resolve(Object.assign(new Response(null, { status, headers }), { nodeBody: res as Readable }));
+            return;
+          }
           const body = empty ? null : (Readable.toWeb(res) as unknown as WebReadableStream<Uint8Array>);
           resolve(new Response(body as unknown as ReadableStream<Uint8Array> | null, { status, headers }));
         },

@@ -65,6 +65,31 @@ describe('imageLoadOp', () => {
     expect(output.at(-1)).toBe(progressLine('load', 'loaded', 1024, 1024));
   });
 
+  it('reads the Node stream the agent fetch hands over, when it does', async () => {
+    let loaded = 0;
+    const docker = {
+      waits: {
+        loadImage: async (stream: Readable) => {
+          for await (const chunk of stream) loaded += (chunk as Buffer).length;
+          return Readable.from(['{"stream":"Loaded image ID: sha256:x\\n"}\n']);
+        },
+      },
+      api: {},
+    } as unknown as DockerOps;
+    let asked = false;
+    const sut = imageLoadOp(docker, {
+      controllerUrl: 'ws://ctl/agent',
+      fetch: async (_url, init) => {
+        asked = init.nodeBody === true;
+        return Object.assign(new Response(null), { nodeBody: Readable.from([Buffer.alloc(300)]) });
+      },
+    });
+    const result = await sut(ctx('image.load', { uploadId: 'u2' }, []));
+    expect(asked).toBe(true);
+    expect(loaded).toBe(300);
+    expect(result).toMatchObject({ id: 'sha256:x', images: ['sha256:x'], tags: [], bytes: 300 });
+  });
+
   it('fails with the controller message when the transfer cannot be read', async () => {
     const sut = imageLoadOp({} as DockerOps, {
       controllerUrl: 'ws://ctl:8080/agent',

@@ -64,19 +64,19 @@ export function imageLoadOp(docker: DockerOps, options: ImageImportOptions): OpH
     const { uploadId } = ctx.params;
     const kind = ctx.op === 'image.copy' ? 'copy' : 'load';
     const url = uploadUrl(options.controllerUrl, uploadId);
-    let res: Response;
+    let res: Response & { nodeBody?: Readable };
     try {
-      res = await get(url, { headers: options.headers, signal: ctx.signal });
+      res = await get(url, { headers: options.headers, signal: ctx.signal, nodeBody: true });
     } catch (error) {
       if (ctx.signal.aborted) throw error;
       throw new CommandFailure('engine_error', `cannot download ${uploadId}: ${(error as Error).message}`, true);
     }
-    if (!res.ok || !res.body) throw await downloadFailure(res, uploadId);
+    if (!res.ok || !(res.nodeBody ?? res.body)) throw await downloadFailure(res, uploadId);
     const length = Number(res.headers.get('content-length') ?? Number.NaN);
     const sourceSize = 'sizeBytes' in ctx.params ? ctx.params.sizeBytes : null;
     const total = Number.isFinite(length) ? length : sourceSize;
     const count = counter(ctx, kind, 'loading', total);
-    const body = Readable.fromWeb(res.body as WebReadableStream<Uint8Array>);
+    const body = res.nodeBody ?? Readable.fromWeb(res.body as WebReadableStream<Uint8Array>);
     body.once('error', (err) => count.stream.destroy(err));
     body.pipe(count.stream);
     const answer = await docker.waits.loadImage(count.stream, { abortSignal: ctx.signal } as object);
@@ -131,8 +131,8 @@ export function imageSaveOp(docker: DockerOps, options: ImageImportOptions): OpH
   };
 }
 
-async function downloadFailure(res: Response, id: string): Promise<CommandFailure> {
-  const text = await res.text().catch(() => '');
+async function downloadFailure(res: Response & { nodeBody?: Readable }, id: string): Promise<CommandFailure> {
+  const text = res.nodeBody ? await readAll(res.nodeBody).catch(() => '') : await res.text().catch(() => '');
   let message = text;
   try {
     message = String((JSON.parse(text) as { message?: unknown }).message ?? text);

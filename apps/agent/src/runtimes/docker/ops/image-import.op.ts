@@ -11,8 +11,14 @@ export interface ImageImportOptions {
   // The agent's controllerFetch (its TLS settings; a Readable body is piped with backpressure).
   fetch?: (
     url: string,
-    init: { method?: string; headers?: Record<string, string>; body?: string | Readable; signal?: AbortSignal },
-  ) => Promise<Response>;
+    init: {
+      method?: string;
+      headers?: Record<string, string>;
+      body?: string | Readable;
+      signal?: AbortSignal;
+      nodeBody?: boolean;
+    },
+  ) => Promise<Response & { nodeBody?: Readable }>;
 }
 
 // Pure: where the controller serves an uploaded tarball, on the same host and port as its socket.
