@@ -254,5 +254,19 @@ describe('image archives relayed through the controller', () => {
     const res = await saving;
     expect(res.status).toBe(404);
     expect(((await res.json()) as { message: string }).message).toContain('No such image');
+    // An image leaving the fleet is audited, GET though it is.
+    const audit = await waitFor(
+      'the save in the audit log',
+      async () =>
+        (
+          await api<{ items: { action: string; statusCode: number; actor: string }[] }>(
+            'GET',
+            `/api/v1/audit?targetId=${image.id}`,
+          )
+        ).body.items.find((e) => e.action.includes('image.save')),
+      5_000,
+      100,
+    );
+    expect(audit).toMatchObject({ statusCode: 404 });
   });
 });
