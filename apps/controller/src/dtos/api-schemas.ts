@@ -17,6 +17,7 @@ import { FleetSummarySchema } from './fleet.dto.js';
 import { HostPageSchema, HostSchema } from './host.dto.js';
 import { HostRenamedSchema } from './host-identity.dto.js';
 import { DrainSchema } from './host-scheduling.dto.js';
+import { ImageCopyReplySchema } from './image-transfer.dto.js';
 import {
   BridgePageSchema,
   BridgeSchema,
@@ -50,6 +51,7 @@ export const API_SCHEMAS = {
   ContainerPage: ContainerPageSchema,
   Image: ImageSchema,
   ImagePage: ImagePageSchema,
+  ImageCopyReply: ImageCopyReplySchema,
   Volume: VolumeSchema,
   VolumePage: VolumePageSchema,
   Network: NetworkSchema,
