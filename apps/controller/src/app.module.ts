@@ -86,6 +86,7 @@ import { PlacementService } from './services/placement.service.js';
 import { RequestLimiter } from './services/request-limits.js';
 import { ResourceResolver } from './services/resource-resolver.js';
 import { ResultCapService } from './services/result-cap.js';
+import { SchedulerIndexService } from './services/scheduler-index.service.js';
 import { StreamAccessService } from './services/stream-access.service.js';
 import { STREAM_RELAY } from './services/stream-relay.js';
 import { UploadService } from './services/upload.service.js';
@@ -181,6 +182,7 @@ export class AppModule {
         SchedulingRepository,
         PlacementRepository,
         PlacementService,
+        SchedulerIndexService,
         HostSchedulingService,
         ApiTokenRepository,
         EnrollmentRepository,

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { COMMAND_OPS, type CommandError, opSpec } from '@corral/protocol';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Pool } from 'pg';
+import type { Tx } from '../database/transaction.js';
 import type { Cursor } from '../dtos/pagination.dto.js';
 import { type Command, type Host, Prisma, type PrismaClient } from '../generated/prisma/client.js';
 import type { CommandStatus } from '../generated/prisma/enums.js';
@@ -94,8 +95,8 @@ const TARGET_ROW: Record<TargetRowKind, string> = {
 const statusList = (statuses: readonly CommandStatus[]) =>
   statuses.map((s) => `'${s.replace(/'/g, "''")}'::"CommandStatus"`).join(', ');
 
-// The client or the transaction a command is written with.
-export type CommandDb = Pick<PrismaClient, 'command'>;
+// The transaction a command is written in, when not on its own.
+export type CommandDb = Tx;
 
 // Thin I/O for commands. Every status change is one conditional UPDATE ... WHERE status IN (...).
 // What every command request and agent answer does goes over plain pg (a fraction of Prisma's CPU
@@ -110,9 +111,8 @@ export class CommandRepository {
   // In `db` (a caller's transaction) when given.
   async insert(command: NewCommand, db?: CommandDb): Promise<CommandRow> {
     try {
-      if (db) return await db.command.create({ data: command });
       const c = command;
-      const { rows } = await this.pool.query<CommandRow>(INSERT, [
+      const { rows } = await (db ? db.client : this.pool).query<CommandRow>(INSERT, [
         randomUUID(),
         c.hostId,
         c.op,

@@ -288,6 +288,37 @@ export class HostIndex {
     return saved;
   }
 
+  // Sets what is counted on the host at `index` (a re-read of its capacity), and moves it to its place.
+  setUse(index: number, use: Pick<SchedulingHost, 'memoryUsedBytes' | 'cpusUsed' | 'containers'>): void {
+    this.memoryUsed[index] = use.memoryUsedBytes;
+    this.cpusUsed[index] = use.cpusUsed;
+    this.containers[index] = use.containers;
+    if (!exactBytes(use.memoryUsedBytes)) this.integral = false;
+    this.reposition(index);
+  }
+
+  // Sets how many members of `group` the host at `index` holds; group counts order nothing.
+  setGroupCount(group: string, index: number, count: number): void {
+    this.groupColumn(group)[index] = count;
+  }
+
+  groupCount(group: string, index: number): number {
+    return this.groups.get(group)?.[index] ?? 0;
+  }
+
+  hasGroup(group: string): boolean {
+    return this.groups.has(group);
+  }
+
+  dropGroup(group: string): void {
+    this.groups.delete(group);
+  }
+
+  // The host at `index` as the index was built with it (its use as it stands now: see view()).
+  hostAt(index: number): SchedulingHost {
+    return this.hosts[index]!;
+  }
+
   // Undoes a reservation exactly (the values saved, not arithmetic that could round differently).
   restore(saved: Reservation): void {
     const i = saved.index;
