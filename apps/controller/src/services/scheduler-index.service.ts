@@ -86,7 +86,8 @@ export class SchedulerIndexService implements OnModuleInit, OnModuleDestroy {
   // A change the event bus does not carry (labels, cordon, hello, facts, a host deleted): the host
   // is read again before the next decision.
   hostChanged(hostId: string): void {
-    if (this.live) this.dirty.add(hostId);
+    // Kept before the first load too: a change during the load's read may be missing from it.
+    this.dirty.add(hostId);
   }
 
   // The index with every change seen so far read in, and the members of `group` loaded.
@@ -133,7 +134,7 @@ export class SchedulerIndexService implements OnModuleInit, OnModuleDestroy {
   }
 
   private onEvent(e: CorralEvent): void {
-    if (!this.live || e.hostId === null) return;
+    if (e.hostId === null) return;
     switch (e.kind) {
       case 'host':
         this.dirty.add(e.hostId);
