@@ -1,41 +1,13 @@
-import {
-  type Before,
-  BLOCK,
-  BLOCK_BITS,
-  blockCpu,
-  CPU_EPSILON,
-  type FreeCpu,
-  locate,
-  move,
-  refreshCpu,
-  skipCpu,
-} from './band-orders.js';
+import { type Before, CPU_EPSILON, type FreeCpu, locate, move, refreshCpu, skipCpu } from './band-orders.js';
 import type { IndexedCandidate, RejectedHost, ReplicaDecision, Reservation } from './decision.types.js';
 import { MAX_EXAMPLES, MAX_REASONS } from './decision.types.js';
-import { ANTI_AFFINITY, CORDON, CPU, FACTS, FILTERS, HOSTS, LABELS, MEMORY, ONLINE, RUNTIME } from './filters.js';
+import { ANTI_AFFINITY, CPU, FILTERS, HOSTS, MEMORY } from './filters.js';
 import { compileConstraints, type LabelColumn, labelColumn } from './label-columns.js';
 import type { Demand, SchedulingHost, Strategy } from './scheduler.types.js';
+import { buildView, CORDONED_FLAG, FACTS_FLAG, ONLINE_FLAG, type View } from './views.js';
 
 export type { Candidate, IndexedCandidate, RejectedHost, ReplicaDecision, Reservation } from './decision.types.js';
 export { MAX_EXAMPLES, MAX_REASONS } from './decision.types.js';
-
-// The hosts a runtime and a list of label constraints leave: online, cordon, runtime, facts and labels
-// do not change with reservations, so their verdicts are worked out once per view and counted, and a
-// decision walks only the hosts that pass them.
-interface View {
-  // Per host: 0, or the code of ONLINE, CORDON, RUNTIME, FACTS or LABELS.
-  codes: Uint8Array;
-  counts: Int32Array;
-  rejected: number;
-  examples: { index: number; code: number; reason: string }[];
-  // Per band of the index, its hosts with code 0, in the band's two orders.
-  spread: Int32Array[];
-  binpack: Int32Array[];
-  // Per band and order, at least the most free CPU among each BLOCK hosts: blocks that cannot give
-  // what is asked are skipped whole.
-  spreadCpu: Float64Array[];
-  binpackCpu: Float64Array[];
-}
 
 // Hosts that are online, uncordoned and have facts, grouped by allocatable memory: one band per size
 // when the fleet has few sizes, else bands of sizes within about 2% of each other.
@@ -72,9 +44,6 @@ function rankByName(hosts: readonly SchedulingHost[]): Int32Array {
   return rank;
 }
 
-const ONLINE_FLAG = 1;
-const CORDONED_FLAG = 2;
-const FACTS_FLAG = 4;
 // One band per allocatable size up to this many sizes; beyond, bands of sizes within 2^(1/32) of each other.
 export const MAX_EXACT_BANDS = 128;
 export const BANDS_PER_DOUBLING = 32;
@@ -594,56 +563,17 @@ export class HostIndex {
     }
     const bit = this.runtimeBit(demand.runtime);
     const labels = compileConstraints(demand.constraints, (label) => this.column(label));
-    const codes = new Uint8Array(this.size);
-    const counts = new Int32Array(FILTERS.length + 1);
-    const examples: View['examples'] = [];
-    let rejected = 0;
-    for (let i = 0; i < this.size; i++) {
-      const f = this.flags[i]!;
-      let code =
-        (f & ONLINE_FLAG) === 0
-          ? ONLINE
-          : (f & CORDONED_FLAG) !== 0
-            ? CORDON
-            : (this.runtimeMask[i]! & bit) === 0
-              ? RUNTIME
-              : (f & FACTS_FLAG) === 0
-                ? FACTS
-                : 0;
-      if (code === 0) {
-        for (const l of labels) {
-          if (l.accepts[l.values[i]! + 1] === 0) {
-            code = LABELS;
-            break;
-          }
-        }
-      }
-      if (code === 0) continue;
-      codes[i] = code;
-      rejected++;
-      if (++counts[code]! <= MAX_EXAMPLES) {
-        examples.push({ index: i, code, reason: FILTERS[code - 1]!.reason(this.hosts[i]!, demand) });
-      }
-    }
-    examples.sort((a, b) => a.code - b.code);
-    const passes = (i: number) => codes[i] === 0;
-    const spread = this.bands.map((band) => band.spread.filter(passes));
-    const binpack = this.bands.map((band) => band.binpack.filter(passes));
-    const blocks = (order: Int32Array) => {
-      const cpu = new Float64Array((order.length + BLOCK - 1) >> BLOCK_BITS);
-      for (let block = 0; block < cpu.length; block++) cpu[block] = blockCpu(order, block, this.freeCpu);
-      return cpu;
-    };
-    view = {
-      codes,
-      counts,
-      rejected,
-      examples,
-      spread,
-      binpack,
-      spreadCpu: spread.map(blocks),
-      binpackCpu: binpack.map(blocks),
-    };
+    view = buildView({
+      size: this.size,
+      flags: this.flags,
+      runtimeMask: this.runtimeMask,
+      bit,
+      labels,
+      hosts: this.hosts,
+      bands: this.bands,
+      demand,
+      freeCpu: this.freeCpu,
+    });
     if (this.views.size === MAX_VIEWS) this.views.delete(this.views.keys().next().value!);
     this.views.set(key, view);
     return view;
