@@ -182,9 +182,10 @@ export class SchedulerIndexService implements OnModuleInit, OnModuleDestroy {
     if (!load) {
       load = (async () => {
         try {
-          const { groups } = await this.read([], [group]);
+          this.reads++;
+          const rows = await this.repo.groupCounts([group], null);
           // No reservation of the group can be open: each waits for this load first.
-          this.live!.setGroup(group, groups.get(group) ?? new Map());
+          this.live!.setGroup(group, new Map(rows.map((r) => [r.hostId, r.n])));
         } finally {
           this.groupLoads.delete(group);
         }
@@ -219,14 +220,14 @@ export class SchedulerIndexService implements OnModuleInit, OnModuleDestroy {
     await this.refreshing;
   }
 
-  // Hosts (all when `hostIds` is null; none when empty) and the members of `groups` on them.
+  // Hosts (all when `hostIds` is null) and the members of `groups` on them.
   private async read(
     hostIds: string[] | null,
     groups: string[],
   ): Promise<{ hosts: HostState[]; groups: Map<string, Map<string, number>> }> {
     this.reads++;
     const [rows, counts] = await Promise.all([
-      hostIds !== null && hostIds.length === 0 ? Promise.resolve([]) : this.repo.hostCapacities(hostIds),
+      this.repo.hostCapacities(hostIds),
       this.repo.groupCounts(groups, hostIds),
     ]);
     const byGroup = new Map<string, Map<string, number>>(groups.map((g) => [g, new Map()]));
