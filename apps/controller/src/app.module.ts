@@ -83,6 +83,7 @@ import { InventoryQueryService } from './services/inventory-query.service.js';
 import { IpLookupService } from './services/ip-lookup.service.js';
 import { LocalStreamRelay } from './services/local-stream-relay.js';
 import { PlacementService } from './services/placement.service.js';
+import { PlacementWriter } from './services/placement-writer.js';
 import { RequestLimiter } from './services/request-limits.js';
 import { ResourceResolver } from './services/resource-resolver.js';
 import { ResultCapService } from './services/result-cap.js';
@@ -183,6 +184,7 @@ export class AppModule {
         PlacementRepository,
         PlacementService,
         SchedulerIndexService,
+        PlacementWriter,
         HostSchedulingService,
         ApiTokenRepository,
         EnrollmentRepository,

@@ -84,6 +84,16 @@ const INSERT = `INSERT INTO "Command" (id, "hostId", op, target, "targetKind", "
   VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7::jsonb, $8::"CommandStatus", $9, $10, $11, $12, $13, $14)
   RETURNING *`;
 
+// Many pending commands in one statement: the rows as one jsonb parameter.
+const INSERT_MANY = `INSERT INTO "Command" (id, "hostId", op, target, "targetKind", "targetId", params, status,
+  "requestedBy", "idempotencyKey", "requestHash", "createdAt", "sentAt", deadline)
+  SELECT id, "hostId", op, target, "targetKind", "targetId", params, status::"CommandStatus",
+    "requestedBy", "idempotencyKey", "requestHash", "createdAt", "sentAt", deadline
+  FROM jsonb_to_recordset($1::jsonb) AS t(id uuid, "hostId" uuid, op text, target jsonb, "targetKind" text,
+    "targetId" uuid, params jsonb, status text, "requestedBy" text, "idempotencyKey" text, "requestHash" text,
+    "createdAt" timestamptz, "sentAt" timestamptz, deadline timestamptz)
+  RETURNING *`;
+
 const TARGET_ROW: Record<TargetRowKind, string> = {
   container: 'SELECT id, "hostId", runtime, "engineId", "lxcPath", name FROM "Container" WHERE id = $1',
   image: 'SELECT id, "hostId", "engineId" FROM "Image" WHERE id = $1',
@@ -137,6 +147,15 @@ export class CommandRepository {
       }
       throw err;
     }
+  }
+
+  // Commands with their ids chosen by the caller, in one statement of the caller's transaction;
+  // rows come back in the order given.
+  async insertMany(commands: readonly (NewCommand & { id: string })[], db: CommandDb): Promise<CommandRow[]> {
+    if (commands.length === 0) return [];
+    const { rows } = await db.client.query<CommandRow>(INSERT_MANY, [pgJson(commands)]);
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    return commands.map((c) => byId.get(c.id)!);
   }
 
   findById(id: string): Promise<CommandRow | null> {

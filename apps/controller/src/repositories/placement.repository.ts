@@ -32,30 +32,19 @@ export class PlacementRepository {
     @Inject(PG_POOL) private readonly pool: Pool,
   ) {}
 
-  // The decision and what `write` adds (its commands) in one transaction.
-  record<T>(write: (tx: Tx) => Promise<T>, placement: (written: T) => NewPlacement) {
+  // Decisions and what `write` adds (their commands) in one transaction; rows in the order given.
+  recordMany<T>(write: (tx: Tx) => Promise<T>, placements: (written: T) => NewPlacement[]) {
     return transaction(this.pool, async (tx) => {
       const written = await write(tx);
-      return { written, row: await this.insert(tx, placement(written)) };
+      const list = placements(written);
+      const rows = await tx.db
+        .insertInto('Placement')
+        .values(list.map((data) => ({ ...data, request: pgJson(data.request), explanation: pgJson(data.explanation) })))
+        .returningAll()
+        .execute();
+      const byId = new Map(rows.map((r) => [r.id, r as unknown as PlacementRow]));
+      return { written, rows: list.map((p) => byId.get(p.id)!) };
     });
-  }
-
-  // Alone, as a dry run's decision is stored.
-  insertAlone(data: NewPlacement): Promise<PlacementRow> {
-    return transaction(this.pool, (tx) => this.insert(tx, data));
-  }
-
-  private async insert(tx: Tx, data: NewPlacement): Promise<PlacementRow> {
-    const row = await tx.db
-      .insertInto('Placement')
-      .values({
-        ...data,
-        request: pgJson(data.request),
-        explanation: pgJson(data.explanation),
-      })
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    return row as unknown as PlacementRow;
   }
 
   findById(id: string): Promise<PlacementRow | null> {

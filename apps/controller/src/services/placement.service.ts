@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import { type Page, toPage } from '../dtos/pagination.dto.js';
 import type { PlacementDto, PlacementListQuery, PlacementRequest, PlacementSummaryDto } from '../dtos/placement.dto.js';
-import { type CommandRow } from '../repositories/command.repository.js';
 import { PlacementRepository, type PlacementRow } from '../repositories/placement.repository.js';
 import { type CommandRequest, CommandService } from './command.service.js';
 import { toCommandDto } from './command-response.mapper.js';
@@ -10,6 +9,7 @@ import { CreatePolicyService, withPolicyRefusal } from './create-policy.service.
 import { BadRequestError, NotFoundError } from './errors.js';
 import { planPlacement } from './placement-plan.js';
 import { toPlacementDto, toPlacementSummaryDto } from './placement-response.mapper.js';
+import { PlacementWriter, type PlacementWritten } from './placement-writer.js';
 import { explain, type PlacementOutcome } from './scheduler/explanation.js';
 import type { SchedulingHost } from './scheduler/scheduler.types.js';
 import { SchedulerIndexService } from './scheduler-index.service.js';
@@ -43,7 +43,7 @@ export function resolveHosts(rows: readonly { id: string; hostname: string }[], 
 // Chooses hosts for containers and creates them there. The decision is made on the scheduling index
 // this process keeps, and its replicas are reserved there in the same synchronous step, so
 // concurrent placements see each other's reservations; then the command rows and the Placement row
-// are written in one transaction, and the commands sent after the commit.
+// are written in one transaction (PlacementWriter), and the commands sent after the commit.
 @Injectable()
 export class PlacementService {
   private readonly logger = new Logger(PlacementService.name);
@@ -51,6 +51,7 @@ export class PlacementService {
   constructor(
     private readonly index: SchedulerIndexService,
     private readonly placements: PlacementRepository,
+    private readonly writer: PlacementWriter,
     private readonly commands: CommandService,
     private readonly createPolicy: CreatePolicyService,
   ) {}
@@ -112,40 +113,27 @@ export class PlacementService {
       groupName: plan.demand.group,
     };
 
-    let row: PlacementRow;
-    let created: CommandRow[] = [];
-    if (options.dryRun || placed === 0) {
-      row = await this.placements.insertAlone({ ...decided, commandIds: [] });
-    } else {
-      const reservation = this.index.reserve(
-        chosen.map((c) => c.index),
-        demand,
-      );
-      try {
-        const done = await this.placements.record(
-          async (tx) => {
-            const rows: CommandRow[] = [];
-            for (let i = 0; i < placed; i++) {
-              const cmd = this.commands.hostPlan(
-                reservation.hostIds[i]!,
-                'container.create',
-                plan.params[i]!,
-                options.request,
-              );
-              rows.push(await this.commands.insertWithin(tx, cmd));
-            }
-            return rows;
-          },
-          (rows) => ({ ...decided, commandIds: rows.map((c) => c.id) }),
-        );
-        reservation.commit(done.written.map((c) => c.id));
-        row = done.row;
-        created = done.written;
-      } catch (err) {
-        reservation.abort();
-        throw err;
-      }
+    const reservation =
+      options.dryRun || placed === 0
+        ? null
+        : this.index.reserve(
+            chosen.map((c) => c.index),
+            demand,
+          );
+    let written: PlacementWritten;
+    try {
+      written = await this.writer.submit({
+        placement: decided,
+        commands: (reservation?.hostIds ?? []).map((hostId, i) =>
+          this.commands.hostPlan(hostId, 'container.create', plan.params[i]!, options.request),
+        ),
+      });
+    } catch (err) {
+      reservation?.abort();
+      throw err;
     }
+    reservation?.commit(written.commands.map((c) => c.id));
+    const { row, commands: created } = written;
     const summary = (row.explanation as { summary: string }).summary;
     if (options.dryRun) this.logger.debug(`placement ${id} (dry run): ${summary}`);
     else this.logger.log(`placement ${id}: ${summary}`);
