@@ -14,6 +14,7 @@ import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { CONTAINER_COPY_COLUMNS, containerCopyLine } from '../baselines/copy-rows.js';
 import { ControllerProcess } from '../support/controller-process.js';
+import { newestProfile, printProfile } from '../support/cpu-profile.js';
 import { type Figure, figure, type ScenarioReport } from '../support/report.js';
 import { prngFor, summarize, timedPool } from '../support/stats.js';
 
@@ -333,10 +334,11 @@ interface ServiceBaseline {
   rate: number;
 }
 
-async function throughService(p: PlacementPlan, baseline: ServiceBaseline): Promise<Figure[]> {
+async function throughService(p: PlacementPlan, baseline: ServiceBaseline, cpuProfileDir?: string): Promise<Figure[]> {
   const token = `crl_api_${randomBytes(32).toString('base64url')}`;
   const ctl = await ControllerProcess.start({
     env: { CORRAL_ADMIN_TOKEN: token, CORRAL_OFFLINE_GRACE_MS: String(24 * 3600 * 1000) },
+    cpuProfileDir,
   });
   try {
     await seed(ctl.db.url, syntheticStates(p.db.hosts, p.containers, 2), p.containers);
@@ -393,10 +395,12 @@ async function throughService(p: PlacementPlan, baseline: ServiceBaseline): Prom
     return figures;
   } finally {
     await ctl.stop();
+    const file = cpuProfileDir ? newestProfile(cpuProfileDir) : null;
+    if (file) printProfile(file, ctl.profileFromMicros);
   }
 }
 
-export async function placementScenario(p: PlacementPlan): Promise<ScenarioReport> {
+export async function placementScenario(p: PlacementPlan, cpuProfileDir?: string): Promise<ScenarioReport> {
   const base = toSchedulingHosts(syntheticStates(p.hosts, p.containers, 1));
   const figures: Figure[] = [];
   const details: Record<string, unknown> = {};
@@ -420,7 +424,7 @@ export async function placementScenario(p: PlacementPlan): Promise<ScenarioRepor
     }
   }
   figures.push(nothingFits(base, p.seconds));
-  figures.push(...(await throughService(p, baseline!)));
+  figures.push(...(await throughService(p, baseline!, cpuProfileDir)));
   return {
     scenario: 'placement',
     params: { hosts: p.hosts, containers: p.containers, dbHosts: p.db.hosts, seconds: p.seconds },
