@@ -135,8 +135,9 @@ export class PlacementService {
     reservation?.commit(written.commands.map((c) => c.id));
     const { row, commands: created } = written;
     const summary = (row.explanation as { summary: string }).summary;
-    if (options.dryRun) this.logger.debug(`placement ${id} (dry run): ${summary}`);
-    else this.logger.log(`placement ${id}: ${summary}`);
+    // Every decision is stored and audited; a log line each (a synchronous write when stdout is a
+    // pipe) would cost more than the decision, so it is at debug level.
+    this.logger.debug(`placement ${id}${options.dryRun ? ' (dry run)' : ''}: ${summary}`);
     // Sent once the decision is committed; an agent that answers at once finds its command.
     const commands = await Promise.all(created.map((c) => this.commands.deliver(c, options.request.wait)));
     return { outcome, placement: toPlacementDto(row, commands) };
