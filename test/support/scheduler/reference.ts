@@ -94,6 +94,8 @@ export function decide(hosts: readonly SchedulingHost[], demand: Demand, strateg
   });
   const verdicts = new Uint8Array(hosts.length);
   const best: Candidate[] = [];
+  // Score of the last kept candidate once `keep` are kept: most hosts lose to it on one comparison.
+  let bar = Number.NEGATIVE_INFINITY;
   let feasible = 0;
   for (let i = 0; i < hosts.length; i++) {
     const host = hosts[i]!;
@@ -104,10 +106,13 @@ export function decide(hosts: readonly SchedulingHost[], demand: Demand, strateg
     }
     feasible++;
     const s = score(host, demand, strategy);
+    if (s < bar) continue;
+    if (best.length === keep && !ranksBefore(host, s, best[keep - 1]!.host, bar)) continue;
     let at = best.length;
     while (at > 0 && ranksBefore(host, s, best[at - 1]!.host, best[at - 1]!.score)) at--;
     best.splice(at, 0, { host, score: s });
     if (best.length > keep) best.pop();
+    if (best.length === keep) bar = best[keep - 1]!.score;
   }
   return { hosts, verdicts, feasible, candidates: best, chosen: best[0] ?? null };
 }

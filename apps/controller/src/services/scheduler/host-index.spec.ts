@@ -80,7 +80,8 @@ describe('HostIndex.decide against the full scan', () => {
     expect(cases).toBe(2400);
     // The early stop did happen, or this test would prove nothing about it.
     expect(early).toBeGreaterThan(500);
-  });
+    // Seeded property runs take seconds; longer on a busy machine.
+  }, 60_000);
 
   it('agrees too when bands hold hosts of different sizes', () => {
     const random = prng(4242);
@@ -137,7 +138,8 @@ describe('HostIndex.decide against the full scan', () => {
         hosts[at] = { ...withReplica(hosts[at]!, demand), placedHere: 0 };
       }
     }
-  });
+    // Seeded property runs take seconds; longer on a busy machine.
+  }, 60_000);
 
   it('stays exact on a large fleet of two sizes as reservations move hosts across many blocks', () => {
     const random = prng(31337);
