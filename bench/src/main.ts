@@ -221,7 +221,18 @@ async function main(): Promise<void> {
     });
   }
 
-  if (wants('placement')) emit(await placementScenario(placementPlan(p.quick, p.placementHosts, p.containers)));
+  if (wants('placement')) {
+    const profileDir = p.profile
+      ? path.join(
+          REPO_ROOT,
+          'bench',
+          'results',
+          'profiles',
+          `placement-${new Date().toISOString().replace(/[:.]/g, '-')}`,
+        )
+      : undefined;
+    emit(await placementScenario(placementPlan(p.quick, p.placementHosts, p.containers), profileDir));
+  }
   if (wants('streams')) emit(await streamsScenario(streamsPlan(p.quick)));
   if (wants('engines')) {
     emit(await enginesScenario(enginesPlan(p.quick), (fn) => withController(p, 'engines', fn)));

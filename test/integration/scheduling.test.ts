@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CommandDto } from '../../apps/controller/src/dtos/command.dto.js';
 import type { HostDto } from '../../apps/controller/src/dtos/host.dto.js';
 import type { PlacementDto, PlacementSummaryDto } from '../../apps/controller/src/dtos/placement.dto.js';
+import { SchedulerIndexService } from '../../apps/controller/src/services/scheduler-index.service.js';
 import { startTestController, type TestController } from '../support/controller.js';
 import type { RawAgent } from '../support/raw-agent.js';
 import { waitFor } from '../support/wait.js';
@@ -460,5 +461,121 @@ describe('placement under concurrency', () => {
       ]);
     }
     expect(await c.ctl.prisma.command.count({ where: { op: 'container.create' } })).toBe(3);
+  });
+});
+
+describe('placement under concurrency, on the index kept between requests', () => {
+  const c = new Cluster();
+  const names = ['q1', 'q2', 'q3', 'q4', 'q5', 'q6'];
+
+  beforeAll(async () => {
+    await c.start();
+    for (const name of names) await c.add(name, { memory: 2 * GiB, cpus: 2 });
+  });
+
+  afterAll(() => c.close());
+
+  // Memory of the open creates per host, from the command rows.
+  const reservedByHost = async () => {
+    const rows = await c.ctl.prisma.command.findMany({
+      where: { op: 'container.create', status: { in: ['pending', 'sent', 'running'] } },
+    });
+    const byHost = new Map<string, number>();
+    for (const r of rows) {
+      const memory = ((r.params as { memoryBytes?: number }).memoryBytes ?? 0) as number;
+      byHost.set(r.hostId, (byHost.get(r.hostId) ?? 0) + memory);
+    }
+    return byHost;
+  };
+
+  it('forty requests of two 1 GiB replicas at once against 12 GiB: exactly twelve replicas, no host past 2 GiB', async () => {
+    const replies = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        c.place({
+          runtime: 'docker',
+          spec: dockerSpec(`pair-${i}`),
+          resources: { memoryBytes: GiB },
+          replicas: 2,
+        }),
+      ),
+    );
+    const placed = replies.flatMap((r) => (r.status === 202 ? r.body.placement.hostIds : []));
+    expect(placed).toHaveLength(12);
+    expect(replies.filter((r) => r.status === 409).length + replies.filter((r) => r.status === 202).length).toBe(40);
+    const reserved = await reservedByHost();
+    expect([...reserved.values()].sort()).toEqual(names.map(() => 2 * GiB));
+    expect(await c.ctl.prisma.command.count({ where: { op: 'container.create' } })).toBe(12);
+  });
+
+  it('frees a reservation whose create failed, and counts a create made on a named host, before the next decision', async () => {
+    const open = await c.ctl.prisma.command.findMany({
+      where: { op: 'container.create', hostId: c.id('q1'), status: { in: ['pending', 'sent'] } },
+    });
+    expect(open).toHaveLength(2);
+    // q1's agent answers one of its creates with a failure: that GiB is free again.
+    const failed = open[0]!;
+    const q1 = c.host('q1');
+    q1.agent.send({ type: 'command.accepted', id: failed.id });
+    q1.agent.send({
+      type: 'command.result',
+      id: failed.id,
+      ok: false,
+      error: { code: 'engine_error', message: 'no such image', retryable: false },
+    });
+    await waitFor('create failed', async () => {
+      const res = await c.request<CommandDto>('GET', `/api/v1/commands/${failed.id}`);
+      return res.body.status === 'failed';
+    });
+    const next = await c.place({
+      runtime: 'docker',
+      spec: dockerSpec('after-failure'),
+      resources: { memoryBytes: GiB },
+    });
+    expect(next.status).toBe(202);
+    expect(next.body.placement.hostIds).toEqual([c.id('q1')]);
+
+    // Full again; a create sent to q2 directly after q2's GiB is freed the same way takes it.
+    const onQ2 = await c.ctl.prisma.command.findFirstOrThrow({
+      where: { op: 'container.create', hostId: c.id('q2'), status: { in: ['pending', 'sent'] } },
+    });
+    c.host('q2').agent.send({
+      type: 'command.result',
+      id: onQ2.id,
+      ok: false,
+      error: { code: 'engine_error', message: 'no such image', retryable: false },
+    });
+    await waitFor('q2 create failed', async () => {
+      const res = await c.request<CommandDto>('GET', `/api/v1/commands/${onQ2.id}`);
+      return res.body.status === 'failed';
+    });
+    const direct = await c.request<CommandDto>('POST', `/api/v1/hosts/${c.id('q2')}/containers`, {
+      runtime: 'docker',
+      image: 'busybox:latest',
+      memoryBytes: GiB,
+    });
+    expect(direct.status).toBe(202);
+    const none = await c.place<Rejection>({ runtime: 'docker', spec: dockerSpec(), resources: { memoryBytes: GiB } });
+    expect(none.status).toBe(409);
+    expect(none.body.reasons).toEqual(names.map((n) => `${n}: 0 B free < 1 GiB requested`));
+  });
+
+  it('follows labels, cordon and a host going offline, the index loaded once for all these placements', async () => {
+    const body = { runtime: 'docker', spec: dockerSpec(), constraints: [{ label: 'tier', op: '=', value: 'gold' }] };
+    expect((await c.place(body, '?dryRun=true')).status).toBe(409);
+    await c.request('PUT', `/api/v1/hosts/${c.id('q3')}/labels`, { labels: { tier: 'gold' } });
+    const gold = await c.place(body, '?dryRun=true');
+    expect(gold.status).toBe(200);
+    expect(gold.body.placement.hostIds).toEqual([c.id('q3')]);
+    await c.request('POST', `/api/v1/hosts/${c.id('q3')}/cordon`, { reason: 'disk swap' });
+    const cordoned = await c.place<Rejection>(body, '?dryRun=true');
+    expect(cordoned.body.reasons).toContain('q3: cordoned (disk swap)');
+    await c.request('POST', `/api/v1/hosts/${c.id('q3')}/uncordon`);
+    await c.offline('q3');
+    const offline = await c.place<Rejection>(body, '?dryRun=true');
+    expect(offline.body.reasons).toContain('q3: offline');
+    const index = c.ctl.app.get(SchedulerIndexService);
+    expect(index.loads).toBe(1);
+    // Hosts were read again one change at a time.
+    expect(index.reads).toBeGreaterThan(5);
   });
 });

@@ -88,9 +88,11 @@ import { InventoryQueryService } from './services/inventory-query.service.js';
 import { IpLookupService } from './services/ip-lookup.service.js';
 import { LocalStreamRelay } from './services/local-stream-relay.js';
 import { PlacementService } from './services/placement.service.js';
+import { PlacementWriter } from './services/placement-writer.js';
 import { RequestLimiter } from './services/request-limits.js';
 import { ResourceResolver } from './services/resource-resolver.js';
 import { ResultCapService } from './services/result-cap.js';
+import { SchedulerIndexService } from './services/scheduler-index.service.js';
 import { StreamAccessService } from './services/stream-access.service.js';
 import { STREAM_RELAY } from './services/stream-relay.js';
 import { UploadService } from './services/upload.service.js';
@@ -191,6 +193,8 @@ export class AppModule {
         SchedulingRepository,
         PlacementRepository,
         PlacementService,
+        SchedulerIndexService,
+        PlacementWriter,
         HostSchedulingService,
         ApiTokenRepository,
         EnrollmentRepository,

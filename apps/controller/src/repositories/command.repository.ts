@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { COMMAND_OPS, type CommandError, opSpec } from '@corral/protocol';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Pool } from 'pg';
+import type { Tx } from '../database/transaction.js';
 import type { Cursor } from '../dtos/pagination.dto.js';
 import { type Command, type Host, Prisma, type PrismaClient } from '../generated/prisma/client.js';
 import type { CommandStatus } from '../generated/prisma/enums.js';
@@ -83,6 +84,16 @@ const INSERT = `INSERT INTO "Command" (id, "hostId", op, target, "targetKind", "
   VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7::jsonb, $8::"CommandStatus", $9, $10, $11, $12, $13, $14)
   RETURNING *`;
 
+// Many pending commands in one statement: the rows as one jsonb parameter.
+const INSERT_MANY = `INSERT INTO "Command" (id, "hostId", op, target, "targetKind", "targetId", params, status,
+  "requestedBy", "idempotencyKey", "requestHash", "createdAt", "sentAt", deadline)
+  SELECT id, "hostId", op, target, "targetKind", "targetId", params, status::"CommandStatus",
+    "requestedBy", "idempotencyKey", "requestHash", "createdAt", "sentAt", deadline
+  FROM jsonb_to_recordset($1::jsonb) AS t(id uuid, "hostId" uuid, op text, target jsonb, "targetKind" text,
+    "targetId" uuid, params jsonb, status text, "requestedBy" text, "idempotencyKey" text, "requestHash" text,
+    "createdAt" timestamptz, "sentAt" timestamptz, deadline timestamptz)
+  RETURNING *`;
+
 const TARGET_ROW: Record<TargetRowKind, string> = {
   container: 'SELECT id, "hostId", runtime, "engineId", "lxcPath", name FROM "Container" WHERE id = $1',
   image: 'SELECT id, "hostId", "engineId" FROM "Image" WHERE id = $1',
@@ -94,8 +105,8 @@ const TARGET_ROW: Record<TargetRowKind, string> = {
 const statusList = (statuses: readonly CommandStatus[]) =>
   statuses.map((s) => `'${s.replace(/'/g, "''")}'::"CommandStatus"`).join(', ');
 
-// The client or the transaction a command is written with.
-export type CommandDb = Pick<PrismaClient, 'command'>;
+// The transaction a command is written in, when not on its own.
+export type CommandDb = Tx;
 
 // Thin I/O for commands. Every status change is one conditional UPDATE ... WHERE status IN (...).
 // What every command request and agent answer does goes over plain pg (a fraction of Prisma's CPU
@@ -110,9 +121,8 @@ export class CommandRepository {
   // In `db` (a caller's transaction) when given.
   async insert(command: NewCommand, db?: CommandDb): Promise<CommandRow> {
     try {
-      if (db) return await db.command.create({ data: command });
       const c = command;
-      const { rows } = await this.pool.query<CommandRow>(INSERT, [
+      const { rows } = await (db ? db.client : this.pool).query<CommandRow>(INSERT, [
         randomUUID(),
         c.hostId,
         c.op,
@@ -137,6 +147,15 @@ export class CommandRepository {
       }
       throw err;
     }
+  }
+
+  // Commands with their ids chosen by the caller, in one statement of the caller's transaction;
+  // rows come back in the order given.
+  async insertMany(commands: readonly (NewCommand & { id: string })[], db: CommandDb): Promise<CommandRow[]> {
+    if (commands.length === 0) return [];
+    const { rows } = await db.client.query<CommandRow>(INSERT_MANY, [pgJson(commands)]);
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    return commands.map((c) => byId.get(c.id)!);
   }
 
   findById(id: string): Promise<CommandRow | null> {

@@ -1,10 +1,24 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { Pool } from 'pg';
+import { type Tx, transaction } from '../database/transaction.js';
 import type { Cursor } from '../dtos/pagination.dto.js';
 import type { Placement, Prisma, PrismaClient } from '../generated/prisma/client.js';
-import type { SchedulingTx } from './scheduling.repository.js';
-import { PRISMA } from './tokens.js';
+import { pgJson } from './pg-encoding.js';
+import { PG_POOL, PRISMA } from './tokens.js';
 
 export type PlacementRow = Placement;
+
+export interface NewPlacement {
+  id: string;
+  requestedBy: string | null;
+  dryRun: boolean;
+  outcome: string;
+  request: unknown;
+  explanation: unknown;
+  hostIds: string[];
+  commandIds: string[];
+  groupName: string | null;
+}
 
 export interface PlacementListFilters {
   group?: string;
@@ -13,10 +27,24 @@ export interface PlacementListFilters {
 
 @Injectable()
 export class PlacementRepository {
-  constructor(@Inject(PRISMA) private readonly prisma: PrismaClient) {}
+  constructor(
+    @Inject(PRISMA) private readonly prisma: PrismaClient,
+    @Inject(PG_POOL) private readonly pool: Pool,
+  ) {}
 
-  insert(tx: SchedulingTx, data: Prisma.PlacementUncheckedCreateInput): Promise<PlacementRow> {
-    return tx.placement.create({ data });
+  // Decisions and what `write` adds (their commands) in one transaction; rows in the order given.
+  recordMany<T>(write: (tx: Tx) => Promise<T>, placements: (written: T) => NewPlacement[]) {
+    return transaction(this.pool, async (tx) => {
+      const written = await write(tx);
+      const list = placements(written);
+      const rows = await tx.db
+        .insertInto('Placement')
+        .values(list.map((data) => ({ ...data, request: pgJson(data.request), explanation: pgJson(data.explanation) })))
+        .returningAll()
+        .execute();
+      const byId = new Map(rows.map((r) => [r.id, r as unknown as PlacementRow]));
+      return { written, rows: list.map((p) => byId.get(p.id)!) };
+    });
   }
 
   findById(id: string): Promise<PlacementRow | null> {

@@ -2,11 +2,6 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Prisma, type PrismaClient } from '../generated/prisma/client.js';
 import { PRISMA } from './tokens.js';
 
-export type SchedulingTx = Prisma.TransactionClient;
-
-// Transaction-scoped advisory lock: placements are decided one at a time, so two never fill one host twice.
-export const SCHEDULER_LOCK_KEY = 72707371;
-
 export interface DrainContainerRow {
   id: string;
   name: string;
@@ -30,7 +25,12 @@ export interface HostCapacityRow {
   memoryUsedBytes: number;
   cpusUsed: number;
   containers: number;
-  groupContainers: number;
+}
+
+export interface GroupCountRow {
+  group: string;
+  hostId: string;
+  n: number;
 }
 
 // The container a succeeded container.create made, as its inventory key (see recordKey).
@@ -44,37 +44,25 @@ const OPEN = Prisma.sql`('pending', 'sent', 'running')`;
 export class SchedulingRepository {
   constructor(@Inject(PRISMA) private readonly prisma: PrismaClient) {}
 
-  // Everything inside runs under the scheduler lock, which the commit releases.
-  decide<T>(fn: (tx: SchedulingTx) => Promise<T>): Promise<T> {
-    return this.prisma.$transaction(
-      async (tx) => {
-        await tx.$executeRaw`SELECT pg_advisory_xact_lock(${SCHEDULER_LOCK_KEY})`;
-        return fn(tx);
-      },
-      { timeout: 60_000, maxWait: 30_000 },
-    );
-  }
-
-  // Every host with what it can hold and what is counted on it. Used resources are the limits of
-  // containers Corral created that still exist (the newest create per container) plus those of
-  // container.create commands still open. `group` counts the group's containers: those carrying
-  // the label, plus those made or being made by placements of the group (LXC containers carry no labels).
-  async hostCapacities(tx: SchedulingTx, group: string | null): Promise<HostCapacityRow[]> {
-    const hosts = await tx.$queryRaw<
-      Omit<HostCapacityRow, 'memoryUsedBytes' | 'cpusUsed' | 'containers' | 'groupContainers'>[]
-    >`
-      SELECT id, hostname, status::text AS status, cordoned, "cordonReason", runtimes, labels, "agentLabels",
+  // Every host (or those of `hostIds`) with what it can hold and what is counted on it. Used
+  // resources are the limits of containers Corral created that still exist (the newest create per
+  // container) plus those of container.create commands still open.
+  async hostCapacities(hostIds: readonly string[] | null): Promise<HostCapacityRow[]> {
+    const only = (column: Prisma.Sql) =>
+      hostIds === null ? Prisma.empty : Prisma.sql`AND ${column} = ANY(${hostIds as string[]}::uuid[])`;
+    const hosts = await this.prisma.$queryRaw<Omit<HostCapacityRow, 'memoryUsedBytes' | 'cpusUsed' | 'containers'>[]>`
+      SELECT id::text AS id, hostname, status::text AS status, cordoned, "cordonReason", runtimes, labels, "agentLabels",
              (facts->>'memoryTotalBytes')::float8 AS "memoryBytes", (facts->>'cpuCount')::float8 AS cpus
-      FROM "Host" ORDER BY hostname, id`;
-    const used = await tx.$queryRaw<{ hostId: string; memory: number; cpus: number; open: number }[]>`
+      FROM "Host" WHERE true ${only(Prisma.sql`id`)} ORDER BY hostname, id`;
+    const used = await this.prisma.$queryRaw<{ hostId: string; memory: number; cpus: number; open: number }[]>`
       WITH live AS (
         SELECT DISTINCT ON (c."hostId", k.key) c."hostId", c.params
         FROM "Command" c JOIN "Container" k ON k."hostId" = c."hostId" AND k.key = ${CREATED_KEY}
-        WHERE c.op = 'container.create' AND c.status = 'succeeded'
+        WHERE c.op = 'container.create' AND c.status = 'succeeded' ${only(Prisma.sql`c."hostId"`)}
         ORDER BY c."hostId", k.key, c."createdAt" DESC
       ), opening AS (
         SELECT c."hostId", c.params FROM "Command" c
-        WHERE c.status IN ${OPEN} AND c.op = 'container.create'
+        WHERE c.status IN ${OPEN} AND c.op = 'container.create' ${only(Prisma.sql`c."hostId"`)}
       )
       SELECT "hostId"::text AS "hostId",
              sum(COALESCE((params->>'memoryBytes')::float8, 0))::float8 AS memory,
@@ -82,13 +70,12 @@ export class SchedulingRepository {
              count(*) FILTER (WHERE open)::int AS open
       FROM (SELECT "hostId", params, false AS open FROM live UNION ALL SELECT "hostId", params, true FROM opening) t
       GROUP BY "hostId"`;
-    const counts = await tx.$queryRaw<{ hostId: string; n: number }[]>`
-      SELECT "hostId"::text AS "hostId", count(*)::int AS n FROM "Container" GROUP BY "hostId"`;
-    const grouped = group === null ? [] : await this.groupCounts(tx, group);
+    const counts = await this.prisma.$queryRaw<{ hostId: string; n: number }[]>`
+      SELECT "hostId"::text AS "hostId", count(*)::int AS n FROM "Container"
+      WHERE true ${only(Prisma.sql`"hostId"`)} GROUP BY "hostId"`;
 
     const usedBy = new Map(used.map((u) => [u.hostId, u]));
     const countOf = new Map(counts.map((c) => [c.hostId, c.n]));
-    const groupOf = new Map(grouped.map((g) => [g.hostId, g.n]));
     return hosts.map((h) => {
       const u = usedBy.get(h.id);
       return {
@@ -96,27 +83,34 @@ export class SchedulingRepository {
         memoryUsedBytes: u?.memory ?? 0,
         cpusUsed: u?.cpus ?? 0,
         containers: (countOf.get(h.id) ?? 0) + (u?.open ?? 0),
-        groupContainers: groupOf.get(h.id) ?? 0,
       };
     });
   }
 
-  private groupCounts(tx: SchedulingTx, group: string): Promise<{ hostId: string; n: number }[]> {
-    return tx.$queryRaw`
+  // Members of each of `groups` per host (of `hostIds`, or every host): containers carrying the
+  // group label, plus those made or being made by placements of the group (LXC containers carry no labels).
+  async groupCounts(groups: readonly string[], hostIds: readonly string[] | null): Promise<GroupCountRow[]> {
+    if (groups.length === 0) return [];
+    const names = groups as string[];
+    const only = (column: Prisma.Sql) =>
+      hostIds === null ? Prisma.empty : Prisma.sql`AND ${column} = ANY(${hostIds as string[]}::uuid[])`;
+    return this.prisma.$queryRaw`
       WITH members AS (
-        SELECT unnest("commandIds")::uuid AS id FROM "Placement" WHERE "groupName" = ${group} AND NOT "dryRun"
+        SELECT unnest("commandIds")::uuid AS id, "groupName" AS "group" FROM "Placement"
+        WHERE "groupName" = ANY(${names}::text[]) AND NOT "dryRun"
         UNION
-        SELECT id FROM "Command"
-        WHERE status IN ${OPEN} AND op = 'container.create' AND params->'labels'->>'corral.group' = ${group}
+        SELECT id, params->'labels'->>'corral.group' FROM "Command"
+        WHERE status IN ${OPEN} AND op = 'container.create' AND params->'labels'->>'corral.group' = ANY(${names}::text[])
       )
-      SELECT "hostId"::text AS "hostId", count(DISTINCT ident)::int AS n FROM (
-        SELECT k."hostId", k.key AS ident FROM "Container" k WHERE k.labels->>'corral.group' = ${group}
+      SELECT "group", "hostId"::text AS "hostId", count(DISTINCT ident)::int AS n FROM (
+        SELECT k.labels->>'corral.group' AS "group", k."hostId", k.key AS ident FROM "Container" k
+        WHERE k.labels->>'corral.group' = ANY(${names}::text[]) ${only(Prisma.sql`k."hostId"`)}
         UNION ALL
-        SELECT c."hostId", COALESCE(k.key, c.id::text)
+        SELECT m."group", c."hostId", COALESCE(k.key, c.id::text)
         FROM members m JOIN "Command" c ON c.id = m.id
         LEFT JOIN "Container" k ON c.status = 'succeeded' AND k."hostId" = c."hostId" AND k.key = ${CREATED_KEY}
-        WHERE c.status IN ${OPEN} OR k.id IS NOT NULL
-      ) x GROUP BY "hostId"`;
+        WHERE (c.status IN ${OPEN} OR k.id IS NOT NULL) ${only(Prisma.sql`c."hostId"`)}
+      ) x GROUP BY "group", "hostId"`;
   }
 
   // False when there is no such host.

@@ -27,6 +27,7 @@ import { EventBus } from './event-bus.js';
 import { HeartbeatRecorder } from './heartbeat-recorder.js';
 import { HostIdentityService } from './host-identity.service.js';
 import { InventoryService } from './inventory.service.js';
+import { SchedulerIndexService } from './scheduler-index.service.js';
 import { SnapshotAdmission } from './snapshot-admission.js';
 
 // The agent protocol as the controller speaks it: hello -> welcome -> snapshot, then deltas and heartbeats.
@@ -48,6 +49,7 @@ export class AgentSessionService {
     private readonly commands: CommandDispatchService,
     private readonly heartbeats: HeartbeatRecorder,
     private readonly identity: HostIdentityService,
+    private readonly scheduler: SchedulerIndexService,
   ) {
     this.hellos = new Batcher((writes) => connectRepo.registerHellos(writes, this.clock.now()), {
       maxBatch: 500,
@@ -149,6 +151,8 @@ export class AgentSessionService {
       session.releaseSnapshotPlace = release;
     }
     session.hostId = host.hostId;
+    // The hello wrote the host's runtimes and agent labels.
+    this.scheduler.hostChanged(host.hostId);
     session.agentId = hello.agentId;
     session.capabilities = hello.capabilities;
     session.hostname = hello.hostname;

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   type CommandOp,
   type CommandTarget,
@@ -133,15 +134,18 @@ export class CommandService {
   }
 
   // A command on a host whose params the caller has validated (defaults applied), to be inserted
-  // with insertWithin in the caller's transaction and sent with deliver once that has committed.
+  // with insertManyWithin in the caller's transaction and sent with deliver once that has committed.
   hostPlan(hostId: string, op: CommandOp, params: Record<string, unknown>, request: CommandRequest): CommandPlan {
     const hash = request.idempotencyKey ? requestHash({ op, subject: { kind: 'host', id: hostId }, params }) : null;
     return { hostId, op, target: { kind: 'host' }, targetId: null, params, hash, request };
   }
 
-  // Created pending in the caller's transaction; deliver() announces and sends it after the commit.
-  insertWithin(db: CommandDb, plan: CommandPlan): Promise<CommandRow> {
-    return this.lifecycle.create(this.newCommand(plan, plan.params), false, db);
+  // Several planned commands, pending, in one statement of the caller's transaction.
+  insertManyWithin(db: CommandDb, plans: readonly CommandPlan[]): Promise<CommandRow[]> {
+    return this.lifecycle.createMany(
+      plans.map((plan) => ({ ...this.newCommand(plan, plan.params), id: randomUUID() })),
+      db,
+    );
   }
 
   async deliver(row: CommandRow, wait: number): Promise<CommandDto> {

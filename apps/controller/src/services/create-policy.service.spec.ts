@@ -2,7 +2,7 @@ import { NO_GRANTS } from '@corral/protocol';
 import { describe, expect, it } from 'vitest';
 import type { PolicyDto } from '../dtos/policy.dto.js';
 import { effectivePolicy, type PolicyHost, withPolicyRefusal } from './create-policy.service.js';
-import { aHost } from './scheduler/scheduler.fixtures.js';
+import { aHost } from './scheduler/scheduler.fixture.js';
 
 const policy = (name: string, selector: PolicyDto['selector'], grants: Partial<PolicyDto['grants']>): PolicyDto => ({
   id: `${name}-id`,

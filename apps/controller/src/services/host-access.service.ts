@@ -8,6 +8,7 @@ import { CLOCK } from '../repositories/tokens.js';
 import { Batcher } from './batcher.js';
 import { ConnectedHosts } from './connected-hosts.js';
 import { NotFoundError } from './errors.js';
+import { SchedulerIndexService } from './scheduler-index.service.js';
 import { hashSecret } from './secrets.js';
 
 // Agent credentials in use: checking one on connect, and cutting a host off.
@@ -22,6 +23,7 @@ export class HostAccessService {
     private readonly repo: EnrollmentRepository,
     private readonly connectRepo: AgentConnectRepository,
     private readonly connected: ConnectedHosts,
+    private readonly scheduler: SchedulerIndexService,
   ) {
     this.credentials = new Batcher(
       async (hashes) => {
@@ -51,5 +53,6 @@ export class HostAccessService {
   async remove(hostId: string): Promise<void> {
     await this.revoke(hostId);
     await this.repo.deleteHost(hostId);
+    this.scheduler.hostChanged(hostId);
   }
 }

@@ -6,6 +6,7 @@ import { SchedulingRepository } from '../repositories/scheduling.repository.js';
 import { CLOCK } from '../repositories/tokens.js';
 import { NotFoundError } from './errors.js';
 import { HostQueryService } from './host-query.service.js';
+import { SchedulerIndexService } from './scheduler-index.service.js';
 
 // What an operator sets on a host for scheduling: labels, cordon, drain.
 @Injectable()
@@ -16,10 +17,12 @@ export class HostSchedulingService {
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly repo: SchedulingRepository,
     private readonly hosts: HostQueryService,
+    private readonly scheduler: SchedulerIndexService,
   ) {}
 
   async setLabels(hostId: string, labels: Record<string, string>): Promise<HostDto> {
     if (!(await this.repo.setLabels(hostId, labels))) throw new NotFoundError(`no host with id ${hostId}`);
+    this.scheduler.hostChanged(hostId);
     return this.hosts.get(hostId);
   }
 
@@ -27,12 +30,14 @@ export class HostSchedulingService {
     if (!(await this.repo.setCordon(hostId, { reason, at: this.clock.now() }))) {
       throw new NotFoundError(`no host with id ${hostId}`);
     }
+    this.scheduler.hostChanged(hostId);
     this.logger.log(`host ${hostId} cordoned${reason ? `: ${reason}` : ''}`);
     return this.hosts.get(hostId);
   }
 
   async uncordon(hostId: string): Promise<HostDto> {
     if (!(await this.repo.setCordon(hostId, null))) throw new NotFoundError(`no host with id ${hostId}`);
+    this.scheduler.hostChanged(hostId);
     this.logger.log(`host ${hostId} uncordoned`);
     return this.hosts.get(hostId);
   }

@@ -10,6 +10,7 @@ import {
 } from '../repositories/inventory.repository.js';
 import { EventBus, type NewEvent } from './event-bus.js';
 import { inventoryEvent } from './inventory-events.mapper.js';
+import { SchedulerIndexService } from './scheduler-index.service.js';
 
 export type DeltaOutcome =
   | { result: 'applied'; seq: number }
@@ -46,6 +47,9 @@ class ShuttingDownError extends Error {
 }
 
 type Frame = { type: 'snapshot'; snapshot: Snapshot } | { type: 'delta'; delta: Delta };
+
+const carriesFacts = (frame: Frame): boolean =>
+  frame.type === 'snapshot' ? (frame.snapshot.facts ?? null) !== null : lastFacts(frame.delta.changes) !== null;
 type Outcome = DeltaOutcome | { result: 'snapshot' };
 
 interface Pending {
@@ -78,6 +82,7 @@ export class InventoryService implements OnModuleDestroy {
   constructor(
     private readonly repo: InventoryRepository,
     private readonly events: EventBus,
+    private readonly scheduler: SchedulerIndexService,
   ) {}
 
   async onModuleDestroy(): Promise<void> {
@@ -186,6 +191,8 @@ export class InventoryService implements OnModuleDestroy {
         continue;
       }
       for (const event of r.events) this.events.publish(event);
+      // Facts carry the host's capacity and runtimes: the scheduling index reads the host again.
+      if (carriesFacts(r.pending.frame)) this.scheduler.hostChanged(r.pending.hostId);
       r.pending.resolve(r.outcome);
     }
   }

@@ -1,21 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import type { RuntimeName, RuntimeStatus } from '@corral/protocol';
 import { Injectable, Logger } from '@nestjs/common';
 import { type Page, toPage } from '../dtos/pagination.dto.js';
 import type { PlacementDto, PlacementListQuery, PlacementRequest, PlacementSummaryDto } from '../dtos/placement.dto.js';
-import { type CommandRow } from '../repositories/command.repository.js';
 import { PlacementRepository, type PlacementRow } from '../repositories/placement.repository.js';
-import { type HostCapacityRow, SchedulingRepository } from '../repositories/scheduling.repository.js';
 import { type CommandRequest, CommandService } from './command.service.js';
 import { toCommandDto } from './command-response.mapper.js';
 import { CreatePolicyService, withPolicyRefusal } from './create-policy.service.js';
 import { BadRequestError, NotFoundError } from './errors.js';
-import { effectiveLabels } from './host-labels.js';
 import { planPlacement } from './placement-plan.js';
 import { toPlacementDto, toPlacementSummaryDto } from './placement-response.mapper.js';
+import { PlacementWriter, type PlacementWritten } from './placement-writer.js';
 import { explain, type PlacementOutcome } from './scheduler/explanation.js';
-import { schedule } from './scheduler/schedule.js';
-import type { RuntimeAvailability, SchedulingHost } from './scheduler/scheduler.types.js';
+import type { SchedulingHost } from './scheduler/scheduler.types.js';
+import { SchedulerIndexService } from './scheduler-index.service.js';
 
 export interface PlacementOptions {
   dryRun: boolean;
@@ -30,28 +27,6 @@ export interface PlacementResult {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-export function toSchedulingHost(row: HostCapacityRow): SchedulingHost {
-  const runtimes: Partial<Record<RuntimeName, RuntimeAvailability>> = {};
-  for (const r of (row.runtimes ?? []) as RuntimeStatus[])
-    runtimes[r.name] = { available: r.available, reason: r.reason };
-  return {
-    id: row.id,
-    hostname: row.hostname,
-    online: row.status === 'online',
-    cordoned: row.cordoned,
-    cordonReason: row.cordonReason,
-    runtimes,
-    labels: effectiveLabels(row),
-    memoryBytes: row.memoryBytes,
-    cpus: row.cpus,
-    memoryUsedBytes: row.memoryUsedBytes,
-    cpusUsed: row.cpusUsed,
-    containers: row.containers,
-    groupContainers: row.groupContainers,
-    placedHere: 0,
-  };
-}
-
 // `hosts` of a request, by id or hostname (case-insensitive), to host ids; 400 for one that names no host.
 export function resolveHosts(rows: readonly { id: string; hostname: string }[], wanted: string[]): Set<string> {
   const ids = new Set<string>();
@@ -65,15 +40,18 @@ export function resolveHosts(rows: readonly { id: string; hostname: string }[], 
   return ids;
 }
 
-// Chooses hosts for containers and creates them there. Decision and command rows are written in
-// one transaction under the scheduler lock, so concurrent placements see each other's reservations.
+// Chooses hosts for containers and creates them there. The decision is made on the scheduling index
+// this process keeps, and its replicas are reserved there in the same synchronous step, so
+// concurrent placements see each other's reservations; then the command rows and the Placement row
+// are written in one transaction (PlacementWriter), and the commands sent after the commit.
 @Injectable()
 export class PlacementService {
   private readonly logger = new Logger(PlacementService.name);
 
   constructor(
-    private readonly scheduling: SchedulingRepository,
+    private readonly index: SchedulerIndexService,
     private readonly placements: PlacementRepository,
+    private readonly writer: PlacementWriter,
     private readonly commands: CommandService,
     private readonly createPolicy: CreatePolicyService,
   ) {}
@@ -82,63 +60,84 @@ export class PlacementService {
     const id = randomUUID();
     const plan = planPlacement(request, id);
     const { deadlineSeconds: _, ...stored } = request;
-    const { row, created } = await this.scheduling.decide(async (tx) => {
-      const rows = await this.scheduling.hostCapacities(tx, plan.demand.group);
-      const demand = { ...plan.demand, hostIds: request.hosts ? resolveHosts(rows, request.hosts) : null };
-      // Hosts whose create policy refuses the spec are turned down with the rule as the reason.
-      const refused = await this.createPolicy.refusals(
-        rows.map((r) => r.id),
-        plan.params[0]!,
-        options.request.requestedBy,
-      );
-      const hosts = rows.map((r) => withPolicyRefusal(toSchedulingHost(r), request.runtime, refused.get(r.id)));
-      const result = schedule(hosts, demand, {
-        strategy: request.strategy,
-        replicas: request.replicas,
-      });
-      const complete = result.placed === request.replicas;
-      const placed = request.allOrNothing && !complete ? 0 : result.placed;
-      const outcome: PlacementOutcome = options.dryRun
-        ? 'dry_run'
-        : complete
-          ? 'placed'
-          : placed > 0
-            ? 'partial'
-            : 'rejected';
-      const explanation = explain({
-        schedule: result,
-        demand,
-        strategy: request.strategy,
-        replicas: request.replicas,
-        names: plan.names,
-        outcome,
-        placed,
-      });
-      const hostIds = result.decisions.slice(0, placed).map((d) => d.chosen!.host.id);
-      const created: CommandRow[] = [];
-      if (!options.dryRun) {
-        for (let i = 0; i < placed; i++) {
-          const cmd = this.commands.hostPlan(hostIds[i]!, 'container.create', plan.params[i]!, options.request);
-          created.push(await this.commands.insertWithin(tx, cmd));
-        }
-      }
-      const row = await this.placements.insert(tx, {
-        id,
-        requestedBy: options.request.requestedBy,
-        dryRun: options.dryRun,
-        outcome,
-        request: stored,
-        explanation,
-        hostIds,
-        commandIds: created.map((c) => c.id),
-        groupName: plan.demand.group,
-      });
-      return { row, created };
+    const requestedBy = options.request.requestedBy;
+    const live = await this.index.settled(plan.demand.group);
+    // Hosts whose create policy refuses the spec are turned down with the rule as the reason. Every
+    // host the decision may see is checked: hosts that appear while the policy is read are checked too.
+    let generation = live.generation;
+    const checked = new Set<string>();
+    let unchecked: readonly string[] = live.ids();
+    const refused = new Map<string, string>();
+    while (unchecked.length > 0) {
+      const found = await this.createPolicy.refusals(unchecked, plan.params[0]!, requestedBy);
+      for (const [hostId, why] of found) refused.set(hostId, why);
+      if (live.generation === generation) break;
+      for (const hostId of unchecked) checked.add(hostId);
+      generation = live.generation;
+      unchecked = live.ids().filter((hostId) => !checked.has(hostId));
+    }
+
+    // From here to the reservation nothing awaits: the decision sees the index as it stands.
+    const hostIds = request.hosts ? resolveHosts(live.identities(), request.hosts) : null;
+    const demand = { ...plan.demand, hostIds };
+    const refuse =
+      refused.size === 0 ? undefined : (h: SchedulingHost) => withPolicyRefusal(h, request.runtime, refused.get(h.id));
+    const result = live.schedule(demand, { strategy: request.strategy, replicas: request.replicas }, refuse);
+    const complete = result.placed === request.replicas;
+    const placed = request.allOrNothing && !complete ? 0 : result.placed;
+    const outcome: PlacementOutcome = options.dryRun
+      ? 'dry_run'
+      : complete
+        ? 'placed'
+        : placed > 0
+          ? 'partial'
+          : 'rejected';
+    const explanation = explain({
+      schedule: result,
+      demand,
+      strategy: request.strategy,
+      replicas: request.replicas,
+      names: plan.names,
+      outcome,
+      placed,
     });
-    const outcome = row.outcome as PlacementOutcome;
+    const chosen = result.decisions.slice(0, placed).map((d) => d.chosen!);
+    const decided = {
+      id,
+      requestedBy,
+      dryRun: options.dryRun,
+      outcome,
+      request: stored,
+      explanation,
+      hostIds: chosen.map((c) => c.host.id),
+      groupName: plan.demand.group,
+    };
+
+    const reservation =
+      options.dryRun || placed === 0
+        ? null
+        : this.index.reserve(
+            chosen.map((c) => c.index),
+            demand,
+          );
+    let written: PlacementWritten;
+    try {
+      written = await this.writer.submit({
+        placement: decided,
+        commands: (reservation?.hostIds ?? []).map((hostId, i) =>
+          this.commands.hostPlan(hostId, 'container.create', plan.params[i]!, options.request),
+        ),
+      });
+    } catch (err) {
+      reservation?.abort();
+      throw err;
+    }
+    reservation?.commit(written.commands.map((c) => c.id));
+    const { row, commands: created } = written;
     const summary = (row.explanation as { summary: string }).summary;
-    if (options.dryRun) this.logger.debug(`placement ${id} (dry run): ${summary}`);
-    else this.logger.log(`placement ${id}: ${summary}`);
+    // Every decision is stored and audited; a log line each (a synchronous write when stdout is a
+    // pipe) would cost more than the decision, so it is at debug level.
+    this.logger.debug(`placement ${id}${options.dryRun ? ' (dry run)' : ''}: ${summary}`);
     // Sent once the decision is committed; an agent that answers at once finds its command.
     const commands = await Promise.all(created.map((c) => this.commands.deliver(c, options.request.wait)));
     return { outcome, placement: toPlacementDto(row, commands) };

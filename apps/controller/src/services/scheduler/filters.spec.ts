@@ -8,7 +8,7 @@ import { constraintHolds, labelsFilter } from './labels.filter.js';
 import { memoryFilter } from './memory.filter.js';
 import { onlineFilter } from './online.filter.js';
 import { runtimeFilter } from './runtime.filter.js';
-import { aDemand, aHost, GiB, MiB } from './scheduler.fixtures.js';
+import { aDemand, aHost, GiB, MiB } from './scheduler.fixture.js';
 import type { Constraint } from './scheduler.types.js';
 
 describe('allowedHostsFilter', () => {

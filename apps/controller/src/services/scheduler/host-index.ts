@@ -1,78 +1,13 @@
-import { ANTI_AFFINITY, CORDON, CPU, FACTS, FILTERS, HOSTS, LABELS, MEMORY, ONLINE, RUNTIME } from './filters.js';
-import type { Constraint, Demand, SchedulingHost, Strategy } from './scheduler.types.js';
+import { type Before, CPU_EPSILON, type FreeCpu, locate, move, refreshCpu, skipCpu } from './band-orders.js';
+import type { IndexedCandidate, RejectedHost, ReplicaDecision, Reservation } from './decision.types.js';
+import { MAX_EXAMPLES, MAX_REASONS } from './decision.types.js';
+import { ANTI_AFFINITY, CPU, FILTERS, HOSTS, MEMORY } from './filters.js';
+import { compileConstraints, type LabelColumn, labelColumn } from './label-columns.js';
+import type { Demand, SchedulingHost, Strategy } from './scheduler.types.js';
+import { buildView, CORDONED_FLAG, FACTS_FLAG, ONLINE_FLAG, type View } from './views.js';
 
-// Rejected hosts named per filter in a decision, and "<hostname>: <reason>" lines kept when nothing fits.
-export const MAX_EXAMPLES = 3;
-export const MAX_REASONS = 1000;
-
-export interface Candidate {
-  host: SchedulingHost;
-  score: number;
-}
-
-// A host that fits, as the replica saw it; `index` is its position in the index.
-export interface IndexedCandidate extends Candidate {
-  index: number;
-}
-
-// A host a filter turned down, as the replica saw it.
-export interface RejectedHost {
-  host: SchedulingHost;
-  // 1 + the index in FILTERS of the filter that rejected it.
-  code: number;
-  reason: string;
-}
-
-export interface ReplicaDecision {
-  // 1-based.
-  replica: number;
-  // Hosts within the request's `hosts` (every host when it names none).
-  inScope: number;
-  // Hosts in scope whose verdict was worked out. The others were skipped: they rank below the
-  // candidates kept, or surely lack the free memory (binpack) or CPU asked, so they cannot change the decision.
-  evaluated: number;
-  feasible: number;
-  // Per filter code (1 + index in FILTERS): the evaluated hosts it turned down. Hosts outside `hosts` count under 1.
-  rejected: Int32Array;
-  // Up to MAX_EXAMPLES per filter, never a host outside `hosts`.
-  examples: RejectedHost[];
-  // Best first; the first is the choice. Empty when no host fits.
-  candidates: IndexedCandidate[];
-  chosen: IndexedCandidate | null;
-  // When no host fits: "<hostname>: <reason>" for every host in scope, in host order, the first MAX_REASONS.
-  reasons: string[];
-}
-
-// What `reserve` changed, for `restore`.
-export interface Reservation {
-  index: number;
-  memoryUsedBytes: number;
-  cpusUsed: number;
-  containers: number;
-  group: string | null;
-  groupContainers: number;
-}
-
-// The hosts a runtime and a list of label constraints leave: online, cordon, runtime, facts and labels
-// do not change with reservations, so their verdicts are worked out once per view and counted, and a
-// decision walks only the hosts that pass them.
-interface View {
-  // Per host: 0, or the code of ONLINE, CORDON, RUNTIME, FACTS or LABELS.
-  codes: Uint8Array;
-  counts: Int32Array;
-  rejected: number;
-  examples: { index: number; code: number; reason: string }[];
-  // Per band of the index, its hosts with code 0, in the band's two orders.
-  spread: Int32Array[];
-  binpack: Int32Array[];
-  // Per band and order, at least the most free CPU among each BLOCK hosts: blocks that cannot give
-  // what is asked are skipped whole.
-  spreadCpu: Float64Array[];
-  binpackCpu: Float64Array[];
-}
-
-const BLOCK_BITS = 5;
-const BLOCK = 1 << BLOCK_BITS;
+export type { Candidate, IndexedCandidate, RejectedHost, ReplicaDecision, Reservation } from './decision.types.js';
+export { MAX_EXAMPLES, MAX_REASONS } from './decision.types.js';
 
 // Hosts that are online, uncordoned and have facts, grouped by allocatable memory: one band per size
 // when the fleet has few sizes, else bands of sizes within about 2% of each other.
@@ -87,17 +22,6 @@ interface Band {
   // rank order (fewer containers, hostname, id).
   spread: Int32Array;
   binpack: Int32Array;
-}
-
-// A label constraint over interned values: accepts[valueId + 1], where -1 stands for "no such label".
-interface CompiledConstraint {
-  values: Int32Array;
-  accepts: Uint8Array;
-}
-
-interface LabelColumn {
-  values: Int32Array;
-  ids: Map<string, number>;
 }
 
 const exactBytes = (n: number) => Number.isInteger(n) && Math.abs(n) <= EXACT_BYTES;
@@ -120,9 +44,6 @@ function rankByName(hosts: readonly SchedulingHost[]): Int32Array {
   return rank;
 }
 
-const ONLINE_FLAG = 1;
-const CORDONED_FLAG = 2;
-const FACTS_FLAG = 4;
 // One band per allocatable size up to this many sizes; beyond, bands of sizes within 2^(1/32) of each other.
 export const MAX_EXACT_BANDS = 128;
 export const BANDS_PER_DOUBLING = 32;
@@ -130,8 +51,6 @@ export const BANDS_PER_DOUBLING = 32;
 const EXACT_BYTES = 2 ** 50;
 // Added to each band's bound so that rounding never makes it smaller than a score it covers.
 const SLACK = 1e-9;
-// As in the cpu filter.
-const CPU_EPSILON = 1e-9;
 // Views kept, most recently used first out last; each reservation repositions its host in all of them.
 const MAX_VIEWS = 8;
 
@@ -170,6 +89,8 @@ export class HostIndex {
   private readonly views = new Map<string, View>();
   // Positions of a host in the views' orders while it is repositioned.
   private readonly scratch = new Int32Array(2 * MAX_VIEWS);
+  private readonly beforeFn: Before = (a, b, spread) => this.before(a, b, spread);
+  private readonly freeCpu: FreeCpu = (i) => this.cpus[i]! - this.cpusUsed[i]!;
   private readonly scopes = new WeakMap<ReadonlySet<string>, Uint8Array>();
   private ids: Map<string, number> | null = null;
 
@@ -288,6 +209,37 @@ export class HostIndex {
     return saved;
   }
 
+  // Sets what is counted on the host at `index` (a re-read of its capacity), and moves it to its place.
+  setUse(index: number, use: Pick<SchedulingHost, 'memoryUsedBytes' | 'cpusUsed' | 'containers'>): void {
+    this.memoryUsed[index] = use.memoryUsedBytes;
+    this.cpusUsed[index] = use.cpusUsed;
+    this.containers[index] = use.containers;
+    if (!exactBytes(use.memoryUsedBytes)) this.integral = false;
+    this.reposition(index);
+  }
+
+  // Sets how many members of `group` the host at `index` holds; group counts order nothing.
+  setGroupCount(group: string, index: number, count: number): void {
+    this.groupColumn(group)[index] = count;
+  }
+
+  groupCount(group: string, index: number): number {
+    return this.groups.get(group)?.[index] ?? 0;
+  }
+
+  hasGroup(group: string): boolean {
+    return this.groups.has(group);
+  }
+
+  dropGroup(group: string): void {
+    this.groups.delete(group);
+  }
+
+  // The host at `index` as the index was built with it (its use as it stands now: see view()).
+  hostAt(index: number): SchedulingHost {
+    return this.hosts[index]!;
+  }
+
   // Undoes a reservation exactly (the values saved, not arithmetic that could round differently).
   restore(saved: Reservation): void {
     const i = saved.index;
@@ -334,7 +286,7 @@ export class HostIndex {
           else hi = mid;
         }
       }
-      start = this.skipCpu(order, cpuBlocks[b]!, start, cpus);
+      start = skipCpu(order, cpuBlocks[b]!, start, cpus);
       cursor[b] = start;
       bound[b] = this.bound(band, order, start, memory, spread);
     }
@@ -372,7 +324,7 @@ export class HostIndex {
           continue;
         }
       }
-      const next = this.skipCpu(order, cpuBlocks[b]!, p + 1, cpus);
+      const next = skipCpu(order, cpuBlocks[b]!, p + 1, cpus);
       cursor[b] = next;
       bound[b] = this.bound(band, order, next, memory, spread);
       evaluated++;
@@ -555,109 +507,32 @@ export class HostIndex {
     if (b < 0) return;
     const band = this.bands[b]!;
     // Where it is now, found with the values it was placed by; then its new values.
-    const inSpread = this.locate(band.spread, i, true);
-    const inBinpack = this.locate(band.binpack, i, false);
+    const inSpread = locate(band.spread, i, true, this.beforeFn);
+    const inBinpack = locate(band.binpack, i, false, this.beforeFn);
     let k = 0;
     for (const view of this.views.values()) {
       if (view.codes[i] === 0) {
-        this.scratch[k] = this.locate(view.spread[b]!, i, true);
-        this.scratch[k + 1] = this.locate(view.binpack[b]!, i, false);
+        this.scratch[k] = locate(view.spread[b]!, i, true, this.beforeFn);
+        this.scratch[k + 1] = locate(view.binpack[b]!, i, false, this.beforeFn);
       }
       k += 2;
     }
     this.key[i] = this.keyOf(i, band.exact);
     this.orderedContainers[i] = this.containers[i]!;
-    this.move(band.spread, inSpread, i, true);
-    this.move(band.binpack, inBinpack, i, false);
+    move(band.spread, inSpread, i, true, this.beforeFn);
+    move(band.binpack, inBinpack, i, false, this.beforeFn);
     k = 0;
     for (const view of this.views.values()) {
       if (view.codes[i] === 0) {
         const from = this.scratch[k]!;
-        this.refreshCpu(view.spread[b]!, view.spreadCpu[b]!, from, this.move(view.spread[b]!, from, i, true));
+        const to = move(view.spread[b]!, from, i, true, this.beforeFn);
+        refreshCpu(view.spread[b]!, view.spreadCpu[b]!, from, to, this.freeCpu);
         const at = this.scratch[k + 1]!;
-        this.refreshCpu(view.binpack[b]!, view.binpackCpu[b]!, at, this.move(view.binpack[b]!, at, i, false));
+        const moved = move(view.binpack[b]!, at, i, false, this.beforeFn);
+        refreshCpu(view.binpack[b]!, view.binpackCpu[b]!, at, moved, this.freeCpu);
       }
       k += 2;
     }
-  }
-
-  private locate(order: Int32Array, i: number, spread: boolean): number {
-    let lo = 0;
-    let hi = order.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.before(order[mid]!, i, spread)) lo = mid + 1;
-      else hi = mid;
-    }
-    if (order[lo] !== i) throw new Error('scheduling index: a host is out of order');
-    return lo;
-  }
-
-  // Binary search for the host's new place, then one shift of the hosts between.
-  private move(order: Int32Array, p: number, i: number, spread: boolean): number {
-    const last = order.length - 1;
-    if (p > 0 && this.before(i, order[p - 1]!, spread)) {
-      let lo = 0;
-      let hi = p - 1;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (this.before(i, order[mid]!, spread)) hi = mid;
-        else lo = mid + 1;
-      }
-      order.copyWithin(lo + 1, lo, p);
-      order[lo] = i;
-      return lo;
-    }
-    if (p < last && this.before(order[p + 1]!, i, spread)) {
-      let lo = p + 1;
-      let hi = last;
-      while (lo < hi) {
-        const mid = (lo + hi + 1) >>> 1;
-        if (this.before(order[mid]!, i, spread)) lo = mid;
-        else hi = mid - 1;
-      }
-      order.copyWithin(p, p + 1, lo + 1);
-      order[lo] = i;
-      return lo;
-    }
-    return p;
-  }
-
-  // The most free CPU among the hosts of a block.
-  private blockCpu(order: Int32Array, block: number): number {
-    let max = Number.NEGATIVE_INFINITY;
-    const end = Math.min(order.length, (block + 1) << BLOCK_BITS);
-    for (let p = block << BLOCK_BITS; p < end; p++) {
-      const i = order[p]!;
-      const free = this.cpus[i]! - this.cpusUsed[i]!;
-      if (free > max) max = free;
-    }
-    return max;
-  }
-
-  // After a host moved from `from` to `to` in `order`: the blocks at both ends are recomputed; each
-  // block between gained one host from its neighbour and lost one, so it takes the gained host's free
-  // CPU if larger (the figure stays at least the true most, which is all skipping needs).
-  private refreshCpu(order: Int32Array, cpu: Float64Array, from: number, to: number): void {
-    const first = Math.min(from, to) >> BLOCK_BITS;
-    const last = Math.max(from, to) >> BLOCK_BITS;
-    cpu[first] = this.blockCpu(order, first);
-    if (last === first) return;
-    cpu[last] = this.blockCpu(order, last);
-    for (let block = first + 1; block < last; block++) {
-      // Moving up, hosts shifted right: a block gained its first host; moving down, its last.
-      const p = to < from ? block << BLOCK_BITS : ((block + 1) << BLOCK_BITS) - 1;
-      const i = order[p]!;
-      const free = this.cpus[i]! - this.cpusUsed[i]!;
-      if (free > cpu[block]!) cpu[block] = free;
-    }
-  }
-
-  // The first position from `p` on that is not in a block with too little free CPU for `cpus`.
-  private skipCpu(order: Int32Array, cpu: Float64Array, p: number, cpus: number): number {
-    if (cpus <= 0) return p;
-    while (p < order.length && cpu[p >> BLOCK_BITS]! + CPU_EPSILON < cpus) p = ((p >> BLOCK_BITS) + 1) << BLOCK_BITS;
-    return Math.min(p, order.length);
   }
 
   // The runtime's bit in `runtimeMask`, set on the hosts that report it available the first time it is asked.
@@ -687,57 +562,18 @@ export class HostIndex {
       return view;
     }
     const bit = this.runtimeBit(demand.runtime);
-    const labels = this.compile(demand.constraints);
-    const codes = new Uint8Array(this.size);
-    const counts = new Int32Array(FILTERS.length + 1);
-    const examples: View['examples'] = [];
-    let rejected = 0;
-    for (let i = 0; i < this.size; i++) {
-      const f = this.flags[i]!;
-      let code =
-        (f & ONLINE_FLAG) === 0
-          ? ONLINE
-          : (f & CORDONED_FLAG) !== 0
-            ? CORDON
-            : (this.runtimeMask[i]! & bit) === 0
-              ? RUNTIME
-              : (f & FACTS_FLAG) === 0
-                ? FACTS
-                : 0;
-      if (code === 0) {
-        for (const l of labels) {
-          if (l.accepts[l.values[i]! + 1] === 0) {
-            code = LABELS;
-            break;
-          }
-        }
-      }
-      if (code === 0) continue;
-      codes[i] = code;
-      rejected++;
-      if (++counts[code]! <= MAX_EXAMPLES) {
-        examples.push({ index: i, code, reason: FILTERS[code - 1]!.reason(this.hosts[i]!, demand) });
-      }
-    }
-    examples.sort((a, b) => a.code - b.code);
-    const passes = (i: number) => codes[i] === 0;
-    const spread = this.bands.map((band) => band.spread.filter(passes));
-    const binpack = this.bands.map((band) => band.binpack.filter(passes));
-    const blocks = (order: Int32Array) => {
-      const cpu = new Float64Array((order.length + BLOCK - 1) >> BLOCK_BITS);
-      for (let block = 0; block < cpu.length; block++) cpu[block] = this.blockCpu(order, block);
-      return cpu;
-    };
-    view = {
-      codes,
-      counts,
-      rejected,
-      examples,
-      spread,
-      binpack,
-      spreadCpu: spread.map(blocks),
-      binpackCpu: binpack.map(blocks),
-    };
+    const labels = compileConstraints(demand.constraints, (label) => this.column(label));
+    view = buildView({
+      size: this.size,
+      flags: this.flags,
+      runtimeMask: this.runtimeMask,
+      bit,
+      labels,
+      hosts: this.hosts,
+      bands: this.bands,
+      demand,
+      freeCpu: this.freeCpu,
+    });
     if (this.views.size === MAX_VIEWS) this.views.delete(this.views.keys().next().value!);
     this.views.set(key, view);
     return view;
@@ -768,60 +604,10 @@ export class HostIndex {
 
   private column(label: string): LabelColumn {
     let column = this.columns.get(label);
-    if (column) return column;
-    const ids = new Map<string, number>();
-    const values = new Int32Array(this.size);
-    for (let i = 0; i < this.size; i++) {
-      const labels = this.hosts[i]!.labels;
-      if (!Object.hasOwn(labels, label)) {
-        values[i] = -1;
-        continue;
-      }
-      const value = labels[label]!;
-      let id = ids.get(value);
-      if (id === undefined) {
-        id = ids.size;
-        ids.set(value, id);
-      }
-      values[i] = id;
+    if (!column) {
+      column = labelColumn(this.hosts, label);
+      this.columns.set(label, column);
     }
-    column = { values, ids };
-    this.columns.set(label, column);
     return column;
-  }
-
-  // The constraints as lookups over interned label values.
-  private compile(constraints: readonly Constraint[]): CompiledConstraint[] {
-    return constraints.map((c) => {
-      const { values, ids } = this.column(c.label);
-      // accepts[0]: hosts without the label; accepts[id + 1]: hosts whose value has that id.
-      const accepts = new Uint8Array(ids.size + 1);
-      const mark = (list: readonly string[], to: 0 | 1) => {
-        for (const v of list) {
-          const id = ids.get(v);
-          if (id !== undefined) accepts[id + 1] = to;
-        }
-      };
-      switch (c.op) {
-        case '=':
-          mark([c.value], 1);
-          break;
-        case '!=':
-          accepts.fill(1);
-          mark([c.value], 0);
-          break;
-        case 'in':
-          mark(c.values, 1);
-          break;
-        case 'not in':
-          accepts.fill(1);
-          mark(c.values, 0);
-          break;
-        case 'exists':
-          accepts.fill(1, 1);
-          break;
-      }
-      return { values, accepts };
-    });
   }
 }

@@ -1,7 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { formatBytes, formatCpus } from './format.js';
-import { aDemand, aHost, GiB, MiB } from './scheduler.fixtures.js';
-import { ranksBefore, score } from './score.js';
+import { schedule } from './schedule.js';
+import { aDemand, aHost, GiB, MiB } from './scheduler.fixture.js';
+import type { Demand, SchedulingHost, Strategy } from './scheduler.types.js';
+
+// The score the scheduler gives a host, as its candidate in a decision over that host alone.
+function score(host: SchedulingHost, demand: Demand, strategy: Strategy): number {
+  return schedule([host], demand, { strategy, replicas: 1 }).decisions[0]!.candidates[0]!.score;
+}
+
+// Whether `a` comes before `b` among the candidates, both scoring the same.
+function ranksBefore(a: SchedulingHost, b: SchedulingHost): boolean {
+  const d = schedule([a, b], aDemand(), { strategy: 'spread', replicas: 1 }).decisions[0]!;
+  return d.candidates[0]!.host.id === a.id;
+}
 
 describe('score', () => {
   const demand = aDemand({ memoryBytes: GiB });
@@ -23,20 +35,25 @@ describe('score', () => {
   });
 
   it('scores a host with no known memory 0 rather than dividing by zero', () => {
-    expect(score(aHost({ memoryBytes: 0 }), demand, 'spread')).toBe(0);
+    expect(score(aHost({ memoryBytes: 0 }), aDemand(), 'spread')).toBe(0);
   });
 });
 
-describe('ranksBefore', () => {
-  it('higher score first, then fewer containers, then hostname', () => {
+describe('ties', () => {
+  it('fewer containers first, then hostname', () => {
     const a = aHost({ hostname: 'a', containers: 3 });
     const b = aHost({ hostname: 'b', containers: 1 });
-    expect(ranksBefore(a, 0.6, b, 0.5)).toBe(true);
-    expect(ranksBefore(a, 0.5, b, 0.5)).toBe(false);
-    expect(ranksBefore(b, 0.5, a, 0.5)).toBe(true);
+    expect(ranksBefore(a, b)).toBe(false);
+    expect(ranksBefore(b, a)).toBe(true);
     const c = aHost({ hostname: 'c', containers: 1 });
-    expect(ranksBefore(b, 0.5, c, 0.5)).toBe(true);
-    expect(ranksBefore(c, 0.5, b, 0.5)).toBe(false);
+    expect(ranksBefore(b, c)).toBe(true);
+    expect(ranksBefore(c, b)).toBe(false);
+  });
+
+  it('a higher score wins whatever the containers', () => {
+    const a = aHost({ hostname: 'a', containers: 9 });
+    const b = aHost({ hostname: 'b', containers: 0, memoryUsedBytes: GiB });
+    expect(ranksBefore(a, b)).toBe(true);
   });
 });
 
