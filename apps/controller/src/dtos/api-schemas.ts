@@ -11,6 +11,7 @@ import {
   HostRevokeResponseSchema,
 } from './auth.dto.js';
 import { CommandPageSchema, CommandSchema } from './command.dto.js';
+import { ContainerMoveReplySchema } from './container-move.dto.js';
 import { ErrorResponseSchema } from './error.dto.js';
 import { EventSchema, ResetEventSchema } from './event.dto.js';
 import { FleetSummarySchema } from './fleet.dto.js';
@@ -52,6 +53,7 @@ export const API_SCHEMAS = {
   Image: ImageSchema,
   ImagePage: ImagePageSchema,
   ImageCopyReply: ImageCopyReplySchema,
+  ContainerMoveReply: ContainerMoveReplySchema,
   Volume: VolumeSchema,
   VolumePage: VolumePageSchema,
   Network: NetworkSchema,

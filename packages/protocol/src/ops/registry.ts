@@ -202,6 +202,29 @@ export const OPS = {
     route: onContainer('/clone'),
     creates: 'container',
   }),
+  'container.archive': defineOp({
+    summary: "Stream an LXC container's directory (config and rootfs) to the controller as a tar",
+    description:
+      'Issued by POST /containers/{id}/copy and /move: the agent streams the tar into the transfer the controller named. The container must be stopped.',
+    params: P.ContainerArchiveParamsSchema,
+    result: R.ContainerArchiveResultSchema,
+    target: 'container',
+    runtimes: lxc,
+    refresh: [],
+    route: { ...onContainer('/copy'), custom: true },
+  }),
+  'container.restore': defineOp({
+    summary: 'Restore an LXC container streamed from another host (the receiving side of a copy or move)',
+    description:
+      "Issued by POST /containers/{id}/copy and /move on the destination host: unpacks the archive into the lxcpath, rewrites the config for this host (rootfs path, name, bridge, a fresh MAC), checks it against this host's create policy and starts it. A failure leaves nothing behind.",
+    params: P.ContainerRestoreParamsSchema,
+    result: R.ContainerRestoreResultSchema,
+    target: 'host',
+    runtimes: lxc,
+    refresh: ['lxc'],
+    route: { ...onContainer('/move'), custom: true },
+    creates: 'container',
+  }),
   'container.commit': defineOp({
     summary: 'Make an image of a Docker container (docker commit)',
     params: P.ContainerCommitParamsSchema,

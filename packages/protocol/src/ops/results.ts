@@ -84,6 +84,17 @@ export const ImageSaveResultSchema = z.looseObject({
   id: z.string().describe('Docker image id saved'),
   bytes: z.number().describe('bytes of the archive sent'),
 });
+export const ContainerArchiveResultSchema = z.looseObject({
+  name: z.string().describe('the container archived'),
+  bytes: z.number().describe('bytes of the archive sent'),
+});
+export const ContainerRestoreResultSchema = z.looseObject({
+  ...lxcRef,
+  ...containerIds,
+  state: z.string().describe('its state once restored'),
+  hwaddrs: z.array(z.string()).describe('the fresh MAC of each network interface'),
+  bytes: z.number().describe('bytes of the archive read'),
+});
 export const ImageRemoveResultSchema = z.looseObject({
   id: z.string(),
   untagged: z.array(z.string()),
