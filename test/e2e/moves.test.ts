@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createFleet, type Fleet, FleetApi, type FleetHost } from '../fleet/index.js';
+import { createFleet, FLEET_IMAGE, type Fleet, FleetApi, type FleetHost } from '../fleet/index.js';
 import { checkFleetPrereqs } from '../fleet/prereqs.js';
 import { run, until } from '../fleet/run.js';
 import { ADMIN_URL, createTestDatabase, type TestDatabase } from '../support/database.js';
@@ -20,8 +20,8 @@ interface MoveReply {
   warnings: string[];
 }
 
-// Copies and moves of LXC containers between two netns hosts, each with its own bridge, dnsmasq and
-// lxcpath: the container's files arrive, it gets a lease from the target's dnsmasq, and a failure
+// Copies and moves of LXC containers between two netns hosts, each with its own bridge, dnsmasq,
+// lxcpath and dockerd: the container's files arrive, it gets a lease from the target's dnsmasq, and a failure
 // midway leaves the source running and nothing on the target.
 describe.skipIf(!prereqs.ok)('moving containers between fleet hosts', () => {
   let db: TestDatabase;
@@ -68,7 +68,7 @@ describe.skipIf(!prereqs.ok)('moving containers between fleet hosts', () => {
     db = await createTestDatabase('corral_moves');
     fleet = await createFleet({
       hosts: 2,
-      dockerHosts: 0,
+      dockerHosts: 2,
       tag,
       startController: {
         databaseUrl: db.url,
@@ -196,5 +196,118 @@ describe.skipIf(!prereqs.ok)('moving containers between fleet hosts', () => {
     );
     expect(answer.status, JSON.stringify(answer.body)).toBe(409);
     expect(await state(h1, name('dup'))).toBe('running');
+  });
+  // A Docker container on h1 from an image only h1 has, its data in a named volume.
+  const dockerWorkload = async (what: string, volume: string) => {
+    const image = `corral-test/${tag}-${what}:1`;
+    await h1.docker(['run', '--name', name(`${what}-build`), FLEET_IMAGE, 'sh', '-c', 'echo image > /image.txt']);
+    await h1.docker(['commit', name(`${what}-build`), image]);
+    await h1.docker(['rm', name(`${what}-build`)]);
+    await h1.docker(['volume', 'create', volume]);
+    await h1.docker([
+      'run',
+      '-d',
+      '--name',
+      name(what),
+      '-v',
+      `${volume}:/data`,
+      '-e',
+      'GREETING=hello',
+      '--label',
+      'corral.test=1',
+      '--restart',
+      'unless-stopped',
+      image,
+      'sleep',
+      '3600',
+    ]);
+    await h1.docker(['exec', name(what), 'sh', '-c', 'echo written before the move > /data/file.txt']);
+    await inApi(h1, name(what), 'running');
+    await until(
+      `volume ${volume} in the API`,
+      async () => (await api.all<{ name: string }>(`/api/v1/volumes?host=${h1.name}`)).some((v) => v.name === volume),
+      30_000,
+      200,
+    );
+    await until(
+      `${image} in the API`,
+      async () =>
+        (await api.all<{ tags: string[] }>(`/api/v1/images?host=${h1.name}`)).some((i) => i.tags.includes(image)),
+      30_000,
+      200,
+    );
+    return image;
+  };
+  const dockerNames = async (host: FleetHost) =>
+    (await host.docker(['ps', '-a', '--format', '{{.Names}}'])).split('\n').filter(Boolean);
+
+  it('moves a Docker container with a named volume: image, volume contents and config arrive, the source is removed', async () => {
+    const image = await dockerWorkload('app', name('data'));
+    const answer = await api.post<MoveReply>(`/api/v1/containers/${encodeURIComponent(name('app'))}/move`, {
+      toHost: h2.name,
+    });
+    expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+    expect(answer.body).toMatchObject({ mode: 'move', source: { kept: false, state: 'removed' } });
+    expect(answer.body.steps.map((s) => s.op)).toEqual([
+      'container.spec',
+      'image.copy',
+      'container.stop',
+      'volume.restore',
+      'container.create',
+      'container.remove',
+    ]);
+    expect((await h2.docker(['exec', name('app'), 'cat', '/data/file.txt'])).trim()).toBe('written before the move');
+    expect((await h2.docker(['exec', name('app'), 'cat', '/image.txt'])).trim()).toBe('image');
+    const inspected = JSON.parse(await h2.docker(['inspect', name('app')]))[0];
+    expect(inspected.State.Running).toBe(true);
+    expect(inspected.Config.Env).toContain('GREETING=hello');
+    expect(inspected.Config.Labels['corral.test']).toBe('1');
+    expect(inspected.Config.Image).toBe(image);
+    expect(inspected.HostConfig.RestartPolicy.Name).toBe('unless-stopped');
+    expect(await dockerNames(h1)).not.toContain(name('app'));
+  });
+
+  it('a Docker move whose volume exists on the target: 409, the source runs on, nothing of it on the target', async () => {
+    await dockerWorkload('clash', name('clash-data'));
+    await h2.docker(['volume', 'create', name('clash-data')]);
+    await h2.docker([
+      'run',
+      '--rm',
+      '-v',
+      `${name('clash-data')}:/d`,
+      FLEET_IMAGE,
+      'sh',
+      '-c',
+      'echo theirs > /d/own.txt',
+    ]);
+    const answer = await api.post<{ message: string }>(`/api/v1/containers/${encodeURIComponent(name('clash'))}/move`, {
+      toHost: h2.name,
+    });
+    expect(answer.status, JSON.stringify(answer.body)).toBe(409);
+    expect(answer.body.message).toMatch(/source is left as it was/);
+    expect(JSON.parse(await h1.docker(['inspect', name('clash')]))[0].State.Running).toBe(true);
+    expect(await dockerNames(h2)).not.toContain(name('clash'));
+    // The target's own volume is untouched.
+    const own = await h2.docker(['run', '--rm', '-v', `${name('clash-data')}:/d`, FLEET_IMAGE, 'cat', '/d/own.txt']);
+    expect(own.trim()).toBe('theirs');
+  });
+  it('drains h1 with move=true: each container moved through placement or left with its reason', async () => {
+    const answer = await api.post<{
+      host: { cordoned: boolean };
+      moves: { name: string; outcome: string; toHostname: string | null; error: string | null }[];
+    }>(`/api/v1/hosts/${h1.name}/drain?move=true`, {});
+    expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+    const byName = new Map(answer.body.moves.map((m) => [m.name, m]));
+    expect(byName.get(name('cp'))).toMatchObject({ outcome: 'moved', toHostname: h2.name });
+    expect(byName.get(name('ro'))).toMatchObject({ outcome: 'moved', toHostname: h2.name });
+    expect(byName.get(name('hook'))).toMatchObject({ outcome: 'failed' });
+    expect(byName.get(name('hook'))?.error).toMatch(/lxc\.hook\.pre-start/);
+    expect(byName.get(name('dup'))).toMatchObject({ outcome: 'failed' });
+    expect(byName.get(name('clash'))).toMatchObject({ outcome: 'failed' });
+    expect(await state(h2, name('cp'))).toBe('running');
+    expect(await state(h1, name('cp'))).toBeUndefined();
+    // What could not move still runs where it was.
+    expect(await state(h1, name('hook'))).toBe('running');
+    expect(JSON.parse(await h1.docker(['inspect', name('clash')]))[0].State.Running).toBe(true);
   });
 });

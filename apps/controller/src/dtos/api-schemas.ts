@@ -17,7 +17,7 @@ import { EventSchema, ResetEventSchema } from './event.dto.js';
 import { FleetSummarySchema } from './fleet.dto.js';
 import { HostPageSchema, HostSchema } from './host.dto.js';
 import { HostRenamedSchema } from './host-identity.dto.js';
-import { DrainSchema } from './host-scheduling.dto.js';
+import { DrainMovedSchema, DrainSchema } from './host-scheduling.dto.js';
 import { ImageCopyReplySchema } from './image-transfer.dto.js';
 import {
   BridgePageSchema,
@@ -74,6 +74,7 @@ export const API_SCHEMAS = {
   PlacementReply: PlacementReplySchema,
   PlacementRejection: PlacementRejectionSchema,
   Drain: DrainSchema,
+  DrainMoved: DrainMovedSchema,
   ApiToken: ApiTokenSchema,
   ApiTokenList: ApiTokenPageSchema,
   CreatedApiToken: CreatedApiTokenSchema,

@@ -17,6 +17,7 @@ export interface MoveContainerRow {
   imageId: string | null;
   networks: unknown;
   mounts: unknown;
+  memoryBytes: string | null;
 }
 
 export const containerMoveQueries = {
@@ -37,6 +38,7 @@ export const containerMoveQueries = {
         'c.imageId',
         'c.networks',
         'c.mounts',
+        sql<string | null>`c."memoryBytes"::text`.as('memoryBytes'),
       ])
       .where('c.id', '=', id),
   // A host's bridges, those its dnsmasq lease files serve first (most leases first), then by name.
@@ -52,6 +54,9 @@ export const containerMoveQueries = {
       .where('b.hostId', '=', hostId)
       .orderBy('leases', 'desc')
       .orderBy('b.name'),
+  // The inventory row of a Docker image on a host, by its engine id.
+  image: (db: Db, hostId: string, engineId: string) =>
+    db.selectFrom('Image').select(['id']).where('hostId', '=', hostId).where('engineId', '=', engineId),
   // A container of that name on the host, as the inventory has it.
   named: (db: Db, hostId: string, name: string) =>
     db.selectFrom('Container').select(['id']).where('hostId', '=', hostId).where('name', '=', name),
@@ -67,6 +72,10 @@ export class ContainerMoveRepository {
 
   async bridges(hostId: string): Promise<{ name: string; leases: number }[]> {
     return containerMoveQueries.bridges(this.db, hostId).execute();
+  }
+
+  async imageOn(hostId: string, engineId: string): Promise<string | null> {
+    return (await containerMoveQueries.image(this.db, hostId, engineId).executeTakeFirst())?.id ?? null;
   }
 
   async nameTaken(hostId: string, name: string): Promise<boolean> {

@@ -32,7 +32,7 @@ export interface TransferSource {
   engineId: string;
   // What makes the archive on the source host: image.save of the image unless named (a container's
   // directory for an LXC copy or move, a volume's contents for a Docker move).
-  producer?: { kind: 'container' | 'volume'; op: 'container.archive' };
+  producer?: { kind: 'container' | 'volume'; op: 'container.archive' | 'volume.archive' };
 }
 
 // Relays image archives through the controller without keeping them: the source agent PUTs the

@@ -191,6 +191,16 @@ export const ContainerRestoreParamsSchema = z.object({
       "the controller's create policy grants for this host, applied to the restored config with the agent's own",
     ),
 });
+// container.spec, volume.archive and volume.restore: a Docker container's own create spec and its
+// named volumes' contents, for a move to another host.
+export const VolumeArchiveParamsSchema = z.object({
+  transferId: z.string().min(1).describe("id of the transfer the agent streams a tar of the volume's contents into"),
+});
+export const VolumeRestoreParamsSchema = z.object({
+  uploadId: z.string().min(1).describe('id of the transfer the controller relays from the source host'),
+  name: z.string().min(1).max(255).describe('name of the volume to create and fill on this host'),
+  labels: z.record(z.string(), z.string()).default({}).describe('labels of the new volume'),
+});
 export const ContainerCommitParamsSchema = z.object({
   reference: ImageTagReferenceSchema.describe('repository[:tag] of the new image'),
   message: z.string().max(4096).optional().describe('commit message'),

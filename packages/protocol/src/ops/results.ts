@@ -95,6 +95,20 @@ export const ContainerRestoreResultSchema = z.looseObject({
   hwaddrs: z.array(z.string()).describe('the fresh MAC of each network interface'),
   bytes: z.number().describe('bytes of the archive read'),
 });
+export const ContainerSpecResultSchema = z.looseObject({
+  spec: z.record(z.string(), z.unknown()).describe('the container.create params (runtime docker) that make it again'),
+  imageId: z.string().describe('the Docker image id it runs'),
+  volumes: z.array(z.string()).describe('named volumes it mounts'),
+  binds: z.array(z.string()).describe('host paths it bind-mounts'),
+});
+export const VolumeArchiveResultSchema = z.looseObject({
+  name: z.string().describe('the volume archived'),
+  bytes: z.number().describe('bytes of the archive sent'),
+});
+export const VolumeRestoreResultSchema = z.looseObject({
+  name: z.string().describe('the volume made'),
+  bytes: z.number().describe('bytes of the archive read'),
+});
 export const ImageRemoveResultSchema = z.looseObject({
   id: z.string(),
   untagged: z.array(z.string()),

@@ -1,13 +1,11 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable, Transform } from 'node:stream';
-import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { type CreateGrants, checkRestoredLxcConfig } from '@corral/protocol';
 import { type CommandContext, CommandFailure, type OpHandler } from '../../../executor/handler.js';
-import { type ImageImportOptions, uploadUrl } from '../../docker/ops/image-import.op.js';
+import { receiveTree, sendTree } from '../../archive-transfer.js';
+import type { ImageImportOptions } from '../../docker/ops/image-import.op.js';
 import { setConfigKeys } from './lxc-config.editor.js';
 import {
   configPath,
@@ -95,33 +93,6 @@ export function rootfsDir(text: string): string | null {
   return path.startsWith('/') ? path : null;
 }
 
-function tar(args: string[]): { child: ChildProcess; done: Promise<void> } {
-  const child = spawn('tar', args, { stdio: ['pipe', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => {
-    if (stderr.length < 4096) stderr += chunk.toString('utf8');
-  });
-  const done = new Promise<void>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code, signal) => {
-      if (code === 0) resolve();
-      else reject(new Error(`tar ${signal ? `killed by ${signal}` : `exited ${code}`}: ${stderr.trim()}`));
-    });
-  });
-  return { child, done };
-}
-
-function byteCounter(): { stream: Transform; bytes: () => number } {
-  let bytes = 0;
-  const stream = new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      bytes += chunk.length;
-      done(null, chunk);
-    },
-  });
-  return { stream, bytes: () => bytes };
-}
-
 // container.archive: a tar of the stopped container's directory (config, rootfs, snapshots left
 // out) streamed into the controller's transfer with backpressure; the source is not changed.
 export const lxcArchive =
@@ -136,35 +107,16 @@ export const lxcArchive =
         `container ${ref.name} keeps its rootfs outside its directory (an overlay clone or another backing store); only directory rootfs can be copied`,
       );
     }
-    const put = options.upload.fetch ?? (fetch as unknown as NonNullable<ImageImportOptions['fetch']>);
-    const proc = tar(['-C', ref.lxcPath, '--numeric-owner', '--exclude', `${ref.name}/snaps`, '-cpf', '-', ref.name]);
-    proc.child.stdin!.end();
-    const count = byteCounter();
-    proc.child.stdout!.once('error', (err) => count.stream.destroy(err));
-    proc.child.stdout!.pipe(count.stream);
-    const onAbort = () => proc.child.kill('SIGKILL');
-    ctx.signal.addEventListener('abort', onAbort, { once: true });
-    try {
-      const res = await put(uploadUrl(options.upload.controllerUrl, ctx.params.transferId), {
-        method: 'PUT',
-        headers: { ...options.upload.headers, 'content-type': 'application/x-tar' },
-        body: count.stream,
-        signal: ctx.signal,
-      });
-      const text = await res.text().catch(() => '');
-      if (!res.ok) {
-        throw new CommandFailure('engine_error', `sending the archive failed: HTTP ${res.status} ${text}`, true);
-      }
-      await proc.done;
-    } catch (error) {
-      proc.child.kill('SIGKILL');
-      if (error instanceof CommandFailure || ctx.signal.aborted) throw error;
-      throw new CommandFailure('engine_error', `archiving ${ref.name} failed: ${(error as Error).message}`, true);
-    } finally {
-      ctx.signal.removeEventListener('abort', onAbort);
-    }
-    ctx.logger.info('container archived', { ...ref, bytes: count.bytes() });
-    return { name: ref.name, bytes: count.bytes() };
+    const bytes = await sendTree(
+      ctx,
+      options.upload,
+      ctx.params.transferId,
+      ref.lxcPath,
+      [ref.name],
+      [`${ref.name}/snaps`],
+    );
+    ctx.logger.info('container archived', { ...ref, bytes });
+    return { name: ref.name, bytes };
   };
 
 // container.restore: the archive of another host's container unpacked into a staging directory in
@@ -185,7 +137,7 @@ export const lxcRestore =
       await mkdir(staging, { mode: 0o700 }).catch((error: Error) => {
         throw new CommandFailure('engine_error', `cannot write into ${ref.lxcPath}: ${error.message}`);
       });
-      const bytes = await download(ctx, options, uploadId, staging);
+      const bytes = await receiveTree(ctx, options.upload, uploadId, staging);
       const dir = join(staging, sourceName);
       const text = await deps.files.readText(join(dir, 'config')).catch(() => {
         throw new CommandFailure('invalid_params', `the archive holds no ${sourceName}/config`);
@@ -226,53 +178,6 @@ export const lxcRestore =
       throw error;
     }
   };
-
-async function download(
-  ctx: CommandContext<'container.restore'>,
-  options: LxcTransferOptions,
-  uploadId: string,
-  into: string,
-): Promise<number> {
-  const get = options.upload.fetch ?? (fetch as unknown as NonNullable<ImageImportOptions['fetch']>);
-  let res: Response;
-  try {
-    res = await get(uploadUrl(options.upload.controllerUrl, uploadId), {
-      headers: options.upload.headers,
-      signal: ctx.signal,
-    });
-  } catch (error) {
-    if (ctx.signal.aborted) throw error;
-    throw new CommandFailure('engine_error', `cannot download ${uploadId}: ${(error as Error).message}`, true);
-  }
-  if (!res.ok || !res.body) {
-    const text = await res.text().catch(() => '');
-    const code = res.status === 404 ? 'not_found' : 'engine_error';
-    throw new CommandFailure(code, `transfer ${uploadId} failed: HTTP ${res.status} ${text}`.trim());
-  }
-  const proc = tar(['-C', into, '--numeric-owner', '-xpf', '-']);
-  const count = byteCounter();
-  const body = Readable.fromWeb(res.body as WebReadableStream<Uint8Array>);
-  body.once('error', (err) => count.stream.destroy(err));
-  count.stream.once('error', () => proc.child.kill('SIGKILL'));
-  body.pipe(count.stream).pipe(proc.child.stdin!);
-  const onAbort = () => proc.child.kill('SIGKILL');
-  ctx.signal.addEventListener('abort', onAbort, { once: true });
-  try {
-    await Promise.all([
-      proc.done,
-      new Promise<void>((resolve, reject) => {
-        count.stream.once('end', resolve);
-        count.stream.once('error', reject);
-      }),
-    ]);
-  } catch (error) {
-    if (ctx.signal.aborted) throw error;
-    throw new CommandFailure('engine_error', `unpacking the archive failed: ${(error as Error).message}`, true);
-  } finally {
-    ctx.signal.removeEventListener('abort', onAbort);
-  }
-  return count.bytes();
-}
 
 async function cleanUp(
   deps: LxcDeps,
