@@ -236,7 +236,19 @@ export class FleetHost {
     const s = this.state;
     const d = startDaemon(
       'nsenter',
-      [`--net=${netnsPath(s.netns)}`, process.execPath, path.join(this.launch.repoRoot, 'apps/agent/dist/main.js')],
+      // In a private mount namespace whose /sys/class/net shows this host's links (sysfs-exec.sh), so
+      // that the agent's own lxc-start finds the host's bridge, as lxcStart below does.
+      [
+        `--net=${netnsPath(s.netns)}`,
+        'unshare',
+        '--mount',
+        '--propagation',
+        'slave',
+        'sh',
+        SYSFS_EXEC,
+        process.execPath,
+        path.join(this.launch.repoRoot, 'apps/agent/dist/main.js'),
+      ],
       {
         cwd: this.launch.repoRoot,
         logFile: this.log('agent'),

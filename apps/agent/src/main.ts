@@ -130,13 +130,12 @@ async function main(): Promise<void> {
     logger,
     resyncIntervalMs: config.resyncIntervalMs,
   });
+  const upload = { controllerUrl: config.controllerUrl, headers: authorization, fetch: fetchFromController };
   const dockerOps = createDockerOps({ socketPath: config.dockerSocket, timeoutMs: 60_000 });
   executor = new CommandExecutor({
     handlers: {
-      docker: createDockerHandlers(dockerOps, {
-        upload: { controllerUrl: config.controllerUrl, headers: authorization, fetch: fetchFromController },
-      }),
-      lxc: createLxcHandlers({ lxcPaths: config.lxcPaths }),
+      docker: createDockerHandlers(dockerOps, { upload }),
+      lxc: createLxcHandlers({ lxcPaths: config.lxcPaths }, { upload, grants: config.policy }),
     },
     journal,
     link: session,

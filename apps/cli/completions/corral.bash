@@ -62,6 +62,8 @@ _corral() {
       "images rm") path="images rm" ;;
       "images remove") path="images remove" ;;
       "images prune") path="images prune" ;;
+      "mv") path="mv" ;;
+      "cp") path="cp" ;;
       "volumes") path="volumes" ;;
       "volumes ls") path="volumes ls" ;;
       "volumes list") path="volumes list" ;;
@@ -103,7 +105,7 @@ _corral() {
     esac
   done
   case "$path" in
-    "") words="login context hosts ps inspect run exec logs start stop restart kill pause unpause freeze unfreeze rm rename clone snapshot commit images volumes networks bridges leases ip commands tokens enroll-token audit events completion --version --json -q --quiet --context --no-color --help" ;;
+    "") words="login context hosts ps inspect run exec logs start stop restart kill pause unpause freeze unfreeze rm rename clone snapshot commit images mv cp volumes networks bridges leases ip commands tokens enroll-token audit events completion --version --json -q --quiet --context --no-color --help" ;;
     "login") words="--token --name --json -q --quiet --no-color --help" ;;
     "context") words="ls list use rm remove --json -q --quiet --context --url --token --no-color --help" ;;
     "context ls") words="--json -q --quiet --context --url --token --no-color --help" ;;
@@ -160,6 +162,8 @@ _corral() {
     "images rm") words="-f --force -d --detach --json -q --quiet --context --url --token --no-color --help" ;;
     "images remove") words="-f --force -d --detach --json -q --quiet --context --url --token --no-color --help" ;;
     "images prune") words="--host -d --detach --json -q --quiet --context --url --token --no-color --help" ;;
+    "mv") words="--to --json -q --quiet --context --url --token --no-color --help" ;;
+    "cp") words="--to --name --json -q --quiet --context --url --token --no-color --help" ;;
     "volumes") words="ls list create rm remove prune --json -q --quiet --context --url --token --no-color --help" ;;
     "volumes ls") words="--host --json -q --quiet --context --url --token --no-color --help" ;;
     "volumes list") words="--host --json -q --quiet --context --url --token --no-color --help" ;;

@@ -9,6 +9,7 @@ import { registerInspect } from './commands/inspect.command.js';
 import { registerLifecycle } from './commands/lifecycle.command.js';
 import { registerLogin } from './commands/login.command.js';
 import { registerLogs } from './commands/logs.command.js';
+import { registerMove } from './commands/move.command.js';
 import { registerPs } from './commands/ps.command.js';
 import { registerResources } from './commands/resources.command.js';
 import { registerRun } from './commands/run.command.js';
@@ -61,6 +62,7 @@ export function buildProgram(): Command {
   registerLifecycle(program);
   registerCommit(program.command('commit'), 'corral commit web web-snapshot:1');
   registerImages(program);
+  registerMove(program);
   registerResources(program);
   registerAdmin(program);
   registerCompletion(program);

@@ -7,6 +7,7 @@ import { AuditInterceptor } from './controllers/audit.interceptor.js';
 import { AuthGuard } from './controllers/auth.guard.js';
 import { BridgesController } from './controllers/bridges.controller.js';
 import { CommandsController } from './controllers/commands.controller.js';
+import { ContainerMoveController } from './controllers/container-move.controller.js';
 import { ContainersController } from './controllers/containers.controller.js';
 import { EnrollController } from './controllers/enroll.controller.js';
 import { EnrollmentTokensController } from './controllers/enrollment-tokens.controller.js';
@@ -42,6 +43,7 @@ import { AuditRepository } from './repositories/audit.repository.js';
 import { systemClock } from './repositories/clock.repository.js';
 import { CommandRepository } from './repositories/command.repository.js';
 import { CommandLimitsRepository } from './repositories/command-limits.repository.js';
+import { ContainerMoveRepository } from './repositories/container-move.repository.js';
 import { EnrollmentRepository } from './repositories/enrollment.repository.js';
 import { FleetQueryRepository } from './repositories/fleet-query.repository.js';
 import { HealthRepository } from './repositories/health.repository.js';
@@ -69,6 +71,7 @@ import { CommandDispatchService } from './services/command-dispatch.service.js';
 import { CommandLifecycle } from './services/command-lifecycle.js';
 import { CommandNotifier } from './services/command-notifier.js';
 import { ConnectedHosts } from './services/connected-hosts.js';
+import { ContainerMoveService } from './services/container-move.service.js';
 import { CreatePolicyService } from './services/create-policy.service.js';
 import { EnrollmentService } from './services/enrollment.service.js';
 import { EventBus } from './services/event-bus.js';
@@ -128,6 +131,7 @@ export class AppModule {
         ContainersController,
         ImagesController,
         ImageTransferController,
+        ContainerMoveController,
         VolumesController,
         NetworksController,
         BridgesController,
@@ -183,6 +187,8 @@ export class AppModule {
         ImageOriginService,
         ImageTransferService,
         ImageCopyService,
+        ContainerMoveRepository,
+        ContainerMoveService,
         CommandNotifier,
         CommandLifecycle,
         CommandDispatchService,

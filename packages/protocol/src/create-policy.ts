@@ -272,8 +272,17 @@ function checkLxc(
       }
     }
   }
-  for (const [key, value] of Object.entries(params.config)) {
-    const field = `config.${key}`;
+  return checkLxcConfigKeys(Object.entries(params.config), grants, (key) => `config.${key}`);
+}
+
+// The config-key rules of an LXC create, over `key = value` entries (a key may repeat).
+function checkLxcConfigKeys(
+  entries: ReadonlyArray<readonly [string, string]>,
+  grants: CreateGrants,
+  fieldOf: (key: string) => string,
+): CreateRefusal | null {
+  for (const [key, value] of entries) {
+    const field = fieldOf(key);
     if (NEVER_LXC_KEYS.some((p) => keyMatches(p, key))) {
       return {
         rule: 'lxc.configKeys',
@@ -342,3 +351,52 @@ export function mergeGrants(all: readonly CreateGrants[]): CreateGrants {
 
 // The safe default: no bind mounts, no host namespaces, installed templates, default config keys.
 export const NO_GRANTS: CreateGrants = CreateGrantsSchema.parse({});
+
+// Keys a restore (copy, move) writes itself for the destination host, whatever the archive said.
+export const RESTORE_OWNED_LXC_KEYS: readonly string[] = [
+  'lxc.rootfs.path',
+  'lxc.uts.name',
+  'lxc.console.logfile',
+  'lxc.net.*.link',
+  'lxc.net.*.hwaddr',
+];
+
+// What the stock templates (busybox, download) write that confines rather than widens: dropped
+// capabilities, the standard automatic mounts, the distribution's own common configs, read-only or
+// pseudo-filesystem mount entries. A container made by a template on one host restores on another;
+// anything beyond that is checked like a create's config keys.
+function templateBaseline(key: string, value: string): boolean {
+  const v = value.trim();
+  if (key === 'lxc.cap.drop' || key === 'lxc.arch') return true;
+  if (key === 'lxc.mount.auto') return /^(?:(?:proc|sys|cgroup)(?::(?:mixed|ro|rw))?\s*)+$/.test(v);
+  if (key === 'lxc.include') return /^\/usr\/share\/lxc\/config\/[A-Za-z0-9_.-]+\.conf$/.test(v);
+  if (key === 'lxc.mount.entry') {
+    const [source, , , options = ''] = v.split(/\s+/);
+    if (!source) return false;
+    // A pseudo filesystem by name (shm, mqueue, proc, tmpfs), or a read-only bind of a host path.
+    if (!source.startsWith('/')) return !source.includes('..') && !source.includes('/');
+    return !source.split('/').includes('..') && options.split(',').includes('ro');
+  }
+  return false;
+}
+
+// The create policy's config-key rules over a container config restored from another host: the
+// destination's policy refuses what it would refuse in a create, except the keys the restore
+// rewrites, what templates write and the destination's own defaults. `field` of a refusal names the key as `config.<key>`.
+// `hostDefaults` are the lines of the destination's own default config (/etc/lxc/default.conf), which
+// its lxc-create writes into every container anyway (lxc.apparmor.profile = unconfined, say).
+export function checkRestoredLxcConfig(
+  entries: ReadonlyArray<readonly [string, string]>,
+  grants: CreateGrants,
+  hostDefaults: ReadonlyArray<readonly [string, string]> = [],
+): CreateRefusal | null {
+  const isDefault = (key: string, value: string) =>
+    hostDefaults.some(([k, v]) => k === key && v.trim() === value.trim());
+  const rest = entries.filter(
+    ([key, value]) =>
+      !RESTORE_OWNED_LXC_KEYS.some((p) => keyMatches(p, key)) &&
+      !templateBaseline(key, value) &&
+      !isDefault(key, value),
+  );
+  return checkLxcConfigKeys(rest, grants, (key) => `config.${key}`);
+}

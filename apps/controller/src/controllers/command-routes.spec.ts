@@ -3,11 +3,12 @@ import { RequestMethod } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
 import { describe, expect, it } from 'vitest';
 import { COMMAND_OP } from './command-route.decorators.js';
+import { ContainerMoveController } from './container-move.controller.js';
 import { ImageTransferController } from './image-transfer.controller.js';
 import { OpRoutesController } from './op-routes.controller.js';
 
 // The generic routes, and the ones of ops whose route is their own (`custom`: a file answer, a fan-out).
-const CONTROLLERS = [OpRoutesController, ImageTransferController];
+const CONTROLLERS = [OpRoutesController, ImageTransferController, ContainerMoveController];
 
 // "POST /api/v1/containers/:id/stop" -> op, read from the routes' own metadata.
 function routeTable(): Record<string, CommandOp> {
@@ -50,6 +51,8 @@ describe('command routes', () => {
       'DELETE /api/v1/containers/:id/snapshots/:snapshot': 'container.snapshot.delete',
       'POST /api/v1/hosts/:host/containers': 'container.create',
       'POST /api/v1/containers/:id/commit': 'container.commit',
+      'POST /api/v1/containers/:id/copy': 'container.archive',
+      'POST /api/v1/containers/:id/move': 'container.restore',
       'POST /api/v1/hosts/:host/images/import': 'image.import',
       'POST /api/v1/hosts/:host/images/load': 'image.load',
       'GET /api/v1/images/:id/save': 'image.save',
@@ -68,7 +71,10 @@ describe('command routes', () => {
     });
   });
 
+  // Steps of a move that no route of their own issues (POST /containers/{id}/move issues them).
+  const MOVE_STEPS: CommandOp[] = ['container.spec', 'volume.archive', 'volume.restore'];
+
   it('reach every op exactly once', () => {
-    expect(Object.values(sut).sort()).toEqual([...COMMAND_OPS].sort());
+    expect([...Object.values(sut), ...MOVE_STEPS].sort()).toEqual([...COMMAND_OPS].sort());
   });
 });

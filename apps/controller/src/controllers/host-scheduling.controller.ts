@@ -1,16 +1,22 @@
-import { Body, Controller, HttpCode, Param, Post, Put } from '@nestjs/common';
+import { Body, Controller, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
 import {
+  ApiBadRequestResponse,
   ApiBody,
   ApiConflictResponse,
+  ApiForbiddenResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
   ApiParam,
+  ApiQuery,
   ApiTags,
 } from '@nestjs/swagger';
 import { queryParamSchema, schemaRef } from '../dtos/api-schemas.js';
-import { CordonBodySchema, HostLabelsBodySchema } from '../dtos/host-scheduling.dto.js';
+import { CordonBodySchema, DrainQuerySchema, HostLabelsBodySchema } from '../dtos/host-scheduling.dto.js';
+import { ContainerMoveService } from '../services/container-move.service.js';
 import { HostSchedulingService } from '../services/host-scheduling.service.js';
+import type { Principal } from '../services/principal.js';
+import { CurrentPrincipal, RequireRole } from './auth.decorators.js';
 import { parseBody } from './body.parser.js';
 import { HostRef, REFERENCE_DESCRIPTIONS } from './resolve.pipe.js';
 
@@ -29,7 +35,10 @@ const ambiguous = ApiConflictResponse({
 @ApiTags('hosts')
 @Controller('api/v1/hosts/:id')
 export class HostSchedulingController {
-  constructor(private readonly hosts: HostSchedulingService) {}
+  constructor(
+    private readonly hosts: HostSchedulingService,
+    private readonly moves: ContainerMoveService,
+  ) {}
 
   @Put('labels')
   @ApiOperation({ summary: "Replace the host's API labels (agent labels stay; API labels win on the same key)" })
@@ -67,16 +76,40 @@ export class HostSchedulingController {
 
   @Post('drain')
   @HttpCode(200)
+  @RequireRole('operator')
   @ApiOperation({
-    summary: 'Cordon a host and list what would have to move off it',
-    description: 'Nothing is moved: the answer lists the containers on the host with their placement group.',
+    summary: 'Cordon a host and list what would have to move off it; with move=true, move it',
+    description:
+      'Without `move`, nothing is moved: the answer lists the containers on the host with their placement group. With `move=true` every container is moved, one at a time, to the host placement chooses for its runtime, memory limit and group (as POST /containers/{id}/move does), and `moves` says for each where it went or why it stayed. Needs the operator role.',
   })
   @ApiParam(ID)
+  @ApiQuery({
+    name: 'move',
+    required: false,
+    description: 'true: move every container off the host',
+    schema: { type: 'string', enum: ['true', 'false'] },
+  })
   @ApiBody({ required: false, description: 'an optional reason', schema: queryParamSchema(CordonBodySchema) })
-  @ApiOkResponse({ description: 'the host, now cordoned, and what runs on it', schema: schemaRef('Drain') })
+  @ApiOkResponse({
+    description: 'the host and its containers; with move=true also `moves`, one result per container',
+    schema: schemaRef('DrainMoved'),
+  })
+  @ApiBadRequestResponse({
+    description: 'an unknown query parameter, or move not true/false',
+    schema: schemaRef('Error'),
+  })
+  @ApiForbiddenResponse({ description: 'needs the operator role', schema: schemaRef('Error') })
   @notFound
   @ambiguous
-  drain(@Param('id', HostRef) hostId: string, @Body() body: unknown) {
-    return this.hosts.drain(hostId, parseBody(CordonBodySchema, body).reason ?? null);
+  async drain(
+    @Param('id', HostRef) hostId: string,
+    @Body() body: unknown,
+    @Query() query: unknown,
+    @CurrentPrincipal() principal: Principal | undefined,
+  ) {
+    const { move } = parseBody(DrainQuerySchema, query ?? {});
+    const drained = await this.hosts.drain(hostId, parseBody(CordonBodySchema, body).reason ?? null);
+    if (move !== 'true') return drained;
+    return { ...drained, moves: await this.moves.drain(drained.containers, principal) };
   }
 }

@@ -11,12 +11,13 @@ import {
   HostRevokeResponseSchema,
 } from './auth.dto.js';
 import { CommandPageSchema, CommandSchema } from './command.dto.js';
+import { ContainerMoveReplySchema } from './container-move.dto.js';
 import { ErrorResponseSchema } from './error.dto.js';
 import { EventSchema, ResetEventSchema } from './event.dto.js';
 import { FleetSummarySchema } from './fleet.dto.js';
 import { HostPageSchema, HostSchema } from './host.dto.js';
 import { HostRenamedSchema } from './host-identity.dto.js';
-import { DrainSchema } from './host-scheduling.dto.js';
+import { DrainMovedSchema, DrainSchema } from './host-scheduling.dto.js';
 import { ImageCopyReplySchema } from './image-transfer.dto.js';
 import {
   BridgePageSchema,
@@ -52,6 +53,7 @@ export const API_SCHEMAS = {
   Image: ImageSchema,
   ImagePage: ImagePageSchema,
   ImageCopyReply: ImageCopyReplySchema,
+  ContainerMoveReply: ContainerMoveReplySchema,
   Volume: VolumeSchema,
   VolumePage: VolumePageSchema,
   Network: NetworkSchema,
@@ -72,6 +74,7 @@ export const API_SCHEMAS = {
   PlacementReply: PlacementReplySchema,
   PlacementRejection: PlacementRejectionSchema,
   Drain: DrainSchema,
+  DrainMoved: DrainMovedSchema,
   ApiToken: ApiTokenSchema,
   ApiTokenList: ApiTokenPageSchema,
   CreatedApiToken: CreatedApiTokenSchema,

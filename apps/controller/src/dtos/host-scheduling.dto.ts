@@ -25,3 +25,29 @@ export const DrainSchema = z.object({
 });
 
 export type DrainDto = z.infer<typeof DrainSchema>;
+
+export const DrainQuerySchema = z.strictObject({
+  move: z
+    .enum(['true', 'false'])
+    .optional()
+    .describe(
+      'true: move every container off the host, each where placement chooses, and answer with a result per container',
+    ),
+});
+
+export const DrainMoveSchema = z.object({
+  containerId: z.guid().describe('Corral id of the container'),
+  name: z.string().describe('its name'),
+  runtime: z.string().describe('docker or lxc'),
+  outcome: z
+    .enum(['moved', 'failed', 'unplaced'])
+    .describe('moved; failed (the source is left as it was); unplaced (no host can take it)'),
+  toHostId: z.guid().nullable().describe('the host placement chose'),
+  toHostname: z.string().nullable().describe("that host's name"),
+  error: z.string().nullable().describe('why it failed or was not placed'),
+  move: z.record(z.string(), z.unknown()).nullable().describe('the move, as POST /containers/{id}/move answers it'),
+});
+
+export const DrainMovedSchema = DrainSchema.extend({
+  moves: z.array(DrainMoveSchema).describe('one per container, in order'),
+});

@@ -5,6 +5,7 @@ import { coldKysely } from '../database/kysely.fixture.js';
 import { agentConnectQueries } from './agent-connect.repository.js';
 import { apiTokenQueries } from './api-token.repository.js';
 import { auditQueries } from './audit.repository.js';
+import { containerMoveQueries } from './container-move.repository.js';
 import { enrollmentQueries } from './enrollment.repository.js';
 import { fleetQueries } from './fleet-query.repository.js';
 import { heartbeatQueries } from './heartbeat.repository.js';
@@ -167,5 +168,14 @@ describe('SQL of the API reads', () => {
         }),
       ),
     ).toMatchSnapshot();
+  });
+});
+
+describe('SQL of container moves', () => {
+  it('reads the container, the target bridges by leases served, its images and names', () => {
+    expect(compiled(containerMoveQueries.container(db, H1))).toMatchSnapshot();
+    expect(compiled(containerMoveQueries.bridges(db, H2))).toMatchSnapshot();
+    expect(compiled(containerMoveQueries.image(db, H2, 'sha256:1'))).toMatchSnapshot();
+    expect(compiled(containerMoveQueries.named(db, H2, 'web'))).toMatchSnapshot();
   });
 });

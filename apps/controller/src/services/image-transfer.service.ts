@@ -16,7 +16,7 @@ const SWEEP_MS = 30_000;
 // (GET /images/{id}/save) or another host's `docker load` (image.copy).
 interface Transfer {
   id: string;
-  image: { id: string; hostId: string; engineId: string };
+  image: TransferSource;
   requestedBy: string | null;
   expiresAt: number;
   reading: boolean;
@@ -30,6 +30,9 @@ export interface TransferSource {
   id: string;
   hostId: string;
   engineId: string;
+  // What makes the archive on the source host: image.save of the image unless named (a container's
+  // directory for an LXC copy or move, a volume's contents for a Docker move).
+  producer?: { kind: 'container' | 'volume'; op: 'container.archive' | 'volume.archive' };
 }
 
 // Relays image archives through the controller without keeping them: the source agent PUTs the
@@ -86,9 +89,10 @@ export class ImageTransferService implements OnModuleDestroy {
     transfer.reading = true;
     try {
       const waitMs = Math.max(1000, Math.min(PRODUCER_WAIT_MS, transfer.expiresAt - Date.now()));
+      const producer = transfer.image.producer;
       const save = await this.commands.submit(
-        { kind: 'image', id: transfer.image.id },
-        'image.save',
+        { kind: producer?.kind ?? 'image', id: transfer.image.id },
+        producer?.op ?? 'image.save',
         { transferId: id },
         {
           wait: 0,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CreateGrantsSchema } from '../create-policy.js';
 import { IMAGE_NAME_MAX, parseImageReference } from '../image-reference.js';
 
 // Parameters of each op; the registry (registry.ts) names which op takes which.
@@ -178,6 +179,42 @@ export const ImageCopyParamsSchema = z.object({
 });
 export const ImageSaveParamsSchema = z.object({
   transferId: z.string().min(1).describe('id of the transfer the agent streams the archive into'),
+});
+// container.archive and container.restore: an LXC container's directory (config and rootfs)
+// streamed from its host to another through the controller's transfer relay (copy and move).
+export const ContainerArchiveParamsSchema = z.object({
+  transferId: z.string().min(1).describe('id of the transfer the agent streams the tar of the container into'),
+});
+export const ContainerRestoreParamsSchema = z.object({
+  uploadId: z.string().min(1).describe('id of the transfer the controller relays from the source host'),
+  name: nameSchema.describe('name of the container on this host'),
+  sourceName: nameSchema.describe('name of the container in the archive (its directory)'),
+  fromHostId: z.guid().describe('Corral id of the host the container comes from'),
+  lxcPath: z.string().min(1).nullable().default(null).describe("lxcpath to restore into; null: the agent's first"),
+  bridge: z
+    .string()
+    .min(1)
+    .max(15)
+    .regex(/^[A-Za-z0-9_.:-]+$/)
+    .nullable()
+    .default(null)
+    .describe('bridge every veth interface is linked to on this host; null keeps the links of the config'),
+  start: z.boolean().default(true).describe('start the container once restored'),
+  policyGrants: CreateGrantsSchema.nullable()
+    .default(null)
+    .describe(
+      "the controller's create policy grants for this host, applied to the restored config with the agent's own",
+    ),
+});
+// container.spec, volume.archive and volume.restore: a Docker container's own create spec and its
+// named volumes' contents, for a move to another host.
+export const VolumeArchiveParamsSchema = z.object({
+  transferId: z.string().min(1).describe("id of the transfer the agent streams a tar of the volume's contents into"),
+});
+export const VolumeRestoreParamsSchema = z.object({
+  uploadId: z.string().min(1).describe('id of the transfer the controller relays from the source host'),
+  name: z.string().min(1).max(255).describe('name of the volume to create and fill on this host'),
+  labels: z.record(z.string(), z.string()).default({}).describe('labels of the new volume'),
 });
 export const ContainerCommitParamsSchema = z.object({
   reference: ImageTagReferenceSchema.describe('repository[:tag] of the new image'),

@@ -98,6 +98,31 @@ export const ImageSaveResultSchema = z.looseObject({
   id: z.string().describe('Docker image id saved'),
   bytes: z.number().describe('bytes of the archive sent'),
 });
+export const ContainerArchiveResultSchema = z.looseObject({
+  name: z.string().describe('the container archived'),
+  bytes: z.number().describe('bytes of the archive sent'),
+});
+export const ContainerRestoreResultSchema = z.looseObject({
+  ...lxcRef,
+  ...containerIds,
+  state: z.string().describe('its state once restored'),
+  hwaddrs: z.array(z.string()).describe('the fresh MAC of each network interface'),
+  bytes: z.number().describe('bytes of the archive read'),
+});
+export const ContainerSpecResultSchema = z.looseObject({
+  spec: z.record(z.string(), z.unknown()).describe('the container.create params (runtime docker) that make it again'),
+  imageId: z.string().describe('the Docker image id it runs'),
+  volumes: z.array(z.string()).describe('named volumes it mounts'),
+  binds: z.array(z.string()).describe('host paths it bind-mounts'),
+});
+export const VolumeArchiveResultSchema = z.looseObject({
+  name: z.string().describe('the volume archived'),
+  bytes: z.number().describe('bytes of the archive sent'),
+});
+export const VolumeRestoreResultSchema = z.looseObject({
+  name: z.string().describe('the volume made'),
+  bytes: z.number().describe('bytes of the archive read'),
+});
 export const ImageRemoveResultSchema = z.looseObject({
   id: z.string().describe('the image asked for'),
   untagged: z.array(z.string()).describe('repository:tag names removed'),

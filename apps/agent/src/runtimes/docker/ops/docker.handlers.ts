@@ -16,6 +16,7 @@ import {
 import { imagePruneOp, imageRemoveOp, imageTagOp } from './image.ops.js';
 import { imageLoadOp, imageSaveOp } from './image-archive.op.js';
 import { type ImageImportOptions, imageImportOp } from './image-import.op.js';
+import { containerSpecOp, volumeArchiveOp, volumeRestoreOp } from './move.ops.js';
 import { networkConnectOp, networkCreateOp, networkDisconnectOp, networkRemoveOp } from './network.ops.js';
 import { volumeCreateOp, volumePruneOp, volumeRemoveOp } from './volume.ops.js';
 
@@ -49,6 +50,9 @@ export function createDockerHandlers(docker: DockerOps, options: DockerHandlerOp
     'volume.create': volumeCreateOp(docker),
     'volume.remove': volumeRemoveOp(docker),
     'volume.prune': volumePruneOp(docker),
+    'container.spec': containerSpecOp(docker),
+    'volume.archive': volumeArchiveOp(docker, options.upload),
+    'volume.restore': volumeRestoreOp(docker, options.upload),
     'network.create': networkCreateOp(docker),
     'network.remove': networkRemoveOp(docker),
     'network.connect': networkConnectOp(docker),

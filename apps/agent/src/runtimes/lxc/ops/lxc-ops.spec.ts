@@ -1,4 +1,4 @@
-import { type CommandOp, parseCommandParams } from '@corral/protocol';
+import { type CommandOp, NO_GRANTS, parseCommandParams } from '@corral/protocol';
 import { describe, expect, it } from 'vitest';
 import { type CommandContext, CommandFailure, type OpHandler } from '../../../executor/handler.js';
 import { silentLogger } from '../../../lib/logger.js';
@@ -57,7 +57,10 @@ function fakeHost(states: Record<string, string>, failures: Record<string, Comma
     attached.push(args);
     return { exitCode: 0, stoppedBy: null };
   };
-  const sut = createLxcHandlers({ lxcPaths: [LXCPATH], runner, files: fs, attach, cgroupLayout: 'v2' });
+  const sut = createLxcHandlers(
+    { lxcPaths: [LXCPATH], runner, files: fs, attach, cgroupLayout: 'v2' },
+    { upload: { controllerUrl: 'ws://127.0.0.1:1/agent' }, grants: NO_GRANTS },
+  );
   return { sut, calls, files, states, attached };
 }
 
@@ -83,7 +86,8 @@ const handler = <Op extends CommandOp>(handlers: ReturnType<typeof createLxcHand
 describe('createLxcHandlers', () => {
   it('covers exactly the LXC ops', async () => {
     const { RUNTIME_OPS } = await import('@corral/protocol');
-    expect(Object.keys(fakeHost({}).sut).sort()).toEqual([...RUNTIME_OPS.lxc].sort());
+    // ... and container.restore, a host op (the receiving side of a copy or move).
+    expect(Object.keys(fakeHost({}).sut).sort()).toEqual([...RUNTIME_OPS.lxc, 'container.restore'].sort());
   });
 
   it('hard-stops with -k when the stop timeout is 0, since lxc-stop -t 0 only signals', async () => {

@@ -12,12 +12,14 @@ import { lxcSnapshotList } from './snapshot-list.op.js';
 import { lxcSnapshotRestore } from './snapshot-restore.op.js';
 import { lxcStart } from './start.op.js';
 import { lxcStop } from './stop.op.js';
+import { type LxcTransferOptions, lxcArchive, lxcRestore } from './transfer.op.js';
 
 export type { LxcOpsOptions, Runner } from './lxc-op.context.js';
 export { lxcCreate };
 
 // Handlers for the ops in RUNTIME_OPS.lxc; container.create takes LXC params only (the executor picks it by runtime).
-export function createLxcHandlers(options: LxcOpsOptions): OpHandlers {
+// Copy and move (container.archive, container.restore) need the controller's address and the agent's grants.
+export function createLxcHandlers(options: LxcOpsOptions, transfer?: LxcTransferOptions): OpHandlers {
   const deps = lxcDeps(options);
   return {
     'container.create': lxcCreate(deps),
@@ -33,5 +35,8 @@ export function createLxcHandlers(options: LxcOpsOptions): OpHandlers {
     'container.snapshot.restore': lxcSnapshotRestore(deps),
     'container.snapshot.delete': lxcSnapshotDelete(deps),
     'container.clone': lxcClone(deps),
+    ...(transfer
+      ? { 'container.archive': lxcArchive(deps, transfer), 'container.restore': lxcRestore(deps, transfer) }
+      : {}),
   };
 }
