@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { alive, FLEET_MARKER, logTail, signal, startDaemon, stopPid } from './daemon.js';
 import type { HostState } from './fleet-state.js';
 import { netnsPath, run, runIn, until } from './run.js';
+import { REGISTRY_ADDRESS, REGISTRY_AUTH, REGISTRY_OPEN } from '../support/registry.js';
 
 const SYSFS_EXEC = path.join(path.dirname(fileURLToPath(import.meta.url)), 'sysfs-exec.sh');
 
@@ -103,6 +104,8 @@ export class FleetHost {
     await this.sh('ip', ['link', 'set', 'lo', 'up']);
     await this.sh('ip', ['addr', 'add', `${this.uplinkAddress}/30`, 'dev', inside]);
     await this.sh('ip', ['link', 'set', inside, 'up']);
+    // The test registry lives on an address of the root namespace (scripts/engines-up.sh).
+    await this.sh('ip', ['route', 'add', `${REGISTRY_ADDRESS}/32`, 'via', this.gatewayAddress]);
     await this.sh('ip', ['link', 'add', s.bridge, 'type', 'bridge']);
     await this.sh('ip', ['addr', 'add', s.bridgeAddress, 'dev', s.bridge]);
     await this.sh('ip', ['link', 'set', s.bridge, 'up']);
@@ -194,6 +197,10 @@ export class FleetHost {
         path.join(this.state.dir, 'dockerd.pid'),
         '--bip',
         dk.bip,
+        '--insecure-registry',
+        REGISTRY_OPEN,
+        '--insecure-registry',
+        REGISTRY_AUTH,
         '--log-level',
         'warn',
       ],
