@@ -2,10 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { REGISTRY_ADDRESS, REGISTRY_AUTH, REGISTRY_OPEN } from '../support/registry.js';
 import { alive, FLEET_MARKER, logTail, signal, startDaemon, stopPid } from './daemon.js';
 import type { HostState } from './fleet-state.js';
 import { netnsPath, run, runIn, until } from './run.js';
-import { REGISTRY_ADDRESS, REGISTRY_AUTH, REGISTRY_OPEN } from '../support/registry.js';
 
 const SYSFS_EXEC = path.join(path.dirname(fileURLToPath(import.meta.url)), 'sysfs-exec.sh');
 

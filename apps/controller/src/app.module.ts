@@ -24,6 +24,7 @@ import { NetworksController } from './controllers/networks.controller.js';
 import { OpRoutesController } from './controllers/op-routes.controller.js';
 import { PlacementsController } from './controllers/placements.controller.js';
 import { PoliciesController } from './controllers/policies.controller.js';
+import { RegistriesController } from './controllers/registries.controller.js';
 import { SessionController } from './controllers/session.controller.js';
 import { TextInputGuard } from './controllers/text-input.guard.js';
 import { TokensController } from './controllers/tokens.controller.js';
@@ -47,11 +48,13 @@ import { HealthRepository } from './repositories/health.repository.js';
 import { HeartbeatRepository } from './repositories/heartbeat.repository.js';
 import { HostRepository } from './repositories/host.repository.js';
 import { HostIdentityRepository } from './repositories/host-identity.repository.js';
+import { ImagePolicyRepository } from './repositories/image-policy.repository.js';
 import { InventoryRepository } from './repositories/inventory.repository.js';
 import { InventoryQueryRepository } from './repositories/inventory-query.repository.js';
 import { IpLookupRepository } from './repositories/ip-lookup.repository.js';
 import { PlacementRepository } from './repositories/placement.repository.js';
 import { PolicyRepository } from './repositories/policy.repository.js';
+import { RegistryRepository } from './repositories/registry.repository.js';
 import { ResourceLookupRepository } from './repositories/resource-lookup.repository.js';
 import { SchedulingRepository } from './repositories/scheduling.repository.js';
 import { TokenStateRepository } from './repositories/token-state.repository.js';
@@ -83,6 +86,7 @@ import { InventoryQueryService } from './services/inventory-query.service.js';
 import { IpLookupService } from './services/ip-lookup.service.js';
 import { LocalStreamRelay } from './services/local-stream-relay.js';
 import { PlacementService } from './services/placement.service.js';
+import { RegistryService } from './services/registry.service.js';
 import { RequestLimiter } from './services/request-limits.js';
 import { ResourceResolver } from './services/resource-resolver.js';
 import { ResultCapService } from './services/result-cap.js';
@@ -138,6 +142,7 @@ export class AppModule {
         HostAccessController,
         AuditController,
         PoliciesController,
+        RegistriesController,
         HostIdentityController,
         SessionController,
       ],
@@ -199,6 +204,9 @@ export class AppModule {
         ContainerStreamGateway,
         PolicyRepository,
         CreatePolicyService,
+        RegistryRepository,
+        RegistryService,
+        ImagePolicyRepository,
         HostIdentityRepository,
         HostIdentityService,
         TokenStateRepository,

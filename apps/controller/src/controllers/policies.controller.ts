@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { schemaRef } from '../dtos/api-schemas.js';
+import { ImagePolicyInputSchema } from '../dtos/image-policy.dto.js';
 import { IdParamSchema } from '../dtos/list-query.dto.js';
 import { PolicyInputSchema } from '../dtos/policy.dto.js';
 import { CreatePolicyService } from '../services/create-policy.service.js';
@@ -53,6 +54,35 @@ export class PoliciesController {
   @ApiAdminRoute('Remove a create policy', { status: 204 })
   async remove(@Param('id', id) policy: string): Promise<void> {
     await this.policies.remove(policy);
+  }
+
+  @Get('image-policies')
+  @ApiAdminRoute('List image policies', { status: 200, schema: 'ImagePolicyList' })
+  listImagePolicies() {
+    return this.policies.listImagePolicies();
+  }
+
+  @Post('image-policies')
+  @ApiAdminRoute(
+    'Make an image policy: rules for the images Docker creates may run on the hosts its selector matches',
+    { status: 201, schema: 'ImagePolicy' },
+    ImagePolicyInputSchema,
+  )
+  createImagePolicy(@Body() body: unknown, @CurrentPrincipal() principal: Principal) {
+    return this.policies.createImagePolicy(parseBody(ImagePolicyInputSchema, body), requestedByOf(principal));
+  }
+
+  @Get('image-policies/:id')
+  @ApiAdminRoute('One image policy', { status: 200, schema: 'ImagePolicy' })
+  getImagePolicy(@Param('id', id) policy: string) {
+    return this.policies.getImagePolicy(policy);
+  }
+
+  @Delete('image-policies/:id')
+  @HttpCode(204)
+  @ApiAdminRoute('Remove an image policy', { status: 204 })
+  async removeImagePolicy(@Param('id', id) policy: string): Promise<void> {
+    await this.policies.removeImagePolicy(policy);
   }
 
   @Get('hosts/:id/policy')

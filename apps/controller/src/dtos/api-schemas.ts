@@ -17,6 +17,7 @@ import { FleetSummarySchema } from './fleet.dto.js';
 import { HostPageSchema, HostSchema } from './host.dto.js';
 import { HostRenamedSchema } from './host-identity.dto.js';
 import { DrainSchema } from './host-scheduling.dto.js';
+import { ImagePolicyListSchema, ImagePolicySchema } from './image-policy.dto.js';
 import {
   BridgePageSchema,
   BridgeSchema,
@@ -39,6 +40,7 @@ import {
   PlacementSchema,
 } from './placement.dto.js';
 import { EffectivePolicySchema, PolicyListSchema, PolicySchema } from './policy.dto.js';
+import { RegistryListSchema, RegistrySchema } from './registry.dto.js';
 import { SessionSchema } from './session.dto.js';
 
 // Response schemas published as OpenAPI components, by component name.
@@ -82,6 +84,10 @@ export const API_SCHEMAS = {
   Policy: PolicySchema,
   PolicyList: PolicyListSchema,
   EffectivePolicy: EffectivePolicySchema,
+  ImagePolicy: ImagePolicySchema,
+  ImagePolicyList: ImagePolicyListSchema,
+  Registry: RegistrySchema,
+  RegistryList: RegistryListSchema,
   HostRenamed: HostRenamedSchema,
   Session: SessionSchema,
 } as const;

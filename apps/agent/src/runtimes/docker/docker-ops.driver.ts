@@ -21,7 +21,8 @@ export interface DockerOps {
   api: DockerOpsApi;
   // Deliberate waits (exec, logs, stop, restart) go through a client without a timeout: they last
   // as long as the command asks, and the command's abort signal ends them.
-  waits: Pick<Dockerode, 'getContainer' | 'getExec' | 'modem'>;
+  // Pulls (createImage) too: a big layer takes as long as it takes, and the command's deadline ends it.
+  waits: Pick<Dockerode, 'getContainer' | 'getExec' | 'createImage' | 'modem'>;
 }
 
 export interface DockerOpsOptions {
@@ -50,6 +51,7 @@ export function createDockerOps({ socketPath, timeoutMs }: DockerOpsOptions): Do
     waits: {
       getContainer: waiting.getContainer.bind(waiting),
       getExec: waiting.getExec.bind(waiting),
+      createImage: waiting.createImage.bind(waiting),
       modem: waiting.modem,
     } as DockerOps['waits'],
   };

@@ -14,6 +14,7 @@ import {
 } from './container-state.op.js';
 import { imagePruneOp, imageRemoveOp, imageTagOp } from './image.ops.js';
 import { type ImageImportOptions, imageImportOp } from './image-import.op.js';
+import { imagePullOp } from './image-pull.op.js';
 import { networkConnectOp, networkCreateOp, networkDisconnectOp, networkRemoveOp } from './network.ops.js';
 import { volumeCreateOp, volumePruneOp, volumeRemoveOp } from './volume.ops.js';
 
@@ -37,6 +38,7 @@ export function createDockerHandlers(docker: DockerOps, options: DockerHandlerOp
     'container.exec': containerExecOp(docker, options.exec),
     'container.logs': containerLogsOp(docker),
     'image.import': imageImportOp(docker, options.upload),
+    'image.pull': imagePullOp(docker),
     'image.tag': imageTagOp(docker),
     'image.remove': imageRemoveOp(docker),
     'image.prune': imagePruneOp(docker),
