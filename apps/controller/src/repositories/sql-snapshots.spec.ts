@@ -12,7 +12,9 @@ import { hostQueries } from './host.repository.js';
 import { inventoryQueries as ingest } from './inventory.repository.js';
 import { inventoryQueries as lists } from './inventory-query.repository.js';
 import { rowFor } from './inventory-tables.js';
+import { imagePolicyQueries } from './image-policy.repository.js';
 import { ipLookupQueries } from './ip-lookup.repository.js';
+import { registryQueries } from './registry.repository.js';
 import { webSessionQueries } from './web-session.repository.js';
 
 // The SQL of the main queries, as Kysely compiles it: a change to a query shows up in review as a
@@ -136,5 +138,21 @@ describe('SQL of the API reads', () => {
         }),
       ),
     ).toMatchSnapshot();
+  });
+});
+
+describe('SQL of registries and image policies', () => {
+  it('finds the registry of an address, lists and removes', () => {
+    const q = registryQueries(db);
+    expect(compiled(q.byAddress('10.0.0.5:5000'))).toMatchSnapshot();
+    expect(compiled(q.list())).toMatchSnapshot();
+    expect(compiled(q.remove(H1))).toMatchSnapshot();
+  });
+
+  it('lists, finds and removes image policies', () => {
+    const q = imagePolicyQueries(db);
+    expect(compiled(q.list())).toMatchSnapshot();
+    expect(compiled(q.find(H1))).toMatchSnapshot();
+    expect(compiled(q.remove(H1))).toMatchSnapshot();
   });
 });

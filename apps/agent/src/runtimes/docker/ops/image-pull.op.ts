@@ -12,6 +12,8 @@ export interface PullTarget {
   tag: string;
   // What to inspect afterwards: name:tag or name@digest.
   local: string;
+  // name without tag or digest, as RepoDigests spell it.
+  name: string;
   registry: string;
 }
 
@@ -21,13 +23,9 @@ export function pullTarget(reference: string): PullTarget {
   if (!parsed.ok) throw new CommandFailure('invalid_params', `not a valid image reference: ${parsed.rule}`);
   const { domain, path, tag, digest } = parsed.reference;
   const name = domain ? `${domain}/${path}` : path;
-  if (digest) return { fromImage: name, tag: digest, local: `${name}@${digest}`, registry: domain ?? DEFAULT_REGISTRY };
-  return {
-    fromImage: name,
-    tag: tag ?? 'latest',
-    local: `${name}:${tag ?? 'latest'}`,
-    registry: domain ?? DEFAULT_REGISTRY,
-  };
+  const registry = domain ?? DEFAULT_REGISTRY;
+  if (digest) return { fromImage: name, tag: digest, local: `${name}@${digest}`, name, registry };
+  return { fromImage: name, tag: tag ?? 'latest', local: `${name}:${tag ?? 'latest'}`, name, registry };
 }
 
 interface PullEvent {
@@ -203,7 +201,11 @@ export async function pullImage(
   write([progress.total('pulled')]);
   const image = await docker.api.getImage(target.local).inspect();
   ctx.logger.info('image pulled', { reference, id: image.Id, registry: target.registry });
-  return { imageId: image.Id, digest: progress.digest, registry: target.registry };
+  // The registry's word first; else the digest asked for, or the one Docker recorded for this name.
+  const prefix = `${target.name}@`;
+  const recorded = (image.RepoDigests ?? []).find((d) => d.startsWith(prefix))?.slice(prefix.length) ?? null;
+  const asked = target.tag.includes(':') ? target.tag : null;
+  return { imageId: image.Id, digest: progress.digest ?? asked ?? recorded, registry: target.registry };
 }
 
 // Whether the engine has this image (by name:tag, name@digest or id).
