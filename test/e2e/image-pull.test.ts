@@ -1,4 +1,8 @@
+import { mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.js';
 import { type ApiCommand, Corral } from '../support/corral.js';
 import { sh } from '../support/engines.js';
 import {
@@ -18,6 +22,7 @@ describe('images: registries, pull, creates that pull, image policy', () => {
   const open = `${REGISTRY_OPEN}/${PULL_REPOSITORY}:${PULL_TAG}`;
   const authed = `${REGISTRY_AUTH}/${PULL_REPOSITORY}:${PULL_TAG}`;
   const wrongPassword = `wrong-${REGISTRY_PASSWORD}-x9`;
+  const cliSecret = `cli-secret-${corral.tag}-4f2a`;
   const containers = [
     `corral-test-pulled-${corral.tag}`,
     `corral-test-never-${corral.tag}`,
@@ -286,8 +291,31 @@ describe('images: registries, pull, creates that pull, image policy', () => {
     }
   });
 
+  it('the command line: corral image pull HOST REF; corral registry add, ls, rm', async () => {
+    const home = await mkdtemp(path.join(os.tmpdir(), 'corral-cli-home-'));
+    const env = { HOME: home, XDG_CONFIG_HOME: '', CORRAL_URL: corral.base, CORRAL_TOKEN: corral.adminToken };
+    await removeLocal();
+    const pulled = await runCli(['image', 'pull', corral.hostname, open], env);
+    expect(pulled.stderr).toBe('');
+    expect(pulled.code).toBe(0);
+    expect(pulled.stdout.trim()).toBe(await localImage(open));
+    const added = await runCli(['registry', 'add', 'cli.example:5000', '-u', 'bob', '--password-stdin'], env, {
+      input: `${cliSecret}\n`,
+    });
+    expect(added.code).toBe(0);
+    const listed = await runCli(['registry', 'ls', '--json'], env);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toContain('cli.example:5000');
+    expect(listed.stdout).not.toContain(cliSecret);
+    const noSecret = await runCli(['registry', 'add', 'other.example:5000', '-u', 'bob'], env);
+    expect(noSecret.code).toBe(2);
+    expect(noSecret.stderr).toMatch(/--password-stdin or --token-stdin/);
+    expect((await runCli(['registry', 'rm', 'cli.example:5000'], env)).code).toBe(0);
+    expect((await runCli(['registry', 'ls', '--json'], env)).stdout).not.toContain('cli.example:5000');
+  });
+
   it('never shows a registry secret in answers, logs, audit or events', async () => {
-    const secrets = [REGISTRY_PASSWORD, wrongPassword];
+    const secrets = [REGISTRY_PASSWORD, wrongPassword, cliSecret];
     const answers: unknown[] = [];
     answers.push((await corral.get('/api/v1/registries')).body);
     const commands = await corral.get<{ items: ApiCommand[] }>('/api/v1/commands?limit=200');

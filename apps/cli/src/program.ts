@@ -10,6 +10,7 @@ import { registerLifecycle } from './commands/lifecycle.command.js';
 import { registerLogin } from './commands/login.command.js';
 import { registerLogs } from './commands/logs.command.js';
 import { registerPs } from './commands/ps.command.js';
+import { registerRegistries } from './commands/registries.command.js';
 import { registerResources } from './commands/resources.command.js';
 import { registerRun } from './commands/run.command.js';
 
@@ -60,6 +61,7 @@ export function buildProgram(): Command {
   registerLogs(program);
   registerLifecycle(program);
   registerImages(program);
+  registerRegistries(program);
   registerResources(program);
   registerAdmin(program);
   registerCompletion(program);
