@@ -296,13 +296,12 @@ describe('images: registries, pull, creates that pull, image policy', () => {
     const env = { HOME: home, XDG_CONFIG_HOME: '', CORRAL_URL: corral.base, CORRAL_TOKEN: corral.adminToken };
     await removeLocal();
     const pulled = await runCli(['image', 'pull', corral.hostname, open], env);
-    expect(pulled.stderr).toBe('');
-    expect(pulled.code).toBe(0);
+    expect(pulled.code, pulled.stderr).toBe(0);
     expect(pulled.stdout.trim()).toBe(await localImage(open));
     const added = await runCli(['registry', 'add', 'cli.example:5000', '-u', 'bob', '--password-stdin'], env, {
       input: `${cliSecret}\n`,
     });
-    expect(added.code).toBe(0);
+    expect(added.code, added.stderr).toBe(0);
     const listed = await runCli(['registry', 'ls', '--json'], env);
     expect(listed.code).toBe(0);
     expect(listed.stdout).toContain('cli.example:5000');
