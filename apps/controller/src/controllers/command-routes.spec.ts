@@ -48,6 +48,7 @@ describe('command routes', () => {
       'DELETE /api/v1/containers/:id/snapshots/:snapshot': 'container.snapshot.delete',
       'POST /api/v1/hosts/:host/containers': 'container.create',
       'POST /api/v1/hosts/:host/images/import': 'image.import',
+      'POST /api/v1/hosts/:host/images/pull': 'image.pull',
       'POST /api/v1/hosts/:host/images/prune': 'image.prune',
       'POST /api/v1/hosts/:host/volumes': 'volume.create',
       'POST /api/v1/hosts/:host/volumes/prune': 'volume.prune',
