@@ -61,7 +61,7 @@ describe('images: registries, pull, creates that pull, image policy', () => {
   });
 
   it('refuses bad references and a credential in the request with a 400 naming the field', async () => {
-    for (const reference of ['x:y:z', ':', 'UPPER/case:1']) {
+    for (const reference of ['x:y:z', ':', 'Busybox:1']) {
       const res = await corral.request<{ message: string; field: string }>(
         'POST',
         `/api/v1/hosts/${corral.hostId}/images/pull`,

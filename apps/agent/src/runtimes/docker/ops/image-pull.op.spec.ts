@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PullProgress, pullFailure, pullTarget } from './image-pull.op.js';
+import { PullProgress, pullErrorText, pullFailure, pullTarget } from './image-pull.op.js';
 
 describe('pullTarget', () => {
   it('splits name, tag and registry; docker.io when the reference names none', () => {
@@ -69,5 +69,16 @@ describe('pullFailure', () => {
     );
     expect(down.message).toMatch(/unreachable: cannot reach registry reg:5000/);
     expect(down.retryable).toBe(true);
+  });
+});
+
+describe('pullErrorText', () => {
+  it("takes the daemon's words out of a streamed request's error", () => {
+    const error = Object.assign(
+      new Error('(HTTP code 500) server error - Head "http://r:5511/v2/a/manifests/1": no basic auth credentials '),
+      { reason: 'server error', statusCode: 500, json: null },
+    );
+    expect(pullErrorText(error)).toBe('Head "http://r:5511/v2/a/manifests/1": no basic auth credentials');
+    expect(pullErrorText(Object.assign(new Error('x'), { json: { message: 'from json' } }))).toBe('from json');
   });
 });

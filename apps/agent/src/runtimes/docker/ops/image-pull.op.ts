@@ -138,6 +138,17 @@ export function pullFailure(reference: string, registry: string, message: string
   return new CommandFailure('engine_error', `pull ${reference} from ${registry} failed: ${message}`);
 }
 
+// Pure: the daemon's own words of a refused pull. For streamed requests dockerode keeps them only in
+// the error's message, behind "(HTTP code N) reason - ".
+export function pullErrorText(error: unknown): string {
+  const message = (error as { message?: unknown } | null)?.message;
+  if (typeof message === 'string') {
+    const cause = /^\(HTTP code \d+\) [^-]*- ([\s\S]*)$/.exec(message.trim());
+    if (cause?.[1]?.trim()) return cause[1].trim();
+  }
+  return engineMessage(error);
+}
+
 export interface PulledImage {
   imageId: string;
   digest: string | null;
@@ -168,7 +179,7 @@ export async function pullImage(
     })) as NodeJS.ReadableStream;
   } catch (error) {
     if (ctx.signal.aborted) throw error;
-    throw pullFailure(reference, target.registry, engineMessage(error));
+    throw pullFailure(reference, target.registry, pullErrorText(error));
   }
   write([progress.total('starting')]);
   let buffered = '';
@@ -188,7 +199,7 @@ export async function pullImage(
     }
   } catch (error) {
     if (ctx.signal.aborted) throw error;
-    throw pullFailure(reference, target.registry, engineMessage(error));
+    throw pullFailure(reference, target.registry, pullErrorText(error));
   }
   if (buffered.trim()) {
     try {
