@@ -182,6 +182,8 @@ export class FleetHost {
   async startDockerd(imageTar?: string): Promise<void> {
     const dk = this.state.docker;
     if (!dk) return;
+    const configFile = path.join(this.state.dir, 'daemon.json');
+    writeFileSync(configFile, `${JSON.stringify({ 'insecure-registries': [REGISTRY_OPEN, REGISTRY_AUTH] }, null, 2)}\n`);
     const d = startDaemon(
       'nsenter',
       [
@@ -197,10 +199,9 @@ export class FleetHost {
         path.join(this.state.dir, 'dockerd.pid'),
         '--bip',
         dk.bip,
-        '--insecure-registry',
-        REGISTRY_OPEN,
-        '--insecure-registry',
-        REGISTRY_AUTH,
+        // Its own config file, not the machine's /etc/docker/daemon.json: the test registry as insecure.
+        '--config-file',
+        configFile,
         '--log-level',
         'warn',
       ],
