@@ -7,7 +7,7 @@ describe('agent gateway on real Postgres', () => {
   let ctl: TestController;
 
   beforeAll(async () => {
-    ctl = await startTestController({ CORRAL_OFFLINE_GRACE_MS: '800', CORRAL_HEARTBEAT_INTERVAL_MS: '300' });
+    ctl = await startTestController({ CORRAL_OFFLINE_GRACE_MS: '800', CORRAL_HEARTBEAT_INTERVAL_MS: '1000' });
   });
 
   afterAll(async () => {

@@ -284,7 +284,7 @@ describe('enroll-token and api-token on DATABASE_URL', () => {
       [['api-token', '--revoke', randomUUID(), '--name', 'x'], /--revoke goes alone/],
       [['frobnicate'], /unknown command "frobnicate"/],
     ];
-    // Three at a time: each is a whole controller start-up, about a second and a half.
+    // Three at a time: each is a whole controller start-up, about a second and a half (more on a busy machine).
     const runs: CliRun[] = [];
     for (let i = 0; i < cases.length; i += 3) {
       runs.push(...(await Promise.all(cases.slice(i, i + 3).map(([args]) => controllerCli(args, env)))));
@@ -304,7 +304,7 @@ describe('enroll-token and api-token on DATABASE_URL', () => {
     expect(help.exitCode).toBe(0);
     expect(help.stdout).toContain('api-token --name NAME --role viewer|operator|admin');
     expect(help.stdout).toContain('--revoke ID');
-  });
+  }, 180_000);
 
   it('fails with exit code 1 and says why when the database cannot be reached', async () => {
     const port = await freePort();

@@ -36,7 +36,7 @@ describe('event stream', () => {
   let bus: EventBus;
 
   beforeAll(async () => {
-    ctl = await startTestController({ CORRAL_OFFLINE_GRACE_MS: '800', CORRAL_HEARTBEAT_INTERVAL_MS: '300' });
+    ctl = await startTestController({ CORRAL_OFFLINE_GRACE_MS: '800', CORRAL_HEARTBEAT_INTERVAL_MS: '1000' });
     bus = ctl.app.get(EventBus);
   });
 

@@ -5,12 +5,10 @@ import { WsAdapter } from '@nestjs/platform-ws';
 import { AppLogger } from './app.logger.js';
 import { AppModule, type AppOptions } from './app.module.js';
 import { loadTlsMaterial } from './config/tls.js';
-import { requireJsonBodies } from './controllers/content-type.middleware.js';
+import { JSON_BODY_LIMIT_BYTES, requireJsonBodies } from './controllers/content-type.middleware.js';
 import { HttpExceptionFilter } from './controllers/http-exception.filter.js';
 import { DEFAULT_WEB_DIR, serveWebAssets } from './controllers/web-assets.js';
 import { setupOpenApi } from './openapi.js';
-
-export const JSON_BODY_LIMIT_BYTES = 1024 * 1024;
 
 // Builds the Nest application without listening, so tests and main.ts share the exact same wiring.
 export async function createApp(options: AppOptions): Promise<INestApplication> {

@@ -1,9 +1,14 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import type { Access } from './controllers/auth.decorators.js';
+import { JSON_BODY_LIMIT_BYTES } from './controllers/content-type.middleware.js';
 import { apiComponentSchemas, schemaRef } from './dtos/api-schemas.js';
 
-type Operation = Record<string, unknown> & { responses?: Record<string, unknown> };
+type Operation = Record<string, unknown> & {
+  responses?: Record<string, unknown>;
+  parameters?: unknown[];
+  requestBody?: { content?: Record<string, unknown> };
+};
 
 const SAFE = new Set(['get', 'head']);
 
@@ -41,6 +46,45 @@ export function applyAccess(document: OpenAPIObject): void {
   }
 }
 
+const errorAnswer = (description: string) => ({
+  description,
+  content: { 'application/json': { schema: schemaRef('Error') } },
+});
+
+// Answers that come from what every route goes through rather than from the route itself: the
+// text check of every input and the parsing of its body (400), the JSON body limit (413), the
+// JSON-only body rule (415) and the per-token request rate (429). A route's own wording wins.
+export function applyCommonAnswers(document: OpenAPIObject): void {
+  for (const item of Object.values(document.paths)) {
+    for (const value of Object.values(item)) {
+      if (typeof value !== 'object' || value === null || !('responses' in value)) continue;
+      const op = value as Operation;
+      op.responses ??= {};
+      const json = op.requestBody?.content?.['application/json'] !== undefined;
+      if ((op.parameters?.length ?? 0) > 0 || json) {
+        op.responses['400'] ??= errorAnswer(
+          'a parameter or body field is malformed, out of bounds, unknown or holds a NUL; `field` names it',
+        );
+      }
+      if (json) {
+        op.responses['413'] ??= errorAnswer(`the JSON body is larger than ${JSON_BODY_LIMIT_BYTES} bytes`);
+        op.responses['415'] ??= errorAnswer('a body sent without Content-Type: application/json');
+      }
+      const bearer = Array.isArray(op.security) && op.security.length > 0;
+      if (bearer) {
+        op.responses['429'] ??= {
+          ...errorAnswer(
+            "past the token's request rate (CORRAL_REQUESTS_PER_SECOND_PER_TOKEN, default 1000/s); try again after Retry-After seconds",
+          ),
+          headers: {
+            'Retry-After': { description: 'seconds to wait before trying again', schema: { type: 'integer' } },
+          },
+        };
+      }
+    }
+  }
+}
+
 export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   const config = new DocumentBuilder()
     .setTitle('Corral')
@@ -57,6 +101,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     schemas: { ...document.components?.schemas, ...apiComponentSchemas() },
   };
   applyAccess(document);
+  applyCommonAnswers(document);
   return document;
 }
 

@@ -6,16 +6,25 @@ import { type RuntimeName, RuntimeNameSchema } from './records.js';
 // ---- targets ------------------------------------------------------------------------------
 
 export const CommandTargetSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('host') }),
+  z.object({ kind: z.literal('host').describe('the host itself (host-wide ops: create, prune, refresh, ...)') }),
   z.object({
-    kind: z.literal('container'),
-    runtime: RuntimeNameSchema,
+    kind: z.literal('container').describe('a container'),
+    runtime: RuntimeNameSchema.describe('its runtime: docker or lxc'),
     id: z.string().min(1).describe('Docker container id, or the LXC container name'),
     lxcPath: z.string().nullable().default(null).describe('LXC only: lxcpath of the container'),
   }),
-  z.object({ kind: z.literal('image'), id: z.string().min(1) }),
-  z.object({ kind: z.literal('volume'), name: z.string().min(1) }),
-  z.object({ kind: z.literal('network'), id: z.string().min(1) }),
+  z.object({
+    kind: z.literal('image').describe('a Docker image'),
+    id: z.string().min(1).describe('Docker image id (sha256:...)'),
+  }),
+  z.object({
+    kind: z.literal('volume').describe('a Docker volume'),
+    name: z.string().min(1).describe('volume name'),
+  }),
+  z.object({
+    kind: z.literal('network').describe('a Docker network'),
+    id: z.string().min(1).describe('Docker network id'),
+  }),
 ]);
 export type CommandTarget = z.infer<typeof CommandTargetSchema>;
 
@@ -88,9 +97,11 @@ export const CommandErrorCodeSchema = z.enum([
 export type CommandErrorCode = z.infer<typeof CommandErrorCodeSchema>;
 
 export const CommandErrorSchema = z.object({
-  code: CommandErrorCodeSchema,
-  message: z.string(),
-  retryable: z.boolean(),
+  code: CommandErrorCodeSchema.describe(
+    'invalid_params, unsupported, not_found, conflict, in_use, engine_error, timeout, canceled, interrupted (the agent restarted or lost it), forbidden (the agent policy refused it) or internal',
+  ),
+  message: z.string().describe('what went wrong, as the agent or the engine said it'),
+  retryable: z.boolean().describe('issuing the same command again may succeed (e.g. the engine was unreachable)'),
 });
 export type CommandError = z.infer<typeof CommandErrorSchema>;
 

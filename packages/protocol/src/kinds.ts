@@ -246,7 +246,7 @@ const image = defineKind({
   plural: 'images',
   key: [{ parts: [{ field: 'id' }] }],
   columns: {
-    engineId: { type: 'string', field: 'id', describe: 'id the engine gives it' },
+    engineId: { type: 'string', field: 'id', describe: 'Docker image id (sha256:...)' },
     tags: { type: 'string[]' },
     sizeBytes: { type: 'int64' },
     createdAt: { type: 'timestamp' },
@@ -281,7 +281,7 @@ const network = defineKind({
   plural: 'networks',
   key: [{ parts: [{ field: 'id' }] }],
   columns: {
-    engineId: { type: 'string', field: 'id', describe: 'id the engine gives it' },
+    engineId: { type: 'string', field: 'id', describe: 'Docker network id' },
     name: { type: 'string' },
     driver: { type: 'string' },
     scope: { type: 'string' },

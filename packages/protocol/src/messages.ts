@@ -84,11 +84,11 @@ export const DeltaSchema = z.object({
 export type Delta = z.infer<typeof DeltaSchema>;
 
 export const LoadReportSchema = z.object({
-  load1: z.number().nonnegative(),
-  load5: z.number().nonnegative(),
-  load15: z.number().nonnegative(),
-  memoryAvailableBytes: z.number().int().nonnegative(),
-  uptimeSeconds: z.number().nonnegative(),
+  load1: z.number().nonnegative().describe('load average over 1 minute (runnable tasks, as /proc/loadavg)'),
+  load5: z.number().nonnegative().describe('load average over 5 minutes'),
+  load15: z.number().nonnegative().describe('load average over 15 minutes'),
+  memoryAvailableBytes: z.number().int().nonnegative().describe('MemAvailable in bytes at the heartbeat'),
+  uptimeSeconds: z.number().nonnegative().describe('seconds since the host booted'),
 });
 export type LoadReport = z.infer<typeof LoadReportSchema>;
 

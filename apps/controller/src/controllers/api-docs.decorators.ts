@@ -42,7 +42,7 @@ export function ApiGetRoute(summary: string, item: ApiSchemaName, reference?: st
     return applyDecorators(
       ApiOperation({ summary }),
       ApiParam({ name: 'id', description: 'Corral id (UUID)', schema: { type: 'string', format: 'uuid' } }),
-      ApiOkResponse({ schema: schemaRef(item) }),
+      ApiOkResponse({ description: `the ${item.toLowerCase()}`, schema: schemaRef(item) }),
       badRequest('the id is not a UUID'),
       ApiNotFoundResponse({ description: 'no row with this id', schema: schemaRef('Error') }),
     );
@@ -50,7 +50,7 @@ export function ApiGetRoute(summary: string, item: ApiSchemaName, reference?: st
   return applyDecorators(
     ApiOperation({ summary }),
     ApiParam({ name: 'id', description: reference, schema: { type: 'string', minLength: 1, maxLength: 512 } }),
-    ApiOkResponse({ schema: schemaRef(item) }),
+    ApiOkResponse({ description: `the ${item.toLowerCase()}`, schema: schemaRef(item) }),
     badRequest('the reference holds control characters'),
     ApiNotFoundResponse({ description: 'nothing has this id or name', schema: schemaRef('Error') }),
     ApiConflictResponse({

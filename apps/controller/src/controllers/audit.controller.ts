@@ -16,6 +16,7 @@ export class AuditController {
   @Get()
   @ApiAdminRoute('The audit log, newest first: who did what to what, and how it ended', {
     status: 200,
+    description: 'one page of entries, newest first',
     schema: 'AuditPage',
   })
   @ApiZodQuery(AuditQuerySchema)

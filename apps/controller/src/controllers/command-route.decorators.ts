@@ -1,4 +1,4 @@
-import { type CommandOp, opSpec } from '@corral/protocol';
+import { COMMAND_PARAMS, type CommandOp, opSpec } from '@corral/protocol';
 import {
   applyDecorators,
   type CallHandler,
@@ -15,6 +15,7 @@ import {
   ApiBody,
   ApiConflictResponse,
   ApiConsumes,
+  ApiForbiddenResponse,
   ApiHeader,
   ApiNotFoundResponse,
   ApiOkResponse,
@@ -70,7 +71,7 @@ export function CommandRoute(op: CommandOp) {
       description: `${spec.description ? `${spec.description}\n\n` : ''}Issues a \`${op}\` command and answers 202 with it; follow its \`url\`, or pass \`?wait=<seconds>\`. Needs the ${spec.role} role.`,
     }),
     ...Object.entries(spec.route.pathParams).map(([name, description]) =>
-      ApiParam({ name, description, schema: { type: 'string', minLength: 1, maxLength: 512 } }),
+      ApiParam({ name, description, schema: pathParamSchema(op, name) }),
     ),
     ApiZodQuery(commandQuerySchema(op)),
     ApiHeader({
@@ -113,7 +114,15 @@ export function CommandRoute(op: CommandOp) {
     }),
     ApiNotFoundResponse({ description: 'nothing has this id or name', schema: schemaRef('Error') }),
     ApiConflictResponse({
-      description: 'the name fits several rows (`candidates` lists them), or the command already ended (cancel)',
+      description: 'the name fits several rows; `candidates` lists them',
+      schema: schemaRef('Error'),
+    }),
+    ApiForbiddenResponse({
+      description: `the token's role is below ${spec.role}${
+        op === 'container.create'
+          ? "; or the host's create policy refuses the spec (`rule` and `field` say what to ask an admin for)"
+          : ''
+      }`,
       schema: schemaRef('Error'),
     }),
     ApiUnsupportedMediaTypeResponse({
@@ -127,6 +136,15 @@ export function CommandRoute(op: CommandOp) {
     }),
     UseInterceptors(CommandReplyInterceptor),
   );
+}
+
+// The target ({id}, {host}) is resolved from 1 to 512 characters; any other path parameter is the
+// op's param of that name, with its own bounds.
+function pathParamSchema(op: CommandOp, name: string): Record<string, unknown> {
+  if (name === 'id' || name === 'host') return { type: 'string', minLength: 1, maxLength: 512 };
+  const field = (COMMAND_PARAMS[op] as unknown as z.ZodObject).shape[name] as z.ZodType;
+  const { description: _, ...schema } = queryParamSchema(field);
+  return schema;
 }
 
 // The body schema as OpenAPI shows it: what the client sends, with the shared deadlineSeconds.

@@ -1,6 +1,7 @@
 import { Controller, Get, Param, Post, Query, UseInterceptors } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
+  ApiBadRequestResponse,
   ApiConflictResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
@@ -35,7 +36,8 @@ export class CommandsController {
   @ApiOperation({ summary: 'One command; with ?wait=<seconds>, once it ends or the wait passes' })
   @ApiParam(ID)
   @ApiZodQuery(CommandGetQuerySchema)
-  @ApiOkResponse({ schema: schemaRef('Command') })
+  @ApiOkResponse({ description: 'the command (after the wait, when one was asked for)', schema: schemaRef('Command') })
+  @ApiBadRequestResponse({ description: 'the id is not a UUID, or wait is out of bounds', schema: schemaRef('Error') })
   @ApiNotFoundResponse({ description: 'no command with this id', schema: schemaRef('Error') })
   get(@Param('id', id) command: string, @Query(waitQuery) query: { wait: number }) {
     return this.commands.get(command, query.wait);
@@ -52,6 +54,7 @@ export class CommandsController {
   @ApiParam(ID)
   @ApiZodQuery(CommandGetQuerySchema)
   @ApiAcceptedResponse({ description: 'the command after the cancel was recorded', schema: schemaRef('Command') })
+  @ApiBadRequestResponse({ description: 'the id is not a UUID, or wait is out of bounds', schema: schemaRef('Error') })
   @ApiNotFoundResponse({ description: 'no command with this id', schema: schemaRef('Error') })
   @ApiConflictResponse({ description: 'the command already ended', schema: schemaRef('Error') })
   @UseInterceptors(CommandReplyInterceptor)

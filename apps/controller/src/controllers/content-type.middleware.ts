@@ -9,6 +9,10 @@ interface Res {
   status(code: number): { json(body: unknown): void };
 }
 
+// Largest JSON body the API reads (413 past it): command bodies are small; image tarballs are not
+// JSON and stream past the parser.
+export const JSON_BODY_LIMIT_BYTES = 1024 * 1024;
+
 // Paths of the routes that take a file (they check its type themselves), as patterns.
 const UPLOAD_PATHS = COMMAND_OPS.filter((op) => opSpec(op).route.paramsFrom === 'upload').map(
   (op) => new RegExp(`^/api/v1${opSpec(op).route.path.replace(/\{\w+\}/g, '[^/]+')}/?$`),

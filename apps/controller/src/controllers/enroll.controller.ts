@@ -1,5 +1,13 @@
 import { Body, Controller, HttpCode, Post, Req } from '@nestjs/common';
-import { ApiBody, ApiConflictResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBody,
+  ApiConflictResponse,
+  ApiForbiddenResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
 import { queryParamSchema, schemaRef } from '../dtos/api-schemas.js';
 import { type EnrollRequest, EnrollRequestSchema } from '../dtos/auth.dto.js';
 import { EnrollmentService } from '../services/enrollment.service.js';
@@ -22,8 +30,20 @@ export class EnrollController {
       'belongs to an enrolled host and the token does not allow taking it over.',
   })
   @ApiBody({ schema: queryParamSchema(EnrollRequestSchema) })
-  @ApiOkResponse({ schema: schemaRef('EnrollResponse') })
-  @ApiConflictResponse({ description: 'the host is enrolled by another agent', schema: schemaRef('Error') })
+  @ApiOkResponse({
+    description: 'the host id and its agent credential (shown once)',
+    schema: schemaRef('EnrollResponse'),
+  })
+  @ApiUnauthorizedResponse({ description: 'no enrollment token has this secret', schema: schemaRef('Error') })
+  @ApiForbiddenResponse({
+    description: 'the enrollment token was revoked, expired or used up',
+    schema: schemaRef('Error'),
+  })
+  @ApiConflictResponse({
+    description:
+      'the hostname or agent id belongs to an enrolled host and the token does not allow a takeover, or another enrollment of it finished first',
+    schema: schemaRef('Error'),
+  })
   async enroll(
     @Body(new ZodValidationPipe(EnrollRequestSchema)) body: EnrollRequest,
     @Req() req: AuthenticatedRequest,

@@ -17,7 +17,7 @@ export class EnrollmentTokensController {
   @Post()
   @ApiAdminRoute(
     'Make an enrollment token for agents (CORRAL_ENROLLMENT_TOKEN); its secret is in this answer only',
-    { status: 201, schema: 'CreatedEnrollmentToken' },
+    { status: 201, description: 'the token, with its secret (shown this once)', schema: 'CreatedEnrollmentToken' },
     CreateEnrollmentTokenSchema,
   )
   create(
@@ -30,6 +30,7 @@ export class EnrollmentTokensController {
   @Get()
   @ApiAdminRoute('List enrollment tokens with their uses (never their secrets)', {
     status: 200,
+    description: 'every enrollment token, newest first',
     schema: 'EnrollmentTokenList',
   })
   list() {
@@ -37,7 +38,12 @@ export class EnrollmentTokensController {
   }
 
   @Delete(':id')
-  @ApiAdminRoute('Revoke an enrollment token', { status: 200, schema: 'EnrollmentToken' })
+  @ApiAdminRoute(
+    'Revoke an enrollment token',
+    { status: 200, description: 'the token, now revoked', schema: 'EnrollmentToken' },
+    undefined,
+    { id: 'Corral id of the enrollment token (UUID)', uuid: true, notFound: 'no enrollment token has this id' },
+  )
   revoke(@Param('id', new ZodValidationPipe(IdParamSchema)) id: string) {
     return this.enrollment.revokeToken(id);
   }

@@ -1,6 +1,14 @@
 import type { ServerResponse } from 'node:http';
 import { Controller, Get, Headers, Inject, Query, Res } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBadRequestResponse,
+  ApiHeader,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProduces,
+  ApiTags,
+  ApiTooManyRequestsResponse,
+} from '@nestjs/swagger';
 import type { Config } from '../config/config.js';
 import { schemaRef } from '../dtos/api-schemas.js';
 import { EventIdSchema, type EventStreamQuery, EventStreamQuerySchema } from '../dtos/event.dto.js';
@@ -37,7 +45,12 @@ export class EventsController {
       'when its token is revoked or expires the stream ends with a `closed` event giving the reason.',
   })
   @ApiZodQuery(EventStreamQuerySchema)
-  @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'resume after this event id' })
+  @ApiHeader({
+    name: 'Last-Event-ID',
+    required: false,
+    description: 'resume after this event id (the `id:` of the last event received)',
+    schema: { type: 'string', pattern: '^\\d{1,16}$' },
+  })
   @ApiProduces('text/event-stream')
   @ApiOkResponse({
     description: 'an endless text/event-stream; each data line is one Event',
@@ -45,6 +58,11 @@ export class EventsController {
   })
   @ApiBadRequestResponse({
     description: 'a parameter is malformed or unknown; `field` names it',
+    schema: schemaRef('Error'),
+  })
+  @ApiTooManyRequestsResponse({
+    description:
+      'the token already holds all the streams it may (CORRAL_STREAMS_PER_TOKEN, default 16), or is past its request rate; try again after Retry-After seconds',
     schema: schemaRef('Error'),
   })
   stream(

@@ -10,7 +10,7 @@ export class FleetController {
 
   @Get('summary')
   @ApiOperation({ summary: 'Hosts by status, containers by runtime and state, inventory totals' })
-  @ApiOkResponse({ schema: schemaRef('FleetSummary') })
+  @ApiOkResponse({ description: 'counts across the fleet, offline hosts included', schema: schemaRef('FleetSummary') })
   summary() {
     return this.fleet.summary();
   }

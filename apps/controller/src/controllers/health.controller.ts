@@ -1,5 +1,5 @@
 import { Controller, Get, HttpException, HttpStatus } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { HealthRepository } from '../repositories/health.repository.js';
 import { Public } from './auth.decorators.js';
 
@@ -22,12 +22,18 @@ export class HealthController {
 
   @Get('healthz')
   @ApiOperation({ summary: 'The process is up' })
+  @ApiOkResponse({ description: '{"status": "ok"} while the process answers at all' })
   healthz() {
     return { status: 'ok' };
   }
 
   @Get('readyz')
   @ApiOperation({ summary: 'The database is reachable and every migration is applied' })
+  @ApiOkResponse({ description: '{"status": "ready"}' })
+  @ApiServiceUnavailableResponse({
+    description:
+      '{"status": "not_ready", "reason": ...}: the database did not answer within 2 s, or migrations are pending or failed (listed)',
+  })
   async readyz() {
     try {
       await withTimeout(this.health.ping(), READY_TIMEOUT_MS);

@@ -1,5 +1,5 @@
 import { Body, Controller, Param, Put } from '@nestjs/common';
-import { ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiTags } from '@nestjs/swagger';
 import { HostRenameSchema } from '../dtos/host-identity.dto.js';
 import { HostIdentityService } from '../services/host-identity.service.js';
 import { AdminOnly } from './auth.decorators.js';
@@ -17,10 +17,14 @@ export class HostIdentityController {
   @Put(':id/hostname')
   @ApiAdminRoute(
     "Rename a host; its agent's hello must carry the new name from then on",
-    { status: 200, schema: 'HostRenamed' },
+    { status: 200, description: 'the new name and the one before', schema: 'HostRenamed' },
     HostRenameSchema,
+    {
+      id: REFERENCE_DESCRIPTIONS.host,
+      notFound: 'no host has this id or hostname',
+      conflict: 'another host has the new name (`message` names it), or the reference fits several hosts',
+    },
   )
-  @ApiParam({ name: 'id', description: REFERENCE_DESCRIPTIONS.host, schema: { type: 'string' } })
   rename(@Param('id', HostRef) hostId: string, @Body() body: unknown) {
     return this.identity.rename(hostId, parseBody(HostRenameSchema, body).hostname);
   }

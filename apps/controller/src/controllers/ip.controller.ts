@@ -19,8 +19,12 @@ export class IpController {
 
   @Get(':address')
   @ApiOperation({ summary: 'Everything holding an IP address: containers, leases, bridges, Docker networks' })
-  @ApiParam({ name: 'address', description: 'IPv4 or IPv6 address', schema: { type: 'string' } })
-  @ApiOkResponse({ schema: schemaRef('IpLookup') })
+  @ApiParam({
+    name: 'address',
+    description: 'IPv4 or IPv6 address, e.g. 10.0.3.17 or fd00::5 (any case)',
+    schema: { type: 'string' },
+  })
+  @ApiOkResponse({ description: 'every holder of the address', schema: schemaRef('IpLookup') })
   @ApiBadRequestResponse({ description: 'not an IP address', schema: schemaRef('Error') })
   @ApiNotFoundResponse({ description: 'nothing in the inventory holds the address', schema: schemaRef('Error') })
   lookup(@Param('address', new ZodValidationPipe(IpAddressSchema)) address: string) {

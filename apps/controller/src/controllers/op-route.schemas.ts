@@ -12,7 +12,9 @@ function asQueryParam(field: z.ZodType): z.ZodType {
   const described = (schema: z.ZodType) => (field.description ? schema.describe(field.description) : schema);
   if (inner instanceof z.ZodBoolean) return described(FlagParamSchema.optional());
   if (inner instanceof z.ZodNumber) return described(z.coerce.number().optional());
-  return described(z.string().optional());
+  // The op's own bound on a string (reference: 511 characters), so the query shows it too.
+  const max = inner instanceof z.ZodString ? inner.maxLength : null;
+  return described((max === null ? z.string() : z.string().max(max)).optional());
 }
 
 // Path parameters that fill params (every one but the target's {id} or {host}).

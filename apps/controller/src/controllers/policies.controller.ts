@@ -1,5 +1,12 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import {
+  ApiConflictResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiTags,
+} from '@nestjs/swagger';
 import { schemaRef } from '../dtos/api-schemas.js';
 import { ImagePolicyInputSchema } from '../dtos/image-policy.dto.js';
 import { IdParamSchema } from '../dtos/list-query.dto.js';
@@ -13,6 +20,7 @@ import { HostRef, REFERENCE_DESCRIPTIONS } from './resolve.pipe.js';
 import { ZodValidationPipe } from './zod-validation.pipe.js';
 
 const id = new ZodValidationPipe(IdParamSchema);
+const POLICY = { id: 'Corral id of the create policy (UUID)', uuid: true, notFound: 'no create policy has this id' };
 
 // Create policies: what creates may do on hosts beyond the safe default (docs/security.md).
 @ApiTags('access')
@@ -22,7 +30,11 @@ export class PoliciesController {
   constructor(private readonly policies: CreatePolicyService) {}
 
   @Get('policies')
-  @ApiAdminRoute('List create policies', { status: 200, schema: 'PolicyList' })
+  @ApiAdminRoute('List create policies', {
+    status: 200,
+    description: 'every create policy, by name',
+    schema: 'PolicyList',
+  })
   list() {
     return this.policies.list();
   }
@@ -30,28 +42,34 @@ export class PoliciesController {
   @Post('policies')
   @ApiAdminRoute(
     'Make a create policy: grants for the hosts its selector matches',
-    { status: 201, schema: 'Policy' },
+    { status: 201, description: 'the policy made', schema: 'Policy' },
     PolicyInputSchema,
   )
+  @ApiConflictResponse({ description: 'a create policy of this name exists', schema: schemaRef('Error') })
   create(@Body() body: unknown, @CurrentPrincipal() principal: Principal) {
     return this.policies.create(parseBody(PolicyInputSchema, body), requestedByOf(principal));
   }
 
   @Get('policies/:id')
-  @ApiAdminRoute('One create policy', { status: 200, schema: 'Policy' })
+  @ApiAdminRoute('One create policy', { status: 200, description: 'the policy', schema: 'Policy' }, undefined, POLICY)
   get(@Param('id', id) policy: string) {
     return this.policies.get(policy);
   }
 
   @Put('policies/:id')
-  @ApiAdminRoute('Replace a create policy', { status: 200, schema: 'Policy' }, PolicyInputSchema)
+  @ApiAdminRoute(
+    'Replace a create policy',
+    { status: 200, description: 'the policy as it is now', schema: 'Policy' },
+    PolicyInputSchema,
+    { ...POLICY, conflict: 'another create policy has this name' },
+  )
   replace(@Param('id', id) policy: string, @Body() body: unknown) {
     return this.policies.replace(policy, parseBody(PolicyInputSchema, body));
   }
 
   @Delete('policies/:id')
   @HttpCode(204)
-  @ApiAdminRoute('Remove a create policy', { status: 204 })
+  @ApiAdminRoute('Remove a create policy', { status: 204, description: 'removed' }, undefined, POLICY)
   async remove(@Param('id', id) policy: string): Promise<void> {
     await this.policies.remove(policy);
   }
@@ -88,8 +106,20 @@ export class PoliciesController {
   @Get('hosts/:id/policy')
   @RequireRole('viewer')
   @ApiOperation({ summary: 'What creates may do on a host: the policies that apply and their grants together' })
-  @ApiOkResponse({ schema: schemaRef('EffectivePolicy') })
-  @ApiParam({ name: 'id', description: REFERENCE_DESCRIPTIONS.host, schema: { type: 'string' } })
+  @ApiOkResponse({
+    description: 'the policies that apply and what they allow together',
+    schema: schemaRef('EffectivePolicy'),
+  })
+  @ApiParam({
+    name: 'id',
+    description: REFERENCE_DESCRIPTIONS.host,
+    schema: { type: 'string', minLength: 1, maxLength: 512 },
+  })
+  @ApiNotFoundResponse({ description: 'no host has this id or hostname', schema: schemaRef('Error') })
+  @ApiConflictResponse({
+    description: 'the reference fits several hosts; `candidates` lists them',
+    schema: schemaRef('Error'),
+  })
   async effective(@Param('id', HostRef) hostId: string) {
     const { host, policies, grants } = await this.policies.effective(hostId);
     return { hostId: host.id, hostname: host.hostname, policies, grants, installedTemplates: host.lxcTemplates };

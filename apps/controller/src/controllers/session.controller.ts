@@ -34,7 +34,10 @@ export class SessionController {
       'the cookie that change something need the answer’s csrfToken in the X-Corral-CSRF header.',
   })
   @ApiBody({ schema: queryParamSchema(CreateSessionSchema) })
-  @ApiCreatedResponse({ schema: schemaRef('Session') })
+  @ApiCreatedResponse({
+    description: 'signed in: the session; Set-Cookie carries its cookie',
+    schema: schemaRef('Session'),
+  })
   @ApiUnauthorizedResponse({ description: 'an unknown, revoked or expired token', schema: schemaRef('Error') })
   async create(
     @Body(new ZodValidationPipe(CreateSessionSchema)) body: CreateSession,
@@ -52,7 +55,7 @@ export class SessionController {
   @Get()
   @Public()
   @ApiOperation({ summary: 'The session of this cookie: its role, expiry and CSRF token' })
-  @ApiOkResponse({ schema: schemaRef('Session') })
+  @ApiOkResponse({ description: 'the session of this cookie', schema: schemaRef('Session') })
   @ApiUnauthorizedResponse({ description: 'no session cookie, or its session ended', schema: schemaRef('Error') })
   get(@Req() req: AuthenticatedRequest) {
     return this.sessions.describe(req);

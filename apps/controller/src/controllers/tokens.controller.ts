@@ -17,7 +17,7 @@ export class TokensController {
   @Post()
   @ApiAdminRoute(
     'Make an API token; its secret is in this answer only',
-    { status: 201, schema: 'CreatedApiToken' },
+    { status: 201, description: 'the token, with its secret (shown this once)', schema: 'CreatedApiToken' },
     CreateApiTokenSchema,
   )
   create(
@@ -28,13 +28,22 @@ export class TokensController {
   }
 
   @Get()
-  @ApiAdminRoute('List API tokens (never their secrets)', { status: 200, schema: 'ApiTokenList' })
+  @ApiAdminRoute('List API tokens (never their secrets)', {
+    status: 200,
+    description: 'every API token, newest first',
+    schema: 'ApiTokenList',
+  })
   list() {
     return this.tokens.list();
   }
 
   @Delete(':id')
-  @ApiAdminRoute('Revoke an API token; it is refused from now on', { status: 200, schema: 'ApiToken' })
+  @ApiAdminRoute(
+    'Revoke an API token; it is refused from now on',
+    { status: 200, description: 'the token, now revoked', schema: 'ApiToken' },
+    undefined,
+    { id: 'Corral id of the API token (UUID)', uuid: true, notFound: 'no API token has this id' },
+  )
   revoke(@Param('id', new ZodValidationPipe(IdParamSchema)) id: string) {
     return this.tokens.revoke(id);
   }

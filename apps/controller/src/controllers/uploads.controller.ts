@@ -21,7 +21,11 @@ export class UploadsController {
   // The agent of the host whose command names it fetches it with its own credential; any other is refused (403).
   @AllowAgents('admin')
   @ApiOperation({ summary: 'An uploaded image tarball, for the agent that imports it' })
-  @ApiParam({ name: 'id', description: 'uploadId of the image.import command', schema: { type: 'string' } })
+  @ApiParam({
+    name: 'id',
+    description: 'uploadId of the image.import command (UUID)',
+    schema: { type: 'string', format: 'uuid' },
+  })
   @ApiProduces('application/x-tar')
   @ApiOkResponse({ description: 'the tarball', schema: { type: 'string', format: 'binary' } })
   @ApiNotFoundResponse({ description: 'no such upload, or its import already ended', schema: schemaRef('Error') })

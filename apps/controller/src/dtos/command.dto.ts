@@ -17,22 +17,27 @@ export const CommandSchema = z.object({
   id: z.guid().describe('Corral id of the command'),
   url: z.string().describe('where to follow it: /api/v1/commands/{id}'),
   hostId: z.guid().describe('host that carries it out'),
-  op: CommandOpSchema,
+  op: CommandOpSchema.describe('the op, e.g. container.start (the registry of ops names them all)'),
   target: CommandTargetSchema.describe('what the agent acts on, in the engine own ids'),
-  targetKind: z.enum(['host', 'container', 'image', 'volume', 'network']),
+  targetKind: z
+    .enum(['host', 'container', 'image', 'volume', 'network'])
+    .describe('kind of the row targetId names, or host for host-wide ops'),
   targetId: z.guid().nullable().describe('Corral id of the inventory row it acts on; null for host-wide ops'),
   params: z.record(z.string(), z.unknown()).describe('the op parameters, defaults applied'),
   status: CommandStatusSchema,
-  result: z.record(z.string(), z.unknown()).nullable().describe('op-specific result once succeeded'),
+  result: z
+    .record(z.string(), z.unknown())
+    .nullable()
+    .describe("the op's result once succeeded (its shape: the op's result schema in packages/protocol ops/results.ts)"),
   error: CommandErrorSchema.nullable().describe('why it failed, timed out or was canceled'),
   output: z.string().describe('exec/logs output streamed so far (capped; the result holds all of it)'),
   outputTruncated: z.boolean().describe('output passed the cap and was cut'),
-  requestedBy: z.string().nullable(),
+  requestedBy: z.string().nullable().describe('who asked for it: "token:NAME (token id)"; null when not recorded'),
   idempotencyKey: z.string().nullable().describe('the Idempotency-Key header it was created with'),
-  createdAt: isoDate,
+  createdAt: isoDate.describe('when the command was made'),
   sentAt: isoDate.nullable().describe('when it was last sent to the agent'),
   startedAt: isoDate.nullable().describe('when the agent accepted it'),
-  finishedAt: isoDate.nullable(),
+  finishedAt: isoDate.nullable().describe('when it reached a final status; null while open'),
   cancelRequestedAt: isoDate.nullable().describe('when a cancel was asked for while the agent held it'),
   deadline: isoDate.describe('after this it ends as timed_out'),
 });

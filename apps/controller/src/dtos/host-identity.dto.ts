@@ -15,7 +15,7 @@ export const HostRenameSchema = z.strictObject({
 export type HostRename = z.output<typeof HostRenameSchema>;
 
 export const HostRenamedSchema = z.object({
-  hostId: z.guid(),
-  hostname: z.string(),
-  previousHostname: z.string(),
+  hostId: z.guid().describe('Corral id of the host'),
+  hostname: z.string().describe('its new name'),
+  previousHostname: z.string().describe('the name it had before'),
 });

@@ -12,9 +12,9 @@ export const CordonBodySchema = z.strictObject({
 
 export const DrainContainerSchema = z.object({
   id: z.guid().describe('Corral id of the container'),
-  name: z.string(),
-  runtime: z.enum(['docker', 'lxc']),
-  state: z.string(),
+  name: z.string().describe('container name'),
+  runtime: z.enum(['docker', 'lxc']).describe('docker or lxc'),
+  state: z.string().describe('container state, as in Container.state'),
   group: z.string().nullable().describe('placement group it belongs to, if any'),
   placementId: z.guid().nullable().describe('placement that made it, if any'),
 });

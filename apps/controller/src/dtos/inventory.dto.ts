@@ -2,7 +2,8 @@ import { answerShape } from '@corral/protocol';
 import { z } from 'zod';
 import { pageSchema } from './pagination.dto.js';
 
-export const isoDate = z.iso.datetime({ offset: true }).describe('ISO 8601 timestamp');
+// Each use says which moment it is; the format (date-time) already says ISO 8601.
+export const isoDate = z.iso.datetime({ offset: true });
 
 // Every inventory row: our id first, where it lives, and how fresh it is last. What lies between
 // comes from the kind registry (its columns shown in answers, with their record fields' schemas).

@@ -56,7 +56,7 @@ export const CursorParamSchema = z
 
 export function pageSchema<T extends z.ZodType>(item: T) {
   return z.object({
-    items: z.array(item),
+    items: z.array(item).describe('the rows of this page, in the list order (at most `limit`)'),
     nextCursor: z.string().nullable().describe('pass as `cursor` to get the next page; null on the last page'),
   });
 }

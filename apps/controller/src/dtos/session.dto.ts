@@ -14,7 +14,7 @@ export type CreateSession = z.infer<typeof CreateSessionSchema>;
 
 export const SessionSchema = z.object({
   tokenId: z.guid().describe('the API token the session acts as'),
-  tokenName: z.string(),
+  tokenName: z.string().describe('name of that API token'),
   role: RoleSchema,
   expiresAt: isoDate.describe('the session ends then, or earlier when its token is revoked or expires'),
   csrfToken: z

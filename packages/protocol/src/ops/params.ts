@@ -10,8 +10,8 @@ const argv = z.array(z.string()).min(1).describe('program and arguments, not a s
 const env = z
   .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name'), z.string())
   .describe('environment variables, NAME: value');
-const labels = z.record(z.string().min(1), z.string()).describe('key/value labels');
-const timeoutSeconds = z.number().int().min(0).max(3600);
+const labels = z.record(z.string().min(1), z.string()).describe('labels to set, key to value, e.g. {"team": "web"}');
+const timeoutSeconds = z.number().int().min(0).max(3600).describe('seconds, 0 to 3600');
 const memoryBytes = z
   .number()
   .int()
@@ -64,7 +64,7 @@ export const PullPolicySchema = z
 export const CONTROLLER_ONLY_PARAMS = ['registryAuth'] as const;
 
 export const DockerCreateParamsSchema = z.object({
-  runtime: z.literal('docker'),
+  runtime: z.literal('docker').describe('docker: a Docker container (the fields below apply)'),
   image: ImageReferenceSchema,
   pull: PullPolicySchema,
   registryAuth: RegistryAuthSchema.optional(),
@@ -75,9 +75,9 @@ export const DockerCreateParamsSchema = z.object({
   ports: z
     .array(
       z.object({
-        containerPort: z.number().int().min(1).max(65535),
+        containerPort: z.number().int().min(1).max(65535).describe('port inside the container, 1 to 65535'),
         hostPort: z.number().int().min(0).max(65535).optional().describe('0 or absent: any free port'),
-        protocol: z.enum(['tcp', 'udp']).default('tcp'),
+        protocol: z.enum(['tcp', 'udp']).default('tcp').describe('tcp (default) or udp'),
         hostIp: z.string().optional().describe('host address to bind (default: every address)'),
       }),
     )
@@ -88,19 +88,23 @@ export const DockerCreateParamsSchema = z.object({
       z.object({
         source: z.string().min(1).describe('a volume name, or an absolute host path for a bind mount'),
         target: z.string().startsWith('/').describe('path inside the container'),
-        readOnly: z.boolean().default(false),
+        readOnly: z.boolean().default(false).describe('mount it read-only (default false)'),
       }),
     )
-    .default([]),
+    .default([])
+    .describe('volumes and bind mounts; bind mounts need a create policy granting the host path'),
   network: z.string().optional().describe('Docker network to join (default: bridge)'),
-  restartPolicy: z.enum(['no', 'always', 'unless-stopped', 'on-failure']).default('no'),
+  restartPolicy: z
+    .enum(['no', 'always', 'unless-stopped', 'on-failure'])
+    .default('no')
+    .describe("Docker's restart policy (default no)"),
   memoryBytes: memoryBytes.optional(),
   cpus: cpus.optional(),
   start: z.boolean().default(true).describe('start it once created'),
 });
 
 export const LxcCreateParamsSchema = z.object({
-  runtime: z.literal('lxc'),
+  runtime: z.literal('lxc').describe('lxc: an LXC container (the fields below apply)'),
   name: nameSchema.describe('container name, unique in its lxcpath'),
   template: z.string().min(1).default('busybox').describe('LXC template name (lxc-create -t)'),
   templateArgs: z.array(z.string()).default([]).describe('arguments after -- for the template'),
@@ -132,7 +136,9 @@ export const ExecParamsSchema = z.object({
     .max(16 * 1024 * 1024)
     .default(1024 * 1024)
     .describe('stdout and stderr are each cut after this many bytes'),
-  timeoutSeconds: timeoutSeconds.optional().describe('kill the program after this long'),
+  timeoutSeconds: timeoutSeconds
+    .optional()
+    .describe('kill the program after this many seconds (0 to 3600; default: no limit)'),
 });
 
 export const StopParamsSchema = z.object({
@@ -146,7 +152,8 @@ export const KillParamsSchema = z.object({
   signal: z
     .string()
     .regex(/^(SIG)?[A-Z0-9]+$/, 'a signal name such as SIGTERM or HUP')
-    .default('SIGKILL'),
+    .default('SIGKILL')
+    .describe('signal to send, by name: SIGTERM, HUP, SIGUSR1, ... (default SIGKILL)'),
 });
 export const RemoveParamsSchema = z.object({
   force: z.boolean().default(false).describe('remove it even while running'),
@@ -154,11 +161,19 @@ export const RemoveParamsSchema = z.object({
 });
 export const RenameParamsSchema = z.object({ name: nameSchema.describe('the new name') });
 export const LogsParamsSchema = z.object({
-  tail: z.number().int().min(0).max(100_000).default(100).describe('lines from the end'),
+  tail: z
+    .number()
+    .int()
+    .min(0)
+    .max(100_000)
+    .default(100)
+    .describe('lines from the end of the log, 0 to 100000 (default 100)'),
   since: z.iso.datetime({ offset: true }).optional().describe('only lines after this time'),
   timestamps: z.boolean().default(false).describe('prefix each line with its time'),
 });
-export const SnapshotCreateParamsSchema = z.object({ comment: z.string().max(1000).optional() });
+export const SnapshotCreateParamsSchema = z.object({
+  comment: z.string().max(1000).optional().describe('a note kept with the snapshot, up to 1000 characters'),
+});
 export const SnapshotRestoreParamsSchema = z.object({
   snapshot: z.string().min(1).describe('snapshot name, as snapshot.list reports it (snap0, ...)'),
   newName: nameSchema.optional().describe('restore into a new container of this name instead'),
@@ -186,17 +201,19 @@ export const ImagePullParamsSchema = z.object({
   registryAuth: RegistryAuthSchema.optional(),
 });
 export const ImageTagParamsSchema = z.object({ reference: ImageTagReferenceSchema.describe('repository:tag to add') });
-export const ForceParamsSchema = z.object({ force: z.boolean().default(false).describe('even while in use') });
+export const ForceParamsSchema = z.object({
+  force: z.boolean().default(false).describe('remove it even while in use (default false)'),
+});
 export const VolumeCreateParamsSchema = z.object({
   name: nameSchema.describe('volume name'),
-  driver: z.string().default('local'),
+  driver: z.string().default('local').describe('volume driver installed on the host (default local)'),
   labels: labels.default({}),
 });
 export const NetworkCreateParamsSchema = z.object({
   name: nameSchema.describe('network name'),
-  driver: z.literal('bridge').default('bridge'),
+  driver: z.literal('bridge').default('bridge').describe('only bridge networks can be made'),
   subnet: z.string().optional().describe('CIDR, e.g. 172.30.0.0/24'),
-  gateway: z.string().optional(),
+  gateway: z.string().optional().describe('gateway address inside the subnet, e.g. 172.30.0.1 (default: Docker picks)'),
   labels: labels.default({}),
 });
 export const NetworkConnectParamsSchema = z.object({
@@ -205,5 +222,5 @@ export const NetworkConnectParamsSchema = z.object({
 });
 export const NetworkDisconnectParamsSchema = z.object({
   container: z.string().min(1).describe('Corral id of a container on the same host, or its Docker id or name'),
-  force: z.boolean().default(false),
+  force: z.boolean().default(false).describe('force the disconnect (docker network disconnect --force)'),
 });

@@ -2,11 +2,15 @@ import { defineOp } from './op-spec.js';
 import * as P from './params.js';
 import * as R from './results.js';
 
-const CONTAINER = { id: 'the container: Corral id, name, or Docker id (12 or more characters of it)' };
+const CONTAINER = {
+  id: 'the container: Corral id, name (HOST/NAME when several hosts have it), or Docker id (12 or more characters of it)',
+};
 const HOST = { host: 'the host: Corral id or hostname' };
 const IMAGE = { id: 'the image: Corral id, repo:tag, or Docker image id (12 or more characters of it)' };
-const VOLUME = { id: 'the volume: Corral id or name' };
-const NETWORK = { id: 'the network: Corral id, name, or Docker id (12 or more characters of it)' };
+const VOLUME = { id: 'the volume: Corral id or name (HOST/NAME when several hosts have it)' };
+const NETWORK = {
+  id: 'the network: Corral id, name (HOST/NAME when several hosts have it), or Docker id (12 or more characters of it)',
+};
 const SNAPSHOT = { ...CONTAINER, snapshot: 'snapshot name, as the snapshot list reports it (snap0, ...)' };
 
 const onContainer = (

@@ -3,7 +3,10 @@ import { z } from 'zod';
 // Results of each op as the agent answers them. Objects stay open (looseObject): an agent newer
 // than its controller may add fields, and the controller adds the Corral ids of what an op made.
 
-const lxcRef = { name: z.string(), lxcPath: z.string() };
+const lxcRef = {
+  name: z.string().describe('the LXC container name'),
+  lxcPath: z.string().describe('the lxcpath holding it'),
+};
 const containerIds = {
   containerId: z.guid().nullable().optional().describe('Corral id of the container (once the inventory has it)'),
 };
@@ -12,66 +15,77 @@ export const ContainerCreateResultSchema = z.looseObject({
   ...containerIds,
   engineId: z.string().optional().describe('Docker container id, or the LXC container name'),
   id: z.string().optional().describe('docker: the engine id (same as engineId)'),
-  name: z.string(),
+  name: z.string().describe('the container name'),
   lxcPath: z.string().optional().describe('lxc: the lxcpath it was made in'),
-  state: z.string().optional(),
+  state: z.string().optional().describe('its state once created (running when started)'),
 });
 
 export const ContainerStateResultSchema = z.looseObject({
   id: z.string().optional().describe('docker: the engine id'),
   name: z.string().optional().describe('lxc: the container name'),
-  lxcPath: z.string().optional(),
+  lxcPath: z.string().optional().describe('lxc: the lxcpath holding it'),
   state: z.string().optional().describe('lxc: the state afterwards'),
   changed: z.boolean().optional().describe('docker: false when it was already so'),
-  signal: z.string().optional(),
+  signal: z.string().optional().describe('kill: the signal sent'),
 });
 
 export const ContainerRemoveResultSchema = z.looseObject({
-  id: z.string().optional(),
-  name: z.string().optional(),
-  lxcPath: z.string().optional(),
-  removed: z.boolean().optional(),
+  id: z.string().optional().describe('docker: the engine id of the removed container'),
+  name: z.string().optional().describe('lxc: the container name'),
+  lxcPath: z.string().optional().describe('lxc: the lxcpath that held it'),
+  removed: z.boolean().optional().describe('true once it is gone'),
 });
 
 export const ExecResultSchema = z.object({
   exitCode: z.number().int().nullable().describe('null when the process did not exit (killed on abort)'),
-  stdout: z.string(),
-  stderr: z.string(),
+  stdout: z.string().describe('standard output, up to maxOutputBytes'),
+  stderr: z.string().describe('standard error, up to maxOutputBytes'),
   truncated: z.boolean().describe('true when output passed maxOutputBytes and was cut'),
 });
 export type ExecResult = z.infer<typeof ExecResultSchema>;
 
 export const LogsResultSchema = z.looseObject({
-  stdout: z.string(),
-  stderr: z.string(),
-  truncated: z.boolean(),
+  stdout: z.string().describe('log lines written to stdout'),
+  stderr: z.string().describe('log lines written to stderr'),
+  truncated: z.boolean().describe('true when the log passed the output cap and was cut'),
 });
 
 export const LxcSnapshotSchema = z.object({
   name: z.string().describe('snap0, snap1, ...'),
-  createdAt: z.string().nullable(),
-  comment: z.string().nullable().optional(),
+  createdAt: z.string().nullable().describe('when it was taken, as LXC reports it; null when unknown'),
+  comment: z.string().nullable().optional().describe('the comment given when it was taken'),
 });
 
 export const SnapshotCreateResultSchema = z.looseObject({
   ...lxcRef,
-  snapshot: z.string(),
-  createdAt: z.string().nullable(),
+  snapshot: z.string().describe('name of the new snapshot (snap0, snap1, ...)'),
+  createdAt: z.string().nullable().describe('when it was taken, as LXC reports it; null when unknown'),
 });
-export const SnapshotListResultSchema = z.looseObject({ ...lxcRef, snapshots: z.array(z.looseObject({})) });
-export const SnapshotRestoreResultSchema = z.looseObject({ ...lxcRef, ...containerIds, restoredFrom: z.string() });
-export const SnapshotDeleteResultSchema = z.looseObject({ ...lxcRef, snapshot: z.string(), deleted: z.boolean() });
+export const SnapshotListResultSchema = z.looseObject({
+  ...lxcRef,
+  snapshots: z.array(z.looseObject({})).describe('the snapshots: name, createdAt, comment (LxcSnapshotSchema)'),
+});
+export const SnapshotRestoreResultSchema = z.looseObject({
+  ...lxcRef,
+  ...containerIds,
+  restoredFrom: z.string().describe('the snapshot restored'),
+});
+export const SnapshotDeleteResultSchema = z.looseObject({
+  ...lxcRef,
+  snapshot: z.string().describe('the snapshot deleted'),
+  deleted: z.boolean().describe('true once it is gone'),
+});
 export const CloneResultSchema = z.looseObject({
   ...lxcRef,
   ...containerIds,
-  source: z.string(),
-  snapshot: z.boolean(),
+  source: z.string().describe('name of the container copied'),
+  snapshot: z.boolean().describe('true for a copy-on-write clone'),
 });
 
 export const ImageResultSchema = z.looseObject({
   imageId: z.guid().nullable().optional().describe('Corral id of the image (once the inventory has it)'),
   id: z.string().describe('Docker image id'),
-  reference: z.string().optional(),
+  reference: z.string().optional().describe('the repository:tag it was given'),
 });
 // Exactly this shape: the provenance records read it (origin "pulled").
 export const ImagePullResultSchema = z.object({
@@ -81,22 +95,22 @@ export const ImagePullResultSchema = z.object({
   registry: z.string().describe("the reference's registry (docker.io when it names none)"),
 });
 export const ImageRemoveResultSchema = z.looseObject({
-  id: z.string(),
-  untagged: z.array(z.string()),
-  deleted: z.array(z.string()),
+  id: z.string().describe('the image asked for'),
+  untagged: z.array(z.string()).describe('repository:tag names removed'),
+  deleted: z.array(z.string()).describe('image and layer ids deleted'),
 });
 export const PruneResultSchema = z.looseObject({
-  removed: z.array(z.string()),
-  spaceReclaimed: z.number(),
+  removed: z.array(z.string()).describe('ids (images) or names (volumes) removed'),
+  spaceReclaimed: z.number().describe('bytes freed'),
 });
 export const VolumeResultSchema = z.looseObject({
-  name: z.string(),
-  driver: z.string().optional(),
-  mountpoint: z.string().optional(),
+  name: z.string().describe('the volume name'),
+  driver: z.string().optional().describe('create: its driver'),
+  mountpoint: z.string().optional().describe('create: where it lives on the host'),
 });
 export const NetworkResultSchema = z.looseObject({
-  id: z.string(),
-  name: z.string().optional(),
-  container: z.string().optional(),
+  id: z.string().describe('the Docker network id'),
+  name: z.string().optional().describe('the network name'),
+  container: z.string().optional().describe('connect, disconnect: the container'),
 });
 export const EmptyResultSchema = z.looseObject({});
