@@ -21,6 +21,11 @@ import { ZodValidationPipe } from './zod-validation.pipe.js';
 
 const id = new ZodValidationPipe(IdParamSchema);
 const POLICY = { id: 'Corral id of the create policy (UUID)', uuid: true, notFound: 'no create policy has this id' };
+const IMAGE_POLICY = {
+  id: 'Corral id of the image policy (UUID)',
+  uuid: true,
+  notFound: 'no image policy has this id',
+};
 
 // Create policies: what creates may do on hosts beyond the safe default (docs/security.md).
 @ApiTags('access')
@@ -75,7 +80,11 @@ export class PoliciesController {
   }
 
   @Get('image-policies')
-  @ApiAdminRoute('List image policies', { status: 200, schema: 'ImagePolicyList' })
+  @ApiAdminRoute('List image policies', {
+    status: 200,
+    description: 'every image policy, by name',
+    schema: 'ImagePolicyList',
+  })
   listImagePolicies() {
     return this.policies.listImagePolicies();
   }
@@ -83,22 +92,28 @@ export class PoliciesController {
   @Post('image-policies')
   @ApiAdminRoute(
     'Make an image policy: rules for the images Docker creates may run on the hosts its selector matches',
-    { status: 201, schema: 'ImagePolicy' },
+    { status: 201, description: 'the image policy made', schema: 'ImagePolicy' },
     ImagePolicyInputSchema,
   )
+  @ApiConflictResponse({ description: 'an image policy of this name exists', schema: schemaRef('Error') })
   createImagePolicy(@Body() body: unknown, @CurrentPrincipal() principal: Principal) {
     return this.policies.createImagePolicy(parseBody(ImagePolicyInputSchema, body), requestedByOf(principal));
   }
 
   @Get('image-policies/:id')
-  @ApiAdminRoute('One image policy', { status: 200, schema: 'ImagePolicy' })
+  @ApiAdminRoute(
+    'One image policy',
+    { status: 200, description: 'the image policy', schema: 'ImagePolicy' },
+    undefined,
+    IMAGE_POLICY,
+  )
   getImagePolicy(@Param('id', id) policy: string) {
     return this.policies.getImagePolicy(policy);
   }
 
   @Delete('image-policies/:id')
   @HttpCode(204)
-  @ApiAdminRoute('Remove an image policy', { status: 204 })
+  @ApiAdminRoute('Remove an image policy', { status: 204, description: 'removed' }, undefined, IMAGE_POLICY)
   async removeImagePolicy(@Param('id', id) policy: string): Promise<void> {
     await this.policies.removeImagePolicy(policy);
   }

@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiConflictResponse, ApiTags } from '@nestjs/swagger';
+import { schemaRef } from '../dtos/api-schemas.js';
 import { RegistryInputSchema } from '../dtos/registry.dto.js';
 import { type Principal, requestedByOf } from '../services/principal.js';
 import { RegistryService } from '../services/registry.service.js';
@@ -15,7 +16,11 @@ export class RegistriesController {
   constructor(private readonly registries: RegistryService) {}
 
   @Get()
-  @ApiAdminRoute('List registries (without their secrets)', { status: 200, schema: 'RegistryList' })
+  @ApiAdminRoute('List registries (without their secrets)', {
+    status: 200,
+    description: 'every registry, by address; never a password or token',
+    schema: 'RegistryList',
+  })
   list() {
     return this.registries.list();
   }
@@ -23,17 +28,27 @@ export class RegistriesController {
   @Post()
   @ApiAdminRoute(
     'Add a registry: pulls from its address authenticate with this username and password or token',
-    { status: 201, schema: 'Registry' },
+    {
+      status: 201,
+      description: 'the registry added (its secret is stored encrypted and never returned)',
+      schema: 'Registry',
+    },
     RegistryInputSchema,
   )
+  @ApiConflictResponse({
+    description: 'a registry with this address exists; remove it first',
+    schema: schemaRef('Error'),
+  })
   create(@Body() body: unknown, @CurrentPrincipal() principal: Principal) {
     return this.registries.create(parseBody(RegistryInputSchema, body), requestedByOf(principal));
   }
 
   @Delete(':id')
   @HttpCode(204)
-  @ApiAdminRoute('Remove a registry and its credential', { status: 204 })
-  @ApiParam({ name: 'id', description: 'the registry: Corral id or address (host[:port])', schema: { type: 'string' } })
+  @ApiAdminRoute('Remove a registry and its credential', { status: 204, description: 'removed' }, undefined, {
+    id: 'the registry: Corral id or address (host[:port])',
+    notFound: 'no registry has this id or address',
+  })
   async remove(@Param('id') id: string): Promise<void> {
     await this.registries.remove(id);
   }

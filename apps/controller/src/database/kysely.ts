@@ -16,7 +16,6 @@ export function createKysely(pool: Pool): Db {
 export function kyselyOn(client: PoolClient): Db {
   const bound = { query: client.query.bind(client), release: () => {} };
   const pool: PostgresPool = {
-    options: {},
     connect: async () => bound as never,
     end: async () => {},
   };

@@ -34,14 +34,21 @@ export const ImagePolicyInputSchema = z.strictObject({
 export type ImagePolicyInput = z.output<typeof ImagePolicyInputSchema>;
 
 export const ImagePolicySchema = z.object({
-  id: z.guid(),
-  name: z.string(),
-  selector: z.array(ConstraintSchema),
-  allowedRegistries: z.array(z.string()).nullable(),
-  requireDigest: z.boolean(),
-  createdBy: z.string().nullable(),
-  createdAt: isoDate,
-  updatedAt: isoDate,
+  id: z.guid().describe('Corral id of the image policy'),
+  name: z.string().describe('a name for people, unique'),
+  selector: z
+    .array(ConstraintSchema)
+    .describe("label constraints matched against the host's agent labels; [] matches every host"),
+  allowedRegistries: z
+    .array(z.string())
+    .nullable()
+    .describe('registries Docker creates on the matched hosts may run images from; null: any'),
+  requireDigest: z.boolean().describe('whether creates on the matched hosts must name their image by digest'),
+  createdBy: z.string().nullable().describe('who made it: "token:NAME (token id)"; null when unknown'),
+  createdAt: isoDate.describe('when it was made'),
+  updatedAt: isoDate.describe('when it was last changed'),
 });
 export type ImagePolicyDto = z.infer<typeof ImagePolicySchema>;
-export const ImagePolicyListSchema = z.object({ items: z.array(ImagePolicySchema) });
+export const ImagePolicyListSchema = z.object({
+  items: z.array(ImagePolicySchema).describe('every image policy, by name'),
+});

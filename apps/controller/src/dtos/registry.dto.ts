@@ -35,14 +35,16 @@ export const RegistryInputSchema = z
 export type RegistryInput = z.output<typeof RegistryInputSchema>;
 
 export const RegistrySchema = z.object({
-  id: z.guid(),
-  address: z.string().describe('host[:port]'),
-  username: z.string().nullable(),
+  id: z.guid().describe('Corral id of the registry'),
+  address: z.string().describe('host[:port], as image references name it'),
+  username: z.string().nullable().describe('user name pulls log in with; null with a token'),
   secretKind: z.enum(['password', 'token']).describe('what is stored (the secret itself is never returned)'),
-  insecure: z.boolean(),
-  createdBy: z.string().nullable(),
-  createdAt: isoDate,
-  updatedAt: isoDate,
+  insecure: z.boolean().describe('the registry speaks plain HTTP'),
+  createdBy: z.string().nullable().describe('who added it: "token:NAME (token id)"; null when unknown'),
+  createdAt: isoDate.describe('when it was added'),
+  updatedAt: isoDate.describe('when it was last changed'),
 });
 export type RegistryDto = z.infer<typeof RegistrySchema>;
-export const RegistryListSchema = z.object({ items: z.array(RegistrySchema) });
+export const RegistryListSchema = z.object({
+  items: z.array(RegistrySchema).describe('every registry, by address; never a secret'),
+});

@@ -47,8 +47,8 @@ export const ImageTagReferenceSchema = imageReference(false).describe(
 export const RegistryAuthSchema = z
   .strictObject({
     serveraddress: z.string().min(1).describe('registry address, host[:port]'),
-    username: z.string().optional(),
-    password: z.string().optional(),
+    username: z.string().optional().describe('user name to log in with'),
+    password: z.string().optional().describe('password (from the registry record, opened only for this frame)'),
     identitytoken: z.string().optional().describe('a token instead of a password'),
     insecure: z.boolean().default(false).describe('the registry speaks plain HTTP'),
   })
