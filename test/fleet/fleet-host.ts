@@ -183,7 +183,10 @@ export class FleetHost {
     const dk = this.state.docker;
     if (!dk) return;
     const configFile = path.join(this.state.dir, 'daemon.json');
-    writeFileSync(configFile, `${JSON.stringify({ 'insecure-registries': [REGISTRY_OPEN, REGISTRY_AUTH] }, null, 2)}\n`);
+    writeFileSync(
+      configFile,
+      `${JSON.stringify({ 'insecure-registries': [REGISTRY_OPEN, REGISTRY_AUTH] }, null, 2)}\n`,
+    );
     const d = startDaemon(
       'nsenter',
       [
