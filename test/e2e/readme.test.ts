@@ -140,6 +140,18 @@ describe('README examples', () => {
     expect(result.stdout).toContain('inet 127.0.0.1');
   });
 
+  it('pulled the image from the test registry with the registry it added, whose password it never shows', async () => {
+    const images = await api<{ items: { tags: string[] }[] }>(
+      `/api/v1/images?name=${encodeURIComponent('10.251.255.1:5511/corral/pullme')}`,
+    );
+    expect(images.items.flatMap((i) => i.tags)).toContain('10.251.255.1:5511/corral/pullme:1');
+    const commands = await api<{ items: { op: string; status: string }[] }>('/api/v1/commands?op=image.pull');
+    expect(commands.items.map((c) => c.status)).toEqual(['succeeded']);
+    const registries = await api<{ items: { address: string }[] }>('/api/v1/registries');
+    expect(registries.items.map((r) => r.address)).toEqual(['10.251.255.1:5511']);
+    expect(JSON.stringify(registries)).not.toContain('reg-Secret-7c1e9a');
+  });
+
   it('placed one replica of the group on the one host and said why not the second', async () => {
     const containers = await api<{ items: { name: string; state: string }[] }>(`/api/v1/containers?name=${web}`);
     expect(containers.items.map((c) => [c.name, c.state])).toEqual([[`${web}-1`, 'running']]);
