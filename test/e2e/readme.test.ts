@@ -46,9 +46,11 @@ describe('README examples', () => {
   let result: { status: number | null; stdout: string; stderr: string; calls: Call[] };
 
   const api = async <T>(pathname: string): Promise<T> => {
-    const res = await fetch(`http://127.0.0.1:${run!.port}${pathname}`, {
-      headers: { authorization: `Bearer ${token}` },
-    });
+    const url = `http://127.0.0.1:${run!.port}${pathname}`;
+    const init = { headers: { authorization: `Bearer ${token}` } };
+    // The examples run under spawnSync, which blocks this process's timers: a kept-alive socket the
+    // controller closed meanwhile is only found dead when reused ("other side closed"); ask again.
+    const res = await fetch(url, init).catch(() => fetch(url, init));
     expect(res.status).toBe(200);
     return (await res.json()) as T;
   };
