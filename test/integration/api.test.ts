@@ -656,6 +656,7 @@ describe('read API /api/v1', () => {
       expect(params.sort()).toEqual([
         'cursor',
         'host',
+        'imageOrigin',
         'ip',
         'label',
         'limit',
@@ -666,6 +667,9 @@ describe('read API /api/v1', () => {
         'state',
       ]);
       expect(Object.keys(components.schemas.Container!.properties!)).toContain('memoryBytes');
+      expect(Object.keys(components.schemas.Image!.properties!)).toEqual(
+        expect.arrayContaining(['repoDigests', 'origin']),
+      );
       expect(JSON.stringify(components.schemas.ContainerPage)).toContain('#/components/schemas/Container');
       const ui = await fetch(`${ctl.baseUrl}/api/docs`);
       expect(ui.status).toBe(200);

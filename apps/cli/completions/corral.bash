@@ -48,6 +48,7 @@ _corral() {
       "snapshot restore") path="snapshot restore" ;;
       "snapshot rm") path="snapshot rm" ;;
       "snapshot remove") path="snapshot remove" ;;
+      "commit") path="commit" ;;
       "images") path="images" ;;
       "images ls") path="images ls" ;;
       "images list") path="images list" ;;
@@ -127,7 +128,7 @@ _corral() {
     esac
   done
   case "$path" in
-    "") words="login context hosts ps inspect run exec logs start stop restart kill pause unpause freeze unfreeze rm rename clone snapshot images image registry registries volumes networks bridges leases ip commands tokens enroll-token audit events completion --version --json -q --quiet --context --no-color --help" ;;
+    "") words="login context hosts ps inspect run exec logs start stop restart kill pause unpause freeze unfreeze rm rename clone snapshot commit images image registry registries volumes networks bridges leases ip commands tokens enroll-token audit events completion --version --json -q --quiet --context --no-color --help" ;;
     "login") words="--token --name --json -q --quiet --no-color --help" ;;
     "context") words="ls list use rm remove --json -q --quiet --context --url --token --no-color --help" ;;
     "context ls") words="--json -q --quiet --context --url --token --no-color --help" ;;
@@ -170,6 +171,7 @@ _corral() {
     "snapshot restore") words="--new-name -d --detach --json -q --quiet --context --url --token --no-color --help" ;;
     "snapshot rm") words="-d --detach --json -q --quiet --context --url --token --no-color --help" ;;
     "snapshot remove") words="-d --detach --json -q --quiet --context --url --token --no-color --help" ;;
+    "commit") words="-m --message -c --change --no-pause -d --detach --json -q --quiet --context --url --token --no-color --help" ;;
     "images") words="ls list pull save load copy import commit tag rm remove prune --json -q --quiet --context --url --token --no-color --help" ;;
     "images ls") words="--host --filter --json -q --quiet --context --url --token --no-color --help" ;;
     "images list") words="--host --filter --json -q --quiet --context --url --token --no-color --help" ;;
@@ -178,7 +180,7 @@ _corral() {
     "images load") words="-i --input --host -d --detach --json -q --quiet --context --url --token --no-color --help" ;;
     "images copy") words="--to -d --detach --json -q --quiet --context --url --token --no-color --help" ;;
     "images import") words="--host --reference -d --detach --json -q --quiet --context --url --token --no-color --help" ;;
-    "images commit") words="-d --detach --json -q --quiet --context --url --token --no-color --help" ;;
+    "images commit") words="-m --message -c --change --no-pause -d --detach --json -q --quiet --context --url --token --no-color --help" ;;
     "images tag") words="-d --detach --json -q --quiet --context --url --token --no-color --help" ;;
     "images rm") words="-f --force -d --detach --json -q --quiet --context --url --token --no-color --help" ;;
     "images remove") words="-f --force -d --detach --json -q --quiet --context --url --token --no-color --help" ;;
@@ -191,7 +193,7 @@ _corral() {
     "image load") words="-i --input --host -d --detach --json -q --quiet --context --url --token --no-color --help" ;;
     "image copy") words="--to -d --detach --json -q --quiet --context --url --token --no-color --help" ;;
     "image import") words="--host --reference -d --detach --json -q --quiet --context --url --token --no-color --help" ;;
-    "image commit") words="-d --detach --json -q --quiet --context --url --token --no-color --help" ;;
+    "image commit") words="-m --message -c --change --no-pause -d --detach --json -q --quiet --context --url --token --no-color --help" ;;
     "image tag") words="-d --detach --json -q --quiet --context --url --token --no-color --help" ;;
     "image rm") words="-f --force -d --detach --json -q --quiet --context --url --token --no-color --help" ;;
     "image remove") words="-f --force -d --detach --json -q --quiet --context --url --token --no-color --help" ;;

@@ -70,6 +70,7 @@ describe('the corral program', () => {
       'rename',
       'snapshot',
       'clone',
+      'commit',
       'images ls',
       'images pull',
       'images save',

@@ -4,7 +4,7 @@ import { registerAdmin } from './commands/admin.command.js';
 import { registerCompletion } from './commands/completion.command.js';
 import { registerExec } from './commands/exec.command.js';
 import { registerHosts } from './commands/hosts.command.js';
-import { registerImages } from './commands/images.command.js';
+import { registerCommit, registerImages } from './commands/images.command.js';
 import { registerInspect } from './commands/inspect.command.js';
 import { registerLifecycle } from './commands/lifecycle.command.js';
 import { registerLogin } from './commands/login.command.js';
@@ -60,6 +60,7 @@ export function buildProgram(): Command {
   registerExec(program);
   registerLogs(program);
   registerLifecycle(program);
+  registerCommit(program.command('commit'), 'corral commit web web-snapshot:1');
   registerImages(program);
   registerRegistries(program);
   registerResources(program);

@@ -17,6 +17,7 @@ import { HostAccessController } from './controllers/host-access.controller.js';
 import { HostIdentityController } from './controllers/host-identity.controller.js';
 import { HostSchedulingController } from './controllers/host-scheduling.controller.js';
 import { HostsController } from './controllers/hosts.controller.js';
+import { ImageTransferController } from './controllers/image-transfer.controller.js';
 import { ImagesController } from './controllers/images.controller.js';
 import { IpController } from './controllers/ip.controller.js';
 import { LeasesController } from './controllers/leases.controller.js';
@@ -48,6 +49,7 @@ import { HealthRepository } from './repositories/health.repository.js';
 import { HeartbeatRepository } from './repositories/heartbeat.repository.js';
 import { HostRepository } from './repositories/host.repository.js';
 import { HostIdentityRepository } from './repositories/host-identity.repository.js';
+import { ImageOriginRepository } from './repositories/image-origin.repository.js';
 import { ImagePolicyRepository } from './repositories/image-policy.repository.js';
 import { InventoryRepository } from './repositories/inventory.repository.js';
 import { InventoryQueryRepository } from './repositories/inventory-query.repository.js';
@@ -81,6 +83,9 @@ import { HostIdentityService } from './services/host-identity.service.js';
 import { HostQueryService } from './services/host-query.service.js';
 import { HostSchedulingService } from './services/host-scheduling.service.js';
 import { HostStatusService } from './services/host-status.service.js';
+import { ImageCopyService } from './services/image-copy.service.js';
+import { ImageOriginService } from './services/image-origin.service.js';
+import { ImageTransferService } from './services/image-transfer.service.js';
 import { InventoryService } from './services/inventory.service.js';
 import { InventoryQueryService } from './services/inventory-query.service.js';
 import { IpLookupService } from './services/ip-lookup.service.js';
@@ -124,6 +129,7 @@ export class AppModule {
         HostsController,
         ContainersController,
         ImagesController,
+        ImageTransferController,
         VolumesController,
         NetworksController,
         BridgesController,
@@ -176,6 +182,10 @@ export class AppModule {
         EventStreamService,
         CommandRepository,
         UploadRepository,
+        ImageOriginRepository,
+        ImageOriginService,
+        ImageTransferService,
+        ImageCopyService,
         CommandNotifier,
         CommandLifecycle,
         CommandDispatchService,

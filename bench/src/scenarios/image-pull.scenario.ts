@@ -15,12 +15,12 @@ const TARGET_RATIO = 1.1;
 // The registry scripts/engines-up.sh runs (open, plain HTTP, on this machine's loopback).
 const REGISTRY = '10.251.255.1:5510';
 
-export interface ImagesPlan {
+export interface PullPlan {
   rounds: number;
   layerMiB: number;
 }
 
-export function imagesPlan(quick: boolean): ImagesPlan {
+export function pullPlan(quick: boolean): PullPlan {
   return quick ? { rounds: 2, layerMiB: 32 } : { rounds: 5, layerMiB: 128 };
 }
 
@@ -80,7 +80,7 @@ type WithController = <T>(fn: (ctl: ControllerProcess) => Promise<T>) => Promise
 // Pull time through Corral (API request until the command answered succeeded, the image in the
 // inventory) beside `docker pull` of the same image from the same registry, each from nothing local
 // but the shared base layer, alternating which goes first.
-export async function imagesScenario(plan: ImagesPlan, withController: WithController): Promise<ScenarioReport> {
+export async function pullScenario(plan: PullPlan, withController: WithController): Promise<ScenarioReport> {
   const ref = await benchImage(plan.layerMiB);
   const rounds: { docker: number; corral: number }[] = [];
   await withController(async (ctl) => {
@@ -120,5 +120,5 @@ export async function imagesScenario(plan: ImagesPlan, withController: WithContr
       note: `medians of ${plan.rounds} rounds; runs Corral ${rounds.map((r) => r.corral.toFixed(2)).join(', ')}, docker ${rounds.map((r) => r.docker.toFixed(2)).join(', ')}`,
     }),
   ];
-  return { scenario: 'images', params: { ...plan, registry: REGISTRY }, figures, details: { rounds } };
+  return { scenario: 'images (pull)', params: { ...plan, registry: REGISTRY }, figures, details: { rounds } };
 }

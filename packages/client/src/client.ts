@@ -171,6 +171,7 @@ export class CorralClient {
     options: CommandOptions = {},
   ): Promise<Command<Op>> {
     const spec = opSpec(op);
+    if (spec.route.custom) throw new Error(`${op} has a route of its own (${spec.route.method} ${spec.route.path})`);
     const values = { ...(params as Record<string, unknown>) };
     let path = spec.route.path.replace(/\{(\w+)\}/g, (_, name: string) => {
       if (name === 'id' || name === 'host') return encode(target);

@@ -248,6 +248,7 @@ const image = defineKind({
   columns: {
     engineId: { type: 'string', field: 'id', describe: 'Docker image id (sha256:...)' },
     tags: { type: 'string[]' },
+    repoDigests: { type: 'string[]', value: (i: ImageRecord) => i.repoDigests ?? [] },
     sizeBytes: { type: 'int64' },
     createdAt: { type: 'timestamp' },
     labels: { type: 'json' },

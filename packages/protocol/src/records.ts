@@ -129,6 +129,8 @@ export type ContainerRecord = z.infer<typeof ContainerRecordSchema>;
 export const ImageRecordSchema = z.object({
   id: z.string().min(1).describe('Docker image id (sha256:...)'),
   tags: z.array(z.string()).describe('repository:tag names it carries, e.g. ["busybox:1.36"]; [] when untagged'),
+  // Older agents send none: an image known only locally has none either.
+  repoDigests: z.array(z.string()).optional().describe('repo@sha256:... digests of the registries it came from'),
   sizeBytes: z.number().int().nonnegative().describe('size on disk in bytes, shared layers included'),
   createdAt: isoDate.nullable().describe('when the image was built; null when unknown'),
   labels,

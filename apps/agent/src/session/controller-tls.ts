@@ -87,11 +87,18 @@ export function validityProblem(cert: { valid_from?: string; valid_to?: string }
 export interface ControllerRequestInit {
   method?: string;
   headers?: Record<string, string>;
-  body?: string;
+  // A stream is piped with backpressure (an image archive going up).
+  body?: string | Readable;
   signal?: AbortSignal;
+  // Answer the body as the Node stream it is (`nodeBody`), not as a web stream: bulk downloads
+  // (image archives) skip the conversion of every chunk.
+  nodeBody?: boolean;
 }
 
-export type ControllerFetch = (url: string, init?: ControllerRequestInit) => Promise<Response>;
+// A Response whose body, when asked for with `nodeBody`, is the Node stream instead.
+export type ControllerResponse = Response & { nodeBody?: Readable };
+
+export type ControllerFetch = (url: string, init?: ControllerRequestInit) => Promise<ControllerResponse>;
 
 // fetch()'s shape over node:http(s), so the controller's CA or pin applies to REST calls too.
 export function controllerFetch(options: TlsClientOptions): ControllerFetch {
@@ -116,11 +123,19 @@ export function controllerFetch(options: TlsClientOptions): ControllerFetch {
           const status = res.statusCode ?? 500;
           const empty = status === 204 || status === 304;
           if (empty) res.resume();
+          if (init.nodeBody && !empty) {
+            resolve(Object.assign(new Response(null, { status, headers }), { nodeBody: res as Readable }));
+            return;
+          }
           const body = empty ? null : (Readable.toWeb(res) as unknown as WebReadableStream<Uint8Array>);
           resolve(new Response(body as unknown as ReadableStream<Uint8Array> | null, { status, headers }));
         },
       );
       request.once('error', reject);
-      request.end(init.body);
+      if (init.body instanceof Readable) {
+        const body = init.body;
+        body.once('error', (err) => request.destroy(err));
+        body.pipe(request);
+      } else request.end(init.body);
     });
 }

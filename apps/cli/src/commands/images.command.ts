@@ -63,6 +63,41 @@ function printImage(cli: Cli, done: { result: unknown } | null) {
   else cli.out.line(r.imageId ?? r.id ?? '');
 }
 
+// `corral commit` and `corral images commit`: docker commit of a Docker container, through the API.
+export function registerCommit(command: Command, example: string): void {
+  command
+    .description("make an image of a Docker container's file system and config (docker commit)")
+    .argument('<container>')
+    .argument('<reference>', 'repo:tag of the new image')
+    .option('-m, --message <text>', 'commit message')
+    .option(
+      '-c, --change <instruction>',
+      'Dockerfile instruction to apply, e.g. "CMD ["sh"]" (repeatable)',
+      collect,
+      [],
+    )
+    .option('--no-pause', 'do not pause the container while committing')
+    .option('-d, --detach', 'do not wait')
+    .addHelpText('after', examples(example, `${example} -m "before upgrade" -c 'ENV MODE=prod'`))
+    .action(
+      async (
+        ref: string,
+        reference: string,
+        opts: { message?: string; change: string[]; pause: boolean; detach?: boolean },
+        cmd: Command,
+      ) => {
+        const cli = Cli.of(cmd);
+        const params = {
+          reference,
+          changes: opts.change,
+          pause: opts.pause,
+          ...(opts.message ? { message: opts.message } : {}),
+        };
+        printImage(cli, await cli.op('container.commit', ref, params, { detach: opts.detach, label: `commit ${ref}` }));
+      },
+    );
+}
+
 export function registerImages(program: Command): void {
   const images = program
     .command('images')
@@ -192,20 +227,7 @@ export function registerImages(program: Command): void {
       printImage(cli, await upload(cli, 'image.import', opts.host, file, { reference: opts.reference }, opts.detach));
     });
 
-  images
-    .command('commit')
-    .description("make an image of a container's file system")
-    .argument('<container>')
-    .argument('<reference>', 'repo:tag of the new image')
-    .option('-d, --detach', 'do not wait')
-    .addHelpText('after', examples('corral images commit web web-snapshot:1'))
-    .action(async (ref: string, reference: string, opts: { detach?: boolean }, cmd: Command) => {
-      const cli = Cli.of(cmd);
-      printImage(
-        cli,
-        await cli.op('container.commit', ref, { reference }, { detach: opts.detach, label: `commit ${ref}` }),
-      );
-    });
+  registerCommit(images.command('commit'), 'corral images commit web web-snapshot:1');
 
   images
     .command('tag')

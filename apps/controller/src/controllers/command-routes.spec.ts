@@ -3,9 +3,11 @@ import { RequestMethod } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
 import { describe, expect, it } from 'vitest';
 import { COMMAND_OP } from './command-route.decorators.js';
+import { ImageTransferController } from './image-transfer.controller.js';
 import { OpRoutesController } from './op-routes.controller.js';
 
-const CONTROLLERS = [OpRoutesController];
+// The generic routes, and the ones of ops whose route is their own (`custom`: a file answer, a fan-out).
+const CONTROLLERS = [OpRoutesController, ImageTransferController];
 
 // "POST /api/v1/containers/:id/stop" -> op, read from the routes' own metadata.
 function routeTable(): Record<string, CommandOp> {
@@ -47,8 +49,12 @@ describe('command routes', () => {
       'POST /api/v1/containers/:id/snapshots/:snapshot/restore': 'container.snapshot.restore',
       'DELETE /api/v1/containers/:id/snapshots/:snapshot': 'container.snapshot.delete',
       'POST /api/v1/hosts/:host/containers': 'container.create',
+      'POST /api/v1/containers/:id/commit': 'container.commit',
       'POST /api/v1/hosts/:host/images/import': 'image.import',
       'POST /api/v1/hosts/:host/images/pull': 'image.pull',
+      'POST /api/v1/hosts/:host/images/load': 'image.load',
+      'GET /api/v1/images/:id/save': 'image.save',
+      'POST /api/v1/images/:id/copy': 'image.copy',
       'POST /api/v1/hosts/:host/images/prune': 'image.prune',
       'POST /api/v1/hosts/:host/volumes': 'volume.create',
       'POST /api/v1/hosts/:host/volumes/prune': 'volume.prune',

@@ -14,9 +14,13 @@ interface Res {
 export const JSON_BODY_LIMIT_BYTES = 1024 * 1024;
 
 // Paths of the routes that take a file (they check its type themselves), as patterns.
-const UPLOAD_PATHS = COMMAND_OPS.filter((op) => opSpec(op).route.paramsFrom === 'upload').map(
-  (op) => new RegExp(`^/api/v1${opSpec(op).route.path.replace(/\{\w+\}/g, '[^/]+')}/?$`),
-);
+const UPLOAD_PATHS = [
+  ...COMMAND_OPS.filter((op) => opSpec(op).route.paramsFrom === 'upload').map(
+    (op) => new RegExp(`^/api/v1${opSpec(op).route.path.replace(/\{\w+\}/g, '[^/]+')}/?$`),
+  ),
+  // An agent streaming an image archive into a transfer (uploads.controller.ts).
+  /^\/api\/v1\/uploads\/[^/]+\/?$/,
+];
 
 const hasBody = (req: Req) =>
   Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { ErrorResponse } from '../dtos/error.dto.js';
 import {
   AmbiguousError,
+  BadGatewayError,
   BadRequestError,
   ConflictError,
   ForbiddenError,
@@ -35,6 +36,7 @@ const ERROR_CODES: Record<number, string> = {
   422: 'unprocessable',
   429: 'too_many_requests',
   500: 'internal',
+  502: 'bad_gateway',
   503: 'unavailable',
 };
 
@@ -47,6 +49,7 @@ const DOMAIN_STATUS: [new (message: string) => Error, number][] = [
   [UnprocessableError, HttpStatus.UNPROCESSABLE_ENTITY],
   [PayloadTooLargeError, HttpStatus.PAYLOAD_TOO_LARGE],
   [UnsupportedMediaTypeError, HttpStatus.UNSUPPORTED_MEDIA_TYPE],
+  [BadGatewayError, HttpStatus.BAD_GATEWAY],
 ];
 
 function fromZod(error: z.core.$ZodError): ErrorReply {

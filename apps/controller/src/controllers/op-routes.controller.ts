@@ -41,6 +41,8 @@ export const handlerName = (op: CommandOp) => op.replace(/\.(\w)/g, (_, c: strin
 
 for (const op of COMMAND_OPS) {
   const spec = opSpec(op);
+  // Served by their own controllers (images-transfer.controller.ts).
+  if (spec.route.custom) continue;
   const proto = OpRoutesController.prototype as unknown as Record<string, unknown>;
   const name = handlerName(op);
   proto[name] = function (

@@ -18,6 +18,7 @@ import { HostPageSchema, HostSchema } from './host.dto.js';
 import { HostRenamedSchema } from './host-identity.dto.js';
 import { DrainSchema } from './host-scheduling.dto.js';
 import { ImagePolicyListSchema, ImagePolicySchema } from './image-policy.dto.js';
+import { ImageCopyReplySchema } from './image-transfer.dto.js';
 import {
   BridgePageSchema,
   BridgeSchema,
@@ -52,6 +53,7 @@ export const API_SCHEMAS = {
   ContainerPage: ContainerPageSchema,
   Image: ImageSchema,
   ImagePage: ImagePageSchema,
+  ImageCopyReply: ImageCopyReplySchema,
   Volume: VolumeSchema,
   VolumePage: VolumePageSchema,
   Network: NetworkSchema,

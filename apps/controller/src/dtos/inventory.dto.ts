@@ -1,4 +1,4 @@
-import { answerShape } from '@corral/protocol';
+import { answerShape, IMAGE_ORIGINS } from '@corral/protocol';
 import { z } from 'zod';
 import { pageSchema } from './pagination.dto.js';
 
@@ -18,7 +18,37 @@ const freshness = {
 };
 
 export const ContainerSchema = z.object({ ...rowId, ...placement, ...answerShape('container'), ...freshness });
-export const ImageSchema = z.object({ ...rowId, ...placement, ...answerShape('image'), ...freshness });
+const text = (what: string) => z.string().nullable().describe(what);
+export const ImageOriginSchema = z
+  .object({
+    kind: z
+      .enum(IMAGE_ORIGINS)
+      .describe(
+        'pulled, loaded (docker save archive), copied (from another host), committed, imported (rootfs), or unknown (appeared outside Corral)',
+      ),
+    registry: text("registry it was pulled from (copies: their source's)"),
+    reference: text('reference it was pulled, committed or imported as'),
+    digest: text("registry digest it is traced to (copies keep their source's)"),
+    fromHostId: text('copies: the host it was copied from'),
+    fromHostname: text("copies: that host's name"),
+    fromImage: text('copies: its Docker image id there'),
+    uploadId: text('loads and imports: the upload it came in'),
+    container: text('commits: Docker id of the container it was made from, on the same host'),
+    commandId: text('the command that brought it'),
+    requestedBy: text('who asked for that command'),
+    at: isoDate
+      .nullable()
+      .describe('when Corral recorded it; for unknown ones, when first seen (null: before origins were kept)'),
+    source: z.record(z.string(), z.unknown()).nullable().describe("copies: the source's origin as it was then"),
+  })
+  .describe('where the image on this host came from');
+export const ImageSchema = z.object({
+  ...rowId,
+  ...placement,
+  ...answerShape('image'),
+  origin: ImageOriginSchema,
+  ...freshness,
+});
 export const VolumeSchema = z.object({ ...rowId, ...placement, ...answerShape('volume'), ...freshness });
 export const NetworkSchema = z.object({ ...rowId, ...placement, ...answerShape('network'), ...freshness });
 export const BridgeSchema = z.object({ ...rowId, ...placement, ...answerShape('bridge'), ...freshness });
@@ -33,6 +63,7 @@ export const LeasePageSchema = pageSchema(LeaseSchema);
 
 export type ContainerDto = z.infer<typeof ContainerSchema>;
 export type ImageDto = z.infer<typeof ImageSchema>;
+export type ImageOriginDto = z.infer<typeof ImageOriginSchema>;
 export type VolumeDto = z.infer<typeof VolumeSchema>;
 export type NetworkDto = z.infer<typeof NetworkSchema>;
 export type BridgeDto = z.infer<typeof BridgeSchema>;

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { ContainerStateSchema, HOST_STATUSES, RuntimeNameSchema } from '@corral/protocol';
+import { ContainerStateSchema, HOST_STATUSES, IMAGE_ORIGINS, RuntimeNameSchema } from '@corral/protocol';
 import { z } from 'zod';
 import { commaList } from './comma-list.js';
 import { CursorParamSchema, LimitParamSchema } from './pagination.dto.js';
@@ -49,6 +49,8 @@ const filters = {
 
 const page = { limit: LimitParamSchema, cursor: CursorParamSchema };
 
+const OriginSchema = z.enum(IMAGE_ORIGINS);
+
 export const HostListQuerySchema = z.strictObject({
   name: filters.name.describe('case-insensitive substring of the hostname'),
   label: filters.label,
@@ -65,6 +67,9 @@ export const ContainerListQuerySchema = z.strictObject({
   label: filters.label,
   ip: filters.ip.describe('an address in the container ipv4 or ipv6 list'),
   mac: filters.mac.describe('MAC address of one of the container interfaces'),
+  imageOrigin: OriginSchema.optional().describe(
+    "Docker containers whose image has this origin on their host (see the images' origin filter)",
+  ),
   stale: filters.stale,
   ...page,
 });
@@ -73,6 +78,15 @@ export const ImageListQuerySchema = z.strictObject({
   host: filters.host,
   name: filters.name.describe('case-insensitive substring of any tag'),
   label: filters.label,
+  origin: OriginSchema.optional().describe(
+    'how the image came to its host: pulled, loaded, copied, committed, imported, or unknown (appeared outside Corral)',
+  ),
+  digest: z
+    .string()
+    .trim()
+    .regex(/^sha256:[0-9a-f]{64}$/, 'must be sha256: and 64 lowercase hex digits')
+    .optional()
+    .describe('a registry digest: images whose repo digests hold it, or whose origin traces to it (copies too)'),
   stale: filters.stale,
   ...page,
 });

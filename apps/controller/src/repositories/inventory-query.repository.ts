@@ -1,6 +1,15 @@
 import { HOST_STATUS, type HostStatus, KINDS } from '@corral/protocol';
 import { Inject, Injectable } from '@nestjs/common';
-import { type Expression, type ExpressionBuilder, type Kysely, type Selectable, type SqlBool, sql } from 'kysely';
+import {
+  type AliasedRawBuilder,
+  type Expression,
+  type ExpressionBuilder,
+  type Kysely,
+  type RawBuilder,
+  type Selectable,
+  type SqlBool,
+  sql,
+} from 'kysely';
 import type { DB, Db } from '../database/kysely.js';
 import type { Cursor } from '../dtos/pagination.dto.js';
 import type { InventoryTable } from './inventory-tables.js';
@@ -16,7 +25,7 @@ export interface HostJoin {
 export interface RowByResource {
   hosts: Selectable<DB['Host']>;
   containers: Selectable<DB['Container']> & HostJoin;
-  images: Selectable<DB['Image']> & HostJoin;
+  images: Selectable<DB['Image']> & HostJoin & { origin: Record<string, unknown> | null };
   volumes: Selectable<DB['Volume']> & HostJoin;
   networks: Selectable<DB['Network']> & HostJoin;
   bridges: Selectable<DB['Bridge']> & HostJoin;
@@ -35,6 +44,9 @@ export interface ListFilters {
   mac?: string;
   stale?: boolean;
   status?: HostStatus;
+  origin?: string;
+  digest?: string;
+  imageOrigin?: string;
 }
 
 export interface PageRequest {
@@ -51,6 +63,8 @@ interface ListSpec<T extends keyof DB> {
   table: T;
   sort: keyof DB[T] & string;
   filters: Filters<T>;
+  // Columns answered beside the table's own (an image's origin).
+  also?: Record<string, RawBuilder<unknown>>;
 }
 
 // Filters that match few rows wherever they apply; see list(). (`host` is always one of them.)
@@ -63,6 +77,15 @@ const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export function substringPattern(text: string): string {
   return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
+
+// The origin kept for an image on its host (image-origin.repository.ts), by Docker image id.
+const originOf = (engineId: RawBuilder<unknown>, also: RawBuilder<unknown> = sql``) =>
+  sql`SELECT 1 FROM "ImageOrigin" o WHERE o."hostId" = t."hostId" AND o."engineId" = ${engineId} ${also}`;
+// Rows whose image has origin `kind`; `unknown` is also an image with none recorded yet.
+const hasOrigin = (engineId: RawBuilder<unknown>, kind: string) =>
+  kind === 'unknown'
+    ? sql<SqlBool>`NOT EXISTS (${originOf(engineId, sql`AND o.kind <> 'unknown'`)})`
+    : sql<SqlBool>`EXISTS (${originOf(engineId, sql`AND o.kind = ${kind}`)})`;
 
 const holds = (value: string) => sql<string[]>`ARRAY[${value}::text]`;
 const staleness = (status: 'h.status' | 't.status') => (eb: Eb<'Host'>, stale: boolean) =>
@@ -101,16 +124,27 @@ const SPECS: { [R in Resource]: ListSpec<keyof DB> } = {
   },
   containers: inventory<'Container'>('container', {
     ...common<'Container'>(),
+    // Docker containers whose image has that origin on their host (LXC containers have no image).
+    imageOrigin: (_eb, v) => sql<SqlBool>`(t."imageId" IS NOT NULL AND ${hasOrigin(sql`t."imageId"`, v)})`,
     runtime: (eb, v) => eb('t.runtime', '=', v),
     state: (eb, v) => eb('t.state', 'in', v),
     // One column by address family: the IPv4 one has a GIN index (an OR with ipv6 would scan).
     ip: (eb, v) => eb(v.includes(':') ? 't.ipv6' : 't.ipv4', '@>', holds(v)),
     mac: (eb, v) => eb('t.macs', '@>', holds(v)),
   }),
-  images: inventory<'Image'>('image', {
-    ...common<'Image'>(),
-    name: (_eb, v) => sql<SqlBool>`array_to_string(t.tags, ' ') ILIKE ${substringPattern(v)}`,
-  }),
+  images: {
+    ...inventory<'Image'>('image', {
+      ...common<'Image'>(),
+      name: (_eb, v) => sql<SqlBool>`array_to_string(t.tags, ' ') ILIKE ${substringPattern(v)}`,
+      origin: (_eb, v) => hasOrigin(sql`t."engineId"`, v),
+      // A repo digest the engine reports, or the registry digest its origin is traced to (copies).
+      digest: (_eb, v) =>
+        sql<SqlBool>`(EXISTS (SELECT 1 FROM unnest(t."repoDigests") d WHERE d LIKE ${`%@${v}`}) OR EXISTS (${originOf(sql`t."engineId"`, sql`AND o.digest = ${v}`)}))`,
+    }),
+    also: {
+      origin: sql`(SELECT to_jsonb(o) FROM "ImageOrigin" o WHERE o."hostId" = t."hostId" AND o."engineId" = t."engineId")`,
+    },
+  },
   volumes: inventory<'Volume'>('volume', common<'Volume'>()),
   networks: inventory<'Network'>('network', common<'Network'>()),
   bridges: inventory<'Bridge'>('bridge', {
@@ -197,6 +231,11 @@ export const inventoryQueries = {
           .innerJoin('Host as h', 'h.id', 't.hostId')
           .selectAll('t')
           .select(['h.hostname as hostHostname', 'h.status as hostStatus'])
+          .select(
+            Object.entries(spec.also ?? {}).map(
+              ([name, column]) => column.as(name) as AliasedRawBuilder<unknown, 'origin'>,
+            ),
+          )
       : k.selectFrom(source).selectAll('t');
     for (const [name, value] of Object.entries(filters)) {
       if (value === undefined || (driving.length > 0 && DRIVING.has(name))) continue;

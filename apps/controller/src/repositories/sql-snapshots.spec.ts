@@ -9,6 +9,7 @@ import { enrollmentQueries } from './enrollment.repository.js';
 import { fleetQueries } from './fleet-query.repository.js';
 import { heartbeatQueries } from './heartbeat.repository.js';
 import { hostQueries } from './host.repository.js';
+import { imageOriginQueries } from './image-origin.repository.js';
 import { imagePolicyQueries } from './image-policy.repository.js';
 import { inventoryQueries as ingest } from './inventory.repository.js';
 import { inventoryQueries as lists } from './inventory-query.repository.js';
@@ -103,6 +104,36 @@ describe('SQL of the API reads', () => {
     expect(compiled(lists.list(db, 'images', { name: 'busybox', label: 'a=b' }, page)).sql).toMatchSnapshot();
     expect(compiled(lists.list(db, 'hosts', { label: 'zone=eu', status: 'online' }, page))).toMatchSnapshot();
     expect(compiled(lists.hostIdsNamed(db, 'H1')).sql).toMatchSnapshot();
+  });
+
+  it('filters images and containers by image origin and digest', () => {
+    const digest = `sha256:${'a'.repeat(64)}`;
+    expect(compiled(lists.list(db, 'images', { origin: 'unknown' }, page))).toMatchSnapshot();
+    expect(compiled(lists.list(db, 'images', { origin: 'copied', digest }, page))).toMatchSnapshot();
+    expect(compiled(lists.list(db, 'containers', { imageOrigin: 'pulled' }, page))).toMatchSnapshot();
+  });
+
+  it('writes image origins: what Corral did replaces, a first sighting never does', () => {
+    const at = NOW;
+    const origin = {
+      hostId: H1,
+      engineId: 'sha256:1',
+      kind: 'copied',
+      registry: null,
+      reference: null,
+      digest: 'sha256:d',
+      fromHostId: H2,
+      fromHostname: 'h2',
+      fromImage: 'sha256:1',
+      uploadId: 't',
+      container: null,
+      commandId: null,
+      requestedBy: 'token:x (1)',
+      recordedAt: at,
+      source: { kind: 'pulled' },
+    };
+    expect(compiled(imageOriginQueries.upsert(db, [origin]))).toMatchSnapshot();
+    expect(compiled(imageOriginQueries.unknown(db, [{ hostId: H1, engineId: 'sha256:2', at }]))).toMatchSnapshot();
   });
 
   it('refuses a filter the list does not have', () => {

@@ -12,6 +12,7 @@ import { CommandLifecycle } from './command-lifecycle.js';
 import { CommandNotifier } from './command-notifier.js';
 import { commandRow, FIXTURE_HOST } from './command-row.fixture.js';
 import { type CorralEvent, EventBus } from './event-bus.js';
+import type { ImageOriginService } from './image-origin.service.js';
 import { ResultCapService } from './result-cap.js';
 
 const idOf = (n: number) => `6f0c7a53-6f3e-4b8e-9a7e-2a1b3c4d5e${String(n).padStart(2, '0')}`;
@@ -53,6 +54,7 @@ const setup = () => {
     new CommandNotifier(bus),
     {} as UploadRepository,
     new ResultCapService({ maxResultBytes: 1024 * 1024 } as Config, {} as CommandLimitsRepository),
+    { records: () => false } as unknown as ImageOriginService,
   );
   return { sut, repo, events, session: FIXTURE_HOST };
 };

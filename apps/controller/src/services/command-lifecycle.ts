@@ -22,6 +22,7 @@ import {
   statusOfResult,
   TRANSITIONS,
 } from './command-states.js';
+import { ImageOriginService } from './image-origin.service.js';
 import { ResultCapService } from './result-cap.js';
 
 // Streamed output kept per command; the final result carries all of it anyway.
@@ -38,7 +39,7 @@ export interface Expired {
 
 // The one writer of a command's status. Every transition of the table in command-states.ts goes
 // through here: the conditional write, then the announcement (event and woken waiters), then what
-// an end needs (the upload it carried goes). What an agent sends is kept only within the command's
+// an end needs (the upload it carried goes; images it made get their origin). What an agent sends is kept only within the command's
 // own limits (result-cap.ts) before it is written.
 @Injectable()
 export class CommandLifecycle {
@@ -53,6 +54,7 @@ export class CommandLifecycle {
     private readonly notifier: CommandNotifier,
     private readonly uploads: UploadRepository,
     private readonly resultCap: ResultCapService,
+    private readonly origins: ImageOriginService,
   ) {
     const byId = { maxBatch: 500, concurrency: 2, keyOf: (item: { id: string }) => item.id };
     this.accepts = new Batcher<AcceptedCommand, Written>(
@@ -110,6 +112,13 @@ export class CommandLifecycle {
       }),
     );
     if (!row) return false;
+    // Ops that make images (their registry entry names an origin) record where those came from
+    // before anyone waiting sees the command end.
+    if (row.status === 'succeeded' && this.origins.records(row.op)) {
+      await this.origins.recordCommand(row).catch((err: Error) => {
+        this.logger.warn(`could not record the origin of the images of command ${row.id}: ${err.message}`);
+      });
+    }
     this.ended(row);
     return true;
   }

@@ -95,3 +95,8 @@ export class TooManyRequestsError extends Error {
     super(message);
   }
 }
+
+// The host behind the request failed to do its part (an image save that did not start) (502).
+export class BadGatewayError extends Error {
+  override readonly name = 'BadGatewayError';
+}

@@ -161,11 +161,7 @@ export function HostPage(props: { id: string }) {
             { label: 'Size', cell: (i) => formatBytes(i.sizeBytes) },
             {
               label: 'Origin',
-              cell: (i) => {
-                const origin = (i as Image & { origin?: unknown }).origin;
-                if (origin === undefined || origin === null) return '—';
-                return typeof origin === 'string' ? origin : JSON.stringify(origin);
-              },
+              cell: (i) => originText(i.origin),
             },
             { label: 'Created', cell: (i) => formatTime(i.createdAt) },
           ]}
@@ -258,4 +254,19 @@ export function HostPage(props: { id: string }) {
       </section>
     </div>
   );
+}
+
+// An image's origin in a few words: how it came, and from where (host, registry, upload, container).
+function originText(origin: Image['origin'] | undefined): string {
+  if (!origin) return '—';
+  const from =
+    origin.kind === 'copied'
+      ? origin.fromHostname
+      : origin.kind === 'pulled'
+        ? (origin.reference ?? origin.registry)
+        : origin.kind === 'committed'
+          ? origin.container?.slice(0, 12)
+          : null;
+  const digest = origin.digest ? ` ${origin.digest.slice(0, 19)}` : '';
+  return `${origin.kind}${from ? ` from ${from}` : ''}${digest}`;
 }

@@ -24,7 +24,15 @@ export interface OpRoute {
   pathParams: Record<string, string>;
   // Content types an upload route takes.
   uploadTypes?: readonly string[];
+  // Served by a hand-written controller (a file answer, or one command per target host), not by
+  // the generic command route; the path is still the one the op is reached by.
+  custom?: true;
 }
+
+// How an image came to be on a host, as the controller records it when a command making one ends.
+export type ImageOriginKind = 'pulled' | 'loaded' | 'copied' | 'committed' | 'imported';
+// ... and `unknown`: an image that appeared on its host outside Corral.
+export const IMAGE_ORIGINS = ['pulled', 'loaded', 'copied', 'committed', 'imported', 'unknown'] as const;
 
 export interface OpSpec<P extends z.ZodType = z.ZodType, R extends z.ZodType = z.ZodType> {
   summary: string;
@@ -49,6 +57,8 @@ export interface OpSpec<P extends z.ZodType = z.ZodType, R extends z.ZodType = z
   pullsFrom?: string;
   // The inventory row the op makes, whose Corral id the controller adds to the result.
   creates?: 'container' | 'image';
+  // Image-making ops: the origin the controller records for the image when the command succeeds.
+  origin?: ImageOriginKind;
 }
 
 // Keeps each entry's own params and result types while checking it is a whole spec.

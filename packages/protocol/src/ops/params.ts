@@ -200,6 +200,29 @@ export const ImagePullParamsSchema = z.object({
     .describe("os/arch[/variant] to pull (default: the host's)"),
   registryAuth: RegistryAuthSchema.optional(),
 });
+export const ImageLoadParamsSchema = z.object({
+  uploadId: z.string().min(1).describe('id of a `docker save` archive uploaded through the API'),
+});
+// A copy's receiving side: the archive streams from the source host's save, through the controller.
+export const ImageCopyParamsSchema = z.object({
+  uploadId: z.string().min(1).describe('id of the transfer the controller relays from the source host'),
+  fromHostId: z.guid().describe('Corral id of the host the image is copied from'),
+  fromImage: z.string().min(1).describe('Docker image id on the source host'),
+  sizeBytes: z.number().int().nonnegative().nullable().default(null).describe('size of the image on the source host'),
+});
+export const ImageSaveParamsSchema = z.object({
+  transferId: z.string().min(1).describe('id of the transfer the agent streams the archive into'),
+});
+export const ContainerCommitParamsSchema = z.object({
+  reference: ImageTagReferenceSchema.describe('repository[:tag] of the new image'),
+  message: z.string().max(4096).optional().describe('commit message'),
+  changes: z
+    .array(z.string().min(1).max(4096))
+    .max(64)
+    .default([])
+    .describe('Dockerfile instructions to apply, e.g. "ENV A=1" or "CMD ["sleep","1"]"'),
+  pause: z.boolean().default(true).describe('pause the container while committing'),
+});
 export const ImageTagParamsSchema = z.object({ reference: ImageTagReferenceSchema.describe('repository:tag to add') });
 export const ForceParamsSchema = z.object({
   force: z.boolean().default(false).describe('remove it even while in use (default false)'),

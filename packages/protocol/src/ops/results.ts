@@ -94,6 +94,17 @@ export const ImagePullResultSchema = z.object({
   digest: z.string().nullable().describe('repo digest (name@sha256:...) the registry served, when it reported one'),
   registry: z.string().describe("the reference's registry (docker.io when it names none)"),
 });
+export const ImageLoadResultSchema = z.looseObject({
+  imageId: z.guid().nullable().optional().describe('Corral id of the image (once the inventory has it)'),
+  id: z.string().describe('Docker image id of the (first) image loaded'),
+  tags: z.array(z.string()).describe('repository:tags the archive gave it'),
+  images: z.array(z.string()).describe('Docker image ids of every image in the archive'),
+  bytes: z.number().describe('bytes of the archive read'),
+});
+export const ImageSaveResultSchema = z.looseObject({
+  id: z.string().describe('Docker image id saved'),
+  bytes: z.number().describe('bytes of the archive sent'),
+});
 export const ImageRemoveResultSchema = z.looseObject({
   id: z.string().describe('the image asked for'),
   untagged: z.array(z.string()).describe('repository:tag names removed'),

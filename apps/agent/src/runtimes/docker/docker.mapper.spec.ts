@@ -200,6 +200,7 @@ describe('docker mapping', () => {
     expect(ImageRecordSchema.parse(image)).toEqual({
       id: 'sha256:ff955d0d24c5e6ec1cfb85d3027ec76efdcb640a8a30c2866a2c6b985e92344e',
       tags: ['corral-test/busybox:latest'],
+      repoDigests: [],
       sizeBytes: 1984162,
       createdAt: '2026-11-29T06:47:07.000Z',
       labels: {},

@@ -178,6 +178,7 @@ export function mapImage(image: Dockerode.ImageInfo): ImageRecord {
     id: image.Id,
     // Dangling images carry the placeholder tag "<none>:<none>".
     tags: (image.RepoTags ?? []).filter((tag) => tag !== '<none>:<none>'),
+    repoDigests: (image.RepoDigests ?? []).filter((digest) => !digest.startsWith('<none>@')),
     sizeBytes: Math.max(0, image.Size ?? 0),
     createdAt: epochToIso(image.Created),
     labels: image.Labels ?? {},

@@ -1,5 +1,6 @@
 import type { OpHandlers } from '../../../executor/handler.js';
 import type { DockerOps } from '../docker-ops.driver.js';
+import { containerCommitOp } from './container-commit.op.js';
 import { containerCreateOp } from './container-create.op.js';
 import { containerExecOp, type ExecOptions } from './container-exec.op.js';
 import { containerLogsOp } from './container-logs.op.js';
@@ -13,6 +14,7 @@ import {
   containerUnpauseOp,
 } from './container-state.op.js';
 import { imagePruneOp, imageRemoveOp, imageTagOp } from './image.ops.js';
+import { imageLoadOp, imageSaveOp } from './image-archive.op.js';
 import { type ImageImportOptions, imageImportOp } from './image-import.op.js';
 import { imagePullOp } from './image-pull.op.js';
 import { networkConnectOp, networkCreateOp, networkDisconnectOp, networkRemoveOp } from './network.ops.js';
@@ -37,8 +39,12 @@ export function createDockerHandlers(docker: DockerOps, options: DockerHandlerOp
     'container.rename': containerRenameOp(docker),
     'container.exec': containerExecOp(docker, options.exec),
     'container.logs': containerLogsOp(docker),
+    'container.commit': containerCommitOp(docker),
     'image.import': imageImportOp(docker, options.upload),
     'image.pull': imagePullOp(docker),
+    'image.load': imageLoadOp(docker, options.upload),
+    'image.copy': imageLoadOp(docker, options.upload),
+    'image.save': imageSaveOp(docker, options.upload),
     'image.tag': imageTagOp(docker),
     'image.remove': imageRemoveOp(docker),
     'image.prune': imagePruneOp(docker),

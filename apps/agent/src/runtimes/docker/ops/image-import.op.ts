@@ -8,7 +8,17 @@ export interface ImageImportOptions {
   // ws(s)://host[:port]/... of the controller, as the agent is configured with.
   controllerUrl: string;
   headers?: Record<string, string>;
-  fetch?: (url: string, init: { headers?: Record<string, string>; signal?: AbortSignal }) => Promise<Response>;
+  // The agent's controllerFetch (its TLS settings; a Readable body is piped with backpressure).
+  fetch?: (
+    url: string,
+    init: {
+      method?: string;
+      headers?: Record<string, string>;
+      body?: string | Readable;
+      signal?: AbortSignal;
+      nodeBody?: boolean;
+    },
+  ) => Promise<Response & { nodeBody?: Readable }>;
 }
 
 // Pure: where the controller serves an uploaded tarball, on the same host and port as its socket.
@@ -46,7 +56,7 @@ export function progressError(text: string): string | null {
 // Streams the rootfs tarball from the controller into `docker import`; nothing touches the disk here.
 // The download is bounded by the command's deadline, and by fetch's own header and idle timeouts.
 export function imageImportOp(docker: DockerOps, options: ImageImportOptions): OpHandler<'image.import'> {
-  const get = options.fetch ?? fetch;
+  const get = options.fetch ?? (fetch as unknown as NonNullable<ImageImportOptions['fetch']>);
   return async (ctx) => {
     const { uploadId, reference } = ctx.params;
     const url = uploadUrl(options.controllerUrl, uploadId);
