@@ -12,7 +12,8 @@ die() { printf '[engines] error: %s\n' "$*" >&2; exit 1; }
 # --- Packages -------------------------------------------------------------------------
 # Debian packages of the engines and the tools the tests call; apt runs only when one is missing.
 # chromium: the web view's browser tests drive Debian's build (playwright-core downloads none).
-packages=(docker.io lxc dnsmasq-base bridge-utils busybox-static iproute2 iptables docker-compose tmux chromium)
+# docker-registry (distribution 2.8) and apache2-utils (htpasswd -B): the registry the image tests pull from.
+packages=(docker.io lxc dnsmasq-base bridge-utils busybox-static iproute2 iptables docker-compose tmux chromium docker-registry apache2-utils)
 # Postgres for the tests comes from Debian too when 127.0.0.1:5432 does not answer (postgres-up.sh).
 pg_just_installed=no
 if [ -z "${TEST_DATABASE_URL:-}" ]; then
@@ -103,6 +104,89 @@ if ! docker image inspect "$image" >/dev/null 2>&1; then
   rm -rf "$root"
 fi
 log "image $image ready"
+
+# --- Registry ---------------------------------------------------------------------------
+# Debian's docker-registry on 10.251.255.1, an address of the root namespace's loopback interface:
+# the local dockerd reaches it there, and each netns fleet host through its veth (test/fleet adds a
+# route to it and --insecure-registry). :5510 open (the tests push there), :5511 the same storage
+# behind htpasswd auth. Constants shared with the tests: test/support/registry.ts.
+REGISTRY_ADDR=10.251.255.1
+REGISTRY_OPEN_PORT=5510
+REGISTRY_AUTH_PORT=5511
+REGISTRY_USER=corral-puller
+REGISTRY_PASSWORD='reg-Secret-7c1e9a'
+registry_dir=/var/lib/corral-registry
+if ! ip -4 -o addr show dev lo | grep -q " $REGISTRY_ADDR/"; then
+  ip addr add "$REGISTRY_ADDR/32" dev lo
+fi
+mkdir -p "$registry_dir/storage"
+if [ ! -s "$registry_dir/htpasswd" ]; then
+  htpasswd -Bbn "$REGISTRY_USER" "$REGISTRY_PASSWORD" >"$registry_dir/htpasswd"
+  chmod 0600 "$registry_dir/htpasswd"
+fi
+registry_config() { # name port auth(yes|no)
+  {
+    printf 'version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: %s/storage\n  delete:\n    enabled: true\n' "$registry_dir"
+    printf 'http:\n  addr: %s:%s\n' "$REGISTRY_ADDR" "$2"
+    if [ "$3" = yes ]; then
+      printf 'auth:\n  htpasswd:\n    realm: corral-test\n    path: %s/htpasswd\n' "$registry_dir"
+    fi
+  } >"$registry_dir/$1.yml"
+}
+registry_up() { # name port auth
+  local name=$1 port=$2
+  if curl -s -o /dev/null --max-time 2 "http://$REGISTRY_ADDR:$port/v2/"; then return; fi
+  registry_config "$@"
+  log "starting docker-registry $name on $REGISTRY_ADDR:$port"
+  nohup docker-registry serve "$registry_dir/$name.yml" >"/var/log/corral-registry-$name.log" 2>&1 &
+  echo $! >"$registry_dir/$name.pid"
+  for _ in $(seq 1 30); do
+    curl -s -o /dev/null --max-time 2 "http://$REGISTRY_ADDR:$port/v2/" && return
+    sleep 0.5
+  done
+  tail -n 20 "/var/log/corral-registry-$name.log" >&2
+  die "docker-registry $name did not answer on $REGISTRY_ADDR:$port"
+}
+registry_up open "$REGISTRY_OPEN_PORT" no
+registry_up auth "$REGISTRY_AUTH_PORT" yes
+code=$(curl -s -o /dev/null -w '%{http_code}' "http://$REGISTRY_ADDR:$REGISTRY_AUTH_PORT/v2/")
+[ "$code" = 401 ] || die "the auth registry answered $code without credentials (expected 401)"
+
+# The local dockerd pulls from it over plain HTTP: insecure-registries in daemon.json, which a
+# running dockerd reloads on SIGHUP.
+daemon_json=/etc/docker/daemon.json
+want="$REGISTRY_ADDR:$REGISTRY_OPEN_PORT $REGISTRY_ADDR:$REGISTRY_AUTH_PORT"
+if ! docker info --format '{{json .RegistryConfig.IndexConfigs}}' | grep -q "\"$REGISTRY_ADDR:$REGISTRY_AUTH_PORT\""; then
+  mkdir -p /etc/docker
+  node -e '
+    const fs = require("fs"); const [file, ...want] = process.argv.slice(1);
+    let cfg = {}; try { cfg = JSON.parse(fs.readFileSync(file, "utf8")); } catch {}
+    cfg["insecure-registries"] = [...new Set([...(cfg["insecure-registries"] ?? []), ...want])];
+    fs.writeFileSync(file, JSON.stringify(cfg, null, 2) + "\n");
+  ' "$daemon_json" $want
+  kill -HUP "$(cat /var/run/docker.pid)"
+  for _ in $(seq 1 20); do
+    docker info --format '{{json .RegistryConfig.IndexConfigs}}' | grep -q "\"$REGISTRY_ADDR:$REGISTRY_AUTH_PORT\"" && break
+    sleep 0.5
+  done
+  docker info --format '{{json .RegistryConfig.IndexConfigs}}' | grep -q "\"$REGISTRY_ADDR:$REGISTRY_AUTH_PORT\"" \
+    || die "dockerd did not take $REGISTRY_ADDR as an insecure registry (see $daemon_json)"
+fi
+
+# The test image in the registry: built here FROM the imported busybox (two layers), pushed with the
+# docker CLI. Tests pull corral/pullme:1 (and by its digest); nothing else is ever pushed here.
+pushed="$REGISTRY_ADDR:$REGISTRY_OPEN_PORT/corral/pullme:1"
+if ! curl -sf -o /dev/null --max-time 5 -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
+  "http://$REGISTRY_ADDR:$REGISTRY_OPEN_PORT/v2/corral/pullme/manifests/1"; then
+  ctx=$(mktemp -d)
+  head -c 262144 /dev/urandom >"$ctx/payload.bin"
+  printf 'FROM %s\nCOPY payload.bin /payload.bin\nLABEL org.corral.test=pullme\nCMD ["/bin/sh", "-c", "sleep 3600"]\n' "$image" >"$ctx/Dockerfile"
+  DOCKER_BUILDKIT=0 docker build -q -t "$pushed" "$ctx" >/dev/null 2>&1 || die "docker build of $pushed failed"
+  rm -rf "$ctx"
+  docker push -q "$pushed" >/dev/null || die "docker push $pushed failed"
+  docker image rm "$pushed" >/dev/null
+fi
+log "registry $REGISTRY_ADDR:$REGISTRY_OPEN_PORT (open), :$REGISTRY_AUTH_PORT (htpasswd) with corral/pullme:1"
 
 # --- Postgres ---------------------------------------------------------------------------
 # Integration tests and benchmarks use this machine's Postgres (127.0.0.1:5432, user postgres, no

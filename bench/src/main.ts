@@ -7,6 +7,7 @@ import { churnScenario } from './scenarios/churn.scenario.js';
 import { type CommandsParams, commandsScenario } from './scenarios/commands.scenario.js';
 import { enginesPlan, enginesScenario } from './scenarios/engines.scenario.js';
 import { type FleetSize, label } from './scenarios/fleet-size.js';
+import { pullPlan, pullScenario } from './scenarios/image-pull.scenario.js';
 import { imagesPlan, imagesScenario } from './scenarios/images.scenario.js';
 import { placementPlan, placementScenario } from './scenarios/placement.scenario.js';
 import { streamsPlan, streamsScenario } from './scenarios/streams.scenario.js';
@@ -47,7 +48,8 @@ const USAGE = `usage: npm run bench -- <${SCENARIOS.join('|')}> [--quick] [--hos
   streams    corral exec -it keystroke echo and exec output throughput beside docker exec; controller RSS with 100 streams
   web        the web view in headless Chromium at 10,000 x 50: first rows of the fleet and containers pages, JS heap
              over 5 minutes of churn at 1,000 changes/s (--quick: 200 x 50, 30 s)
-  images     image copy host to host through the controller beside docker save | docker load piped; controller RSS
+  images     image copy host to host through the controller beside docker save | docker load piped; controller RSS; and pull time through Corral
+             beside docker pull of the same image from the test registry (engines-up.sh)
   all        every one of the above
   --quick    CI size: 200 x 50, short steps, fewer rounds (the whole "all" run takes a few minutes)
   --profile  the controller runs with --cpu-prof; its profile is summarized at the end`;
@@ -237,7 +239,10 @@ async function main(): Promise<void> {
   if (wants('engines')) {
     emit(await enginesScenario(enginesPlan(p.quick), (fn) => withController(p, 'engines', fn)));
   }
-  if (wants('images')) emit(await imagesScenario(imagesPlan(p.quick)));
+  if (wants('images')) {
+    emit(await imagesScenario(imagesPlan(p.quick)));
+    emit(await pullScenario(pullPlan(p.quick), (fn) => withController(p, 'images-pull', fn)));
+  }
   if (wants('visibility')) {
     emit(await visibilityScenario(visibilityPlan(p.quick), (fn) => withController(p, 'visibility', fn)));
   }

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { REGISTRY_ADDRESS, REGISTRY_AUTH, REGISTRY_OPEN } from '../support/registry.js';
 import { alive, FLEET_MARKER, logTail, signal, startDaemon, stopPid } from './daemon.js';
 import type { HostState } from './fleet-state.js';
 import { netnsPath, run, runIn, until } from './run.js';
@@ -103,6 +104,8 @@ export class FleetHost {
     await this.sh('ip', ['link', 'set', 'lo', 'up']);
     await this.sh('ip', ['addr', 'add', `${this.uplinkAddress}/30`, 'dev', inside]);
     await this.sh('ip', ['link', 'set', inside, 'up']);
+    // The test registry lives on an address of the root namespace (scripts/engines-up.sh).
+    await this.sh('ip', ['route', 'add', `${REGISTRY_ADDRESS}/32`, 'via', this.gatewayAddress]);
     await this.sh('ip', ['link', 'add', s.bridge, 'type', 'bridge']);
     await this.sh('ip', ['addr', 'add', s.bridgeAddress, 'dev', s.bridge]);
     await this.sh('ip', ['link', 'set', s.bridge, 'up']);
@@ -179,6 +182,11 @@ export class FleetHost {
   async startDockerd(imageTar?: string): Promise<void> {
     const dk = this.state.docker;
     if (!dk) return;
+    const configFile = path.join(this.state.dir, 'daemon.json');
+    writeFileSync(
+      configFile,
+      `${JSON.stringify({ 'insecure-registries': [REGISTRY_OPEN, REGISTRY_AUTH] }, null, 2)}\n`,
+    );
     const d = startDaemon(
       'nsenter',
       [
@@ -194,6 +202,9 @@ export class FleetHost {
         path.join(this.state.dir, 'dockerd.pid'),
         '--bip',
         dk.bip,
+        // Its own config file, not the machine's /etc/docker/daemon.json: the test registry as insecure.
+        '--config-file',
+        configFile,
         '--log-level',
         'warn',
       ],

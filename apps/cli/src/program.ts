@@ -11,6 +11,7 @@ import { registerLogin } from './commands/login.command.js';
 import { registerLogs } from './commands/logs.command.js';
 import { registerMove } from './commands/move.command.js';
 import { registerPs } from './commands/ps.command.js';
+import { registerRegistries } from './commands/registries.command.js';
 import { registerResources } from './commands/resources.command.js';
 import { registerRun } from './commands/run.command.js';
 
@@ -63,6 +64,7 @@ export function buildProgram(): Command {
   registerCommit(program.command('commit'), 'corral commit web web-snapshot:1');
   registerImages(program);
   registerMove(program);
+  registerRegistries(program);
   registerResources(program);
   registerAdmin(program);
   registerCompletion(program);

@@ -26,6 +26,7 @@ import { NetworksController } from './controllers/networks.controller.js';
 import { OpRoutesController } from './controllers/op-routes.controller.js';
 import { PlacementsController } from './controllers/placements.controller.js';
 import { PoliciesController } from './controllers/policies.controller.js';
+import { RegistriesController } from './controllers/registries.controller.js';
 import { SessionController } from './controllers/session.controller.js';
 import { TextInputGuard } from './controllers/text-input.guard.js';
 import { TokensController } from './controllers/tokens.controller.js';
@@ -51,11 +52,13 @@ import { HeartbeatRepository } from './repositories/heartbeat.repository.js';
 import { HostRepository } from './repositories/host.repository.js';
 import { HostIdentityRepository } from './repositories/host-identity.repository.js';
 import { ImageOriginRepository } from './repositories/image-origin.repository.js';
+import { ImagePolicyRepository } from './repositories/image-policy.repository.js';
 import { InventoryRepository } from './repositories/inventory.repository.js';
 import { InventoryQueryRepository } from './repositories/inventory-query.repository.js';
 import { IpLookupRepository } from './repositories/ip-lookup.repository.js';
 import { PlacementRepository } from './repositories/placement.repository.js';
 import { PolicyRepository } from './repositories/policy.repository.js';
+import { RegistryRepository } from './repositories/registry.repository.js';
 import { ResourceLookupRepository } from './repositories/resource-lookup.repository.js';
 import { SchedulingRepository } from './repositories/scheduling.repository.js';
 import { TokenStateRepository } from './repositories/token-state.repository.js';
@@ -92,6 +95,7 @@ import { IpLookupService } from './services/ip-lookup.service.js';
 import { LocalStreamRelay } from './services/local-stream-relay.js';
 import { PlacementService } from './services/placement.service.js';
 import { PlacementWriter } from './services/placement-writer.js';
+import { RegistryService } from './services/registry.service.js';
 import { RequestLimiter } from './services/request-limits.js';
 import { ResourceResolver } from './services/resource-resolver.js';
 import { ResultCapService } from './services/result-cap.js';
@@ -150,6 +154,7 @@ export class AppModule {
         HostAccessController,
         AuditController,
         PoliciesController,
+        RegistriesController,
         HostIdentityController,
         SessionController,
       ],
@@ -219,6 +224,9 @@ export class AppModule {
         ContainerStreamGateway,
         PolicyRepository,
         CreatePolicyService,
+        RegistryRepository,
+        RegistryService,
+        ImagePolicyRepository,
         HostIdentityRepository,
         HostIdentityService,
         TokenStateRepository,

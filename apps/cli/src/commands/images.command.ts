@@ -101,6 +101,7 @@ export function registerCommit(command: Command, example: string): void {
 export function registerImages(program: Command): void {
   const images = program
     .command('images')
+    .alias('image')
     .description('Docker images of the fleet: ls, pull, save, load, copy, import, commit, tag, rm, prune')
     .addHelpText(
       'after',
@@ -128,16 +129,29 @@ export function registerImages(program: Command): void {
 
   images
     .command('pull')
-    .description('pull an image on a host')
-    .argument('<reference>', 'repo:tag')
-    .requiredOption('--host <host>', 'host to pull on')
+    .description('pull an image from a registry onto a host (by tag or digest), with a progress bar')
+    .argument('<args...>', 'HOST REFERENCE, or REFERENCE with --host')
+    .option('--host <host>', 'host to pull on (or give it first)')
+    .option('--platform <os/arch>', 'e.g. linux/amd64')
     .option('-d, --detach', 'do not wait')
-    .addHelpText('after', examples('corral images pull --host h1 127.0.0.1:5000/app:1'))
-    .action(async (reference: string, opts: { host: string; detach?: boolean }, cmd: Command) => {
+    .addHelpText(
+      'after',
+      examples('corral image pull h1 10.0.0.5:5000/app:1', 'corral images pull --host h1 10.0.0.5:5000/app@sha256:...'),
+    )
+    .action(async (args: string[], opts: { host?: string; platform?: string; detach?: boolean }, cmd: Command) => {
       const cli = Cli.of(cmd);
+      const [host, reference] = args.length === 2 ? [args[0]!, args[1]!] : [opts.host, args[0]];
+      if (args.length > 2 || !host || !reference || (args.length === 2 && opts.host)) {
+        throw usage('give HOST REFERENCE, or REFERENCE --host HOST');
+      }
       printImage(
         cli,
-        await cli.op('image.pull', opts.host, { reference }, { detach: opts.detach, label: `pull ${reference}` }),
+        await cli.op(
+          'image.pull',
+          host,
+          { reference, ...(opts.platform ? { platform: opts.platform } : {}) },
+          { detach: opts.detach, label: `pull ${reference}`, transfer: true },
+        ),
       );
     });
 

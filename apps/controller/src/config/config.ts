@@ -36,6 +36,13 @@ const EnvSchema = z.object({
     .refine((v) => v === undefined || v === '' || (v.length >= 16 && /^[\x21-\x7e]+$/.test(v)), {
       message: 'CORRAL_ADMIN_TOKEN must be at least 16 visible ASCII characters (try: openssl rand -base64 32)',
     }),
+  // 32 bytes, base64 or hex: the key registry secrets are encrypted under (else CORRAL_DATA_DIR/secret.key).
+  CORRAL_SECRET_KEY: z
+    .string()
+    .optional()
+    .refine((v) => v === undefined || v === '' || decodeSecretKey(v) !== null, {
+      message: 'CORRAL_SECRET_KEY must be 32 bytes as base64 or 64 hex digits (try: openssl rand -base64 32)',
+    }),
   CORRAL_TLS_CERT: z.string().optional(),
   CORRAL_TLS_KEY: z.string().optional(),
   CORRAL_AGENT_FRAMES_PER_SECOND: intFromEnv('CORRAL_AGENT_FRAMES_PER_SECOND', 200, 1),
@@ -78,6 +85,19 @@ export interface Config {
   requestBurstPerToken: number;
   // Largest command result stored, whatever the command's own cap (its maxOutputBytes) allows.
   maxResultBytes: number;
+  // Key of registry secrets (CORRAL_SECRET_KEY); absent: a key file under dataDir, made at first start.
+  secretKey?: Buffer | null;
+}
+
+// 32 bytes from base64, base64url or hex; null when it is none of them.
+export function decodeSecretKey(text: string): Buffer | null {
+  const t = text.trim();
+  if (/^[0-9a-fA-F]{64}$/.test(t)) return Buffer.from(t, 'hex');
+  if (/^[A-Za-z0-9+/_-]{43}=?$/.test(t)) {
+    const key = Buffer.from(t.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+    return key.length === 32 ? key : null;
+  }
+  return null;
 }
 
 export class ConfigError extends Error {
@@ -121,5 +141,6 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     requestsPerSecondPerToken: e.CORRAL_REQUESTS_PER_SECOND_PER_TOKEN,
     requestBurstPerToken: e.CORRAL_REQUEST_BURST_PER_TOKEN,
     maxResultBytes: e.CORRAL_MAX_RESULT_BYTES,
+    secretKey: e.CORRAL_SECRET_KEY ? decodeSecretKey(e.CORRAL_SECRET_KEY) : null,
   };
 }

@@ -54,6 +54,7 @@ describe('command routes', () => {
       'POST /api/v1/containers/:id/copy': 'container.archive',
       'POST /api/v1/containers/:id/move': 'container.restore',
       'POST /api/v1/hosts/:host/images/import': 'image.import',
+      'POST /api/v1/hosts/:host/images/pull': 'image.pull',
       'POST /api/v1/hosts/:host/images/load': 'image.load',
       'GET /api/v1/images/:id/save': 'image.save',
       'POST /api/v1/images/:id/copy': 'image.copy',

@@ -7,6 +7,7 @@ import {
   BadRequestError,
   ConflictError,
   ForbiddenError,
+  ImagePolicyRefusedError,
   NotFoundError,
   PayloadTooLargeError,
   PolicyRefusedError,
@@ -110,6 +111,13 @@ export function toErrorReply(exception: unknown): ErrorReply {
     const body: ErrorResponse = { error: 'bad_request', message: exception.message };
     if (exception.field) body.field = exception.field;
     return { status: HttpStatus.BAD_REQUEST, body };
+  }
+  if (exception instanceof ImagePolicyRefusedError) {
+    const { message, field, rule } = exception;
+    return {
+      status: HttpStatus.UNPROCESSABLE_ENTITY,
+      body: { error: 'image_policy', message, field, rule } satisfies ErrorResponse,
+    };
   }
   if (exception instanceof PolicyRefusedError) {
     const { message, field, rule } = exception;

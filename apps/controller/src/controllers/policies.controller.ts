@@ -8,6 +8,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { schemaRef } from '../dtos/api-schemas.js';
+import { ImagePolicyInputSchema } from '../dtos/image-policy.dto.js';
 import { IdParamSchema } from '../dtos/list-query.dto.js';
 import { PolicyInputSchema } from '../dtos/policy.dto.js';
 import { CreatePolicyService } from '../services/create-policy.service.js';
@@ -20,6 +21,11 @@ import { ZodValidationPipe } from './zod-validation.pipe.js';
 
 const id = new ZodValidationPipe(IdParamSchema);
 const POLICY = { id: 'Corral id of the create policy (UUID)', uuid: true, notFound: 'no create policy has this id' };
+const IMAGE_POLICY = {
+  id: 'Corral id of the image policy (UUID)',
+  uuid: true,
+  notFound: 'no image policy has this id',
+};
 
 // Create policies: what creates may do on hosts beyond the safe default (docs/security.md).
 @ApiTags('access')
@@ -71,6 +77,45 @@ export class PoliciesController {
   @ApiAdminRoute('Remove a create policy', { status: 204, description: 'removed' }, undefined, POLICY)
   async remove(@Param('id', id) policy: string): Promise<void> {
     await this.policies.remove(policy);
+  }
+
+  @Get('image-policies')
+  @ApiAdminRoute('List image policies', {
+    status: 200,
+    description: 'every image policy, by name',
+    schema: 'ImagePolicyList',
+  })
+  listImagePolicies() {
+    return this.policies.listImagePolicies();
+  }
+
+  @Post('image-policies')
+  @ApiAdminRoute(
+    'Make an image policy: rules for the images Docker creates may run on the hosts its selector matches',
+    { status: 201, description: 'the image policy made', schema: 'ImagePolicy' },
+    ImagePolicyInputSchema,
+  )
+  @ApiConflictResponse({ description: 'an image policy of this name exists', schema: schemaRef('Error') })
+  createImagePolicy(@Body() body: unknown, @CurrentPrincipal() principal: Principal) {
+    return this.policies.createImagePolicy(parseBody(ImagePolicyInputSchema, body), requestedByOf(principal));
+  }
+
+  @Get('image-policies/:id')
+  @ApiAdminRoute(
+    'One image policy',
+    { status: 200, description: 'the image policy', schema: 'ImagePolicy' },
+    undefined,
+    IMAGE_POLICY,
+  )
+  getImagePolicy(@Param('id', id) policy: string) {
+    return this.policies.getImagePolicy(policy);
+  }
+
+  @Delete('image-policies/:id')
+  @HttpCode(204)
+  @ApiAdminRoute('Remove an image policy', { status: 204, description: 'removed' }, undefined, IMAGE_POLICY)
+  async removeImagePolicy(@Param('id', id) policy: string): Promise<void> {
+    await this.policies.removeImagePolicy(policy);
   }
 
   @Get('hosts/:id/policy')

@@ -18,6 +18,7 @@ import { FleetSummarySchema } from './fleet.dto.js';
 import { HostPageSchema, HostSchema } from './host.dto.js';
 import { HostRenamedSchema } from './host-identity.dto.js';
 import { DrainMovedSchema, DrainSchema } from './host-scheduling.dto.js';
+import { ImagePolicyListSchema, ImagePolicySchema } from './image-policy.dto.js';
 import { ImageCopyReplySchema } from './image-transfer.dto.js';
 import {
   BridgePageSchema,
@@ -41,6 +42,7 @@ import {
   PlacementSchema,
 } from './placement.dto.js';
 import { EffectivePolicySchema, PolicyListSchema, PolicySchema } from './policy.dto.js';
+import { RegistryListSchema, RegistrySchema } from './registry.dto.js';
 import { SessionSchema } from './session.dto.js';
 
 // Response schemas published as OpenAPI components, by component name.
@@ -87,6 +89,10 @@ export const API_SCHEMAS = {
   Policy: PolicySchema,
   PolicyList: PolicyListSchema,
   EffectivePolicy: EffectivePolicySchema,
+  ImagePolicy: ImagePolicySchema,
+  ImagePolicyList: ImagePolicyListSchema,
+  Registry: RegistrySchema,
+  RegistryList: RegistryListSchema,
   HostRenamed: HostRenamedSchema,
   Session: SessionSchema,
 } as const;

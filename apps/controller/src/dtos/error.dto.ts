@@ -4,7 +4,12 @@ export const ErrorResponseSchema = z.object({
   error: z.string().describe('bad_request, not_found, internal, ...'),
   message: z.string().describe('what went wrong and what to do'),
   field: z.string().optional().describe('the parameter at fault, for bad_request and policy refusals'),
-  rule: z.string().optional().describe('the create policy rule that refused the request (403), e.g. docker.bindMounts'),
+  rule: z
+    .string()
+    .optional()
+    .describe(
+      'the policy rule that refused the request: a create policy rule (403), e.g. docker.bindMounts, or an image policy rule (422), e.g. image.allowedRegistries',
+    ),
   candidates: z
     .array(
       z.object({

@@ -85,7 +85,7 @@ const common = {
 };
 
 export const DockerSpecSchema = z
-  .strictObject(DockerCreateParamsSchema.omit({ runtime: true }).shape)
+  .strictObject(DockerCreateParamsSchema.omit({ runtime: true, registryAuth: true }).shape)
   .describe('the container.create params of a Docker container, without runtime');
 export const LxcSpecSchema = z
   .strictObject(LxcCreateParamsSchema.omit({ runtime: true }).shape)

@@ -11,10 +11,12 @@ import { fleetQueries } from './fleet-query.repository.js';
 import { heartbeatQueries } from './heartbeat.repository.js';
 import { hostQueries } from './host.repository.js';
 import { imageOriginQueries } from './image-origin.repository.js';
+import { imagePolicyQueries } from './image-policy.repository.js';
 import { inventoryQueries as ingest } from './inventory.repository.js';
 import { inventoryQueries as lists } from './inventory-query.repository.js';
 import { rowFor } from './inventory-tables.js';
 import { ipLookupQueries } from './ip-lookup.repository.js';
+import { registryQueries } from './registry.repository.js';
 import { webSessionQueries } from './web-session.repository.js';
 
 // The SQL of the main queries, as Kysely compiles it: a change to a query shows up in review as a
@@ -177,5 +179,21 @@ describe('SQL of container moves', () => {
     expect(compiled(containerMoveQueries.bridges(db, H2))).toMatchSnapshot();
     expect(compiled(containerMoveQueries.image(db, H2, 'sha256:1'))).toMatchSnapshot();
     expect(compiled(containerMoveQueries.named(db, H2, 'web'))).toMatchSnapshot();
+  });
+});
+
+describe('SQL of registries and image policies', () => {
+  it('finds the registry of an address, lists and removes', () => {
+    const q = registryQueries(db);
+    expect(compiled(q.byAddress('10.0.0.5:5000'))).toMatchSnapshot();
+    expect(compiled(q.list())).toMatchSnapshot();
+    expect(compiled(q.remove(H1))).toMatchSnapshot();
+  });
+
+  it('lists, finds and removes image policies', () => {
+    const q = imagePolicyQueries(db);
+    expect(compiled(q.list())).toMatchSnapshot();
+    expect(compiled(q.find(H1))).toMatchSnapshot();
+    expect(compiled(q.remove(H1))).toMatchSnapshot();
   });
 });

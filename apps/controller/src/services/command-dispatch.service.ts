@@ -7,6 +7,7 @@ import { CLOCK } from '../repositories/tokens.js';
 import { Batcher } from './batcher.js';
 import { CommandLifecycle } from './command-lifecycle.js';
 import { ConnectedHosts } from './connected-hosts.js';
+import { RegistryService } from './registry.service.js';
 
 export const SWEEP_INTERVAL_MS = 1_000;
 
@@ -36,6 +37,7 @@ export class CommandDispatchService implements OnModuleInit, OnModuleDestroy {
     private readonly repo: CommandRepository,
     private readonly connected: ConnectedHosts,
     private readonly lifecycle: CommandLifecycle,
+    private readonly registries: RegistryService,
   ) {
     this.open = new Batcher(
       async (hostIds) => {
@@ -69,7 +71,7 @@ export class CommandDispatchService implements OnModuleInit, OnModuleDestroy {
     const session = this.connected.get(row.hostId);
     if (!session) return row;
     if (row.status === 'sent') {
-      session.send(commandFrame(row));
+      session.send(await this.frame(row));
       return row;
     }
     return (await this.send(session, row)) ?? row;
@@ -87,7 +89,7 @@ export class CommandDispatchService implements OnModuleInit, OnModuleDestroy {
       } else if (row.status === 'pending') {
         await this.send(session, row);
       } else {
-        session.send(commandFrame(row));
+        session.send(await this.frame(row));
       }
     }
     if (open.length > 0) this.logger.log(`delivered ${open.length} open command(s) to ${session.label}`);
@@ -131,7 +133,14 @@ export class CommandDispatchService implements OnModuleInit, OnModuleDestroy {
   // Marks the command sent before the frame leaves, so an accepted that comes back at once finds it sent.
   private async send(session: AgentSession, row: CommandRow): Promise<CommandRow | null> {
     const sent = await this.lifecycle.send(row);
-    if (sent) session.send(commandFrame(sent));
+    if (sent) session.send(await this.frame(sent));
     return sent;
+  }
+
+  // The frame as it leaves: a pull gets its registry's credential here, and only here (the stored
+  // command never holds it).
+  private async frame(row: CommandRow): Promise<ReturnType<typeof commandFrame>> {
+    const frame = commandFrame(row);
+    return { ...frame, params: await this.registries.frameParams(frame.op, frame.params) };
   }
 }

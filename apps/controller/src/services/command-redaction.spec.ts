@@ -38,7 +38,8 @@ describe('command redaction', () => {
   });
 
   it("reads what to keep from viewers from each op's registry entry, and keeps an unknown op's whole", () => {
-    expect(sensitiveOf('container.create')).toEqual({ params: ['env'], output: false, result: false });
+    expect(sensitiveOf('container.create')).toEqual({ params: ['env', 'registryAuth'], output: false, result: false });
+    expect(sensitiveOf('image.pull')).toEqual({ params: ['registryAuth'], output: false, result: false });
     expect(sensitiveOf('container.exec')).toEqual({ params: ['env', 'command'], output: true, result: true });
     expect(sensitiveOf('container.logs')).toMatchObject({ output: true, result: true });
     expect(sensitiveOf('container.start')).toEqual({ params: [], output: false, result: false });

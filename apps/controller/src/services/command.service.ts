@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  CONTROLLER_ONLY_PARAMS,
   type CommandOp,
   type CommandTarget,
   parseCommandParams,
@@ -104,6 +105,13 @@ export class CommandService {
     identity?: Record<string, unknown>,
   ): Promise<{ existing: CommandRow } | { plan: CommandPlan }> {
     if (targetKindOf(op) !== subject.kind) throw new Error(`${op} does not act on a ${subject.kind}`);
+    const controllerOnly = CONTROLLER_ONLY_PARAMS.find((key) => key in params);
+    if (controllerOnly) {
+      throw new BadRequestError(
+        `params.${controllerOnly}: set by the controller from the registries (/api/v1/registries), never by a request`,
+        `params.${controllerOnly}`,
+      );
+    }
     const unknown = unknownParamKey(op, params);
     if (unknown) throw new BadRequestError(`params.${unknown}: unknown parameter for ${op}`, `params.${unknown}`);
     const parsed = parseCommandParams(op, params);

@@ -11,8 +11,10 @@ import {
   type RuntimeName,
 } from '@corral/protocol';
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { ImagePolicyDto, ImagePolicyInput } from '../dtos/image-policy.dto.js';
 import type { PolicyDto, PolicyInput } from '../dtos/policy.dto.js';
 import type { Clock } from '../repositories/clock.repository.js';
+import { DuplicateImagePolicyNameError, ImagePolicyRepository } from '../repositories/image-policy.repository.js';
 import {
   DuplicatePolicyNameError,
   type PolicyHostRow,
@@ -21,7 +23,8 @@ import {
 } from '../repositories/policy.repository.js';
 import { CLOCK } from '../repositories/tokens.js';
 import { AuditService } from './audit.service.js';
-import { ConflictError, NotFoundError, PolicyRefusedError } from './errors.js';
+import { ConflictError, ImagePolicyRefusedError, NotFoundError, PolicyRefusedError } from './errors.js';
+import { checkImage, type ImageRefusal, toImagePolicyDto } from './image-policy.js';
 import { actorOfRequestedBy } from './principal.js';
 import { constraintHolds } from './scheduler/labels.filter.js';
 import type { Constraint, SchedulingHost } from './scheduler/scheduler.types.js';
@@ -101,6 +104,7 @@ export class CreatePolicyService {
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly repo: PolicyRepository,
     private readonly audit: AuditService,
+    private readonly images: ImagePolicyRepository,
   ) {}
 
   // The check of (host, params) for every path that creates: host create, clone, placement (per host,
@@ -112,7 +116,18 @@ export class CreatePolicyService {
     if (!row) throw new NotFoundError(`no host with id ${hostId}`);
     const host = toPolicyHost(row);
     const refusal = this.refusalOn(await this.policies(), host, create);
-    if (!refusal) return;
+    if (!refusal) {
+      const image =
+        create.runtime === 'docker' ? checkImage(create.image, await this.imagePolicies(), host.agentLabels) : null;
+      if (!image) return;
+      await this.recordImageRefusal(op, [{ host, refusal: image }], requestedBy);
+      throw new ImagePolicyRefusedError(
+        `the image policy of host ${host.hostname} refuses this (rule ${image.rule} of ${image.policy}): ${image.message}; ` +
+          'an admin can change it (/api/v1/image-policies)',
+        image.rule,
+        `params.${image.field}`,
+      );
+    }
     await this.recordRefusal(op, [{ host, refusal }], requestedBy);
     throw new PolicyRefusedError(
       `the create policy of host ${host.hostname} refuses this (rule ${refusal.rule}): ${refusal.message}; ` +
@@ -128,6 +143,20 @@ export class CreatePolicyService {
     const out = new Map<string, string>();
     const create = createParamsOf('container.create', params);
     if (!create || hostIds.length === 0) return out;
+    if (create.runtime === 'docker') {
+      const imagePolicies = await this.imagePolicies();
+      if (imagePolicies.length > 0) {
+        const refusedImages: { host: PolicyHost; refusal: ImageRefusal }[] = [];
+        for (const row of await this.repo.hosts(hostIds)) {
+          const host = toPolicyHost(row);
+          const refusal = checkImage(create.image, imagePolicies, host.agentLabels);
+          if (!refusal) continue;
+          refusedImages.push({ host, refusal });
+          out.set(host.id, `image policy ${refusal.policy} rule ${refusal.rule}: ${refusal.message}`);
+        }
+        if (refusedImages.length > 0) await this.recordImageRefusal('container.create', refusedImages, requestedBy);
+      }
+    }
     // Grants only widen the default: a Docker spec the default allows is allowed everywhere.
     if (create.runtime === 'docker' && !checkCreate(create, NO_GRANTS, { installedTemplates: null })) return out;
     const policies = await this.policies();
@@ -135,7 +164,7 @@ export class CreatePolicyService {
     for (const row of await this.repo.hosts(hostIds)) {
       const host = toPolicyHost(row);
       const refusal = this.refusalOn(policies, host, create);
-      if (!refusal) continue;
+      if (!refusal || out.has(host.id)) continue;
       refused.push({ host, refusal });
       out.set(host.id, `create policy rule ${refusal.rule}: ${refusal.message}`);
     }
@@ -174,6 +203,59 @@ export class CreatePolicyService {
 
   async remove(id: string): Promise<void> {
     if (!(await this.repo.remove(id))) throw new NotFoundError(`no create policy with id ${id}`);
+  }
+
+  async listImagePolicies(): Promise<{ items: ImagePolicyDto[] }> {
+    return { items: await this.imagePolicies() };
+  }
+
+  async getImagePolicy(id: string): Promise<ImagePolicyDto> {
+    const row = await this.images.find(id);
+    if (!row) throw new NotFoundError(`no image policy with id ${id}`);
+    return toImagePolicyDto(row);
+  }
+
+  async createImagePolicy(input: ImagePolicyInput, createdBy: string | null): Promise<ImagePolicyDto> {
+    try {
+      const row = await this.images.create({ ...input, createdBy }, this.clock.now());
+      this.logger.log(`image policy ${row.name} (${row.id}) made by ${createdBy ?? 'unknown'}`);
+      return toImagePolicyDto(row);
+    } catch (err) {
+      if (err instanceof DuplicateImagePolicyNameError)
+        throw new ConflictError(`an image policy named ${input.name} exists`);
+      throw err;
+    }
+  }
+
+  async removeImagePolicy(id: string): Promise<void> {
+    if (!(await this.images.remove(id))) throw new NotFoundError(`no image policy with id ${id}`);
+  }
+
+  private async imagePolicies(): Promise<ImagePolicyDto[]> {
+    return (await this.images.list()).map(toImagePolicyDto);
+  }
+
+  private async recordImageRefusal(
+    op: CommandOp,
+    refused: { host: PolicyHost; refusal: ImageRefusal }[],
+    requestedBy: string | null,
+  ): Promise<void> {
+    const first = refused[0]!;
+    await this.audit.record({
+      actor: actorOfRequestedBy(requestedBy),
+      action: `policy ${op}`,
+      targetKind: 'host',
+      targetId: refused.length === 1 ? first.host.id : null,
+      outcome: 'denied',
+      statusCode: 422,
+      detail: {
+        rules: [...new Set(refused.map((r) => r.refusal.rule))],
+        policies: [...new Set(refused.map((r) => r.refusal.policy))],
+        field: `params.${first.refusal.field}`,
+        hosts: refused.slice(0, 20).map((r) => `${r.host.hostname} (${r.host.id}): ${r.refusal.rule}`),
+        ...(refused.length > 20 ? { hostsOmitted: refused.length - 20 } : {}),
+      },
+    });
   }
 
   private async policies(): Promise<PolicyDto[]> {

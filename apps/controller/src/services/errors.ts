@@ -73,6 +73,17 @@ export class PolicyRefusedError extends ForbiddenError {
   }
 }
 
+// A create that a host's image policy refuses (422): `rule` names the image rule, `field` the param.
+export class ImagePolicyRefusedError extends UnprocessableError {
+  constructor(
+    message: string,
+    readonly rule: string,
+    readonly field: string,
+  ) {
+    super(message);
+  }
+}
+
 // Past a per-token limit (429); the client may try again after `retryAfterSeconds`.
 export class TooManyRequestsError extends Error {
   override readonly name = 'TooManyRequestsError';

@@ -23,7 +23,7 @@ const command = (
 });
 
 describe('image origins of commands', () => {
-  it('come from the op registry, and image.pull (another branch) maps to pulled', () => {
+  it('come from the op registry: image.pull maps to pulled', () => {
     expect(originKindOf('image.load')).toBe('loaded');
     expect(originKindOf('image.copy')).toBe('copied');
     expect(originKindOf('container.commit')).toBe('committed');

@@ -1,15 +1,10 @@
 import { COMMAND_OPS, type CommandOp, type ImageOriginKind, opSpec } from '@corral/protocol';
 import type { ImageOriginRow, NewImageOrigin } from '../repositories/image-origin.repository.js';
 
-// Ops of other branches whose registry entry does not name its origin yet. image.pull's result is
-// { imageId (the Docker id), reference, digest, registry }; once its entry carries
-// `origin: 'pulled'` this table can go.
-const ORIGINS_NOT_IN_REGISTRY: Record<string, ImageOriginKind> = { 'image.pull': 'pulled' };
-
 // The origin the registry entry of `op` records for the images it makes; null for other ops.
 export function originKindOf(op: string): ImageOriginKind | null {
   const known = (COMMAND_OPS as string[]).includes(op);
-  return (known ? opSpec(op as CommandOp).origin : undefined) ?? ORIGINS_NOT_IN_REGISTRY[op] ?? null;
+  return (known ? opSpec(op as CommandOp).origin : undefined) ?? null;
 }
 
 // What of a finished command the mapping reads.

@@ -52,6 +52,9 @@ export interface OpSpec<P extends z.ZodType = z.ZodType, R extends z.ZodType = z
   role: Exclude<Role, 'viewer'>;
   // Kept from viewers: these params (top-level keys), the streamed output, the result.
   sensitive: { params: readonly string[]; output: boolean; result: boolean };
+  // The param holding an image reference the op may pull: the controller adds that registry's
+  // credential (params.registryAuth) to the frame it sends, and only there.
+  pullsFrom?: string;
   // The inventory row the op makes, whose Corral id the controller adds to the result.
   creates?: 'container' | 'image';
   // Image-making ops: the origin the controller records for the image when the command succeeds.

@@ -43,9 +43,32 @@ export const ImageTagReferenceSchema = imageReference(false).describe(
   'repository[:tag] to give the image, e.g. busybox:local or registry:5000/team/app:1.2',
 );
 
+// A registry's credential, added by the controller to the frame of a command that pulls from a
+// registry it has one for (/api/v1/registries); never accepted from a client, never stored with the command.
+export const RegistryAuthSchema = z
+  .strictObject({
+    serveraddress: z.string().min(1).describe('registry address, host[:port]'),
+    username: z.string().optional().describe('user name to log in with'),
+    password: z.string().optional().describe('password (from the registry record, opened only for this frame)'),
+    identitytoken: z.string().optional().describe('a token instead of a password'),
+    insecure: z.boolean().default(false).describe('the registry speaks plain HTTP'),
+  })
+  .describe('set by the controller from the registries (admin); a request naming it is refused');
+export type RegistryAuth = z.infer<typeof RegistryAuthSchema>;
+
+export const PullPolicySchema = z
+  .enum(['missing', 'always', 'never'])
+  .default('missing')
+  .describe('pull the image first: when the host lacks it (missing), every time (always), or never');
+
+// What the controller puts in, not clients: refused by the API with a 400 naming the field.
+export const CONTROLLER_ONLY_PARAMS = ['registryAuth'] as const;
+
 export const DockerCreateParamsSchema = z.object({
   runtime: z.literal('docker').describe('docker: a Docker container (the fields below apply)'),
   image: ImageReferenceSchema,
+  pull: PullPolicySchema,
+  registryAuth: RegistryAuthSchema.optional(),
   name: nameSchema.optional().describe('container name; Docker picks one when absent'),
   command: argv.optional(),
   env: env.default({}),
@@ -166,6 +189,17 @@ export const CloneParamsSchema = z.object({
 export const ImageImportParamsSchema = z.object({
   uploadId: z.string().min(1).describe('id of a rootfs tarball uploaded through the API'),
   reference: ImageTagReferenceSchema,
+});
+export const ImagePullParamsSchema = z.object({
+  reference: ImageReferenceSchema.describe(
+    'what to pull: [registry[:port]/]name[:tag] or name@sha256:...; no registry means docker.io',
+  ),
+  platform: z
+    .string()
+    .regex(/^[a-z0-9_]+\/[a-z0-9_]+(?:\/[a-z0-9_.]+)?$/, 'os/arch[/variant], e.g. linux/amd64')
+    .optional()
+    .describe("os/arch[/variant] to pull (default: the host's)"),
+  registryAuth: RegistryAuthSchema.optional(),
 });
 export const ImageLoadParamsSchema = z.object({
   uploadId: z.string().min(1).describe('id of a `docker save` archive uploaded through the API'),

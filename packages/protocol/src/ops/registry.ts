@@ -39,8 +39,9 @@ export const OPS = {
     runtimeFromParams: true,
     refresh: ['runtime'],
     route: onHost('/containers', 'containers'),
-    sensitive: { params: ['env'], output: false, result: false },
+    sensitive: { params: ['env', 'registryAuth'], output: false, result: false },
     creates: 'container',
+    pullsFrom: 'image',
   }),
   'container.start': defineOp({
     summary: 'Start a container',
@@ -341,6 +342,22 @@ export const OPS = {
     runtimes: docker,
     refresh: ['docker'],
     route: { ...onContainer('/move'), custom: true },
+  }),
+  'image.pull': defineOp({
+    summary: 'Pull an image from a registry onto a host (by tag or digest)',
+    description:
+      "Through the host's Docker engine, with the credential of the registry (/api/v1/registries) whose address is the reference's domain. " +
+      'Progress goes to the command output as JSON lines: {"progress":"pull","layer":ID,"status":...,"current":N,"total":N} per layer and {"progress":"pull","status":"pulling","current":N,"total":N} for the whole. ' +
+      'A failed pull (unauthorized, unknown tag, unreachable registry) leaves nothing on the host.',
+    params: P.ImagePullParamsSchema,
+    result: R.ImagePullResultSchema,
+    target: 'host',
+    runtimes: docker,
+    refresh: ['docker'],
+    route: onHost('/images/pull', 'images'),
+    sensitive: { params: ['registryAuth'], output: false, result: false },
+    pullsFrom: 'reference',
+    origin: 'pulled',
   }),
   'image.tag': defineOp({
     summary: 'Give an image another repository:tag',

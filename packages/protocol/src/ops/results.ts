@@ -87,6 +87,13 @@ export const ImageResultSchema = z.looseObject({
   id: z.string().describe('Docker image id'),
   reference: z.string().optional().describe('the repository:tag it was given'),
 });
+// Exactly this shape: the provenance records read it (origin "pulled").
+export const ImagePullResultSchema = z.object({
+  imageId: z.string().describe('Docker image id (sha256:...) of what was pulled'),
+  reference: z.string().describe('the reference as asked for'),
+  digest: z.string().nullable().describe('repo digest (name@sha256:...) the registry served, when it reported one'),
+  registry: z.string().describe("the reference's registry (docker.io when it names none)"),
+});
 export const ImageLoadResultSchema = z.looseObject({
   imageId: z.guid().nullable().optional().describe('Corral id of the image (once the inventory has it)'),
   id: z.string().describe('Docker image id of the (first) image loaded'),

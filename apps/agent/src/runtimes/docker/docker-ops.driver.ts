@@ -21,8 +21,9 @@ export interface DockerOps {
   api: DockerOpsApi;
   // Deliberate waits (exec, logs, stop, restart) go through a client without a timeout: they last
   // as long as the command asks, and the command's abort signal ends them.
-  // Image archives (load, save) too: they move as fast as the other end reads.
-  waits: Pick<Dockerode, 'getContainer' | 'getExec' | 'loadImage' | 'modem'> & {
+  // Image archives (load, save) and pulls (createImage) too: they move as fast as the other end allows,
+  // and the command's deadline ends them.
+  waits: Pick<Dockerode, 'getContainer' | 'getExec' | 'createImage' | 'loadImage' | 'modem'> & {
     // docker save of several references (GET /images/get?names=...); dockerode has it, its types do not.
     getImages(opts: { names: string[]; abortSignal?: AbortSignal }): Promise<NodeJS.ReadableStream>;
   };
@@ -54,6 +55,7 @@ export function createDockerOps({ socketPath, timeoutMs }: DockerOpsOptions): Do
     waits: {
       getContainer: waiting.getContainer.bind(waiting),
       getExec: waiting.getExec.bind(waiting),
+      createImage: waiting.createImage.bind(waiting),
       getImages: (waiting as unknown as DockerOps['waits']).getImages.bind(waiting),
       loadImage: waiting.loadImage.bind(waiting),
       modem: waiting.modem,

@@ -3,6 +3,7 @@ import type Dockerode from 'dockerode';
 import { engineMessage } from '../../../executor/errors.js';
 import { CommandFailure, type OpHandler } from '../../../executor/handler.js';
 import type { DockerOps } from '../docker-ops.driver.js';
+import { hasImage, pullImage } from './image-pull.op.js';
 import { envList, managedLabels } from './op-support.js';
 
 type DockerCreateParams = Extract<CommandParams<'container.create'>, { runtime: 'docker' }>;
@@ -48,6 +49,10 @@ export function containerCreateOp(docker: DockerOps): OpHandler<'container.creat
   return async (ctx) => {
     const params = ctx.params;
     if (params.runtime !== 'docker') throw new CommandFailure('unsupported', 'not a Docker container');
+    // The image first, in this command: a failed pull fails the create before anything exists.
+    if (params.pull === 'always' || (params.pull === 'missing' && !(await hasImage(docker, params.image)))) {
+      await pullImage(docker, ctx, params.image, { auth: params.registryAuth });
+    }
     const container = await docker.api.createContainer(createOptions(params));
     // Docker makes up a name when none was asked for; only then is it worth a round trip to learn it.
     const name = params.name ?? (await container.inspect()).Name.replace(/^\//, '');

@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { DockerCreateParamsSchema } from '@corral/protocol';
 import { describe, expect, it } from 'vitest';
 import type { CommandContext } from '../../../executor/handler.js';
@@ -61,7 +62,7 @@ describe('createOptions', () => {
 
 describe('containerCreateOp', () => {
   // A Docker API that records its calls; the container it makes gets the name Docker would make up.
-  function fakeOps(calls: string[]): DockerOps {
+  function fakeOps(calls: string[], image: { present: boolean } = { present: true }): DockerOps {
     const container = {
       id: 'c0ffee',
       inspect: async () => {
@@ -77,28 +78,73 @@ describe('containerCreateOp', () => {
         calls.push('create');
         return container;
       },
+      getImage: (ref: string) => ({
+        inspect: async () => {
+          calls.push(`image ${ref}`);
+          if (!image.present) throw Object.assign(new Error('No such image'), { statusCode: 404 });
+          return { Id: 'sha256:feed', RepoDigests: [] };
+        },
+      }),
     };
-    return { api, waits: {} } as unknown as DockerOps;
+    const waits = {
+      createImage: async (auth: unknown, opts: { fromImage: string; tag: string }) => {
+        calls.push(`pull ${opts.fromImage}:${opts.tag}${auth ? ' with auth' : ''}`);
+        image.present = true;
+        return Readable.from([
+          '{"status":"Downloading","id":"aaaaaaaaaaaa","progressDetail":{"current":5,"total":10}}\n',
+          '{"status":"Pull complete","id":"aaaaaaaaaaaa"}\n{"status":"Digest: sha256:abc"}\n',
+        ]);
+      },
+    };
+    return { api, waits } as unknown as DockerOps;
   }
 
   const ctx = (params: Record<string, unknown>) =>
     ({
       params: DockerCreateParamsSchema.parse({ runtime: 'docker', image: 'busybox', ...params }),
       logger: silentLogger,
+      signal: new AbortController().signal,
+      output: (_stream: string, chunk: string) => outputs.push(chunk),
     }) as unknown as CommandContext<'container.create'>;
+  const outputs: string[] = [];
 
   it('creates and starts without asking Docker for the name it was given', async () => {
     const calls: string[] = [];
     const sut = containerCreateOp(fakeOps(calls));
     expect(await sut(ctx({ name: 'web' }))).toEqual({ id: 'c0ffee', name: 'web' });
-    expect(calls).toEqual(['create', 'start']);
+    expect(calls).toEqual(['image busybox', 'create', 'start']);
+  });
+
+  it('pulls an image the host lacks first (pull: missing), with the credential, progress in the output', async () => {
+    const calls: string[] = [];
+    outputs.length = 0;
+    const sut = containerCreateOp(fakeOps(calls, { present: false }));
+    const auth = { serveraddress: 'docker.io', username: 'u', password: 'p' };
+    await sut(ctx({ name: 'web', registryAuth: auth }));
+    expect(calls).toEqual([
+      'image busybox',
+      'pull busybox:latest with auth',
+      'image busybox:latest',
+      'create',
+      'start',
+    ]);
+    expect(outputs.join('')).toContain('{"progress":"pull","status":"pulled","current":10,"total":10}');
+  });
+
+  it('pulls every time with pull: always, and never asks with pull: never', async () => {
+    const always: string[] = [];
+    await containerCreateOp(fakeOps(always))(ctx({ name: 'web', pull: 'always' }));
+    expect(always.slice(0, 1)).toEqual(['pull busybox:latest']);
+    const never: string[] = [];
+    await containerCreateOp(fakeOps(never, { present: false }))(ctx({ name: 'web', pull: 'never' }));
+    expect(never).toEqual(['create', 'start']);
   });
 
   it('asks Docker for the name it made up when none was given', async () => {
     const calls: string[] = [];
     const sut = containerCreateOp(fakeOps(calls));
     expect(await sut(ctx({ start: false }))).toEqual({ id: 'c0ffee', name: 'eager_turing' });
-    expect(calls).toEqual(['create', 'inspect']);
+    expect(calls).toEqual(['image busybox', 'create', 'inspect']);
   });
 });
 

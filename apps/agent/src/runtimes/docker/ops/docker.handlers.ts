@@ -16,6 +16,7 @@ import {
 import { imagePruneOp, imageRemoveOp, imageTagOp } from './image.ops.js';
 import { imageLoadOp, imageSaveOp } from './image-archive.op.js';
 import { type ImageImportOptions, imageImportOp } from './image-import.op.js';
+import { imagePullOp } from './image-pull.op.js';
 import { containerSpecOp, volumeArchiveOp, volumeRestoreOp } from './move.ops.js';
 import { networkConnectOp, networkCreateOp, networkDisconnectOp, networkRemoveOp } from './network.ops.js';
 import { volumeCreateOp, volumePruneOp, volumeRemoveOp } from './volume.ops.js';
@@ -41,6 +42,7 @@ export function createDockerHandlers(docker: DockerOps, options: DockerHandlerOp
     'container.logs': containerLogsOp(docker),
     'container.commit': containerCommitOp(docker),
     'image.import': imageImportOp(docker, options.upload),
+    'image.pull': imagePullOp(docker),
     'image.load': imageLoadOp(docker, options.upload),
     'image.copy': imageLoadOp(docker, options.upload),
     'image.save': imageSaveOp(docker, options.upload),
