@@ -8,6 +8,7 @@ import { AuthGuard } from './controllers/auth.guard.js';
 import { BridgesController } from './controllers/bridges.controller.js';
 import { CommandsController } from './controllers/commands.controller.js';
 import { ContainersController } from './controllers/containers.controller.js';
+import { DoctorController } from './controllers/doctor.controller.js';
 import { EnrollController } from './controllers/enroll.controller.js';
 import { EnrollmentTokensController } from './controllers/enrollment-tokens.controller.js';
 import { EventsController } from './controllers/events.controller.js';
@@ -41,6 +42,7 @@ import { AuditRepository } from './repositories/audit.repository.js';
 import { systemClock } from './repositories/clock.repository.js';
 import { CommandRepository } from './repositories/command.repository.js';
 import { CommandLimitsRepository } from './repositories/command-limits.repository.js';
+import { DoctorRepository } from './repositories/doctor.repository.js';
 import { EnrollmentRepository } from './repositories/enrollment.repository.js';
 import { FleetQueryRepository } from './repositories/fleet-query.repository.js';
 import { HealthRepository } from './repositories/health.repository.js';
@@ -68,6 +70,7 @@ import { CommandLifecycle } from './services/command-lifecycle.js';
 import { CommandNotifier } from './services/command-notifier.js';
 import { ConnectedHosts } from './services/connected-hosts.js';
 import { CreatePolicyService } from './services/create-policy.service.js';
+import { DoctorQueryService } from './services/doctor-query.service.js';
 import { EnrollmentService } from './services/enrollment.service.js';
 import { EventBus } from './services/event-bus.js';
 import { EventStreamService } from './services/event-stream.service.js';
@@ -124,6 +127,7 @@ export class AppModule {
         NetworksController,
         BridgesController,
         LeasesController,
+        DoctorController,
         FleetController,
         IpController,
         EventsController,
@@ -162,6 +166,8 @@ export class AppModule {
         AgentGateway,
         InventoryQueryRepository,
         FleetQueryRepository,
+        DoctorRepository,
+        DoctorQueryService,
         IpLookupRepository,
         InventoryQueryService,
         HostQueryService,

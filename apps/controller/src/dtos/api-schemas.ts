@@ -11,6 +11,7 @@ import {
   HostRevokeResponseSchema,
 } from './auth.dto.js';
 import { CommandPageSchema, CommandSchema } from './command.dto.js';
+import { FleetDoctorSchema, HostDoctorSchema } from './doctor.dto.js';
 import { ErrorResponseSchema } from './error.dto.js';
 import { EventSchema, ResetEventSchema } from './event.dto.js';
 import { FleetSummarySchema } from './fleet.dto.js';
@@ -58,6 +59,8 @@ export const API_SCHEMAS = {
   BridgePage: BridgePageSchema,
   Lease: LeaseSchema,
   LeasePage: LeasePageSchema,
+  HostDoctor: HostDoctorSchema,
+  FleetDoctor: FleetDoctorSchema,
   FleetSummary: FleetSummarySchema,
   IpMatch: IpMatchSchema,
   IpLookup: IpLookupSchema,

@@ -13,6 +13,7 @@ export const FleetSummarySchema = z.object({
     networks: count,
     bridges: count,
     leases: count,
+    findings: count.describe('doctor findings'),
   }),
 });
 

@@ -14,6 +14,7 @@ export const HostCountsSchema = z.object({
   networks: count,
   bridges: count,
   leases: count,
+  findings: count.describe('doctor findings'),
   containersByState: z.record(z.string(), count).describe('the host containers by state (running, exited, ...)'),
 });
 

@@ -22,6 +22,7 @@ export const VolumeSchema = z.object({ ...rowId, ...placement, ...answerShape('v
 export const NetworkSchema = z.object({ ...rowId, ...placement, ...answerShape('network'), ...freshness });
 export const BridgeSchema = z.object({ ...rowId, ...placement, ...answerShape('bridge'), ...freshness });
 export const LeaseSchema = z.object({ ...rowId, ...placement, ...answerShape('lease'), ...freshness });
+export const FindingSchema = z.object({ ...rowId, ...placement, ...answerShape('finding'), ...freshness });
 
 export const ContainerPageSchema = pageSchema(ContainerSchema);
 export const ImagePageSchema = pageSchema(ImageSchema);
@@ -29,6 +30,7 @@ export const VolumePageSchema = pageSchema(VolumeSchema);
 export const NetworkPageSchema = pageSchema(NetworkSchema);
 export const BridgePageSchema = pageSchema(BridgeSchema);
 export const LeasePageSchema = pageSchema(LeaseSchema);
+export const FindingPageSchema = pageSchema(FindingSchema);
 
 export type ContainerDto = z.infer<typeof ContainerSchema>;
 export type ImageDto = z.infer<typeof ImageSchema>;
@@ -36,3 +38,4 @@ export type VolumeDto = z.infer<typeof VolumeSchema>;
 export type NetworkDto = z.infer<typeof NetworkSchema>;
 export type BridgeDto = z.infer<typeof BridgeSchema>;
 export type LeaseDto = z.infer<typeof LeaseSchema>;
+export type FindingDto = z.infer<typeof FindingSchema>;

@@ -1,5 +1,13 @@
 import { HOST_STATUS, type KindColumn, kindSpec, type RecordKind } from '@corral/protocol';
-import type { BridgeDto, ContainerDto, ImageDto, LeaseDto, NetworkDto, VolumeDto } from '../dtos/inventory.dto.js';
+import type {
+  BridgeDto,
+  ContainerDto,
+  FindingDto,
+  ImageDto,
+  LeaseDto,
+  NetworkDto,
+  VolumeDto,
+} from '../dtos/inventory.dto.js';
 import type { HostJoin } from '../repositories/inventory-query.repository.js';
 
 export const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
@@ -13,6 +21,7 @@ export interface DtoByKind {
   network: NetworkDto;
   bridge: BridgeDto;
   lease: LeaseDto;
+  finding: FindingDto;
 }
 
 // A stored inventory row, as the list query reads it.

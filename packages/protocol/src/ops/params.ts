@@ -173,3 +173,13 @@ export const NetworkDisconnectParamsSchema = z.object({
   container: z.string().min(1).describe('Corral id of a container on the same host, or its Docker id or name'),
   force: z.boolean().default(false),
 });
+
+export const DoctorFixParamsSchema = z
+  .object({
+    finding: z
+      .string()
+      .min(1)
+      .max(300)
+      .describe('id of the finding to repair, as GET /hosts/{id}/doctor lists it (ip-forward-off, ...)'),
+  })
+  .strict();
