@@ -60,6 +60,7 @@ import { TokenStateRepository } from './repositories/token-state.repository.js';
 import { CLOCK, CONFIG, DATABASE, KYSELY, PG_POOL, PRISMA } from './repositories/tokens.js';
 import { UploadRepository } from './repositories/upload.repository.js';
 import { UploadOwnerRepository } from './repositories/upload-owner.repository.js';
+import { VolumeUseRepository } from './repositories/volume-use.repository.js';
 import { WebSessionRepository } from './repositories/web-session.repository.js';
 import { AgentSessionService } from './services/agent-session.service.js';
 import { ApiTokenService } from './services/api-token.service.js';
@@ -93,6 +94,7 @@ import { StreamAccessService } from './services/stream-access.service.js';
 import { STREAM_RELAY } from './services/stream-relay.js';
 import { UploadService } from './services/upload.service.js';
 import { UploadAccessService } from './services/upload-access.service.js';
+import { VolumeHistoryService } from './services/volume-history.service.js';
 import { WebSessionService } from './services/web-session.service.js';
 
 export interface DatabaseHandle {
@@ -158,6 +160,7 @@ export class AppModule {
         HostRepository,
         AgentConnectRepository,
         InventoryRepository,
+        VolumeUseRepository,
         InventoryService,
         ConnectedHosts,
         AgentSessionService,
@@ -168,6 +171,7 @@ export class AppModule {
         FleetQueryRepository,
         DoctorRepository,
         DoctorQueryService,
+        VolumeHistoryService,
         IpLookupRepository,
         InventoryQueryService,
         HostQueryService,

@@ -29,6 +29,7 @@ import {
   LeaseSchema,
   NetworkPageSchema,
   NetworkSchema,
+  VolumeDetailSchema,
   VolumePageSchema,
   VolumeSchema,
 } from './inventory.dto.js';
@@ -53,6 +54,7 @@ export const API_SCHEMAS = {
   ImagePage: ImagePageSchema,
   Volume: VolumeSchema,
   VolumePage: VolumePageSchema,
+  VolumeDetail: VolumeDetailSchema,
   Network: NetworkSchema,
   NetworkPage: NetworkPageSchema,
   Bridge: BridgeSchema,

@@ -20,11 +20,13 @@ import {
   type PolicyRow,
 } from '../repositories/policy.repository.js';
 import { CLOCK } from '../repositories/tokens.js';
+import { VolumeUseRepository } from '../repositories/volume-use.repository.js';
 import { AuditService } from './audit.service.js';
-import { ConflictError, NotFoundError, PolicyRefusedError } from './errors.js';
+import { ConflictError, NotFoundError, PolicyRefusedError, VolumeGuardError } from './errors.js';
 import { actorOfRequestedBy } from './principal.js';
 import { constraintHolds } from './scheduler/labels.filter.js';
 import type { Constraint, SchedulingHost } from './scheduler/scheduler.types.js';
+import { type VolumeGuardConflict, volumeConflict, volumeFamily } from './volume-guard.js';
 
 // A host as a create policy sees it.
 export interface PolicyHost {
@@ -92,6 +94,9 @@ function createParamsOf(op: CommandOp, params: Record<string, unknown>): Contain
   return parsed.ok ? parsed.params : null;
 }
 
+const conflictText = (c: VolumeGuardConflict) =>
+  `volume ${c.volume} was last used by image family ${c.family} (containers ${c.containers.join(', ') || 'none recorded'}, last seen ${c.lastUsedAt.toISOString()})`;
+
 // Admin-managed create policies, and the one check every path that creates goes through.
 @Injectable()
 export class CreatePolicyService {
@@ -101,6 +106,7 @@ export class CreatePolicyService {
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly repo: PolicyRepository,
     private readonly audit: AuditService,
+    private readonly volumeUses: VolumeUseRepository,
   ) {}
 
   // The check of (host, params) for every path that creates: host create, clone, placement (per host,
@@ -112,7 +118,7 @@ export class CreatePolicyService {
     if (!row) throw new NotFoundError(`no host with id ${hostId}`);
     const host = toPolicyHost(row);
     const refusal = this.refusalOn(await this.policies(), host, create);
-    if (!refusal) return;
+    if (!refusal) return this.guardVolumes(host, op, create, requestedBy);
     await this.recordRefusal(op, [{ host, refusal }], requestedBy);
     throw new PolicyRefusedError(
       `the create policy of host ${host.hostname} refuses this (rule ${refusal.rule}): ${refusal.message}; ` +
@@ -128,19 +134,83 @@ export class CreatePolicyService {
     const out = new Map<string, string>();
     const create = createParamsOf('container.create', params);
     if (!create || hostIds.length === 0) return out;
-    // Grants only widen the default: a Docker spec the default allows is allowed everywhere.
-    if (create.runtime === 'docker' && !checkCreate(create, NO_GRANTS, { installedTemplates: null })) return out;
+    // Grants only widen the default: a Docker spec the default allows is allowed everywhere, and
+    // without named volumes the volume guard has nothing to say.
+    const namedVolumes = create.runtime === 'docker' && create.mounts.some((m) => !m.source.startsWith('/'));
+    if (create.runtime === 'docker' && !namedVolumes && !checkCreate(create, NO_GRANTS, { installedTemplates: null })) {
+      return out;
+    }
     const policies = await this.policies();
     const refused: { host: PolicyHost; refusal: CreateRefusal }[] = [];
     for (const row of await this.repo.hosts(hostIds)) {
       const host = toPolicyHost(row);
       const refusal = this.refusalOn(policies, host, create);
-      if (!refusal) continue;
+      if (!refusal) {
+        // A host whose volume another image family used last is no place for this container.
+        const forced = create.runtime === 'docker' && create.force;
+        const conflict = forced ? null : (await this.volumeConflicts(host.id, create))[0];
+        if (conflict) out.set(host.id, `volume guard: ${conflictText(conflict)}`);
+        continue;
+      }
       refused.push({ host, refusal });
       out.set(host.id, `create policy rule ${refusal.rule}: ${refusal.message}`);
     }
     if (refused.length > 0) await this.recordRefusal('container.create', refused, requestedBy);
     return out;
+  }
+
+  // The volume guard: a Docker create that mounts an existing volume another image family used last
+  // answers 409 naming that family, its containers and the last use, unless `force` (then audited).
+  private async guardVolumes(
+    host: PolicyHost,
+    op: CommandOp,
+    create: ContainerCreateParams,
+    requestedBy: string | null,
+  ): Promise<void> {
+    const conflicts = await this.volumeConflicts(host.id, create);
+    if (conflicts.length === 0) return;
+    const detail = {
+      family: create.runtime === 'docker' ? volumeFamily(create.image, null, create.labels) : null,
+      volumes: conflicts.map((c) => ({ ...c, lastUsedAt: c.lastUsedAt.toISOString() })),
+    };
+    const forced = create.runtime === 'docker' && create.force;
+    await this.audit.record({
+      actor: actorOfRequestedBy(requestedBy),
+      action: `volume guard ${op}`,
+      targetKind: 'host',
+      targetId: host.id,
+      outcome: forced ? 'forced' : 'denied',
+      statusCode: forced ? 202 : 409,
+      detail,
+    });
+    if (forced) {
+      this.logger.warn(
+        `volume guard overridden on ${host.hostname} by ${requestedBy ?? 'unknown'}: ${conflicts.map(conflictText).join('; ')}`,
+      );
+      return;
+    }
+    const first = conflicts[0]!;
+    throw new VolumeGuardError(
+      `${conflicts.map(conflictText).join('; ')}; mount it from the same image family, or send force: true to mount it anyway`,
+      first,
+    );
+  }
+
+  private async volumeConflicts(hostId: string, create: ContainerCreateParams): Promise<VolumeGuardConflict[]> {
+    if (create.runtime !== 'docker') return [];
+    const volumes = [...new Set(create.mounts.filter((m) => !m.source.startsWith('/')).map((m) => m.source))];
+    if (volumes.length === 0) return [];
+    const family = volumeFamily(create.image, null, create.labels);
+    const uses = await this.volumeUses.ofVolumes(hostId, volumes);
+    return volumes
+      .map((v) =>
+        volumeConflict(
+          v,
+          uses.filter((u) => u.volume === v),
+          family,
+        ),
+      )
+      .filter((c) => c !== null);
   }
 
   async effective(hostId: string): Promise<EffectivePolicy & { host: PolicyHost }> {

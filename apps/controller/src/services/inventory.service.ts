@@ -8,8 +8,10 @@ import {
   InventoryRepository,
   type KindWrite,
 } from '../repositories/inventory.repository.js';
+import { VolumeUseRepository } from '../repositories/volume-use.repository.js';
 import { EventBus, type NewEvent } from './event-bus.js';
 import { inventoryEvent } from './inventory-events.mapper.js';
+import { mergeVolumeUses, type VolumeUseInput, volumeUsesOf } from './volume-guard.js';
 
 export type DeltaOutcome =
   | { result: 'applied'; seq: number }
@@ -78,6 +80,7 @@ export class InventoryService implements OnModuleDestroy {
   constructor(
     private readonly repo: InventoryRepository,
     private readonly events: EventBus,
+    private readonly volumeUses: VolumeUseRepository,
   ) {}
 
   async onModuleDestroy(): Promise<void> {
@@ -292,9 +295,26 @@ export class InventoryService implements OnModuleDestroy {
         }
       }
     }
+    await this.volumeUses.record(tx, volumeUsesIn(writing.map((w) => w.applied.pending)), new Date());
     await this.repo.updateHosts(tx, hosts);
     return results;
   }
+}
+
+// The volume guard's history is kept from what the agents report: every Docker container seen with
+// named volumes records its image family's use of them.
+function volumeUsesIn(pending: Pending[]): VolumeUseInput[] {
+  const uses: VolumeUseInput[] = [];
+  for (const { hostId, frame } of pending) {
+    if (frame.type === 'snapshot') {
+      for (const c of frame.snapshot.containers) uses.push(...volumeUsesOf(hostId, c));
+      continue;
+    }
+    for (const change of frame.delta.changes) {
+      if (change.op === 'upsert' && change.kind === 'container') uses.push(...volumeUsesOf(hostId, change.record));
+    }
+  }
+  return mergeVolumeUses(uses);
 }
 
 const changeKey = (kind: RecordKind, hostId: string, key: string) => `${kind}\u0000${hostId}\u0000${key}`;

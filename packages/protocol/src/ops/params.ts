@@ -74,6 +74,12 @@ export const DockerCreateParamsSchema = z.object({
   memoryBytes: memoryBytes.optional(),
   cpus: cpus.optional(),
   start: z.boolean().default(true).describe('start it once created'),
+  force: z
+    .boolean()
+    .default(false)
+    .describe(
+      'mount volumes even when another image family used them last (the volume guard answers 409 otherwise); audited',
+    ),
 });
 
 export const LxcCreateParamsSchema = z.object({
