@@ -6,11 +6,13 @@ import type { ApiCommand } from '../fleet/fleet-api.js';
 import { createFleet, FLEET_IMAGE, type Fleet, FleetApi, type FleetHost } from '../fleet/index.js';
 import { checkFleetPrereqs } from '../fleet/prereqs.js';
 import { run, until } from '../fleet/run.js';
+import { runCli } from '../support/cli.js';
 import { ADMIN_URL, createTestDatabase, type TestDatabase } from '../support/database.js';
 
 const prereqs = await checkFleetPrereqs();
 const tag = `dr${randomBytes(3).toString('hex')}`;
 const FOUND_WITHIN_MS = 15_000;
+const ADMIN_TOKEN = `crl_api_${randomBytes(32).toString('base64url')}`;
 
 interface Finding {
   findingId: string;
@@ -97,7 +99,7 @@ describe.skipIf(!prereqs.ok)('the host doctor on a two-host fleet: each fault fo
       startController: {
         databaseUrl: db.url,
         dropDatabase: { adminUrl: ADMIN_URL, name: db.name },
-        env: { CORRAL_HEARTBEAT_INTERVAL_MS: '1000', CORRAL_LOG_LEVEL: 'warn' },
+        env: { CORRAL_HEARTBEAT_INTERVAL_MS: '1000', CORRAL_LOG_LEVEL: 'warn', CORRAL_ADMIN_TOKEN: ADMIN_TOKEN },
       },
     });
     api = new FleetApi(fleet.apiUrl);
@@ -294,5 +296,27 @@ describe.skipIf(!prereqs.ok)('the host doctor on a two-host fleet: each fault fo
     expect(res.body.error).toMatchObject({ code: 'not_found' });
     const bad = await api.post<{ message: string }>(`/api/v1/hosts/${h1Id}/doctor/fix`, {});
     expect(bad.status).toBe(400);
+  });
+
+  it('the command line: corral doctor HOST, corral doctor, corral doctor fix HOST FINDING', async () => {
+    const env = { CORRAL_URL: fleet.apiUrl, CORRAL_TOKEN: ADMIN_TOKEN, HOME: h1.state.dir, XDG_CONFIG_HOME: '' };
+    const corral = async (args: string[]) => {
+      const r = await runCli(args, env);
+      if (r.code !== 0) throw new Error(`corral ${args.join(' ')} exited ${r.code}\n${r.stdout}\n${r.stderr}`);
+      return r.stdout;
+    };
+    expect(await runCli(['doctor', h1.name], env)).toMatchObject({ code: 0 });
+    await h1.sh('sysctl', ['-qw', 'net.ipv4.ip_forward=0']);
+    const table = await corral(['doctor', h1.name]);
+    expect(table).toMatch(
+      /critical\s+ip-forward-off\s+net\.ipv4\.ip_forward is 0.*\[safe\] sysctl -w net\.ipv4\.ip_forward=1/,
+    );
+    const fleetTable = await corral(['doctor', '--severity', 'critical']);
+    expect(fleetTable).toMatch(new RegExp(`${h1.name}\\s+critical\\s+ip-forward-off`));
+    const fixed = await corral(['doctor', 'fix', h1.name, 'ip-forward-off']);
+    expect(fixed).toContain(`${h1.name}: ran sysctl -w net.ipv4.ip_forward=1`);
+    expect((await h1.sh('cat', ['/proc/sys/net/ipv4/ip_forward'])).trim()).toBe('1');
+    const json = JSON.parse(await corral(['doctor', h1.name, '--json'])) as unknown[];
+    expect(json).toEqual([]);
   });
 });
