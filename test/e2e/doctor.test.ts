@@ -8,6 +8,7 @@ import { checkFleetPrereqs } from '../fleet/prereqs.js';
 import { run, until } from '../fleet/run.js';
 import { runCli } from '../support/cli.js';
 import { ADMIN_URL, createTestDatabase, type TestDatabase } from '../support/database.js';
+import { SseClient } from '../support/sse.js';
 
 const prereqs = await checkFleetPrereqs();
 const tag = `dr${randomBytes(3).toString('hex')}`;
@@ -130,18 +131,31 @@ describe.skipIf(!prereqs.ok)('the host doctor on a two-host fleet: each fault fo
     expect(fleetView).toEqual({ totals: { critical: 0, warning: 0, info: 0 }, hosts: [] });
   });
 
-  it('ip_forward off: found, repaired by the safe fix', async () => {
-    await h1.sh('sysctl', ['-qw', 'net.ipv4.ip_forward=0']);
-    const f = await found('ip_forward off', Date.now(), (x) => x.id === 'ip-forward-off');
-    expect(f.fix).toEqual({ command: 'sysctl -w net.ipv4.ip_forward=1', safe: true });
-    // The fleet view lists it by host and severity.
-    const fleetView = await api.get<{ totals: Record<string, number>; hosts: HostDoctor[] }>(
-      '/api/v1/doctor?severity=critical',
-    );
-    expect(fleetView.hosts.map((h) => h.hostname)).toEqual([h1.name]);
-    expect(fleetView.totals.critical).toBeGreaterThanOrEqual(1);
-    await repair('ip_forward off', 'ip-forward-off');
-    expect((await h1.sh('cat', ['/proc/sys/net/ipv4/ip_forward'])).trim()).toBe('1');
+  it('ip_forward off: found, repaired by the safe fix, with events as it appears and clears', async () => {
+    const events = await SseClient.open(`${fleet.apiUrl}/api/v1/events?kind=finding&host=${h1Id}`, {
+      authorization: `Bearer ${ADMIN_TOKEN}`,
+    });
+    try {
+      await h1.sh('sysctl', ['-qw', 'net.ipv4.ip_forward=0']);
+      const f = await found('ip_forward off', Date.now(), (x) => x.id === 'ip-forward-off');
+      expect(f.fix).toEqual({ command: 'sysctl -w net.ipv4.ip_forward=1', safe: true });
+      // The fleet view lists it by host and severity.
+      const fleetView = await api.get<{ totals: Record<string, number>; hosts: HostDoctor[] }>(
+        '/api/v1/doctor?severity=critical',
+      );
+      expect(fleetView.hosts.map((h) => h.hostname)).toEqual([h1.name]);
+      expect(fleetView.totals.critical).toBeGreaterThanOrEqual(1);
+      await repair('ip_forward off', 'ip-forward-off');
+      expect((await h1.sh('cat', ['/proc/sys/net/ipv4/ip_forward'])).trim()).toBe('1');
+      await events.waitForType('finding-cleared');
+      const seen = events.messages.map((m) => [m.event, (JSON.parse(m.data) as { data: { name: string } }).data.name]);
+      expect(seen).toEqual([
+        ['finding-appeared', 'ip-forward-off'],
+        ['finding-cleared', 'ip-forward-off'],
+      ]);
+    } finally {
+      events.close();
+    }
   });
 
   it("the bridge's dnsmasq killed: found, restarted with the command line it ran with", async () => {
