@@ -128,7 +128,7 @@ _corral() {
     "doctor fix") words="--json -q --quiet --context --url --token --no-color --help" ;;
     "ps") words="-a --all --host --runtime --filter --json -q --quiet --context --url --token --no-color --help" ;;
     "inspect") words="--type --json -q --quiet --context --url --token --no-color --help" ;;
-    "run") words="--runtime -d --detach --name -e --env -p --publish -v --volume --memory --cpus --label --restart --network --template --host --constraint --group --replicas --spread --binpack --dry-run --json -q --quiet --context --url --token --no-color --help" ;;
+    "run") words="--runtime -d --detach --name -e --env -p --publish -v --volume --memory --cpus --label --restart --network --force-volumes --template --host --constraint --group --replicas --spread --binpack --dry-run --json -q --quiet --context --url --token --no-color --help" ;;
     "exec") words="-i --interactive -t --tty -e --env -u --user -w --workdir -d --detach --json -q --quiet --context --url --token --no-color --help" ;;
     "logs") words="-f --follow --since -n --tail -t --timestamps --json -q --quiet --context --url --token --no-color --help" ;;
     "start") words="-d --detach --json -q --quiet --context --url --token --no-color --help" ;;
