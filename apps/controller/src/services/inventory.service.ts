@@ -93,7 +93,11 @@ export class InventoryService implements OnModuleDestroy {
   // A snapshot replaces the host's whole inventory; vanished rows are deleted. Events describe only
   // real differences, and go out once the transaction has committed.
   async applySnapshot(hostId: string, snapshot: Snapshot): Promise<void> {
-    const rows = SNAPSHOT_KINDS.reduce((n, [, field]) => n + (snapshot[field] as unknown[]).length, 0);
+    // A kind newer than the agent (findings) may be absent: it has no rows then.
+    const rows = SNAPSHOT_KINDS.reduce(
+      (n, [, field]) => n + ((snapshot[field] as unknown[] | undefined)?.length ?? 0),
+      0,
+    );
     await this.submit(hostId, { type: 'snapshot', snapshot }, rows, null);
   }
 
@@ -248,7 +252,7 @@ export class InventoryService implements OnModuleDestroy {
             const w = writes.get(kind)!;
             const rows = fresh.has(hostId) ? copies.get(kind)! : w.rows;
             if (!fresh.has(hostId)) w.replace.push(hostId);
-            for (const record of frame.snapshot[field] as never[]) rows.push({ hostId, record });
+            for (const record of (frame.snapshot[field] ?? []) as never[]) rows.push({ hostId, record });
           }
           continue;
         }

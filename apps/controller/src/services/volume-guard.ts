@@ -31,15 +31,25 @@ export interface VolumeUseInput {
   containers: string[];
 }
 
+// Postgres text holds no NUL; engines may report one (the inventory drops them the same way).
+const text = (s: string) => s.replaceAll('\u0000', '');
+
 // The volume uses a Docker container record shows (one per named volume it mounts).
 export function volumeUsesOf(hostId: string, c: ContainerRecord): VolumeUseInput[] {
   if (c.runtime !== 'docker') return [];
-  const family = volumeFamily(c.image, c.imageId, c.labels);
+  const family = text(volumeFamily(c.image, c.imageId, c.labels));
   const repository = repositoryOf(c.image);
   const out: VolumeUseInput[] = [];
   for (const m of c.mounts) {
     if (m.type !== 'volume' || !m.name) continue;
-    out.push({ hostId, volume: m.name, family, repository, imageId: c.imageId ?? c.image ?? '', containers: [c.name] });
+    out.push({
+      hostId,
+      volume: text(m.name),
+      family,
+      repository: repository === null ? null : text(repository),
+      imageId: text(c.imageId ?? c.image ?? ''),
+      containers: [text(c.name)],
+    });
   }
   return out;
 }
