@@ -46,8 +46,13 @@ describe('README examples', () => {
   let result: { status: number | null; stdout: string; stderr: string; calls: Call[] };
 
   const api = async <T>(pathname: string): Promise<T> => {
-    const res = await fetch(`http://127.0.0.1:${run!.port}${pathname}`, {
-      headers: { authorization: `Bearer ${token}` },
+    const get = () =>
+      fetch(`http://127.0.0.1:${run!.port}${pathname}`, { headers: { authorization: `Bearer ${token}` } });
+    // The script runs under spawnSync, which blocks this process: a pooled keep-alive connection the
+    // controller closed meanwhile fails the first request on it, so that one is tried once more.
+    const res = await get().catch((err: Error & { cause?: { code?: string } }) => {
+      if (err.cause?.code !== 'UND_ERR_SOCKET') throw err;
+      return get();
     });
     expect(res.status).toBe(200);
     return (await res.json()) as T;
