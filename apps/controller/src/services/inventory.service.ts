@@ -34,6 +34,9 @@ const LINGER_MS = 5;
 const APPLIERS = 2;
 // Deadlocks and serialization failures are retried as a whole before the batch is split up.
 const BATCH_RETRIES = 2;
+// A volume use seen again within this long is not written again (its lastUsedAt may lag by as much).
+const VOLUME_USE_REFRESH_MS = 60_000;
+const VOLUME_USE_CACHE = 200_000;
 
 export class UnknownHostError extends Error {
   constructor(hostId: string) {
@@ -76,6 +79,9 @@ export class InventoryService implements OnModuleDestroy {
   private readonly running = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | null = null;
   private closing = false;
+  // Volume uses written lately (by host, volume, family, image and containers), with when: a use seen
+  // again within VOLUME_USE_REFRESH_MS is not written again, so churn costs no write per change.
+  private readonly recentUses = new Map<string, number>();
 
   constructor(
     private readonly repo: InventoryRepository,
@@ -168,6 +174,8 @@ export class InventoryService implements OnModuleDestroy {
         results = await this.repo.transaction((tx) => this.applyIn(tx, batch));
       } catch (err) {
         failure = err;
+        // Uses marked as written in a transaction that rolled back must be written again.
+        this.recentUses.clear();
         if (!isRetryableDbError(err)) break;
       }
     }
@@ -183,6 +191,7 @@ export class InventoryService implements OnModuleDestroy {
         try {
           results.push(...(await this.repo.transaction((tx) => this.applyIn(tx, [p]))));
         } catch (err) {
+          this.recentUses.clear();
           results.push({ pending: p, outcome: err as Error, events: [] });
         }
       }
@@ -299,9 +308,21 @@ export class InventoryService implements OnModuleDestroy {
         }
       }
     }
-    await this.volumeUses.record(tx, volumeUsesIn(writing.map((w) => w.applied.pending)), new Date());
+    await this.volumeUses.record(tx, this.newVolumeUses(writing.map((w) => w.applied.pending)), new Date());
     await this.repo.updateHosts(tx, hosts);
     return results;
+  }
+
+  private newVolumeUses(pending: Pending[]): VolumeUseInput[] {
+    const now = Date.now();
+    if (this.recentUses.size > VOLUME_USE_CACHE) this.recentUses.clear();
+    return volumeUsesIn(pending).filter((u) => {
+      const key = [u.hostId, u.volume, u.family, u.imageId, ...u.containers].join('\u0000');
+      const seen = this.recentUses.get(key);
+      if (seen !== undefined && now - seen < VOLUME_USE_REFRESH_MS) return false;
+      this.recentUses.set(key, now);
+      return true;
+    });
   }
 }
 
