@@ -50,7 +50,10 @@ async function rules(tool: string, table: string): Promise<string[] | null> {
 // there), else the one `iptables` itself is.
 async function firewallRules(): Promise<FirewallRules | null> {
   const variants: FirewallRules[] = [];
-  for (const tool of ['iptables-nft', 'iptables-legacy']) {
+  // Reading legacy tables would load their modules: only where this namespace has some already.
+  const legacyTables = (await readFile('/proc/net/ip_tables_names', 'utf8').catch(() => '')).trim();
+  const tools = legacyTables ? ['iptables-nft', 'iptables-legacy'] : ['iptables-nft'];
+  for (const tool of tools) {
     const [nat, filter] = await Promise.all([rules(tool, 'nat'), rules(tool, 'filter')]);
     if (nat && filter) variants.push({ tool, nat, filter });
   }
