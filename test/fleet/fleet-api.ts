@@ -45,7 +45,7 @@ export interface ApiCommand {
 export interface FleetSummary {
   hosts: { online: number; offline: number; total: number };
   containers: { docker: Record<string, number>; lxc: Record<string, number> };
-  totals: Record<'containers' | 'images' | 'volumes' | 'networks' | 'bridges' | 'leases', number>;
+  totals: Record<'containers' | 'images' | 'volumes' | 'networks' | 'bridges' | 'leases' | 'findings', number>;
 }
 export interface IpMatch {
   kind: 'container' | 'lease' | 'bridge' | 'network';

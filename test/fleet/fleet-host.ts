@@ -111,6 +111,40 @@ export class FleetHost {
     await this.sh('ip', ['link', 'set', s.bridge, 'up']);
   }
 
+  // The bridge's subnet, as lxc-net's rules name it (10.60.1.1/24 -> 10.60.1.0/24).
+  get bridgeSubnet(): string {
+    const [ip, len] = this.state.bridgeAddress.split('/') as [string, string];
+    const n = ip.split('.').reduce((acc, p) => acc * 256 + Number(p), 0);
+    const size = 2 ** (32 - Number(len));
+    const net = n - (n % size);
+    return `${[24, 16, 8, 0].map((s) => Math.floor(net / 2 ** s) % 256).join('.')}/${len}`;
+  }
+
+  // What lxc-net does for lxcbr0, done for this host's bridge: forwarding on, NAT for its subnet and
+  // FORWARD rules letting it through (Docker's FORWARD policy is DROP), so a fresh host is healthy.
+  async routeContainers(): Promise<void> {
+    const { bridge } = this.state;
+    const subnet = this.bridgeSubnet;
+    await this.sh('sysctl', ['-qw', 'net.ipv4.ip_forward=1']);
+    await this.sh('iptables', [
+      '-w',
+      '5',
+      '-t',
+      'nat',
+      '-A',
+      'POSTROUTING',
+      '-s',
+      subnet,
+      '!',
+      '-d',
+      subnet,
+      '-j',
+      'MASQUERADE',
+    ]);
+    await this.sh('iptables', ['-w', '5', '-I', 'FORWARD', '-i', bridge, '-j', 'ACCEPT']);
+    await this.sh('iptables', ['-w', '5', '-I', 'FORWARD', '-o', bridge, '-j', 'ACCEPT']);
+  }
+
   private daemonEnv(): Record<string, string> {
     return { [FLEET_MARKER]: this.tag };
   }

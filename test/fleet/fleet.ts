@@ -250,6 +250,7 @@ export async function createFleet(opts: FleetOptions): Promise<Fleet> {
         await host.createNetwork();
         await host.startDnsmasq();
         if (imageTar) await host.startDockerd(imageTar);
+        await host.routeContainers();
         log(
           `${host.name}: namespace, ${host.state.bridge} ${host.state.bridgeAddress}, dnsmasq${host.hasDocker ? ', dockerd' : ''} ready`,
         );

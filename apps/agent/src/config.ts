@@ -58,6 +58,8 @@ const EnvSchema = z.object({
       return z.NEVER;
     }),
   CORRAL_RESYNC_INTERVAL_MS: positiveInt('CORRAL_RESYNC_INTERVAL_MS', 30_000, 1_000),
+  // How often the host doctor runs its checks on its own (it also runs on demand).
+  CORRAL_DOCTOR_INTERVAL_MS: positiveInt('CORRAL_DOCTOR_INTERVAL_MS', 180_000, 1_000),
   CORRAL_POLL_INTERVAL_MS: positiveInt('CORRAL_POLL_INTERVAL_MS', 2_000, 100),
   CORRAL_OUTBOX_LIMIT: positiveInt('CORRAL_OUTBOX_LIMIT', 10_000, 1),
   CORRAL_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
@@ -98,6 +100,7 @@ export interface AgentConfig {
   // Host labels from CORRAL_LABELS, sent in hello; the scheduler's constraints match them.
   labels: HostLabels;
   resyncIntervalMs: number;
+  doctorIntervalMs: number;
   pollIntervalMs: number;
   // Unacknowledged deltas kept for replay after a reconnect; past it the agent resyncs with a snapshot.
   outboxLimit: number;
@@ -143,6 +146,7 @@ export function loadAgentConfig(env: NodeJS.ProcessEnv): AgentConfig {
     hostname: e.CORRAL_HOSTNAME ?? null,
     labels: e.CORRAL_LABELS,
     resyncIntervalMs: e.CORRAL_RESYNC_INTERVAL_MS,
+    doctorIntervalMs: e.CORRAL_DOCTOR_INTERVAL_MS,
     pollIntervalMs: e.CORRAL_POLL_INTERVAL_MS,
     outboxLimit: e.CORRAL_OUTBOX_LIMIT,
     logLevel: e.CORRAL_LOG_LEVEL,

@@ -1,5 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
+import Dockerode from 'dockerode';
 import { Agent } from './agent.js';
 import { BridgesCollector } from './collectors/bridges/bridges.collector.js';
 import { createNetDriver } from './collectors/bridges/net.driver.js';
@@ -7,6 +8,9 @@ import { collectFacts, collectLoad } from './collectors/host-facts.collector.js'
 import { createFileLeaseSource } from './collectors/leases/lease.source.js';
 import { LeasesCollector } from './collectors/leases/leases.collector.js';
 import { ConfigError, loadAgentConfig } from './config.js';
+import { createDoctorHandlers } from './doctor/doctor.handlers.js';
+import { createDoctorProbes } from './doctor/doctor.probes.js';
+import { DoctorService } from './doctor/doctor.service.js';
 import { CommandExecutor } from './executor/executor.js';
 import { CommandJournal } from './executor/journal.js';
 import { JsonLogger } from './lib/logger.js';
@@ -81,8 +85,9 @@ async function main(): Promise<void> {
     logger: logger.child({ collector: 'lxc' }),
   });
   const bridges = new BridgesCollector({ driver: createNetDriver(), logger: logger.child({ collector: 'bridges' }) });
+  const leaseSource = createFileLeaseSource(config.leaseFiles);
   const leases = new LeasesCollector({
-    source: createFileLeaseSource(config.leaseFiles),
+    source: leaseSource,
     logger: logger.child({ collector: 'leases' }),
   });
 
@@ -92,6 +97,27 @@ async function main(): Promise<void> {
     const f = await collectFacts({ dataDirs: [config.stateDir, ...config.lxcPaths], runtimes, logger });
     const withTemplates = { ...f, lxcTemplates: installedTemplates(config.lxcTemplateDir).slice(0, 256) };
     return config.hostname ? { ...withTemplates, hostname: config.hostname } : withTemplates;
+  };
+
+  const doctorProbes = createDoctorProbes({ leaseFiles: () => leaseSource.files() });
+  const dockerInfo = new Dockerode({ socketPath: config.dockerSocket, timeout: 5_000 });
+  const LXC_NET = '/usr/libexec/lxc/lxc-net';
+  const doctor = new DoctorService({
+    inventory: () => (store.hasFacts() ? store.inventory() : null),
+    probes: doctorProbes,
+    dockerSocket: config.dockerSocket,
+    dockerRoot: async () =>
+      agent?.runtimeStatuses().some((r) => r.name === 'docker' && r.available)
+        ? (((await dockerInfo.info()) as { DockerRootDir?: string }).DockerRootDir ?? null)
+        : null,
+    lxcPaths: config.lxcPaths,
+    lxcNetScript: existsSync(LXC_NET) ? LXC_NET : null,
+    logger: logger.child({ component: 'doctor' }),
+  });
+  // The doctor reads what the other sources and the host facts say, so it runs after them.
+  const rerunDoctor = async () => {
+    await agent?.refreshNow('all');
+    await agent?.refreshNow(['doctor']);
   };
 
   const { journal } = await CommandJournal.open(config.stateDir, { logger: logger.child({ component: 'journal' }) });
@@ -122,7 +148,7 @@ async function main(): Promise<void> {
     onAck: (seq) => executor?.acknowledged(seq),
   });
   agent = new Agent({
-    collectors: [bridges, leases],
+    collectors: [bridges, leases, doctor],
     runtimes: [docker, lxc],
     facts,
     store,
@@ -136,6 +162,7 @@ async function main(): Promise<void> {
     handlers: {
       docker: createDockerHandlers(dockerOps, { upload }),
       lxc: createLxcHandlers({ lxcPaths: config.lxcPaths }, { upload, grants: config.policy }),
+      host: createDoctorHandlers({ doctor, probes: doctorProbes, rerun: rerunDoctor }),
     },
     journal,
     link: session,
@@ -166,12 +193,17 @@ async function main(): Promise<void> {
     policy: config.policySource,
   });
   await agent.start();
+  const runDoctor = () =>
+    agent?.refreshNow(['doctor']).catch((error: unknown) => logger.warn('doctor: run failed', { error }));
+  void runDoctor();
+  const doctorTimer = setInterval(() => void runDoctor(), config.doctorIntervalMs);
 
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info('agent stopping', { signal });
+    clearInterval(doctorTimer);
     streams?.closeAll('the agent is stopping');
     await executor?.stop();
     await agent?.stop();

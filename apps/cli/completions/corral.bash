@@ -25,6 +25,8 @@ _corral() {
       "hosts revoke") path="hosts revoke" ;;
       "hosts rm") path="hosts rm" ;;
       "hosts remove") path="hosts remove" ;;
+      "doctor") path="doctor" ;;
+      "doctor fix") path="doctor fix" ;;
       "ps") path="ps" ;;
       "inspect") path="inspect" ;;
       "run") path="run" ;;
@@ -130,7 +132,7 @@ _corral() {
     esac
   done
   case "$path" in
-    "") words="login context hosts ps inspect run exec logs start stop restart kill pause unpause freeze unfreeze rm rename clone snapshot commit images image mv cp registry registries volumes networks bridges leases ip commands tokens enroll-token audit events completion --version --json -q --quiet --context --no-color --help" ;;
+    "") words="login context hosts doctor ps inspect run exec logs start stop restart kill pause unpause freeze unfreeze rm rename clone snapshot commit images image mv cp registry registries volumes networks bridges leases ip commands tokens enroll-token audit events completion --version --json -q --quiet --context --no-color --help" ;;
     "login") words="--token --name --json -q --quiet --no-color --help" ;;
     "context") words="ls list use rm remove --json -q --quiet --context --url --token --no-color --help" ;;
     "context ls") words="--json -q --quiet --context --url --token --no-color --help" ;;
@@ -150,9 +152,11 @@ _corral() {
     "hosts revoke") words="--json -q --quiet --context --url --token --no-color --help" ;;
     "hosts rm") words="--json -q --quiet --context --url --token --no-color --help" ;;
     "hosts remove") words="--json -q --quiet --context --url --token --no-color --help" ;;
+    "doctor") words="fix --severity --json -q --quiet --context --url --token --no-color --help" ;;
+    "doctor fix") words="--json -q --quiet --context --url --token --no-color --help" ;;
     "ps") words="-a --all --host --runtime --filter --json -q --quiet --context --url --token --no-color --help" ;;
     "inspect") words="--type --json -q --quiet --context --url --token --no-color --help" ;;
-    "run") words="--runtime -d --detach --name -e --env -p --publish -v --volume --memory --cpus --label --restart --network --template --host --constraint --group --replicas --spread --binpack --dry-run --json -q --quiet --context --url --token --no-color --help" ;;
+    "run") words="--runtime -d --detach --name -e --env -p --publish -v --volume --memory --cpus --label --restart --network --force-volumes --template --host --constraint --group --replicas --spread --binpack --dry-run --json -q --quiet --context --url --token --no-color --help" ;;
     "exec") words="-i --interactive -t --tty -e --env -u --user -w --workdir -d --detach --json -q --quiet --context --url --token --no-color --help" ;;
     "logs") words="-f --follow --since -n --tail -t --timestamps --json -q --quiet --context --url --token --no-color --help" ;;
     "start") words="-d --detach --json -q --quiet --context --url --token --no-color --help" ;;

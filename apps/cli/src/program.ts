@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerAdmin } from './commands/admin.command.js';
 import { registerCompletion } from './commands/completion.command.js';
+import { registerDoctor } from './commands/doctor.command.js';
 import { registerExec } from './commands/exec.command.js';
 import { registerHosts } from './commands/hosts.command.js';
 import { registerCommit, registerImages } from './commands/images.command.js';
@@ -55,6 +56,7 @@ export function buildProgram(): Command {
     );
   registerLogin(program);
   registerHosts(program);
+  registerDoctor(program);
   registerPs(program);
   registerInspect(program);
   registerRun(program);

@@ -9,6 +9,7 @@ import { BridgesController } from './controllers/bridges.controller.js';
 import { CommandsController } from './controllers/commands.controller.js';
 import { ContainerMoveController } from './controllers/container-move.controller.js';
 import { ContainersController } from './controllers/containers.controller.js';
+import { DoctorController } from './controllers/doctor.controller.js';
 import { EnrollController } from './controllers/enroll.controller.js';
 import { EnrollmentTokensController } from './controllers/enrollment-tokens.controller.js';
 import { EventsController } from './controllers/events.controller.js';
@@ -45,6 +46,7 @@ import { systemClock } from './repositories/clock.repository.js';
 import { CommandRepository } from './repositories/command.repository.js';
 import { CommandLimitsRepository } from './repositories/command-limits.repository.js';
 import { ContainerMoveRepository } from './repositories/container-move.repository.js';
+import { DoctorRepository } from './repositories/doctor.repository.js';
 import { EnrollmentRepository } from './repositories/enrollment.repository.js';
 import { FleetQueryRepository } from './repositories/fleet-query.repository.js';
 import { HealthRepository } from './repositories/health.repository.js';
@@ -65,6 +67,7 @@ import { TokenStateRepository } from './repositories/token-state.repository.js';
 import { CLOCK, CONFIG, DATABASE, KYSELY, PG_POOL, PRISMA } from './repositories/tokens.js';
 import { UploadRepository } from './repositories/upload.repository.js';
 import { UploadOwnerRepository } from './repositories/upload-owner.repository.js';
+import { VolumeUseRepository } from './repositories/volume-use.repository.js';
 import { WebSessionRepository } from './repositories/web-session.repository.js';
 import { AgentSessionService } from './services/agent-session.service.js';
 import { ApiTokenService } from './services/api-token.service.js';
@@ -76,6 +79,7 @@ import { CommandNotifier } from './services/command-notifier.js';
 import { ConnectedHosts } from './services/connected-hosts.js';
 import { ContainerMoveService } from './services/container-move.service.js';
 import { CreatePolicyService } from './services/create-policy.service.js';
+import { DoctorQueryService } from './services/doctor-query.service.js';
 import { EnrollmentService } from './services/enrollment.service.js';
 import { EventBus } from './services/event-bus.js';
 import { EventStreamService } from './services/event-stream.service.js';
@@ -104,6 +108,7 @@ import { StreamAccessService } from './services/stream-access.service.js';
 import { STREAM_RELAY } from './services/stream-relay.js';
 import { UploadService } from './services/upload.service.js';
 import { UploadAccessService } from './services/upload-access.service.js';
+import { VolumeHistoryService } from './services/volume-history.service.js';
 import { WebSessionService } from './services/web-session.service.js';
 
 export interface DatabaseHandle {
@@ -140,6 +145,7 @@ export class AppModule {
         NetworksController,
         BridgesController,
         LeasesController,
+        DoctorController,
         FleetController,
         IpController,
         EventsController,
@@ -171,6 +177,7 @@ export class AppModule {
         HostRepository,
         AgentConnectRepository,
         InventoryRepository,
+        VolumeUseRepository,
         InventoryService,
         ConnectedHosts,
         AgentSessionService,
@@ -179,6 +186,9 @@ export class AppModule {
         AgentGateway,
         InventoryQueryRepository,
         FleetQueryRepository,
+        DoctorRepository,
+        DoctorQueryService,
+        VolumeHistoryService,
         IpLookupRepository,
         InventoryQueryService,
         HostQueryService,

@@ -30,6 +30,9 @@ export type Lease = Schemas['Lease'];
 export type Placement = Schemas['Placement'];
 export type ApiErrorBody = Schemas['Error'];
 export type FleetSummary = Schemas['FleetSummary'];
+export type HostDoctor = Schemas['HostDoctor'];
+export type FleetDoctor = Schemas['FleetDoctor'];
+export type VolumeDetail = Schemas['VolumeDetail'];
 export type IpLookup = Schemas['IpLookup'];
 export type Session = Schemas['Session'];
 export type PlacementReply = Schemas['PlacementReply'];
@@ -337,6 +340,16 @@ export class CorralClient {
 
   fleetSummary(): Promise<FleetSummary> {
     return this.get<FleetSummary>('/fleet/summary');
+  }
+
+  // The host doctor's findings as last reported: one host's, or the fleet's by host and severity.
+  hostDoctor(host: string): Promise<HostDoctor> {
+    return this.get<HostDoctor>(`/hosts/${encode(host)}/doctor`);
+  }
+
+  fleetDoctor(query: { severity?: string } = {}): Promise<FleetDoctor> {
+    const q = query.severity ? `?severity=${encode(query.severity)}` : '';
+    return this.get<FleetDoctor>(`/doctor${q}`);
   }
 
   ip(address: string): Promise<IpLookup> {

@@ -349,7 +349,32 @@ const lease = defineKind({
   },
 });
 
-export const KINDS = { container, image, volume, network, bridge, lease } as const;
+const finding = defineKind({
+  kind: 'finding',
+  table: 'DoctorFinding',
+  plural: 'findings',
+  key: [{ parts: [{ field: 'id' }] }],
+  columns: {
+    findingId: { type: 'string', field: 'id', describe: 'stable id of the finding on its host' },
+    check: { type: 'string' },
+    severity: { type: 'string' },
+    subject: { type: 'string' },
+    message: { type: 'string' },
+    evidence: { type: 'string[]' },
+    fix: { type: 'json' },
+  },
+  sort: 'findingId',
+  events: {
+    created: 'finding-appeared',
+    removed: 'finding-cleared',
+    updated: 'finding-updated',
+    summary: ['findingId', 'severity', 'message'],
+    // Evidence carries figures (ages, bytes free) that move while the finding stays the same.
+    volatile: ['evidence'],
+  },
+});
+
+export const KINDS = { container, image, volume, network, bridge, lease, finding } as const;
 export type KindEventType<K extends RecordKind> = (typeof KINDS)[K]['events']['types'][number];
 export type InventoryEventType = KindEventType<RecordKind>;
 

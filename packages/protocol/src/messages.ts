@@ -11,6 +11,7 @@ import { HostLabelsSchema } from './labels.js';
 import {
   BridgeRecordSchema,
   ContainerRecordSchema,
+  FindingRecordSchema,
   HostFactsSchema,
   ImageRecordSchema,
   LeaseRecordSchema,
@@ -45,6 +46,8 @@ export const InventorySchema = z.object({
   networks: z.array(NetworkRecordSchema),
   bridges: z.array(BridgeRecordSchema),
   leases: z.array(LeaseRecordSchema),
+  // Agents older than the doctor send none.
+  findings: z.array(FindingRecordSchema).default([]).describe("the host doctor's latest findings"),
 });
 export type Inventory = z.infer<typeof InventorySchema>;
 
@@ -64,12 +67,13 @@ export const UpsertChangeSchema = z.discriminatedUnion('kind', [
   upsert('network', NetworkRecordSchema),
   upsert('bridge', BridgeRecordSchema),
   upsert('lease', LeaseRecordSchema),
+  upsert('finding', FindingRecordSchema),
   upsert('facts', HostFactsSchema),
 ]);
 
 export const RemoveChangeSchema = z.object({
   op: z.literal('remove'),
-  kind: z.enum(['container', 'image', 'volume', 'network', 'bridge', 'lease']),
+  kind: z.enum(['container', 'image', 'volume', 'network', 'bridge', 'lease', 'finding']),
   key: z.string().min(1).describe('recordKey() of the removed record'),
 });
 

@@ -198,6 +198,34 @@ export const LeaseRecordSchema = z.object({
 });
 export type LeaseRecord = z.infer<typeof LeaseRecordSchema>;
 
+export const FindingSeveritySchema = z.enum(['critical', 'warning', 'info']);
+export type FindingSeverity = z.infer<typeof FindingSeveritySchema>;
+
+export const FindingFixSchema = z.object({
+  command: z.string().describe('the exact command that repairs it, as one would type it on the host'),
+  safe: z
+    .boolean()
+    .describe(
+      'Corral can run it itself (POST /hosts/{id}/doctor/fix): enabling forwarding, restarting dnsmasq, adding NAT',
+    ),
+});
+export type FindingFix = z.infer<typeof FindingFixSchema>;
+
+export const FindingRecordSchema = z.object({
+  id: z
+    .string()
+    .min(1)
+    .max(300)
+    .describe('stable id: the check and what it is about (ip-forward-off, masquerade-missing:10.0.3.0/24, ...)'),
+  check: z.string().min(1).describe('the check that found it'),
+  severity: FindingSeveritySchema,
+  subject: z.string().nullable().describe('what it is about: a bridge, a subnet, a container, a volume, a path'),
+  message: z.string().min(1).describe('what is wrong, in one sentence'),
+  evidence: z.array(z.string()).describe('the facts that show it, one per line'),
+  fix: FindingFixSchema.nullable().describe('the command that repairs it; null when it needs a judgement'),
+});
+export type FindingRecord = z.infer<typeof FindingRecordSchema>;
+
 export const DiskUsageSchema = z.object({
   path: z.string().describe('mount point measured, e.g. / or /var/lib/docker'),
   totalBytes: z.number().int().nonnegative().describe('size of the file system in bytes'),
@@ -225,7 +253,7 @@ export const HostFactsSchema = z.object({
 });
 export type HostFacts = z.infer<typeof HostFactsSchema>;
 
-export const RECORD_KINDS = ['container', 'image', 'volume', 'network', 'bridge', 'lease'] as const;
+export const RECORD_KINDS = ['container', 'image', 'volume', 'network', 'bridge', 'lease', 'finding'] as const;
 export const RecordKindSchema = z.enum(RECORD_KINDS);
 export type RecordKind = z.infer<typeof RecordKindSchema>;
 
@@ -236,6 +264,7 @@ export const RECORD_SCHEMAS = {
   network: NetworkRecordSchema,
   bridge: BridgeRecordSchema,
   lease: LeaseRecordSchema,
+  finding: FindingRecordSchema,
 } as const;
 
 export interface RecordByKind {
@@ -245,4 +274,5 @@ export interface RecordByKind {
   network: NetworkRecord;
   bridge: BridgeRecord;
   lease: LeaseRecord;
+  finding: FindingRecord;
 }

@@ -1,6 +1,7 @@
 import type {
   BridgeRecord,
   ContainerRecord,
+  FindingRecord,
   ImageRecord,
   LeaseRecord,
   NetworkRecord,
@@ -15,6 +16,7 @@ export interface CollectorOutput {
   networks?: NetworkRecord[];
   bridges?: BridgeRecord[];
   leases?: LeaseRecord[];
+  findings?: FindingRecord[];
 }
 
 export interface Collector {

@@ -25,7 +25,8 @@ export interface CommandLink {
 }
 
 export interface ExecutorOptions {
-  handlers: Partial<Record<RuntimeName, OpHandlers>>;
+  // Host-wide ops that need no runtime (the doctor) are under `host`.
+  handlers: Partial<Record<RuntimeName | 'host', OpHandlers>>;
   journal: CommandJournal;
   link: CommandLink;
   // Re-collects those sources (or every one) and publishes the delta before it resolves; `changed` names
@@ -203,7 +204,8 @@ export class CommandExecutor {
   }
 
   private handlerFor(message: CommandMessage): OpHandler | undefined {
-    const handlers = this.opts.handlers[runtimeOf(message)];
+    const runtime = runtimeOfCommand(message.op, message.target, message.params);
+    const handlers = runtime ? this.opts.handlers[runtime] : this.opts.handlers.host;
     return handlers?.[message.op] as OpHandler | undefined;
   }
 

@@ -15,6 +15,7 @@ const OUTPUT_KINDS: [keyof CollectorOutput, RecordKind][] = [
   ['networks', 'network'],
   ['bridges', 'bridge'],
   ['leases', 'lease'],
+  ['findings', 'finding'],
 ];
 
 interface Entry {
@@ -99,6 +100,7 @@ export class StateStore {
       networks: all('network') as Inventory['networks'],
       bridges: all('bridge') as Inventory['bridges'],
       leases: all('lease') as Inventory['leases'],
+      findings: all('finding') as Inventory['findings'],
     };
   }
 }

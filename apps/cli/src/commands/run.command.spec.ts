@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseBytes, parseDuration } from '../lib/output.js';
-import { parseConstraint, parsePort, parseVolume } from './run.command.js';
+import { parseConstraint, parsePort, parseVolume, specOf } from './run.command.js';
 
 describe('run flags', () => {
   it('reads ports as docker does', () => {
@@ -27,5 +27,14 @@ describe('run flags', () => {
     expect(parseDuration('90')).toBe(90);
     expect(parseDuration('2h')).toBe(7200);
     expect(parseDuration('soon')).toBeNull();
+  });
+
+  it('asks the volume guard to let a volume pass only with --force-volumes', () => {
+    const base = { runtime: 'docker', env: [], publish: [], volume: ['pgdata:/data'], label: [], constraint: [] };
+    expect(specOf('mysql:8', [], base)).not.toHaveProperty('force');
+    expect(specOf('mysql:8', [], { ...base, forceVolumes: true })).toMatchObject({
+      force: true,
+      mounts: [{ source: 'pgdata', target: '/data', readOnly: false }],
+    });
   });
 });

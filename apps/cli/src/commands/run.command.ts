@@ -26,6 +26,7 @@ interface RunOptions {
   spread?: boolean;
   binpack?: boolean;
   dryRun?: boolean;
+  forceVolumes?: boolean;
 }
 
 // "8080:80", "127.0.0.1:8080:80/udp", "80" -> a port of the create params.
@@ -60,7 +61,7 @@ export function parseConstraint(value: string) {
   throw usage(`--constraint "${value}" is not KEY=VALUE, KEY!=VALUE, "KEY in A,B", "KEY not in A,B" or "KEY exists"`);
 }
 
-function specOf(image: string | undefined, command: string[], opts: RunOptions): Record<string, unknown> {
+export function specOf(image: string | undefined, command: string[], opts: RunOptions): Record<string, unknown> {
   const memoryBytes = opts.memory === undefined ? undefined : parseBytes(opts.memory);
   if (memoryBytes === null) throw usage(`--memory "${opts.memory}" is not a size (512m, 1g)`);
   const cpus = opts.cpus === undefined ? undefined : Number(opts.cpus);
@@ -87,6 +88,7 @@ function specOf(image: string | undefined, command: string[], opts: RunOptions):
     ...(opts.network ? { network: opts.network } : {}),
     ...(opts.restart ? { restartPolicy: opts.restart } : {}),
     ...limits,
+    ...(opts.forceVolumes ? { force: true } : {}),
     start: true,
   };
 }
@@ -108,6 +110,10 @@ export function registerRun(program: Command): void {
     .option('--label <KEY=VALUE>', 'container label (repeatable)', collect, [])
     .option('--restart <policy>', 'no, always, unless-stopped, on-failure')
     .option('--network <network>', 'Docker network to join')
+    .option(
+      '--force-volumes',
+      'mount volumes another image family used last (the volume guard refuses otherwise; audited)',
+    )
     .option('--template <template>', 'LXC template (default busybox)')
     .option('--host <host>', 'run on this host (hostname or id); several: --host a,b to let Corral choose among them')
     .option(

@@ -63,6 +63,8 @@ describe('command routes', () => {
       'POST /api/v1/hosts/:host/volumes/prune': 'volume.prune',
       'POST /api/v1/hosts/:host/networks': 'network.create',
       'POST /api/v1/hosts/:host/refresh': 'host.refresh',
+      'POST /api/v1/hosts/:host/doctor': 'host.doctor',
+      'POST /api/v1/hosts/:host/doctor/fix': 'host.doctor.fix',
       'POST /api/v1/images/:id/tag': 'image.tag',
       'DELETE /api/v1/images/:id': 'image.remove',
       'DELETE /api/v1/volumes/:id': 'volume.remove',

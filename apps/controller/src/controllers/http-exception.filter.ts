@@ -15,6 +15,7 @@ import {
   UnauthorizedError,
   UnprocessableError,
   UnsupportedMediaTypeError,
+  VolumeGuardError,
 } from '../services/errors.js';
 
 export interface ErrorReply {
@@ -128,6 +129,18 @@ export function toErrorReply(exception: unknown): ErrorReply {
       status: HttpStatus.TOO_MANY_REQUESTS,
       body: { error: 'too_many_requests', message: exception.message },
       retryAfterSeconds: exception.retryAfterSeconds,
+    };
+  }
+  if (exception instanceof VolumeGuardError) {
+    const { volume, family, containers, lastUsedAt } = exception.conflict;
+    return {
+      status: HttpStatus.CONFLICT,
+      body: {
+        error: 'volume_family',
+        message: exception.message,
+        field: 'params.mounts',
+        volumeUse: { volume, family, containers, lastUsedAt: lastUsedAt.toISOString() },
+      },
     };
   }
   if (exception instanceof AmbiguousError) {

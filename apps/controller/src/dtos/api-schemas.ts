@@ -12,6 +12,7 @@ import {
 } from './auth.dto.js';
 import { CommandPageSchema, CommandSchema } from './command.dto.js';
 import { ContainerMoveReplySchema } from './container-move.dto.js';
+import { FleetDoctorSchema, HostDoctorSchema } from './doctor.dto.js';
 import { ErrorResponseSchema } from './error.dto.js';
 import { EventSchema, ResetEventSchema } from './event.dto.js';
 import { FleetSummarySchema } from './fleet.dto.js';
@@ -31,6 +32,7 @@ import {
   LeaseSchema,
   NetworkPageSchema,
   NetworkSchema,
+  VolumeDetailSchema,
   VolumePageSchema,
   VolumeSchema,
 } from './inventory.dto.js';
@@ -58,12 +60,15 @@ export const API_SCHEMAS = {
   ContainerMoveReply: ContainerMoveReplySchema,
   Volume: VolumeSchema,
   VolumePage: VolumePageSchema,
+  VolumeDetail: VolumeDetailSchema,
   Network: NetworkSchema,
   NetworkPage: NetworkPageSchema,
   Bridge: BridgeSchema,
   BridgePage: BridgePageSchema,
   Lease: LeaseSchema,
   LeasePage: LeasePageSchema,
+  HostDoctor: HostDoctorSchema,
+  FleetDoctor: FleetDoctorSchema,
   FleetSummary: FleetSummarySchema,
   IpMatch: IpMatchSchema,
   IpLookup: IpLookupSchema,

@@ -21,6 +21,15 @@ export const ErrorResponseSchema = z.object({
     )
     .optional()
     .describe('for ambiguous (409): the rows the name fits; use one of their ids'),
+  volumeUse: z
+    .object({
+      volume: z.string().describe('the volume refused'),
+      family: z.string().describe('the image family that used it last'),
+      containers: z.array(z.string()).describe('the containers of that family seen mounting it'),
+      lastUsedAt: z.iso.datetime({ offset: true }).describe('when that family was last seen using it'),
+    })
+    .optional()
+    .describe('for volume_family (409): the use that stands in the way; force: true mounts it anyway'),
 });
 
 export type ErrorResponse = z.infer<typeof ErrorResponseSchema>;

@@ -25,6 +25,7 @@ export const FleetSummarySchema = z.object({
       networks: count.describe('Docker networks across the fleet'),
       bridges: count.describe('Linux bridges across the fleet'),
       leases: count.describe('DHCP leases across the fleet'),
+      findings: count.describe('doctor findings across the fleet (GET /doctor lists them)'),
     })
     .describe('inventory rows of each kind, offline hosts included'),
 });

@@ -14,6 +14,7 @@ export const HostCountsSchema = z.object({
   networks: count.describe('Docker networks on the host'),
   bridges: count.describe('Linux bridges on the host'),
   leases: count.describe('DHCP leases read from the host lease files'),
+  findings: count.describe('doctor findings on the host (GET /hosts/{id}/doctor lists them)'),
   containersByState: z.record(z.string(), count).describe('the host containers by state (running, exited, ...)'),
 });
 

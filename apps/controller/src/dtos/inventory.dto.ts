@@ -53,6 +53,21 @@ export const VolumeSchema = z.object({ ...rowId, ...placement, ...answerShape('v
 export const NetworkSchema = z.object({ ...rowId, ...placement, ...answerShape('network'), ...freshness });
 export const BridgeSchema = z.object({ ...rowId, ...placement, ...answerShape('bridge'), ...freshness });
 export const LeaseSchema = z.object({ ...rowId, ...placement, ...answerShape('lease'), ...freshness });
+export const VolumeUseSchema = z.object({
+  family: z.string().describe('image repository without tag, or the corral.volume.family label'),
+  repository: z.string().nullable().describe('image repository (null for an untagged image)'),
+  imageId: z.string().describe('image id'),
+  containers: z.array(z.string()).describe('containers of this family and image seen mounting the volume'),
+  firstSeenAt: isoDate.describe('first seen mounting it'),
+  lastUsedAt: isoDate.describe('last seen mounting it'),
+});
+export const VolumeDetailSchema = VolumeSchema.extend({
+  history: z
+    .array(VolumeUseSchema)
+    .describe('the images that have mounted this volume, latest use first (the volume guard reads it)'),
+});
+export type VolumeDetail = z.infer<typeof VolumeDetailSchema>;
+export const FindingSchema = z.object({ ...rowId, ...placement, ...answerShape('finding'), ...freshness });
 
 export const ContainerPageSchema = pageSchema(ContainerSchema);
 export const ImagePageSchema = pageSchema(ImageSchema);
@@ -60,6 +75,7 @@ export const VolumePageSchema = pageSchema(VolumeSchema);
 export const NetworkPageSchema = pageSchema(NetworkSchema);
 export const BridgePageSchema = pageSchema(BridgeSchema);
 export const LeasePageSchema = pageSchema(LeaseSchema);
+export const FindingPageSchema = pageSchema(FindingSchema);
 
 export type ContainerDto = z.infer<typeof ContainerSchema>;
 export type ImageDto = z.infer<typeof ImageSchema>;
@@ -68,3 +84,4 @@ export type VolumeDto = z.infer<typeof VolumeSchema>;
 export type NetworkDto = z.infer<typeof NetworkSchema>;
 export type BridgeDto = z.infer<typeof BridgeSchema>;
 export type LeaseDto = z.infer<typeof LeaseSchema>;
+export type FindingDto = z.infer<typeof FindingSchema>;

@@ -6,7 +6,10 @@ import type { InventoryTable } from './inventory-tables.js';
 import { anyOf } from './sql-helpers.js';
 import { KYSELY } from './tokens.js';
 
-export type InventoryCounts = Record<'containers' | 'images' | 'volumes' | 'networks' | 'bridges' | 'leases', number>;
+export type InventoryCounts = Record<
+  'containers' | 'images' | 'volumes' | 'networks' | 'bridges' | 'leases' | 'findings',
+  number
+>;
 type Plural = keyof InventoryCounts;
 // A host's row counts, and its containers by state (running, exited, ...).
 export type HostInventoryCounts = InventoryCounts & { containersByState: Record<string, number> };
@@ -44,7 +47,16 @@ export class FleetQueryRepository {
     const counts = new Map<string, HostInventoryCounts>(
       hostIds.map((id) => [
         id,
-        { containers: 0, images: 0, volumes: 0, networks: 0, bridges: 0, leases: 0, containersByState: {} },
+        {
+          containers: 0,
+          images: 0,
+          volumes: 0,
+          networks: 0,
+          bridges: 0,
+          leases: 0,
+          findings: 0,
+          containersByState: {},
+        },
       ]),
     );
     if (hostIds.length === 0) return counts;

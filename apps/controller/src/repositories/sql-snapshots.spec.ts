@@ -6,6 +6,7 @@ import { agentConnectQueries } from './agent-connect.repository.js';
 import { apiTokenQueries } from './api-token.repository.js';
 import { auditQueries } from './audit.repository.js';
 import { containerMoveQueries } from './container-move.repository.js';
+import { doctorQueries } from './doctor.repository.js';
 import { enrollmentQueries } from './enrollment.repository.js';
 import { fleetQueries } from './fleet-query.repository.js';
 import { heartbeatQueries } from './heartbeat.repository.js';
@@ -17,6 +18,7 @@ import { inventoryQueries as lists } from './inventory-query.repository.js';
 import { rowFor } from './inventory-tables.js';
 import { ipLookupQueries } from './ip-lookup.repository.js';
 import { registryQueries } from './registry.repository.js';
+import { volumeUseQueries } from './volume-use.repository.js';
 import { webSessionQueries } from './web-session.repository.js';
 
 // The SQL of the main queries, as Kysely compiles it: a change to a query shows up in review as a
@@ -195,5 +197,25 @@ describe('SQL of registries and image policies', () => {
     expect(compiled(q.list())).toMatchSnapshot();
     expect(compiled(q.find(H1))).toMatchSnapshot();
     expect(compiled(q.remove(H1))).toMatchSnapshot();
+  });
+});
+
+describe('SQL of the doctor and the volume guard', () => {
+  it("reads one host's findings, and the fleet's of one severity", () => {
+    expect(compiled(doctorQueries.findings(db, { hostId: H1 }))).toMatchSnapshot();
+    expect(compiled(doctorQueries.findings(db, { severity: 'critical' }))).toMatchSnapshot();
+  });
+
+  it('records volume uses in one upsert, and reads those of existing volumes', () => {
+    const use = {
+      hostId: H1,
+      volume: 'data',
+      family: 'postgres',
+      repository: 'postgres',
+      imageId: 'sha256:1',
+      containers: ['pg1'],
+    };
+    expect(compiled(volumeUseQueries.record(db, [use], NOW))).toMatchSnapshot();
+    expect(compiled(volumeUseQueries.ofVolumes(db, H1, ['data']))).toMatchSnapshot();
   });
 });

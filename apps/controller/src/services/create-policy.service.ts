@@ -22,12 +22,20 @@ import {
   type PolicyRow,
 } from '../repositories/policy.repository.js';
 import { CLOCK } from '../repositories/tokens.js';
+import { VolumeUseRepository } from '../repositories/volume-use.repository.js';
 import { AuditService } from './audit.service.js';
-import { ConflictError, ImagePolicyRefusedError, NotFoundError, PolicyRefusedError } from './errors.js';
+import {
+  ConflictError,
+  ImagePolicyRefusedError,
+  NotFoundError,
+  PolicyRefusedError,
+  VolumeGuardError,
+} from './errors.js';
 import { checkImage, type ImageRefusal, toImagePolicyDto } from './image-policy.js';
 import { actorOfRequestedBy } from './principal.js';
 import { constraintHolds } from './scheduler/labels.filter.js';
 import type { Constraint, SchedulingHost } from './scheduler/scheduler.types.js';
+import { type VolumeGuardConflict, volumeConflict, volumeFamily } from './volume-guard.js';
 
 // A host as a create policy sees it.
 export interface PolicyHost {
@@ -95,6 +103,9 @@ function createParamsOf(op: CommandOp, params: Record<string, unknown>): Contain
   return parsed.ok ? parsed.params : null;
 }
 
+const conflictText = (c: VolumeGuardConflict) =>
+  `volume ${c.volume} was last used by image family ${c.family} (containers ${c.containers.join(', ') || 'none recorded'}, last seen ${c.lastUsedAt.toISOString()})`;
+
 // Admin-managed create policies, and the one check every path that creates goes through.
 @Injectable()
 export class CreatePolicyService {
@@ -105,6 +116,7 @@ export class CreatePolicyService {
     private readonly repo: PolicyRepository,
     private readonly audit: AuditService,
     private readonly images: ImagePolicyRepository,
+    private readonly volumeUses: VolumeUseRepository,
   ) {}
 
   // The check of (host, params) for every path that creates: host create, clone, placement (per host,
@@ -119,7 +131,7 @@ export class CreatePolicyService {
     if (!refusal) {
       const image =
         create.runtime === 'docker' ? checkImage(create.image, await this.imagePolicies(), host.agentLabels) : null;
-      if (!image) return;
+      if (!image) return this.guardVolumes(host, op, create, requestedBy);
       await this.recordImageRefusal(op, [{ host, refusal: image }], requestedBy);
       throw new ImagePolicyRefusedError(
         `the image policy of host ${host.hostname} refuses this (rule ${image.rule} of ${image.policy}): ${image.message}; ` +
@@ -157,19 +169,84 @@ export class CreatePolicyService {
         if (refusedImages.length > 0) await this.recordImageRefusal('container.create', refusedImages, requestedBy);
       }
     }
-    // Grants only widen the default: a Docker spec the default allows is allowed everywhere.
-    if (create.runtime === 'docker' && !checkCreate(create, NO_GRANTS, { installedTemplates: null })) return out;
+    // Grants only widen the default: a Docker spec the default allows is allowed everywhere, and
+    // without named volumes the volume guard has nothing to say.
+    const namedVolumes = create.runtime === 'docker' && create.mounts.some((m) => !m.source.startsWith('/'));
+    if (create.runtime === 'docker' && !namedVolumes && !checkCreate(create, NO_GRANTS, { installedTemplates: null })) {
+      return out;
+    }
     const policies = await this.policies();
     const refused: { host: PolicyHost; refusal: CreateRefusal }[] = [];
     for (const row of await this.repo.hosts(hostIds)) {
       const host = toPolicyHost(row);
       const refusal = this.refusalOn(policies, host, create);
-      if (!refusal || out.has(host.id)) continue;
+      if (out.has(host.id)) continue;
+      if (!refusal) {
+        // A host whose volume another image family used last is no place for this container.
+        const forced = create.runtime === 'docker' && create.force;
+        const conflict = forced ? null : (await this.volumeConflicts(host.id, create))[0];
+        if (conflict) out.set(host.id, `volume guard: ${conflictText(conflict)}`);
+        continue;
+      }
       refused.push({ host, refusal });
       out.set(host.id, `create policy rule ${refusal.rule}: ${refusal.message}`);
     }
     if (refused.length > 0) await this.recordRefusal('container.create', refused, requestedBy);
     return out;
+  }
+
+  // The volume guard: a Docker create that mounts an existing volume another image family used last
+  // answers 409 naming that family, its containers and the last use, unless `force` (then audited).
+  private async guardVolumes(
+    host: PolicyHost,
+    op: CommandOp,
+    create: ContainerCreateParams,
+    requestedBy: string | null,
+  ): Promise<void> {
+    const conflicts = await this.volumeConflicts(host.id, create);
+    if (conflicts.length === 0) return;
+    const detail = {
+      family: create.runtime === 'docker' ? volumeFamily(create.image, null, create.labels) : null,
+      volumes: conflicts.map((c) => ({ ...c, lastUsedAt: c.lastUsedAt.toISOString() })),
+    };
+    const forced = create.runtime === 'docker' && create.force;
+    await this.audit.record({
+      actor: actorOfRequestedBy(requestedBy),
+      action: `volume guard ${op}`,
+      targetKind: 'host',
+      targetId: host.id,
+      outcome: forced ? 'forced' : 'denied',
+      statusCode: forced ? 202 : 409,
+      detail,
+    });
+    if (forced) {
+      this.logger.warn(
+        `volume guard overridden on ${host.hostname} by ${requestedBy ?? 'unknown'}: ${conflicts.map(conflictText).join('; ')}`,
+      );
+      return;
+    }
+    const first = conflicts[0]!;
+    throw new VolumeGuardError(
+      `${conflicts.map(conflictText).join('; ')}; mount it from the same image family, or send force: true to mount it anyway`,
+      first,
+    );
+  }
+
+  private async volumeConflicts(hostId: string, create: ContainerCreateParams): Promise<VolumeGuardConflict[]> {
+    if (create.runtime !== 'docker') return [];
+    const volumes = [...new Set(create.mounts.filter((m) => !m.source.startsWith('/')).map((m) => m.source))];
+    if (volumes.length === 0) return [];
+    const family = volumeFamily(create.image, null, create.labels);
+    const uses = await this.volumeUses.ofVolumes(hostId, volumes);
+    return volumes
+      .map((v) =>
+        volumeConflict(
+          v,
+          uses.filter((u) => u.volume === v),
+          family,
+        ),
+      )
+      .filter((c) => c !== null);
   }
 
   async effective(hostId: string): Promise<EffectivePolicy & { host: PolicyHost }> {

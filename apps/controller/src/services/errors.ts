@@ -24,6 +24,18 @@ export class ConflictError extends Error {
   override readonly name: string = 'ConflictError';
 }
 
+// A create mounting a volume another image family used last (409), unless forced.
+export class VolumeGuardError extends ConflictError {
+  override readonly name = 'VolumeGuardError';
+
+  constructor(
+    message: string,
+    readonly conflict: { volume: string; family: string; containers: string[]; lastUsedAt: Date },
+  ) {
+    super(message);
+  }
+}
+
 // One of the rows a reference may mean (409 when a name fits several).
 export interface Candidate {
   id: string;

@@ -1,6 +1,15 @@
 import { Injectable } from '@nestjs/common';
 
-export type EventKind = 'container' | 'image' | 'volume' | 'network' | 'bridge' | 'lease' | 'host' | 'command';
+export type EventKind =
+  | 'container'
+  | 'image'
+  | 'volume'
+  | 'network'
+  | 'bridge'
+  | 'lease'
+  | 'finding'
+  | 'host'
+  | 'command';
 
 export interface CorralEvent {
   // Monotonic within this controller process; clients resume with Last-Event-ID.

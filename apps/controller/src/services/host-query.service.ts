@@ -18,6 +18,7 @@ const NO_COUNTS: HostInventoryCounts = {
   networks: 0,
   bridges: 0,
   leases: 0,
+  findings: 0,
   containersByState: {},
 };
 

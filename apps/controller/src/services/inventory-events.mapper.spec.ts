@@ -130,3 +130,44 @@ describe('inventoryEvent', () => {
     });
   });
 });
+
+describe('doctor finding events', () => {
+  const row = {
+    findingId: 'ip-forward-off',
+    severity: 'critical',
+    message: 'net.ipv4.ip_forward is 0',
+    fix: { command: 'sysctl -w net.ipv4.ip_forward=1', safe: true },
+  };
+
+  it('a finding appears, and clears, with what it was and its fix', () => {
+    const appeared = inventoryEvent('finding', 'h1', {
+      change: 'created',
+      id: 'r',
+      key: 'ip-forward-off',
+      before: null,
+      after: row,
+    });
+    expect(appeared).toEqual({
+      type: 'finding-appeared',
+      kind: 'finding',
+      hostId: 'h1',
+      data: {
+        id: 'r',
+        key: 'ip-forward-off',
+        name: 'ip-forward-off',
+        severity: 'critical',
+        message: row.message,
+        fix: row.fix,
+      },
+    });
+    const cleared = inventoryEvent('finding', 'h1', {
+      change: 'removed',
+      id: 'r',
+      key: 'ip-forward-off',
+      before: row,
+      after: null,
+    });
+    expect(cleared.type).toBe('finding-cleared');
+    expect(cleared.data).toMatchObject({ name: 'ip-forward-off', severity: 'critical' });
+  });
+});

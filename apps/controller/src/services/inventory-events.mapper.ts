@@ -113,6 +113,14 @@ function dataOf(kind: RecordKind, change: RowChange): Values {
         expiresAt: after ? iso(after.expiresAt) : null,
         previousExpiresAt: before ? iso(before.expiresAt) : null,
       };
+    case 'finding':
+      return {
+        ...base,
+        name: str(now.findingId),
+        severity: str(now.severity),
+        message: str(now.message),
+        fix: now.fix ?? null,
+      };
     default:
       return { ...base, name: str(now.name) };
   }

@@ -2,6 +2,7 @@ import { HOST_STATUS, type KindColumn, kindSpec, type RecordKind } from '@corral
 import type {
   BridgeDto,
   ContainerDto,
+  FindingDto,
   ImageDto,
   ImageOriginDto,
   LeaseDto,
@@ -21,6 +22,7 @@ export interface DtoByKind {
   network: NetworkDto;
   bridge: BridgeDto;
   lease: LeaseDto;
+  finding: FindingDto;
 }
 
 // A stored inventory row, as the list query reads it.

@@ -8,9 +8,11 @@ import {
   InventoryRepository,
   type KindWrite,
 } from '../repositories/inventory.repository.js';
+import { VolumeUseRepository } from '../repositories/volume-use.repository.js';
 import { EventBus, type NewEvent } from './event-bus.js';
 import { inventoryEvent } from './inventory-events.mapper.js';
 import { SchedulerIndexService } from './scheduler-index.service.js';
+import { mergeVolumeUses, type VolumeUseInput, volumeUsesOf } from './volume-guard.js';
 
 export type DeltaOutcome =
   | { result: 'applied'; seq: number }
@@ -33,6 +35,9 @@ const LINGER_MS = 5;
 const APPLIERS = 2;
 // Deadlocks and serialization failures are retried as a whole before the batch is split up.
 const BATCH_RETRIES = 2;
+// A volume use seen again within this long is not written again (its lastUsedAt may lag by as much).
+const VOLUME_USE_REFRESH_MS = 60_000;
+const VOLUME_USE_CACHE = 200_000;
 
 export class UnknownHostError extends Error {
   constructor(hostId: string) {
@@ -78,11 +83,15 @@ export class InventoryService implements OnModuleDestroy {
   private readonly running = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | null = null;
   private closing = false;
+  // Volume uses written lately (by host, volume, family, image and containers), with when: a use seen
+  // again within VOLUME_USE_REFRESH_MS is not written again, so churn costs no write per change.
+  private readonly recentUses = new Map<string, number>();
 
   constructor(
     private readonly repo: InventoryRepository,
     private readonly events: EventBus,
     private readonly scheduler: SchedulerIndexService,
+    private readonly volumeUses: VolumeUseRepository,
   ) {}
 
   async onModuleDestroy(): Promise<void> {
@@ -95,7 +104,11 @@ export class InventoryService implements OnModuleDestroy {
   // A snapshot replaces the host's whole inventory; vanished rows are deleted. Events describe only
   // real differences, and go out once the transaction has committed.
   async applySnapshot(hostId: string, snapshot: Snapshot): Promise<void> {
-    const rows = SNAPSHOT_KINDS.reduce((n, [, field]) => n + (snapshot[field] as unknown[]).length, 0);
+    // A kind newer than the agent (findings) may be absent: it has no rows then.
+    const rows = SNAPSHOT_KINDS.reduce(
+      (n, [, field]) => n + ((snapshot[field] as unknown[] | undefined)?.length ?? 0),
+      0,
+    );
     await this.submit(hostId, { type: 'snapshot', snapshot }, rows, null);
   }
 
@@ -166,6 +179,8 @@ export class InventoryService implements OnModuleDestroy {
         results = await this.repo.transaction((tx) => this.applyIn(tx, batch));
       } catch (err) {
         failure = err;
+        // Uses marked as written in a transaction that rolled back must be written again.
+        this.recentUses.clear();
         if (!isRetryableDbError(err)) break;
       }
     }
@@ -181,6 +196,7 @@ export class InventoryService implements OnModuleDestroy {
         try {
           results.push(...(await this.repo.transaction((tx) => this.applyIn(tx, [p]))));
         } catch (err) {
+          this.recentUses.clear();
           results.push({ pending: p, outcome: err as Error, events: [] });
         }
       }
@@ -252,7 +268,7 @@ export class InventoryService implements OnModuleDestroy {
             const w = writes.get(kind)!;
             const rows = fresh.has(hostId) ? copies.get(kind)! : w.rows;
             if (!fresh.has(hostId)) w.replace.push(hostId);
-            for (const record of frame.snapshot[field] as never[]) rows.push({ hostId, record });
+            for (const record of (frame.snapshot[field] ?? []) as never[]) rows.push({ hostId, record });
           }
           continue;
         }
@@ -299,9 +315,38 @@ export class InventoryService implements OnModuleDestroy {
         }
       }
     }
+    await this.volumeUses.record(tx, this.newVolumeUses(writing.map((w) => w.applied.pending)), new Date());
     await this.repo.updateHosts(tx, hosts);
     return results;
   }
+
+  private newVolumeUses(pending: Pending[]): VolumeUseInput[] {
+    const now = Date.now();
+    if (this.recentUses.size > VOLUME_USE_CACHE) this.recentUses.clear();
+    return volumeUsesIn(pending).filter((u) => {
+      const key = [u.hostId, u.volume, u.family, u.imageId, ...u.containers].join('\u0000');
+      const seen = this.recentUses.get(key);
+      if (seen !== undefined && now - seen < VOLUME_USE_REFRESH_MS) return false;
+      this.recentUses.set(key, now);
+      return true;
+    });
+  }
+}
+
+// The volume guard's history is kept from what the agents report: every Docker container seen with
+// named volumes records its image family's use of them.
+function volumeUsesIn(pending: Pending[]): VolumeUseInput[] {
+  const uses: VolumeUseInput[] = [];
+  for (const { hostId, frame } of pending) {
+    if (frame.type === 'snapshot') {
+      for (const c of frame.snapshot.containers) uses.push(...volumeUsesOf(hostId, c));
+      continue;
+    }
+    for (const change of frame.delta.changes) {
+      if (change.op === 'upsert' && change.kind === 'container') uses.push(...volumeUsesOf(hostId, change.record));
+    }
+  }
+  return mergeVolumeUses(uses);
 }
 
 const changeKey = (kind: RecordKind, hostId: string, key: string) => `${kind}\u0000${hostId}\u0000${key}`;

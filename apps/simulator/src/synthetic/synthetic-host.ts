@@ -256,6 +256,7 @@ export class SyntheticHost {
       networks: this.networks(),
       bridges: this.bridges(),
       leases,
+      findings: [],
     };
   }
 

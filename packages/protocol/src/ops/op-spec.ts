@@ -8,7 +8,7 @@ export type TargetKind = (typeof TARGET_KINDS)[number];
 export type Role = 'viewer' | 'operator' | 'admin';
 
 // Collectors whose output an op can change; `runtime` is the runtime the command ran on.
-export type RefreshSource = 'runtime' | 'docker' | 'lxc' | 'bridges' | 'leases';
+export type RefreshSource = 'runtime' | 'docker' | 'lxc' | 'bridges' | 'leases' | 'doctor';
 
 // Where a route's params come from besides its path: a JSON body, the query string, nothing,
 // or a streamed upload whose id becomes `params.uploadId`.

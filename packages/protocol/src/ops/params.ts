@@ -102,6 +102,12 @@ export const DockerCreateParamsSchema = z.object({
   memoryBytes: memoryBytes.optional(),
   cpus: cpus.optional(),
   start: z.boolean().default(true).describe('start it once created'),
+  force: z
+    .boolean()
+    .default(false)
+    .describe(
+      'mount volumes even when another image family used them last (the volume guard answers 409 otherwise); audited',
+    ),
 });
 
 export const LxcCreateParamsSchema = z.object({
@@ -284,3 +290,13 @@ export const NetworkDisconnectParamsSchema = z.object({
   container: z.string().min(1).describe('Corral id of a container on the same host, or its Docker id or name'),
   force: z.boolean().default(false).describe('force the disconnect (docker network disconnect --force)'),
 });
+
+export const DoctorFixParamsSchema = z
+  .object({
+    finding: z
+      .string()
+      .min(1)
+      .max(300)
+      .describe('id of the finding to repair, as GET /hosts/{id}/doctor lists it (ip-forward-off, ...)'),
+  })
+  .strict();

@@ -464,4 +464,27 @@ export const OPS = {
     refresh: 'all',
     route: onHost('/refresh', 'hosts'),
   }),
+  'host.doctor': defineOp({
+    summary: "Run the host doctor's checks now",
+    description:
+      'The agent re-reads its inventory, runs every check (forwarding, bridges, dnsmasq, NAT, FORWARD policy, LXC links, addresses, Docker, volumes, disks) and reports the findings in the result and in the inventory (GET /hosts/{id}/doctor).',
+    params: P.empty,
+    result: R.DoctorResultSchema,
+    target: 'host',
+    runtimes: [],
+    // The handler re-reads every source before the checks and publishes the findings itself.
+    refresh: [],
+    route: onHost('/doctor', 'doctor'),
+  }),
+  'host.doctor.fix': defineOp({
+    summary: 'Repair one finding of the host doctor with its safe fix',
+    description:
+      'Only safe repairs run: enabling net.ipv4.ip_forward, restarting the dnsmasq of an LXC bridge, adding the masquerade rule of a subnet. The agent runs the checks first, refuses a finding it no longer sees (not_found) or one without a safe fix (unsupported), runs the fix and runs the checks again.',
+    params: P.DoctorFixParamsSchema,
+    result: R.DoctorFixResultSchema,
+    target: 'host',
+    runtimes: [],
+    refresh: ['bridges', 'leases'],
+    route: onHost('/doctor/fix', 'doctor'),
+  }),
 } as const;

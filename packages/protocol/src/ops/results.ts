@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { FindingRecordSchema } from '../records.js';
 
 // Results of each op as the agent answers them. Objects stay open (looseObject): an agent newer
 // than its controller may add fields, and the controller adds the Corral ids of what an op made.
@@ -150,3 +151,14 @@ export const NetworkResultSchema = z.looseObject({
   container: z.string().optional().describe('connect, disconnect: the container'),
 });
 export const EmptyResultSchema = z.looseObject({});
+
+export const DoctorResultSchema = z.looseObject({
+  findings: z.array(FindingRecordSchema).describe('every finding of this run; none when the host is healthy'),
+});
+
+export const DoctorFixResultSchema = z.looseObject({
+  finding: z.string().describe('id of the finding repaired'),
+  command: z.string().describe('the command the agent ran'),
+  cleared: z.boolean().describe('the checks ran again afterwards and no longer find it'),
+  findings: z.array(FindingRecordSchema).describe('every finding after the repair'),
+});
