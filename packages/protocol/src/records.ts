@@ -218,7 +218,9 @@ export const FindingRecordSchema = z.object({
     .max(300)
     .describe('stable id: the check and what it is about (ip-forward-off, masquerade-missing:10.0.3.0/24, ...)'),
   check: z.string().min(1).describe('the check that found it'),
-  severity: FindingSeveritySchema,
+  severity: FindingSeveritySchema.describe(
+    'critical: breaks containers now; warning: will break something or wastes resources; info: worth knowing',
+  ),
   subject: z.string().nullable().describe('what it is about: a bridge, a subnet, a container, a volume, a path'),
   message: z.string().min(1).describe('what is wrong, in one sentence'),
   evidence: z.array(z.string()).describe('the facts that show it, one per line'),

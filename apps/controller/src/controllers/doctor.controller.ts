@@ -17,7 +17,10 @@ export class DoctorController {
   @Get('doctor')
   @ApiOperation({ summary: "The fleet's doctor findings, by host and severity" })
   @ApiZodQuery(FleetDoctorQuerySchema)
-  @ApiOkResponse({ schema: schemaRef('FleetDoctor') })
+  @ApiOkResponse({
+    description: "the fleet's findings by severity, and each host that has any",
+    schema: schemaRef('FleetDoctor'),
+  })
   @ApiBadRequestResponse({ description: 'severity is not critical, warning or info', schema: schemaRef('Error') })
   fleet(@Query(new ZodValidationPipe(FleetDoctorQuerySchema)) query: FleetDoctorQuery) {
     return this.doctor.fleet(query);

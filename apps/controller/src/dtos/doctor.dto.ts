@@ -5,12 +5,16 @@ import { FindingSchema, isoDate } from './inventory.dto.js';
 const count = z.number().int().nonnegative();
 
 export const SeverityCountsSchema = z
-  .object({ critical: count, warning: count, info: count })
+  .object({
+    critical: count.describe('findings that break containers now (no forwarding, bridge down, no NAT, ...)'),
+    warning: count.describe('findings that will break something or waste resources (dangling volumes, disk filling)'),
+    info: count.describe('findings worth knowing that need no action'),
+  })
   .describe('findings by severity');
 
 export const HostDoctorSchema = z.object({
   hostId: z.guid().describe('Corral id of the host'),
-  hostname: z.string(),
+  hostname: z.string().describe('the hostname the host enrolled with'),
   stale: z.boolean().describe('the host is offline: these are the findings it last reported'),
   checkedAt: isoDate.nullable().describe('when the agent last reported a finding; null when it reports none'),
   counts: SeverityCountsSchema,
