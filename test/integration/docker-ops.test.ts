@@ -207,6 +207,8 @@ describe.skipIf(!engines.docker)('docker op handlers against the real daemon', (
         runtime: 'docker',
         image: `corral-test/missing-${suffix}:x`,
         labels: TEST_LABELS,
+        // The default (missing) would pull from Docker Hub; never keeps the test on this machine.
+        pull: 'never',
       }),
     );
     expect(error.code).toBe('not_found');
