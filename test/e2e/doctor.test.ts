@@ -112,7 +112,9 @@ describe.skipIf(!prereqs.ok)('the host doctor on a two-host fleet: each fault fo
   }, 240_000);
 
   afterAll(async () => {
-    if (tmpfsMounted) await run('umount', ['-l', h1.state.lxcPath]).catch(() => {});
+    if (tmpfsMounted) {
+      await run('nsenter', [`--mount=/proc/${h1.agentPid}/ns/mnt`, 'umount', '-l', h1.state.lxcPath]).catch(() => {});
+    }
     for (const n of lxcMade) await h1.lxcDestroy(n).catch(() => {});
     if (Object.keys(timings).length) console.log('doctor timings (ms):', timings);
     if (fleet) {
@@ -292,15 +294,19 @@ describe.skipIf(!prereqs.ok)('the host doctor on a two-host fleet: each fault fo
 
   it('a filesystem nearly full under an lxcpath: found', async () => {
     const lxcPath = h1.state.lxcPath;
-    await run('mount', ['-t', 'tmpfs', '-o', 'size=8m', `corral-test-${tag}`, lxcPath]);
+    // The fleet's agent runs in a mount namespace of its own (its /sys/class/net is the host's), and
+    // mounts made outside it need not reach it: the tmpfs is mounted and filled in the agent's.
+    const inAgent = (cmd: string, args: string[], opts?: { timeoutMs?: number }) =>
+      run('nsenter', [`--mount=/proc/${h1.agentPid}/ns/mnt`, cmd, ...args], opts);
+    await inAgent('mount', ['-t', 'tmpfs', '-o', 'size=8m', `corral-test-${tag}`, lxcPath]);
     tmpfsMounted = true;
     const fill = path.join(lxcPath, 'fill');
-    await run('dd', ['if=/dev/zero', `of=${fill}`, 'bs=1M', 'count=8'], { timeoutMs: 30_000 }).catch(() => '');
+    await inAgent('dd', ['if=/dev/zero', `of=${fill}`, 'bs=1M', 'count=8'], { timeoutMs: 30_000 }).catch(() => '');
     const f = await found('lxcpath nearly full', Date.now(), (x) => x.id === `disk-full:${lxcPath}`);
     expect(f.severity).toBe('critical');
-    await run('rm', ['-f', fill]);
+    await inAgent('rm', ['-f', fill]);
     await cleared('lxcpath nearly full', f.id);
-    await run('umount', [lxcPath]);
+    await inAgent('umount', [lxcPath]);
     tmpfsMounted = false;
   });
 
