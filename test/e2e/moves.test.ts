@@ -270,9 +270,13 @@ describe.skipIf(!prereqs.ok)('moving containers between fleet hosts', () => {
   it('a Docker move whose volume exists on the target: 409, the source runs on, nothing of it on the target', async () => {
     await dockerWorkload('clash', name('clash-data'));
     await h2.docker(['volume', 'create', name('clash-data')]);
+    // Written by the same image family as the moving container's, so that the volume guard lets the
+    // move through and the restore itself meets the existing volume.
     await h2.docker([
       'run',
       '--rm',
+      '--label',
+      `corral.volume.family=corral-test/${tag}-clash`,
       '-v',
       `${name('clash-data')}:/d`,
       FLEET_IMAGE,
