@@ -313,8 +313,9 @@ describe('images: registries, pull, creates that pull, image policy', () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'corral-hand-'));
     await sh('sh', [
       '-c',
-      `cd ${dir} && echo ${corral.tag} > hand && tar -cf rootfs.tar hand && docker import -q rootfs.tar ${handMade} >/dev/null && ` +
-        `docker save -o hand.tar ${handMade} && docker rmi ${handMade} >/dev/null && docker load -q -i hand.tar >/dev/null`,
+      `cd ${dir} && echo ${corral.tag} > hand && tar -cf rootfs.tar hand && docker import rootfs.tar ${handMade} >/dev/null && ` +
+        `docker save -o hand.tar ${handMade} && docker rmi ${handMade} >/dev/null && docker load -q -i hand.tar >/dev/null && ` +
+        `cd / && rm -rf ${dir}`,
     ]);
     const handId = await localImage(handMade);
     const origin = async () => {
