@@ -27,7 +27,10 @@ describe('images: registries, pull, creates that pull, image policy', () => {
     `corral-test-pulled-${corral.tag}`,
     `corral-test-never-${corral.tag}`,
     `corral-test-bad-${corral.tag}`,
+    `corral-test-hand-${corral.tag}`,
   ];
+  // An image that reaches the host by hand (docker load), outside Corral.
+  const handMade = `corral-test/hand-${corral.tag}:1`;
   let events: SseClient;
   let digest = '';
 
@@ -56,6 +59,7 @@ describe('images: registries, pull, creates that pull, image policy', () => {
   afterAll(async () => {
     events?.close();
     for (const c of containers) await sh('docker', ['rm', '-f', c]).catch(() => {});
+    await sh('docker', ['rmi', '-f', handMade]).catch(() => {});
     await removeLocal();
     await corral.stop();
   });
@@ -204,6 +208,20 @@ describe('images: registries, pull, creates that pull, image policy', () => {
     expect(created.output).toContain('"status":"pulled"');
     const state = await sh('docker', ['inspect', '--format', '{{.State.Running}}', containers[0]!]);
     expect(state).toBe('true');
+    // What it pulled is recorded as pulled, by this command, like image.pull's.
+    const imageId = await localImage(authed);
+    expect(created.result?.pulled).toEqual({ imageId, reference: authed, digest, registry: REGISTRY_AUTH });
+    const images = await corral.get<{ items: { engineId: string; origin: Record<string, unknown> }[] }>(
+      `/api/v1/images?host=${corral.hostId}&origin=pulled`,
+    );
+    expect(images.body.items.find((i) => i.engineId === imageId)?.origin).toMatchObject({
+      kind: 'pulled',
+      registry: REGISTRY_AUTH,
+      reference: authed,
+      digest,
+      commandId: created.id,
+      requestedBy: expect.stringMatching(/^token:/),
+    });
   });
 
   it('pull "never" does not pull, and a failed pull fails the create with the reason and makes nothing', async () => {
@@ -288,6 +306,67 @@ describe('images: registries, pull, creates that pull, image policy', () => {
       expect(refused.body.rule).toBe('image.allowedRegistries');
     } finally {
       await corral.request('DELETE', `/api/v1/image-policies/${registries.body.id}`);
+    }
+  });
+
+  it('image policy: an image loaded by hand (origin unknown) is refused where the selector matches, allowed where not', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'corral-hand-'));
+    await sh('sh', [
+      '-c',
+      `cd ${dir} && echo ${corral.tag} > hand && tar -cf rootfs.tar hand && docker import rootfs.tar ${handMade} >/dev/null && ` +
+        `docker save -o hand.tar ${handMade} && docker rmi ${handMade} >/dev/null && docker load -q -i hand.tar >/dev/null && ` +
+        `cd / && rm -rf ${dir}`,
+    ]);
+    const handId = await localImage(handMade);
+    const origin = async () => {
+      const images = await corral.get<{ items: { engineId: string; origin: { kind: string } }[] }>(
+        `/api/v1/images?host=${corral.hostId}&name=${encodeURIComponent(handMade)}`,
+      );
+      return images.body.items.find((i) => i.engineId === handId)?.origin.kind;
+    };
+    for (let i = 0; (await origin()) !== 'unknown'; i++) {
+      if (i > 100) throw new Error(`${handMade} never showed origin unknown`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const body = { runtime: 'docker', image: handMade, name: containers[3], command: ['/hand'], start: false };
+    // The host has no label corral.test.zone: "!=" matches it, "exists" does not.
+    const matching = await corral.request<{ id: string }>('POST', '/api/v1/image-policies', {
+      name: `known-only-${corral.tag}`,
+      selector: [{ label: 'corral.test.zone', op: '!=', value: 'lab' }],
+      refuseUnknownOrigin: true,
+    });
+    expect(matching.status).toBe(201);
+    try {
+      const refused = await corral.request<{ error: string; rule: string; field: string; message: string }>(
+        'POST',
+        `/api/v1/hosts/${corral.hostId}/containers`,
+        body,
+      );
+      expect(refused.status).toBe(422);
+      expect(refused.body).toMatchObject({ error: 'image_policy', rule: 'image.unknownOrigin', field: 'params.image' });
+      expect(refused.body.message).toContain(`known-only-${corral.tag}`);
+      const audit = await corral.get<{ items: { action: string; statusCode: number; detail: unknown }[] }>(
+        '/api/v1/audit?limit=50',
+      );
+      const entry = audit.body.items.find((a) => a.action === 'policy container.create' && a.statusCode === 422);
+      expect(JSON.stringify(entry?.detail)).toContain('image.unknownOrigin');
+      expect(JSON.stringify(entry?.detail)).toContain(`known-only-${corral.tag}`);
+      expect(await corral.container(containers[3]!)).toBeUndefined();
+    } finally {
+      await corral.request('DELETE', `/api/v1/image-policies/${matching.body.id}`);
+    }
+    const elsewhere = await corral.request<{ id: string }>('POST', '/api/v1/image-policies', {
+      name: `known-only-lab-${corral.tag}`,
+      selector: [{ label: 'corral.test.zone', op: 'exists' }],
+      refuseUnknownOrigin: true,
+    });
+    expect(elsewhere.status).toBe(201);
+    try {
+      await corral.command('POST', `/api/v1/hosts/${corral.hostId}/containers`, body);
+      const made = await sh('docker', ['inspect', '--format', '{{.Image}}', containers[3]!]);
+      expect(made).toBe(handId);
+    } finally {
+      await corral.request('DELETE', `/api/v1/image-policies/${elsewhere.body.id}`);
     }
   });
 

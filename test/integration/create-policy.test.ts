@@ -1,4 +1,4 @@
-import { sampleFacts } from '@corral/protocol';
+import { type ImageRecord, sampleFacts } from '@corral/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestController, type TestController } from '../support/controller.js';
 import type { RawAgent } from '../support/raw-agent.js';
@@ -23,7 +23,7 @@ describe('create policies', () => {
   const hosts: Record<string, { id: string; agent: RawAgent }> = {};
 
   // A host with both runtimes, the sample templates and its agent labels.
-  const addHost = async (name: string, labels: Record<string, string>) => {
+  const addHost = async (name: string, labels: Record<string, string>, images: ImageRecord[] = []) => {
     const agent = await ctl.agent({ hostname: name });
     agent.send(agent.hello({ hostname: name, runtimes: BOTH, labels }));
     const welcome = await agent.next('welcome');
@@ -32,7 +32,7 @@ describe('create policies', () => {
       seq: 1,
       facts: { ...sampleFacts, hostname: name, runtimes: BOTH },
       containers: [],
-      images: [],
+      images,
       volumes: [],
       networks: [],
       bridges: [],
@@ -268,6 +268,93 @@ describe('create policies', () => {
     it('applies when the policy is removed: back to the default', async () => {
       expect((await ctl.request('DELETE', `/api/v1/policies/${policyId}`)).status).toBe(204);
       expect((await create('trusted', docker({ network: 'host' }))).status).toBe(403);
+    });
+  });
+  // An image that appeared on its host outside Corral (a first sighting in a snapshot: origin unknown).
+  describe('image policy: images of unknown origin refused', () => {
+    const HAND = `sha256:${'e'.repeat(64)}`;
+    const handMade: ImageRecord = {
+      id: HAND,
+      tags: ['hand/made:1'],
+      repoDigests: [],
+      sizeBytes: 1000,
+      createdAt: null,
+      labels: {},
+    };
+    let policyId = '';
+
+    beforeAll(async () => {
+      await addHost('edge-1', { zone: 'edge' }, [handMade]);
+      await addHost('core-1', { zone: 'core' }, [handMade]);
+      const made = await ctl.request<{ id: string; refuseUnknownOrigin: boolean }>('POST', '/api/v1/image-policies', {
+        name: 'known images at the edge',
+        selector: [{ label: 'zone', op: '=', value: 'edge' }],
+        refuseUnknownOrigin: true,
+      });
+      expect(made.status).toBe(201);
+      expect(made.body.refuseUnknownOrigin).toBe(true);
+      policyId = made.body.id;
+    });
+
+    it.each([
+      ['its tag', 'hand/made:1'],
+      ['its image id', HAND],
+      ['a short id', 'eeeeeeeeeeee'],
+    ])('refuses a create naming it by %s on a matching host: 422 naming rule and policy, audited', async (_, image) => {
+      const before = await ctl.prisma.command.count();
+      const res = await create('edge-1', docker({ image }));
+      expect(res.status).toBe(422);
+      expect(res.body).toMatchObject({ error: 'image_policy', rule: 'image.unknownOrigin', field: 'params.image' });
+      expect(res.body.message).toMatch(
+        /image policy of host edge-1 refuses this \(rule image\.unknownOrigin of known images at the edge\)/,
+      );
+      expect(await ctl.prisma.command.count()).toBe(before);
+      const audit = await ctl.get<{
+        items: { action: string; statusCode: number; targetId: string; detail: unknown }[];
+      }>('/api/v1/audit?limit=20');
+      const entry = audit.body.items.find(
+        (a) => a.action === 'policy container.create' && a.targetId === hosts['edge-1']!.id,
+      );
+      expect(entry?.statusCode).toBe(422);
+      expect(JSON.stringify(entry?.detail)).toContain('image.unknownOrigin');
+      expect(JSON.stringify(entry?.detail)).toContain('known images at the edge');
+    });
+
+    it('allows it on a host the selector does not match, an image the host lacks, and pull: always', async () => {
+      expect((await create('core-1', docker({ image: 'hand/made:1' }))).status).toBe(202);
+      expect((await create('edge-1', docker({ image: 'hand/other:1' }))).status).toBe(202);
+      expect((await create('edge-1', docker({ image: 'hand/made:1', pull: 'always' }))).status).toBe(202);
+    });
+
+    it('placement skips the refused host with the rule as its reason', async () => {
+      const placed = await ctl.request<{
+        placement: { hostIds: string[]; explanation: { hosts: { hostname: string; reason: string | null }[] } };
+      }>(
+        'POST',
+        '/api/v1/containers?dryRun=true',
+        { runtime: 'docker', spec: { image: 'hand/made:1' }, hosts: ['edge-1', 'core-1'] },
+        operator,
+      );
+      expect(placed.status).toBe(200);
+      expect(placed.body.placement.hostIds).toEqual([hosts['core-1']!.id]);
+      const skipped = placed.body.placement.explanation.hosts.find((h) => h.hostname === 'edge-1');
+      expect(skipped?.reason).toMatch(/^image policy known images at the edge rule image\.unknownOrigin: /);
+    });
+
+    it('allows it once its origin is known, and everywhere once the rule is off', async () => {
+      await ctl.prisma.imageOrigin.upsert({
+        where: { hostId_engineId: { hostId: hosts['edge-1']!.id, engineId: HAND } },
+        create: { hostId: hosts['edge-1']!.id, engineId: HAND, kind: 'loaded', recordedAt: new Date() },
+        update: { kind: 'loaded' },
+      });
+      expect((await create('edge-1', docker({ image: 'hand/made:1' }))).status).toBe(202);
+      await ctl.prisma.imageOrigin.update({
+        where: { hostId_engineId: { hostId: hosts['edge-1']!.id, engineId: HAND } },
+        data: { kind: 'unknown' },
+      });
+      expect((await create('edge-1', docker({ image: 'hand/made:1' }))).status).toBe(422);
+      expect((await ctl.request('DELETE', `/api/v1/image-policies/${policyId}`)).status).toBe(204);
+      expect((await create('edge-1', docker({ image: 'hand/made:1' }))).status).toBe(202);
     });
   });
 });

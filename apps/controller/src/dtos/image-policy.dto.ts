@@ -30,6 +30,12 @@ export const ImagePolicyInputSchema = z.strictObject({
     .boolean()
     .default(false)
     .describe('Docker creates on these hosts must name their image by digest (name@sha256:...)'),
+  refuseUnknownOrigin: z
+    .boolean()
+    .default(false)
+    .describe(
+      'Docker creates on these hosts may not run an image the host already holds whose origin is unknown (it appeared outside Corral); an image the create pulls is allowed',
+    ),
 });
 export type ImagePolicyInput = z.output<typeof ImagePolicyInputSchema>;
 
@@ -44,6 +50,9 @@ export const ImagePolicySchema = z.object({
     .nullable()
     .describe('registries Docker creates on the matched hosts may run images from; null: any'),
   requireDigest: z.boolean().describe('whether creates on the matched hosts must name their image by digest'),
+  refuseUnknownOrigin: z
+    .boolean()
+    .describe('whether creates on the matched hosts are refused images of unknown origin (appeared outside Corral)'),
   createdBy: z.string().nullable().describe('who made it: "token:NAME (token id)"; null when unknown'),
   createdAt: isoDate.describe('when it was made'),
   updatedAt: isoDate.describe('when it was last changed'),

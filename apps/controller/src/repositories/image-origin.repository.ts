@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { sql } from 'kysely';
+import { type SqlBool, sql } from 'kysely';
 import type { Db } from '../database/kysely.js';
+import type { ImageNames } from '../services/image-policy.js';
 import { pgJson } from './pg-encoding.js';
 import { KYSELY } from './tokens.js';
 
@@ -65,6 +66,25 @@ export const imageOriginQueries = {
       .onConflict((oc) => oc.columns(['hostId', 'engineId']).doNothing()),
   find: (db: Db, hostId: string, engineId: string) =>
     db.selectFrom('ImageOrigin').selectAll().where('hostId', '=', hostId).where('engineId', '=', engineId),
+  // The origin of the image each of these hosts holds under any of these names; `unknown` for an
+  // image held with no origin recorded yet (its first sighting is being written).
+  originOnHosts: (db: Db, hostIds: readonly string[], names: ImageNames) => {
+    return db
+      .selectFrom('Image as i')
+      .leftJoin('ImageOrigin as o', (join) =>
+        join.onRef('o.hostId', '=', 'i.hostId').onRef('o.engineId', '=', 'i.engineId'),
+      )
+      .select(['i.hostId', sql<string>`coalesce(o.kind, 'unknown')`.as('kind')])
+      .where('i.hostId', 'in', [...hostIds])
+      .where((eb) =>
+        eb.or([
+          sql<SqlBool>`i.tags && ${sql.val(names.tags)}::text[]`,
+          sql<SqlBool>`i."repoDigests" && ${sql.val(names.repoDigests)}::text[]`,
+          // idPrefix is sha256: and hex digits only: nothing in it LIKE would read as a pattern.
+          ...(names.idPrefix ? [sql<SqlBool>`i."engineId" LIKE ${`${names.idPrefix}%`}`] : []),
+        ]),
+      );
+  },
   hostname: (db: Db, hostId: string) => db.selectFrom('Host').select('hostname').where('id', '=', hostId),
   transferRow: (db: Db, id: string) =>
     db
@@ -88,6 +108,18 @@ export class ImageOriginRepository {
 
   async find(hostId: string, engineId: string): Promise<ImageOriginRow | null> {
     return ((await imageOriginQueries.find(this.db, hostId, engineId).executeTakeFirst()) as ImageOriginRow) ?? null;
+  }
+
+  // Per host id, the origin of the image named so there; hosts that do not hold it are absent.
+  async originOnHosts(hostIds: readonly string[], names: ImageNames): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    const named = names.tags.length > 0 || names.repoDigests.length > 0 || names.idPrefix !== null;
+    if (hostIds.length === 0 || !named) return out;
+    for (const row of await imageOriginQueries.originOnHosts(this.db, hostIds, names).execute()) {
+      // Two records may match (a tag and an id of different images): unknown wins.
+      if (out.get(row.hostId) !== 'unknown') out.set(row.hostId, row.kind);
+    }
+    return out;
   }
 
   async hostname(hostId: string): Promise<string | null> {

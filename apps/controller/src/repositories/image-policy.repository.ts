@@ -13,6 +13,7 @@ export interface NewImagePolicy {
   selector: unknown;
   allowedRegistries: string[] | null;
   requireDigest: boolean;
+  refuseUnknownOrigin: boolean;
   createdBy: string | null;
 }
 

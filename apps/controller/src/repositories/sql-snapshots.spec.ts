@@ -139,6 +139,11 @@ describe('SQL of the API reads', () => {
     expect(compiled(imageOriginQueries.unknown(db, [{ hostId: H1, engineId: 'sha256:2', at }]))).toMatchSnapshot();
   });
 
+  it('reads the origin of the image a create names, on the hosts it may go to', () => {
+    const names = { tags: ['app:1'], repoDigests: [], idPrefix: 'sha256:0123456789ab' };
+    expect(compiled(imageOriginQueries.originOnHosts(db, [H1, H2], names))).toMatchSnapshot();
+  });
+
   it('refuses a filter the list does not have', () => {
     expect(() => lists.list(db, 'bridges', { label: 'x' }, page)).toThrow('filter label does not apply to bridges');
   });

@@ -14,6 +14,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { ImagePolicyDto, ImagePolicyInput } from '../dtos/image-policy.dto.js';
 import type { PolicyDto, PolicyInput } from '../dtos/policy.dto.js';
 import type { Clock } from '../repositories/clock.repository.js';
+import { ImageOriginRepository } from '../repositories/image-origin.repository.js';
 import { DuplicateImagePolicyNameError, ImagePolicyRepository } from '../repositories/image-policy.repository.js';
 import {
   DuplicatePolicyNameError,
@@ -31,7 +32,7 @@ import {
   PolicyRefusedError,
   VolumeGuardError,
 } from './errors.js';
-import { checkImage, type ImageRefusal, toImagePolicyDto } from './image-policy.js';
+import { checkImage, type ImageRefusal, imageNamesOf, toImagePolicyDto } from './image-policy.js';
 import { actorOfRequestedBy } from './principal.js';
 import { constraintHolds } from './scheduler/labels.filter.js';
 import type { Constraint, SchedulingHost } from './scheduler/scheduler.types.js';
@@ -117,6 +118,7 @@ export class CreatePolicyService {
     private readonly audit: AuditService,
     private readonly images: ImagePolicyRepository,
     private readonly volumeUses: VolumeUseRepository,
+    private readonly origins: ImageOriginRepository,
   ) {}
 
   // The check of (host, params) for every path that creates: host create, clone, placement (per host,
@@ -129,8 +131,12 @@ export class CreatePolicyService {
     const host = toPolicyHost(row);
     const refusal = this.refusalOn(await this.policies(), host, create);
     if (!refusal) {
-      const image =
-        create.runtime === 'docker' ? checkImage(create.image, await this.imagePolicies(), host.agentLabels) : null;
+      let image: ImageRefusal | null = null;
+      if (create.runtime === 'docker') {
+        const imagePolicies = await this.imagePolicies();
+        const origins = await this.imageOrigins([host.id], create, imagePolicies);
+        image = checkImage(create.image, imagePolicies, host.agentLabels, origins.get(host.id) ?? null);
+      }
       if (!image) return this.guardVolumes(host, op, create, requestedBy);
       await this.recordImageRefusal(op, [{ host, refusal: image }], requestedBy);
       throw new ImagePolicyRefusedError(
@@ -159,9 +165,10 @@ export class CreatePolicyService {
       const imagePolicies = await this.imagePolicies();
       if (imagePolicies.length > 0) {
         const refusedImages: { host: PolicyHost; refusal: ImageRefusal }[] = [];
+        const origins = await this.imageOrigins(hostIds, create, imagePolicies);
         for (const row of await this.repo.hosts(hostIds)) {
           const host = toPolicyHost(row);
-          const refusal = checkImage(create.image, imagePolicies, host.agentLabels);
+          const refusal = checkImage(create.image, imagePolicies, host.agentLabels, origins.get(host.id) ?? null);
           if (!refusal) continue;
           refusedImages.push({ host, refusal });
           out.set(host.id, `image policy ${refusal.policy} rule ${refusal.rule}: ${refusal.message}`);
@@ -306,6 +313,18 @@ export class CreatePolicyService {
 
   async removeImagePolicy(id: string): Promise<void> {
     if (!(await this.images.remove(id))) throw new NotFoundError(`no image policy with id ${id}`);
+  }
+
+  // Per host id, the origin of the create's image where the host holds it, read only when a policy
+  // refuses unknown origins. A create that pulls `always` runs what the registry serves, recorded
+  // `pulled`, whatever the host held before.
+  private async imageOrigins(
+    hostIds: readonly string[],
+    create: Extract<ContainerCreateParams, { runtime: 'docker' }>,
+    policies: readonly ImagePolicyDto[],
+  ): Promise<Map<string, string>> {
+    if (create.pull === 'always' || !policies.some((p) => p.refuseUnknownOrigin)) return new Map();
+    return this.origins.originOnHosts(hostIds, imageNamesOf(create.image));
   }
 
   private async imagePolicies(): Promise<ImagePolicyDto[]> {

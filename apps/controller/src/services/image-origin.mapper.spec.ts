@@ -29,6 +29,7 @@ describe('image origins of commands', () => {
     expect(originKindOf('container.commit')).toBe('committed');
     expect(originKindOf('image.import')).toBe('imported');
     expect(originKindOf('image.pull')).toBe('pulled');
+    expect(originKindOf('container.create')).toBe('pulled');
     expect(originKindOf('image.tag')).toBeNull();
     expect(originKindOf('container.start')).toBeNull();
   });
@@ -119,6 +120,28 @@ describe('image origins of commands', () => {
       ),
     );
     expect(sut).toMatchObject({ kind: 'committed', container: 'c0ffee', reference: 'snap:1', engineId: 'sha256:c' });
+  });
+
+  it('records the image a create pulled from its result `pulled`, and nothing for a create that pulled none', () => {
+    const pulled = { imageId: 'sha256:eee', reference: 'r:5000/app:2', digest: 'sha256:fff', registry: 'r:5000' };
+    const [sut, ...more] = originsOfCommand(
+      command('container.create', { runtime: 'docker', image: 'r:5000/app:2' }, { id: 'c0ffee', name: 'web', pulled }),
+    );
+    expect(more).toEqual([]);
+    expect(sut).toMatchObject({
+      hostId: H2,
+      engineId: 'sha256:eee',
+      kind: 'pulled',
+      registry: 'r:5000',
+      reference: 'r:5000/app:2',
+      digest: 'sha256:fff',
+      requestedBy: 'token:ops (t1)',
+      recordedAt: AT,
+    });
+    // The container's id is no image id: without `pulled` nothing is recorded.
+    expect(
+      originsOfCommand(command('container.create', { image: 'x:1' }, { id: 'sha256:c0ffee', name: 'web' })),
+    ).toEqual([]);
   });
 
   it('records nothing for ops that make no image', () => {

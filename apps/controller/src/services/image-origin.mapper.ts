@@ -7,6 +7,12 @@ export function originKindOf(op: string): ImageOriginKind | null {
   return (known ? opSpec(op as CommandOp).origin : undefined) ?? null;
 }
 
+// The result key the op's origin details are under (a create's `pulled`); null: the whole result.
+function originKeyOf(op: string): string | null {
+  const known = (COMMAND_OPS as string[]).includes(op);
+  return (known ? opSpec(op as CommandOp).originIn : undefined) ?? null;
+}
+
 // What of a finished command the mapping reads.
 export interface FinishedImageCommand {
   id: string;
@@ -40,7 +46,11 @@ export function originsOfCommand(command: FinishedImageCommand, source: CopySour
   const kind = originKindOf(command.op);
   if (!kind) return [];
   const params = obj(command.params);
-  const result = obj(command.result);
+  const key = originKeyOf(command.op);
+  const whole = obj(command.result);
+  // A create that pulled nothing made no image.
+  if (key && !(key in whole)) return [];
+  const result = key ? obj(whole[key]) : whole;
   const first = engineIdOf(result);
   const images = Array.isArray(result.images) ? result.images.filter((i): i is string => !!str(i)) : [];
   const engineIds = [...new Set([...(first ? [first] : []), ...images])];

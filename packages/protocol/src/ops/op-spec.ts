@@ -59,6 +59,9 @@ export interface OpSpec<P extends z.ZodType = z.ZodType, R extends z.ZodType = z
   creates?: 'container' | 'image';
   // Image-making ops: the origin the controller records for the image when the command succeeds.
   origin?: ImageOriginKind;
+  // The result key holding the origin's details, for ops that make an image only sometimes (a create
+  // that pulled); a result without it records nothing. Absent: the whole result.
+  originIn?: string;
 }
 
 // Keeps each entry's own params and result types while checking it is a whole spec.

@@ -42,6 +42,8 @@ export const OPS = {
     sensitive: { params: ['env', 'registryAuth'], output: false, result: false },
     creates: 'container',
     pullsFrom: 'image',
+    origin: 'pulled',
+    originIn: 'pulled',
   }),
   'container.start': defineOp({
     summary: 'Start a container',

@@ -12,6 +12,14 @@ const containerIds = {
   containerId: z.guid().nullable().optional().describe('Corral id of the container (once the inventory has it)'),
 };
 
+// Exactly this shape: the provenance records read it (origin "pulled").
+export const ImagePullResultSchema = z.object({
+  imageId: z.string().describe('Docker image id (sha256:...) of what was pulled'),
+  reference: z.string().describe('the reference as asked for'),
+  digest: z.string().nullable().describe('repo digest (name@sha256:...) the registry served, when it reported one'),
+  registry: z.string().describe("the reference's registry (docker.io when it names none)"),
+});
+
 export const ContainerCreateResultSchema = z.looseObject({
   ...containerIds,
   engineId: z.string().optional().describe('Docker container id, or the LXC container name'),
@@ -19,6 +27,9 @@ export const ContainerCreateResultSchema = z.looseObject({
   name: z.string().describe('the container name'),
   lxcPath: z.string().optional().describe('lxc: the lxcpath it was made in'),
   state: z.string().optional().describe('its state once created (running when started)'),
+  pulled: ImagePullResultSchema.optional().describe(
+    'docker: the image the create pulled first (pull missing or always), as image.pull answers; the controller records it with origin pulled. Absent when it pulled nothing',
+  ),
 });
 
 export const ContainerStateResultSchema = z.looseObject({
@@ -87,13 +98,6 @@ export const ImageResultSchema = z.looseObject({
   imageId: z.guid().nullable().optional().describe('Corral id of the image (once the inventory has it)'),
   id: z.string().describe('Docker image id'),
   reference: z.string().optional().describe('the repository:tag it was given'),
-});
-// Exactly this shape: the provenance records read it (origin "pulled").
-export const ImagePullResultSchema = z.object({
-  imageId: z.string().describe('Docker image id (sha256:...) of what was pulled'),
-  reference: z.string().describe('the reference as asked for'),
-  digest: z.string().nullable().describe('repo digest (name@sha256:...) the registry served, when it reported one'),
-  registry: z.string().describe("the reference's registry (docker.io when it names none)"),
 });
 export const ImageLoadResultSchema = z.looseObject({
   imageId: z.guid().nullable().optional().describe('Corral id of the image (once the inventory has it)'),

@@ -3,7 +3,7 @@ import type Dockerode from 'dockerode';
 import { engineMessage } from '../../../executor/errors.js';
 import { CommandFailure, type OpHandler } from '../../../executor/handler.js';
 import type { DockerOps } from '../docker-ops.driver.js';
-import { hasImage, pullImage } from './image-pull.op.js';
+import { hasImage, type PulledImage, pullImage } from './image-pull.op.js';
 import { envList, managedLabels } from './op-support.js';
 
 type DockerCreateParams = Extract<CommandParams<'container.create'>, { runtime: 'docker' }>;
@@ -50,8 +50,9 @@ export function containerCreateOp(docker: DockerOps): OpHandler<'container.creat
     const params = ctx.params;
     if (params.runtime !== 'docker') throw new CommandFailure('unsupported', 'not a Docker container');
     // The image first, in this command: a failed pull fails the create before anything exists.
+    let pulled: PulledImage | null = null;
     if (params.pull === 'always' || (params.pull === 'missing' && !(await hasImage(docker, params.image)))) {
-      await pullImage(docker, ctx, params.image, { auth: params.registryAuth });
+      pulled = await pullImage(docker, ctx, params.image, { auth: params.registryAuth });
     }
     const container = await docker.api.createContainer(createOptions(params));
     // Docker makes up a name when none was asked for; only then is it worth a round trip to learn it.
@@ -68,6 +69,9 @@ export function containerCreateOp(docker: DockerOps): OpHandler<'container.creat
         );
       }
     }
-    return { id: container.id, name };
+    // What was pulled, for the controller to record the image's origin as image.pull's would be.
+    return pulled
+      ? { id: container.id, name, pulled: { ...pulled, reference: params.image } }
+      : { id: container.id, name };
   };
 }

@@ -120,7 +120,12 @@ describe('containerCreateOp', () => {
     outputs.length = 0;
     const sut = containerCreateOp(fakeOps(calls, { present: false }));
     const auth = { serveraddress: 'docker.io', username: 'u', password: 'p' };
-    await sut(ctx({ name: 'web', registryAuth: auth }));
+    // What it pulled is in the result, for the controller to record the image as pulled.
+    expect(await sut(ctx({ name: 'web', registryAuth: auth }))).toEqual({
+      id: 'c0ffee',
+      name: 'web',
+      pulled: { imageId: 'sha256:feed', reference: 'busybox', digest: 'sha256:abc', registry: 'docker.io' },
+    });
     expect(calls).toEqual([
       'image busybox',
       'pull busybox:latest with auth',
@@ -136,8 +141,9 @@ describe('containerCreateOp', () => {
     await containerCreateOp(fakeOps(always))(ctx({ name: 'web', pull: 'always' }));
     expect(always.slice(0, 1)).toEqual(['pull busybox:latest']);
     const never: string[] = [];
-    await containerCreateOp(fakeOps(never, { present: false }))(ctx({ name: 'web', pull: 'never' }));
+    const made = await containerCreateOp(fakeOps(never, { present: false }))(ctx({ name: 'web', pull: 'never' }));
     expect(never).toEqual(['create', 'start']);
+    expect(made).not.toHaveProperty('pulled');
   });
 
   it('asks Docker for the name it made up when none was given', async () => {

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "ImagePolicy" ADD COLUMN     "refuseUnknownOrigin" BOOLEAN NOT NULL DEFAULT false;
