@@ -161,7 +161,13 @@ describe('web view in a real browser', () => {
 
       await typeLine('exit 3');
       await status.getByText('Exited with code 3.').waitFor({ timeout: 15_000 });
-      expect((await lines()).some((l) => l.includes('[exited with code 3]'))).toBe(true);
+      // The status line can change before xterm.js has drawn the last output (it draws on a frame).
+      await waitFor(
+        'the exit line in the terminal',
+        async () => (await lines()).some((l) => l.includes('[exited with code 3]')),
+        5_000,
+        100,
+      );
 
       // Connected again, then the dialog closes: the stream ends (the shell is killed) and says so.
       await dialog.getByRole('button', { name: 'Connect' }).click();
