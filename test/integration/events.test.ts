@@ -6,7 +6,9 @@ import {
   sampleLxcContainer,
 } from '@corral/protocol';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { EVENT_WINDOW, EventBus } from '../../apps/controller/src/services/event-bus.js';
+import { EventLog } from '../../apps/controller/src/cluster/event-log.js';
+import { EventRetention } from '../../apps/controller/src/cluster/event-retention.js';
+import { EventBus } from '../../apps/controller/src/services/event-bus.js';
 import { EventStreamService } from '../../apps/controller/src/services/event-stream.service.js';
 import { startTestController, type TestController } from '../support/controller.js';
 import { snapshotOf } from '../support/frames.js';
@@ -34,10 +36,17 @@ const marker = (hostname: string) => upsert('lease', { ...sampleLease, hostname 
 describe('event stream', () => {
   let ctl: TestController;
   let bus: EventBus;
+  let log: EventLog;
 
   beforeAll(async () => {
-    ctl = await startTestController({ CORRAL_OFFLINE_GRACE_MS: '800', CORRAL_HEARTBEAT_INTERVAL_MS: '1000' });
+    ctl = await startTestController({
+      CORRAL_OFFLINE_GRACE_MS: '800',
+      CORRAL_HEARTBEAT_INTERVAL_MS: '1000',
+      // Retention (run by hand below) keeps the newest 2,000 events.
+      CORRAL_EVENT_RETENTION_EVENTS: '2000',
+    });
     bus = ctl.app.get(EventBus);
+    log = ctl.app.get(EventLog);
   });
 
   afterAll(async () => {
@@ -308,28 +317,37 @@ describe('event stream', () => {
     expect(byHeader.messages.map((m) => [m.id, m.event])).toEqual(missed);
     expect(byQuery.messages.map((m) => [m.id, m.event])).toEqual(missed);
 
-    // An id that left the window: a reset first, carrying the id to resume from, then live events only.
-    let lastFiller = 0;
-    for (let i = 0; i < EVENT_WINDOW; i++) {
-      lastFiller = bus.publish({
-        type: 'command-succeeded',
-        kind: 'command',
-        hostId: null,
-        data: { id: String(i) },
-      }).id;
+    // Ids are durable (batch id and place): an id from the log reads the same on any replica.
+    expect(missed.every(([id]) => Number(id) > Number(seen))).toBe(true);
+    expect(await ctl.prisma.eventBatch.count({ where: { id: { gte: BigInt(Math.floor(Number(seen) / 1e6)) } } })).toBeGreaterThan(0);
+
+    // An id whose batches retention dropped: a reset first, carrying the id to resume from, then live events only.
+    for (let i = 0; i < 2500; i++) {
+      bus.publish({ type: 'command-succeeded', kind: 'command', hostId: null, data: { id: String(i) } });
+      // Five batches of 500.
+      if (i % 500 === 499) await log.flushed();
     }
+    await log.caughtUp();
+    const lastFiller = log.latestEventId();
+    expect(await ctl.app.get(EventRetention).sweep()).toBeGreaterThan(0);
+    const kept = await ctl.prisma.eventBatch.aggregate({ _sum: { count: true }, _min: { id: true } });
+    expect(kept._sum.count).toBeLessThanOrEqual(2000);
+    expect(kept._sum.count).toBeGreaterThanOrEqual(1500);
+    expect(Number(kept._min.id)).toBeGreaterThan(Math.floor(Number(seen) / 1e6));
     const reset = await stream(`?host=${hostId}`, { 'Last-Event-ID': seen });
     await reset.waitForType('reset');
     expect(reset.messages).toHaveLength(1);
     // Other hosts of this suite may publish (host-offline) meanwhile: resumeFrom is the newest id at that moment.
-    const body = JSON.parse(reset.messages[0]!.data) as { lastEventId: number; resumeFrom: number };
+    const body = JSON.parse(reset.messages[0]!.data) as { lastEventId: number; resumeFrom: number; reason: string };
     expect(body.lastEventId).toBe(Number(seen));
+    expect(body.reason).toMatch(/no longer kept/);
     expect(body.resumeFrom).toBeGreaterThanOrEqual(lastFiller);
-    expect(body.resumeFrom).toBeLessThanOrEqual(bus.latestId());
+    expect(body.resumeFrom).toBeLessThanOrEqual(log.latestEventId());
     expect(reset.messages[0]!.id).toBe(String(body.resumeFrom));
-    // An id this process never issued (from before a restart) resets too.
-    const ancient = await stream('', { 'Last-Event-ID': '1' });
+    // An id newer than anything written (a clock-based id of a controller before the log) resets too.
+    const ancient = await stream('', { 'Last-Event-ID': String(Date.now() * 1000) });
     await ancient.waitForType('reset');
+    expect(JSON.parse(ancient.messages[0]!.data).reason).toMatch(/newer than any event written/);
     await send(agent, { type: 'delta', seq: seq(), changes: [upsert('container', sampleDockerContainer)] } as never);
     await reset.waitForType('container-created');
     expect(reset.messages.map((m) => m.event)).toEqual(['reset', 'container-created']);
@@ -340,15 +358,15 @@ describe('event stream', () => {
 
   it('sends heartbeat comments and lets go of every listener when clients disconnect', async () => {
     await waitStreamsClosed();
-    const before = bus.listenerCount();
+    const before = log.subscriberCount();
     const streams = ctl.app.get(EventStreamService);
     streams.heartbeatMs = 100;
     const clients = await Promise.all([stream(), stream('?kind=host'), stream('?type=host-online')]);
-    expect(bus.listenerCount()).toBe(before + 3);
+    expect(log.subscriberCount()).toBe(before + 3);
     await clients[0]!.waitFor((c) => c.comments.includes('heartbeat'));
     for (const c of clients) c.close();
     await waitStreamsClosed();
-    expect(bus.listenerCount()).toBe(before);
+    expect(log.subscriberCount()).toBe(before);
     streams.heartbeatMs = 15_000;
   });
 

@@ -61,9 +61,14 @@ export interface TestController {
 
 const bearer = (secret: string) => ({ authorization: `Bearer ${secret}` });
 
-// The real controller in-process, on a fresh migrated database, listening on a random port.
-export async function startTestController(env: Record<string, string> = {}): Promise<TestController> {
-  const db = await createTestDatabase();
+// The real controller in-process, on a fresh migrated database, listening on a random port. With
+// `database`, on that one instead (another replica of a controller already on it); close() then
+// leaves it to its owner.
+export async function startTestController(
+  env: Record<string, string> = {},
+  opts: { database?: TestDatabase } = {},
+): Promise<TestController> {
+  const db = opts.database ?? (await createTestDatabase());
   const migrationsDir = defaultMigrationsDir();
   await applyMigrations(db.url, migrationsDir);
   const config = loadConfig({
@@ -135,7 +140,7 @@ export async function startTestController(env: Record<string, string> = {}): Pro
     async close() {
       await app.close();
       await prisma.$disconnect();
-      await db.drop();
+      if (!opts.database) await db.drop();
     },
   };
 }

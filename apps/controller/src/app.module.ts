@@ -48,6 +48,7 @@ import { CommandLimitsRepository } from './repositories/command-limits.repositor
 import { ContainerMoveRepository } from './repositories/container-move.repository.js';
 import { DoctorRepository } from './repositories/doctor.repository.js';
 import { EnrollmentRepository } from './repositories/enrollment.repository.js';
+import { EventLogRepository } from './repositories/event-log.repository.js';
 import { FleetQueryRepository } from './repositories/fleet-query.repository.js';
 import { HealthRepository } from './repositories/health.repository.js';
 import { HeartbeatRepository } from './repositories/heartbeat.repository.js';
@@ -82,6 +83,8 @@ import { CreatePolicyService } from './services/create-policy.service.js';
 import { DoctorQueryService } from './services/doctor-query.service.js';
 import { EnrollmentService } from './services/enrollment.service.js';
 import { ClusterChannel } from './cluster/cluster-channel.js';
+import { EventLog } from './cluster/event-log.js';
+import { EventRetention } from './cluster/event-retention.js';
 import { LeaderLease } from './cluster/leader-lease.js';
 import { ReplicaService } from './cluster/replica.service.js';
 import { EventBus } from './services/event-bus.js';
@@ -203,6 +206,10 @@ export class AppModule {
         FleetQueryService,
         IpLookupService,
         EventBus,
+        // Every replica's events, durable in Postgres: what the event streams serve.
+        EventLogRepository,
+        EventLog,
+        EventRetention,
         EventStreamService,
         CommandRepository,
         UploadRepository,

@@ -54,6 +54,8 @@ const EnvSchema = z.object({
   CORRAL_REQUESTS_PER_SECOND_PER_TOKEN: intFromEnv('CORRAL_REQUESTS_PER_SECOND_PER_TOKEN', 1000, 1),
   CORRAL_REQUEST_BURST_PER_TOKEN: intFromEnv('CORRAL_REQUEST_BURST_PER_TOKEN', 2000, 1),
   CORRAL_MAX_RESULT_BYTES: intFromEnv('CORRAL_MAX_RESULT_BYTES', 16 * 1024 * 1024, 1024),
+  CORRAL_EVENT_RETENTION_S: intFromEnv('CORRAL_EVENT_RETENTION_S', 3600, 1),
+  CORRAL_EVENT_RETENTION_EVENTS: intFromEnv('CORRAL_EVENT_RETENTION_EVENTS', 1_000_000, 1),
   CORRAL_REPLICA_ID: z
     .string()
     .optional()
@@ -99,6 +101,9 @@ export interface Config {
   maxResultBytes: number;
   // Key of registry secrets (CORRAL_SECRET_KEY); absent: a key file under dataDir, made at first start.
   secretKey?: Buffer | null;
+  // How long the event log keeps events for streams resuming with Last-Event-ID, and at most how many.
+  eventRetentionS: number;
+  eventRetentionEvents: number;
   // This process among the replicas on the database (absent: made up at start), and where the
   // others reach it (absent: 127.0.0.1 and the port it listens on).
   replicaId?: string | null;
@@ -157,8 +162,10 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     requestsPerSecondPerToken: e.CORRAL_REQUESTS_PER_SECOND_PER_TOKEN,
     requestBurstPerToken: e.CORRAL_REQUEST_BURST_PER_TOKEN,
     maxResultBytes: e.CORRAL_MAX_RESULT_BYTES,
+    eventRetentionS: e.CORRAL_EVENT_RETENTION_S,
+    eventRetentionEvents: e.CORRAL_EVENT_RETENTION_EVENTS,
     replicaId: e.CORRAL_REPLICA_ID || null,
-    replicaUrl: e.CORRAL_REPLICA_URL ? e.CORRAL_REPLICA_URL.replace(/\/$/, "") : null,
+    replicaUrl: e.CORRAL_REPLICA_URL ? e.CORRAL_REPLICA_URL.replace(/\/$/, '') : null,
     secretKey: e.CORRAL_SECRET_KEY ? decodeSecretKey(e.CORRAL_SECRET_KEY) : null,
   };
 }

@@ -31,6 +31,20 @@ export class SseSink implements EventSink {
     this.write(`: ${text}\n\n`);
   }
 
+  // While more than half the buffer is unsent: resolves when it is all sent or the client is gone.
+  room(): Promise<void> | null {
+    if (this.closed || this.res.destroyed || this.res.writableLength < this.maxBufferedBytes / 2) return null;
+    return new Promise((resolve) => {
+      const done = () => {
+        this.res.off('drain', done);
+        this.res.off('close', done);
+        resolve();
+      };
+      this.res.on('drain', done);
+      this.res.on('close', done);
+    });
+  }
+
   // Over: a client that has read everything gets a clean end, one holding unsent bytes is cut off.
   end(): void {
     if (this.closed) return;

@@ -1,5 +1,7 @@
 import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
-import { type CorralEvent, EventBus, type EventKind } from './event-bus.js';
+import { EventLog, LOST_EVENT_TYPE } from '../cluster/event-log.js';
+import type { CorralEvent, EventKind } from './event-bus.js';
+import { planResume, ReplayMerge } from './event-replay.js';
 
 export interface EventFilter {
   hostId?: string;
@@ -19,9 +21,13 @@ export interface EventSink {
   reset(notice: ResetNotice): void;
   comment(text: string): void;
   end(): void;
+  // While replaying: resolves once the client has read enough to take more (null: it can now).
+  room?(): Promise<void> | null;
 }
 
 export const HEARTBEAT_MS = 15_000;
+// Live events one resuming stream keeps while its replay is read; past it the stream is closed.
+export const REPLAY_BUFFER_EVENTS = 100_000;
 
 export function matches(filter: EventFilter, event: CorralEvent): boolean {
   if (filter.hostId && event.hostId !== filter.hostId) return false;
@@ -30,29 +36,52 @@ export function matches(filter: EventFilter, event: CorralEvent): boolean {
   return true;
 }
 
-// Live event streams: replay from the bus window (or a reset), then live events, with heartbeats.
+const lostReason = (event: CorralEvent) =>
+  `replica ${String(event.data.replicaId)} could not write ${String(event.data.lost)} events to the database and ` +
+  'dropped them; list the inventory again';
+
+// Live event streams from the event log (every replica's events, durable ids): a replay of what a
+// resuming client missed, read from the log (or a reset), then live events, with heartbeats.
 @Injectable()
 export class EventStreamService implements OnModuleDestroy {
   private readonly logger = new Logger(EventStreamService.name);
   private readonly open = new Set<() => void>();
   heartbeatMs = HEARTBEAT_MS;
 
-  constructor(private readonly bus: EventBus) {}
+  constructor(private readonly log: EventLog) {}
 
   // Returns the function that closes the stream; call it when the client goes away.
   start(sink: EventSink, filter: EventFilter, lastEventId: number | null): () => void {
     let closed = false;
-    const deliver = (event: CorralEvent) => {
-      if (closed || !matches(filter, event)) return;
-      // A client that cannot keep up is cut off; it resumes from the window with Last-Event-ID.
+    let lastSeen = lastEventId ?? this.log.latestEventId();
+    const send = (event: CorralEvent) => {
+      if (closed) return;
+      if (event.type === LOST_EVENT_TYPE) {
+        sink.reset({ reason: lostReason(event), lastEventId: lastSeen, resumeFrom: event.id });
+        lastSeen = event.id;
+        return;
+      }
+      lastSeen = event.id;
+      if (!matches(filter, event)) return;
+      // A client that cannot keep up is cut off; it resumes from the log with Last-Event-ID.
       if (!sink.event(event)) {
         this.logger.warn(`event stream fell behind at event ${event.id}; closing it`);
         close();
       }
     };
-    // Replay and subscribe in one synchronous step, so no event falls between them.
-    const missed = lastEventId === null ? [] : this.bus.since(lastEventId);
-    const unsubscribe = this.bus.subscribe(deliver);
+    // Subscribe first: live events that arrive while the replay is read wait in the merge.
+    const merge = lastEventId === null ? null : new ReplayMerge<CorralEvent>(lastEventId, REPLAY_BUFFER_EVENTS);
+    const deliveredBatch = this.log.deliveredBatch();
+    const latestEventId = this.log.latestEventId();
+    const unsubscribe = this.log.subscribe((event) => {
+      if (!merge) return send(event);
+      const now = merge.live(event);
+      if (now) send(now);
+      else if (merge.overflowed && !closed) {
+        this.logger.warn(`event stream fell behind while replaying (${REPLAY_BUFFER_EVENTS} live events waiting); closing it`);
+        close();
+      }
+    });
     const timer = setInterval(() => sink.comment('heartbeat'), this.heartbeatMs);
     timer.unref();
     const close = () => {
@@ -64,14 +93,11 @@ export class EventStreamService implements OnModuleDestroy {
       sink.end();
     };
     this.open.add(close);
-    if (missed === null) {
-      sink.reset({
-        reason: 'events after the given id are no longer kept; list the inventory again',
-        lastEventId: lastEventId!,
-        resumeFrom: this.bus.latestId(),
+    if (merge) {
+      this.replay(merge, deliveredBatch, latestEventId, sink, send, () => closed).catch((err: Error) => {
+        this.logger.warn(`event stream replay failed: ${err.message}; closing it`);
+        close();
       });
-    } else {
-      for (const event of missed) deliver(event);
     }
     return close;
   }
@@ -82,5 +108,44 @@ export class EventStreamService implements OnModuleDestroy {
 
   onModuleDestroy(): void {
     for (const close of [...this.open]) close();
+  }
+
+  // The events after the client's id, read from the log up to what this replica had delivered
+  // when the stream subscribed; then the live events kept meanwhile that the replay did not cover.
+  private async replay(
+    merge: ReplayMerge<CorralEvent>,
+    deliveredBatch: number,
+    latestEventId: number,
+    sink: EventSink,
+    send: (event: CorralEvent) => void,
+    isClosed: () => boolean,
+  ): Promise<void> {
+    const lastEventId = merge.lastSent;
+    const bounds = await this.log.bounds();
+    const plan = planResume({
+      lastEventId,
+      latestEventId,
+      oldestBatch: bounds.oldest,
+      newestBatch: bounds.newest,
+    });
+    if (plan.action === 'reset') {
+      if (isClosed()) return;
+      sink.reset({ reason: plan.reason, lastEventId, resumeFrom: latestEventId });
+      merge.resetTo(latestEventId);
+    } else if (plan.action === 'replay') {
+      let sent = 0;
+      for await (const events of this.log.read(plan.fromBatch, deliveredBatch)) {
+        for (const event of events) {
+          if (isClosed()) return;
+          const missed = merge.replayed(event);
+          if (!missed) continue;
+          send(missed);
+          // A long replay waits for the client to read, rather than outgrowing its buffer.
+          if (++sent % 500 === 0) await sink.room?.();
+        }
+      }
+    }
+    if (isClosed()) return;
+    for (const event of merge.finish()) send(event);
   }
 }

@@ -1,6 +1,7 @@
 import type { RuntimeName, RuntimeStatus } from '@corral/protocol';
 import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { type HostCapacityRow, SchedulingRepository } from '../repositories/scheduling.repository.js';
+import { EventLog } from '../cluster/event-log.js';
 import { FINAL_STATUSES } from './command-states.js';
 import { type CorralEvent, EventBus } from './event-bus.js';
 import { effectiveLabels } from './host-labels.js';
@@ -59,7 +60,7 @@ export class SchedulerIndexService implements OnModuleInit, OnModuleDestroy {
   private readonly groupLoads = new Map<string, Promise<void>>();
   private readonly dirty = new Set<string>();
   private readonly ledger = new ReservationLedger();
-  private unsubscribe: (() => void) | null = null;
+  private readonly unsubscribe: (() => void)[] = [];
   private timer: NodeJS.Timeout | null = null;
   // Full loads and reads of some hosts this index made (tests check the index is not rebuilt per request).
   loads = 0;
@@ -68,10 +69,15 @@ export class SchedulerIndexService implements OnModuleInit, OnModuleDestroy {
   constructor(
     private readonly repo: SchedulingRepository,
     private readonly events: EventBus,
+    private readonly log: EventLog,
   ) {}
 
   onModuleInit(): void {
-    this.unsubscribe = this.events.subscribe((e) => this.onEvent(e));
+    // This process's changes at once; those other replicas ingested as their batches reach the log.
+    this.unsubscribe.push(
+      this.events.subscribe((e) => this.onEvent(e)),
+      this.log.subscribeForeign((e) => this.onEvent(e)),
+    );
     this.timer = setInterval(() => {
       this.reconcile().catch((err: Error) => this.logger.warn(`scheduling index reconcile failed: ${err.message}`));
     }, RECONCILE_MS);
@@ -79,7 +85,7 @@ export class SchedulerIndexService implements OnModuleInit, OnModuleDestroy {
   }
 
   onModuleDestroy(): void {
-    this.unsubscribe?.();
+    for (const off of this.unsubscribe.splice(0)) off();
     if (this.timer) clearInterval(this.timer);
   }
 

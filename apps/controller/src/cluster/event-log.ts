@@ -1,0 +1,262 @@
+import {
+  type BeforeApplicationShutdown,
+  Injectable,
+  Logger,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
+import { type BatchRow, EventLogRepository, type StoredEvent } from '../repositories/event-log.repository.js';
+import { type CorralEvent, EventBus, type EventKind } from '../services/event-bus.js';
+import { eventId } from '../services/event-replay.js';
+import { CHANNEL, ClusterChannel } from './cluster-channel.js';
+import { ReplicaService } from './replica.service.js';
+
+// Events per batch row at most; a larger backlog goes out as several batches, in order.
+export const MAX_BATCH_EVENTS = 20_000;
+// Events waiting to be written at most; past it (the database is away) the oldest are dropped.
+export const MAX_QUEUED_EVENTS = 200_000;
+// Batches read per query by the tail and by replays.
+export const READ_PAGE = 200;
+export const POLL_MS = 1_000;
+const RETRY_MIN_MS = 100;
+const RETRY_MAX_MS = 5_000;
+// How long a stopping controller tries to write what it still holds.
+const SHUTDOWN_FLUSH_MS = 5_000;
+
+// The marker of events a replica dropped before writing them: streams answer it with a reset.
+export const LOST_EVENT_TYPE = 'events-lost';
+
+type Listener = (event: CorralEvent) => void;
+
+// The fleet's events, durable in Postgres (table EventBatch), in one order for every replica.
+// Writer: every event published on this process's bus is queued and written in batches, one batch
+// at a time, so this replica's order is kept. Tail: each replica follows the table (a notification
+// per batch, a poll as a safety net) and hands every event, with its durable id, to the feed's
+// subscribers (the event streams; the scheduler index for batches of other replicas).
+@Injectable()
+export class EventLog implements OnModuleInit, BeforeApplicationShutdown, OnApplicationShutdown {
+  private readonly logger = new Logger('EventLog');
+  // Writer side.
+  private queue: StoredEvent[] = [];
+  private flushing: Promise<void> | null = null;
+  private retryMs = RETRY_MIN_MS;
+  private closing = false;
+  // Tail side: the newest batch delivered, and the id of its last event.
+  private position = 0;
+  private latest = 0;
+  private reading: Promise<void> | null = null;
+  private readAgain = false;
+  private stopped = false;
+  private timer: NodeJS.Timeout | null = null;
+  private readonly listeners = new Set<Listener>();
+  private readonly foreignListeners = new Set<Listener>();
+  private readonly unsubscribe: (() => void)[] = [];
+  // Counters for tests and the log.
+  written = 0;
+  dropped = 0;
+
+  constructor(
+    private readonly bus: EventBus,
+    private readonly repo: EventLogRepository,
+    private readonly channel: ClusterChannel,
+    private readonly replica: ReplicaService,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    // New streams start at 'now': the newest batch when this replica starts.
+    const bounds = await this.repo.bounds();
+    if (bounds.newest !== null) {
+      this.position = bounds.newest;
+      this.latest = eventId(bounds.newest, Math.max(0, bounds.newestCount - 1));
+    }
+    this.unsubscribe.push(
+      this.bus.subscribe((event) => this.append(event)),
+      this.channel.listen(CHANNEL.events, () => this.catchUp()),
+      this.channel.onReconnect(() => this.catchUp()),
+    );
+    this.timer = setInterval(() => this.catchUp(), POLL_MS);
+    this.timer.unref();
+  }
+
+  // Writes what is still queued (a few seconds at most) before the pool closes.
+  async beforeApplicationShutdown(): Promise<void> {
+    this.closing = true;
+    for (const off of this.unsubscribe.splice(0)) off();
+    if (this.timer) clearInterval(this.timer);
+    const deadline = Date.now() + SHUTDOWN_FLUSH_MS;
+    while (this.flushing && Date.now() < deadline) await this.flushing;
+    if (this.queue.length > 0) {
+      this.logger.error(`stopping with ${this.queue.length} events not written to the event log; they are lost`);
+    }
+  }
+
+  onApplicationShutdown(): void {
+    this.stopped = true;
+  }
+
+  // Every event of every replica, in the log's order, with its durable id.
+  subscribe(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  // Events of batches another replica wrote (what this process's bus never carried).
+  subscribeForeign(listener: Listener): () => void {
+    this.foreignListeners.add(listener);
+    return () => this.foreignListeners.delete(listener);
+  }
+
+  subscriberCount(): number {
+    return this.listeners.size;
+  }
+
+  // The newest batch delivered to subscribers, and the id of its last event (0: none yet).
+  deliveredBatch(): number {
+    return this.position;
+  }
+
+  latestEventId(): number {
+    return this.latest;
+  }
+
+  bounds() {
+    return this.repo.bounds();
+  }
+
+  // Events of the batches from `fromBatch` through `untilBatch`, a page of batches at a time.
+  async *read(fromBatch: number, untilBatch: number, pageBatches = 20): AsyncGenerator<CorralEvent[]> {
+    let after = fromBatch - 1;
+    for (;;) {
+      const rows = await this.repo.after(after, pageBatches, untilBatch);
+      for (const row of rows) yield toEvents(row);
+      if (rows.length < pageBatches) return;
+      after = rows.at(-1)!.id;
+    }
+  }
+
+  // Called on a notification, a poll, a reconnect: reads every batch after the position.
+  catchUp(): void {
+    if (this.stopped) return;
+    if (this.reading) {
+      this.readAgain = true;
+      return;
+    }
+    this.readAgain = false;
+    this.reading = this.readNew()
+      .catch((err: Error) => {
+        if (!this.stopped) this.logger.warn(`could not read the event log: ${err.message}`);
+      })
+      .finally(() => {
+        this.reading = null;
+        if (this.readAgain) this.catchUp();
+      });
+  }
+
+  // Resolves once every batch committed before the call was delivered (tests, and whoever needs it).
+  async caughtUp(): Promise<void> {
+    while (this.reading) await this.reading;
+    this.catchUp();
+    while (this.reading) await this.reading;
+  }
+
+  // Resolves once every event queued so far is written (or given up on at shutdown).
+  async flushed(): Promise<void> {
+    while (this.flushing) await this.flushing;
+  }
+
+  private async readNew(): Promise<void> {
+    for (;;) {
+      const rows = await this.repo.after(this.position, READ_PAGE);
+      for (const row of rows) this.deliver(row);
+      if (rows.length < READ_PAGE || this.stopped) return;
+    }
+  }
+
+  private deliver(row: BatchRow): void {
+    this.position = row.id;
+    const foreign = row.replicaId !== this.replica.id;
+    for (const event of toEvents(row)) {
+      this.latest = event.id;
+      for (const listener of this.listeners) this.call(listener, event);
+      if (foreign) for (const listener of this.foreignListeners) this.call(listener, event);
+    }
+  }
+
+  private call(listener: Listener, event: CorralEvent): void {
+    try {
+      listener(event);
+    } catch (err) {
+      this.logger.warn(`an event log subscriber failed on event ${event.id}: ${(err as Error).message}`);
+    }
+  }
+
+  private append(event: CorralEvent): void {
+    this.queue.push({ type: event.type, kind: event.kind, hostId: event.hostId, at: event.at, data: event.data });
+    if (this.queue.length > MAX_QUEUED_EVENTS) this.dropOldest(event.at);
+    // Started after the publishing code's synchronous run, so the events it published go together.
+    if (!this.flushing) this.flushing = Promise.resolve().then(() => this.flush());
+  }
+
+  // The database has been away for long: the oldest queued events go (down to 90% of the bound, so
+  // this runs seldom), replaced by one marker that makes every stream reading past it reset (its
+  // clients list the inventory again).
+  private dropOldest(at: string): void {
+    const front = this.queue[0]!;
+    const marker: StoredEvent =
+      front.type === LOST_EVENT_TYPE ? front : { type: LOST_EVENT_TYPE, kind: 'host', hostId: null, at, data: {} };
+    const start = marker === front ? 1 : 0;
+    const remove = this.queue.length - Math.floor(MAX_QUEUED_EVENTS * 0.9) + (start === 0 ? 1 : 0);
+    this.queue.splice(start, remove);
+    if (start === 0) this.queue.unshift(marker);
+    marker.data = { lost: ((marker.data.lost as number | undefined) ?? 0) + remove, replicaId: this.replica.id };
+    this.dropped += remove;
+    this.logger.error(
+      `the event log cannot be written: dropped the oldest ${remove} queued events (${this.dropped} in all); streams reading past them reset`,
+    );
+  }
+
+  private async flush(): Promise<void> {
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue.splice(0, MAX_BATCH_EVENTS);
+        await this.write(batch);
+      }
+    } finally {
+      this.flushing = null;
+    }
+  }
+
+  // One batch, retried with backoff until it is written; at shutdown, given up on after the deadline.
+  private async write(batch: StoredEvent[]): Promise<void> {
+    const giveUpAt = Date.now() + SHUTDOWN_FLUSH_MS;
+    for (;;) {
+      try {
+        await this.repo.append(this.replica.id, batch);
+        this.written += batch.length;
+        this.retryMs = RETRY_MIN_MS;
+        return;
+      } catch (err) {
+        if (this.stopped || (this.closing && Date.now() > giveUpAt)) {
+          this.logger.error(`${batch.length} events not written to the event log: ${(err as Error).message}`);
+          return;
+        }
+        this.logger.warn(
+          `could not write ${batch.length} events to the event log (${(err as Error).message}); retrying in ${this.retryMs} ms`,
+        );
+        await new Promise((resolve) => setTimeout(resolve, this.retryMs));
+        this.retryMs = Math.min(RETRY_MAX_MS, this.retryMs * 2);
+      }
+    }
+  }
+}
+
+function toEvents(row: BatchRow): CorralEvent[] {
+  return row.events.map((s, i) => ({
+    id: eventId(row.id, i),
+    type: s.type,
+    kind: s.kind as EventKind,
+    hostId: s.hostId,
+    at: s.at,
+    data: s.data,
+  }));
+}

@@ -1,0 +1,140 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { sql } from 'kysely';
+import type { Pool } from 'pg';
+import type { Db } from '../database/kysely.js';
+import { transaction } from '../database/transaction.js';
+import { KYSELY, PG_POOL } from './tokens.js';
+
+// One event as a batch row stores it (its id is the batch's id and its place in the batch).
+export interface StoredEvent {
+  type: string;
+  kind: string;
+  hostId: string | null;
+  at: string;
+  data: Record<string, unknown>;
+}
+
+export interface BatchRow {
+  id: number;
+  replicaId: string;
+  events: StoredEvent[];
+}
+
+// pg_advisory_xact_lock(EVENT_LOCK_NAMESPACE, EVENT_LOCK_KEY): the writers' lock (see append).
+const EVENT_LOCK_NAMESPACE = 72707370;
+const EVENT_LOCK_KEY = 2;
+const EVENTS_CHANNEL = 'corral_events';
+
+// Batch ids are BIGSERIAL, far below 2^53 for as long as events are ids of `id * 1e6 + i`.
+const toBatch = (row: { id: string; replicaId: string; events: unknown }): BatchRow => ({
+  id: Number(row.id),
+  replicaId: row.replicaId,
+  events: row.events as StoredEvent[],
+});
+
+@Injectable()
+export class EventLogRepository {
+  constructor(
+    @Inject(PG_POOL) private readonly pool: Pool,
+    @Inject(KYSELY) private readonly db: Db,
+  ) {}
+
+  // Writes one batch and announces it; returns its id. Writers of every replica take one lock
+  // first, so batch ids are drawn and committed in the same order: a reader that saw batch N has
+  // seen every committed batch below N (the lock is released only after the commit is visible).
+  // The notification leaves at commit, never for a batch that rolled back.
+  async append(replicaId: string, events: readonly StoredEvent[]): Promise<number> {
+    return transaction(this.pool, async ({ db }) => {
+      await eventLogQueries.lock().execute(db);
+      const row = await eventLogQueries.insert(db, replicaId, events).executeTakeFirstOrThrow();
+      await eventLogQueries.notify(row.id).execute(db);
+      return Number(row.id);
+    });
+  }
+
+  // Batches after `afterId` in id order, at most `limit`, and none past `untilId` when given.
+  async after(afterId: number, limit: number, untilId?: number): Promise<BatchRow[]> {
+    const rows = await eventLogQueries.after(this.db, afterId, limit, untilId).execute();
+    return rows.map(toBatch);
+  }
+
+  // The oldest and newest batch kept (nulls on an empty log), and how many events the newest holds.
+  async bounds(): Promise<{ oldest: number | null; newest: number | null; newestCount: number }> {
+    const row = await eventLogQueries.bounds().execute(this.db);
+    const r = row.rows[0];
+    return {
+      oldest: r?.oldest == null ? null : Number(r.oldest),
+      newest: r?.newest == null ? null : Number(r.newest),
+      newestCount: r?.newestCount ?? 0,
+    };
+  }
+
+  // The newest batch that retention drops: older than `maxAgeS`, or past the newest `maxEvents`.
+  async retentionCut(maxAgeS: number, maxEvents: number): Promise<number | null> {
+    const byAge = await eventLogQueries.newestOlderThan(this.db, maxAgeS).executeTakeFirst();
+    const byCount = await eventLogQueries.newestBeyondCount(maxEvents).execute(this.db);
+    const a = byAge?.id == null ? null : Number(byAge.id);
+    const c = byCount.rows[0]?.id == null ? null : Number(byCount.rows[0].id);
+    return a === null ? c : c === null ? a : Math.max(a, c);
+  }
+
+  // Deletes up to `limit` of the oldest batches with ids <= `upTo` in one short statement.
+  async deleteUpTo(upTo: number, limit: number): Promise<number> {
+    const result = await eventLogQueries.deleteUpTo(this.db, upTo, limit).executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+}
+
+export const eventLogQueries = {
+  lock: () => sql`SELECT pg_advisory_xact_lock(${EVENT_LOCK_NAMESPACE}, ${EVENT_LOCK_KEY})`,
+
+  // `at` is taken after the lock, so it grows with the id (retention cuts by id, see retentionCut).
+  insert: (db: Db, replicaId: string, events: readonly StoredEvent[]) =>
+    db
+      .insertInto('EventBatch')
+      .values({
+        replicaId,
+        at: sql`clock_timestamp()`,
+        count: events.length,
+        events: JSON.stringify(events),
+      })
+      .returning('id'),
+
+  notify: (id: string) => sql`SELECT pg_notify(${EVENTS_CHANNEL}, ${id})`,
+
+  after: (db: Db, afterId: number, limit: number, untilId?: number) => {
+    let q = db
+      .selectFrom('EventBatch')
+      .select(['id', 'replicaId', 'events'])
+      .where('id', '>', String(afterId));
+    if (untilId !== undefined) q = q.where('id', '<=', String(untilId));
+    return q.orderBy('id').limit(limit);
+  },
+
+  bounds: () =>
+    sql<{ oldest: string | null; newest: string | null; newestCount: number | null }>`SELECT \
+(SELECT min(id) FROM "EventBatch") AS oldest, b.id AS newest, b.count AS "newestCount" \
+FROM (SELECT 1) AS one LEFT JOIN LATERAL (SELECT id, count FROM "EventBatch" ORDER BY id DESC LIMIT 1) b ON true`,
+
+  newestOlderThan: (db: Db, maxAgeS: number) =>
+    db
+      .selectFrom('EventBatch')
+      .select('id')
+      .where('at', '<', sql<Date>`now() - make_interval(secs => ${maxAgeS})`)
+      .orderBy('at', 'desc')
+      .limit(1),
+
+  // Walks from the newest batch down, summing counts, and stops at the first past `maxEvents`.
+  newestBeyondCount: (maxEvents: number) =>
+    sql<{ id: string }>`SELECT id FROM (SELECT id, sum(count) OVER (ORDER BY id DESC ROWS UNBOUNDED PRECEDING) \
+AS total FROM "EventBatch" ORDER BY id DESC) t WHERE total > ${maxEvents} LIMIT 1`,
+
+  deleteUpTo: (db: Db, upTo: number, limit: number) =>
+    db
+      .deleteFrom('EventBatch')
+      .where(
+        'id',
+        'in',
+        db.selectFrom('EventBatch').select('id').where('id', '<=', String(upTo)).orderBy('id').limit(limit),
+      ),
+};
