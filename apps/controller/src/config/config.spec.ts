@@ -24,6 +24,17 @@ describe('loadConfig', () => {
     expect(problems).toContain('CORRAL_OFFLINE_GRACE_MS must be an integer');
   });
 
+  it('keeps an hour or a million events in the event log unless told otherwise, and refuses nonsense', () => {
+    expect(loadConfig({})).toMatchObject({ eventRetentionS: 3600, eventRetentionEvents: 1_000_000 });
+    expect(loadConfig({ CORRAL_EVENT_RETENTION_S: '60', CORRAL_EVENT_RETENTION_EVENTS: '5000' })).toMatchObject({
+      eventRetentionS: 60,
+      eventRetentionEvents: 5000,
+    });
+    expect(() => loadConfig({ CORRAL_EVENT_RETENTION_S: '0', CORRAL_EVENT_RETENTION_EVENTS: '1e3' })).toThrow(
+      /CORRAL_EVENT_RETENTION_S must be an integer >= 1, got "0"[\s\S]*CORRAL_EVENT_RETENTION_EVENTS must be an integer >= 1, got "1e3"/,
+    );
+  });
+
   it('rejects a port out of range', () => {
     expect(() => loadConfig({ PORT: '70000' })).toThrow(/PORT must be at most 65535/);
   });
