@@ -8,7 +8,7 @@ import { startTestController, type TestController } from '../support/controller.
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { snapshotOf } from '../support/frames.js';
 import type { RawAgent } from '../support/raw-agent.js';
-import { type SseMessage, SseClient } from '../support/sse.js';
+import { SseClient, type SseMessage } from '../support/sse.js';
 
 const docker = (patch: Partial<ContainerRecord>) => ({ ...sampleDockerContainer, ...patch });
 const upsert = (kind: string, record: unknown) => ({ op: 'upsert', kind, record });

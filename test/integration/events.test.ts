@@ -319,7 +319,9 @@ describe('event stream', () => {
 
     // Ids are durable (batch id and place): an id from the log reads the same on any replica.
     expect(missed.every(([id]) => Number(id) > Number(seen))).toBe(true);
-    expect(await ctl.prisma.eventBatch.count({ where: { id: { gte: BigInt(Math.floor(Number(seen) / 1e6)) } } })).toBeGreaterThan(0);
+    expect(
+      await ctl.prisma.eventBatch.count({ where: { id: { gte: BigInt(Math.floor(Number(seen) / 1e6)) } } }),
+    ).toBeGreaterThan(0);
 
     // An id whose batches retention dropped: a reset first, carrying the id to resume from, then live events only.
     for (let i = 0; i < 2500; i++) {

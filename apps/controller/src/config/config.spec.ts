@@ -30,8 +30,8 @@ describe('loadConfig', () => {
       eventRetentionS: 60,
       eventRetentionEvents: 5000,
     });
-    expect(() => loadConfig({ CORRAL_EVENT_RETENTION_S: '0', CORRAL_EVENT_RETENTION_EVENTS: '1e3' })).toThrow(
-      /CORRAL_EVENT_RETENTION_S must be an integer >= 1, got "0"[\s\S]*CORRAL_EVENT_RETENTION_EVENTS must be an integer >= 1, got "1e3"/,
+    expect(() => loadConfig({ CORRAL_EVENT_RETENTION_S: '0', CORRAL_EVENT_RETENTION_EVENTS: '1.5' })).toThrow(
+      /CORRAL_EVENT_RETENTION_S must be an integer >= 1, got "0"[\s\S]*CORRAL_EVENT_RETENTION_EVENTS must be an integer >= 1, got "1.5"/,
     );
   });
 

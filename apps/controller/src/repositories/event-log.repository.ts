@@ -103,10 +103,7 @@ export const eventLogQueries = {
   notify: (id: string) => sql`SELECT pg_notify(${EVENTS_CHANNEL}, ${id})`,
 
   after: (db: Db, afterId: number, limit: number, untilId?: number) => {
-    let q = db
-      .selectFrom('EventBatch')
-      .select(['id', 'replicaId', 'events'])
-      .where('id', '>', String(afterId));
+    let q = db.selectFrom('EventBatch').select(['id', 'replicaId', 'events']).where('id', '>', String(afterId));
     if (untilId !== undefined) q = q.where('id', '<=', String(untilId));
     return q.orderBy('id').limit(limit);
   },

@@ -8,6 +8,7 @@ import { auditQueries } from './audit.repository.js';
 import { containerMoveQueries } from './container-move.repository.js';
 import { doctorQueries } from './doctor.repository.js';
 import { enrollmentQueries } from './enrollment.repository.js';
+import { eventLogQueries } from './event-log.repository.js';
 import { fleetQueries } from './fleet-query.repository.js';
 import { heartbeatQueries } from './heartbeat.repository.js';
 import { hostQueries } from './host.repository.js';
@@ -222,5 +223,23 @@ describe('SQL of the doctor and the volume guard', () => {
     };
     expect(compiled(volumeUseQueries.record(db, [use], NOW))).toMatchSnapshot();
     expect(compiled(volumeUseQueries.ofVolumes(db, H1, ['data']))).toMatchSnapshot();
+  });
+});
+
+describe('SQL of the event log', () => {
+  it('appends a batch under the writers\' lock and announces it', () => {
+    const event = { type: 'host-online', kind: 'host', hostId: H1, at: NOW.toISOString(), data: { id: H1 } };
+    expect(raw(eventLogQueries.lock())).toMatchSnapshot();
+    expect(compiled(eventLogQueries.insert(db, 'replica-a', [event]))).toMatchSnapshot();
+    expect(raw(eventLogQueries.notify('42'))).toMatchSnapshot();
+  });
+
+  it('reads batches after an id, and what retention drops', () => {
+    expect(compiled(eventLogQueries.after(db, 41, 200))).toMatchSnapshot();
+    expect(compiled(eventLogQueries.after(db, 41, 20, 90))).toMatchSnapshot();
+    expect(raw(eventLogQueries.bounds())).toMatchSnapshot();
+    expect(compiled(eventLogQueries.newestOlderThan(db, 3600))).toMatchSnapshot();
+    expect(raw(eventLogQueries.newestBeyondCount(1_000_000))).toMatchSnapshot();
+    expect(compiled(eventLogQueries.deleteUpTo(db, 90, 500))).toMatchSnapshot();
   });
 });

@@ -78,7 +78,10 @@ describe('planResume', () => {
   });
 
   it('resets when the batches after the id may have been dropped, or the id was never written', () => {
-    expect(planResume({ ...facts, lastEventId: eventId(19, 9) })).toEqual({ action: 'reset', reason: RESET_REASONS.gone });
+    expect(planResume({ ...facts, lastEventId: eventId(19, 9) })).toEqual({
+      action: 'reset',
+      reason: RESET_REASONS.gone,
+    });
     expect(planResume({ ...facts, oldestBatch: null, newestBatch: null, lastEventId: eventId(30, 0) })).toEqual({
       action: 'reset',
       reason: RESET_REASONS.gone,
@@ -88,7 +91,10 @@ describe('planResume', () => {
       action: 'reset',
       reason: RESET_REASONS.unknown,
     });
-    expect(planResume({ ...facts, lastEventId: eventId(51, 0) })).toEqual({ action: 'reset', reason: RESET_REASONS.unknown });
+    expect(planResume({ ...facts, lastEventId: eventId(51, 0) })).toEqual({
+      action: 'reset',
+      reason: RESET_REASONS.unknown,
+    });
   });
 
   it('on an empty log, a client at 0 has missed nothing', () => {

@@ -78,7 +78,9 @@ export class EventStreamService implements OnModuleDestroy {
       const now = merge.live(event);
       if (now) send(now);
       else if (merge.overflowed && !closed) {
-        this.logger.warn(`event stream fell behind while replaying (${REPLAY_BUFFER_EVENTS} live events waiting); closing it`);
+        this.logger.warn(
+          `event stream fell behind while replaying (${REPLAY_BUFFER_EVENTS} live events waiting); closing it`,
+        );
         close();
       }
     });

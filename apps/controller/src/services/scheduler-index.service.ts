@@ -1,7 +1,7 @@
 import type { RuntimeName, RuntimeStatus } from '@corral/protocol';
 import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { type HostCapacityRow, SchedulingRepository } from '../repositories/scheduling.repository.js';
 import { EventLog } from '../cluster/event-log.js';
+import { type HostCapacityRow, SchedulingRepository } from '../repositories/scheduling.repository.js';
 import { FINAL_STATUSES } from './command-states.js';
 import { type CorralEvent, EventBus } from './event-bus.js';
 import { effectiveLabels } from './host-labels.js';
