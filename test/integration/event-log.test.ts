@@ -5,7 +5,6 @@ import { EventRetention } from '../../apps/controller/src/cluster/event-retentio
 import { LeaderLease } from '../../apps/controller/src/cluster/leader-lease.js';
 import { SchedulerIndexService } from '../../apps/controller/src/services/scheduler-index.service.js';
 import { startTestController, type TestController } from '../support/controller.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { snapshotOf } from '../support/frames.js';
 import type { RawAgent } from '../support/raw-agent.js';
 import { SseClient, type SseMessage } from '../support/sse.js';
@@ -17,16 +16,14 @@ const frames = (messages: SseMessage[]) => messages.map((m) => [m.id, m.event, m
 // Two controller replicas on one database: each stream carries every replica's events, in one
 // order, with ids that resume on any replica.
 describe('the event log across replicas', () => {
-  let db: TestDatabase;
   let a: TestController;
   let b: TestController;
   const opened: SseClient[] = [];
   const agents: RawAgent[] = [];
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    a = await startTestController({ CORRAL_REPLICA_ID: 'replica-a' }, { database: db });
-    b = await startTestController({ CORRAL_REPLICA_ID: 'replica-b' }, { database: db });
+    a = await startTestController({ CORRAL_REPLICA_ID: 'replica-a' });
+    b = await startTestController({ CORRAL_REPLICA_ID: 'replica-b' }, { replicaOf: a });
   });
 
   afterEach(() => {
@@ -37,7 +34,6 @@ describe('the event log across replicas', () => {
     for (const agent of agents) agent.close();
     await b?.close();
     await a?.close();
-    await db?.drop();
   });
 
   async function stream(ctl: TestController, query = '', headers: Record<string, string> = {}): Promise<SseClient> {
@@ -134,7 +130,7 @@ describe('the event log across replicas', () => {
     expect(frames(onB.messages)).toEqual(missed);
 
     // A third replica started now: ids are durable, so the same id resumes there too.
-    const c = await startTestController({ CORRAL_REPLICA_ID: 'replica-c' }, { database: db });
+    const c = await startTestController({ CORRAL_REPLICA_ID: 'replica-c' }, { replicaOf: a });
     try {
       const onC = await stream(c, `?host=${h.hostId}`, { 'Last-Event-ID': seen });
       await onC.waitForType('container-stopped', 2);
