@@ -2,11 +2,8 @@ import { type DynamicModule, Module, type Provider } from '@nestjs/common';
 import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import type { Pool } from 'pg';
 import { ClusterChannel } from './cluster/cluster-channel.js';
-<<<<<<< HEAD
 import { EventLog } from './cluster/event-log.js';
 import { EventRetention } from './cluster/event-retention.js';
-=======
->>>>>>> main
 import { LeaderLease } from './cluster/leader-lease.js';
 import { ReplicaService } from './cluster/replica.service.js';
 import type { Config } from './config/config.js';
