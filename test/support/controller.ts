@@ -61,9 +61,15 @@ export interface TestController {
 
 const bearer = (secret: string) => ({ authorization: `Bearer ${secret}` });
 
-// The real controller in-process, on a fresh migrated database, listening on a random port.
-export async function startTestController(env: Record<string, string> = {}): Promise<TestController> {
-  const db = await createTestDatabase();
+// The real controller in-process, on a fresh migrated database, listening on a random port. With
+// `replicaOf`, another replica on that controller's database (its own CORRAL_REPLICA_ID unless
+// `env` names one); closing it leaves the database to the first.
+export async function startTestController(
+  env: Record<string, string> = {},
+  opts: { replicaOf?: TestController } = {},
+): Promise<TestController> {
+  const owned = !opts.replicaOf;
+  const db = opts.replicaOf?.db ?? (await createTestDatabase());
   const migrationsDir = defaultMigrationsDir();
   await applyMigrations(db.url, migrationsDir);
   const config = loadConfig({
@@ -135,7 +141,7 @@ export async function startTestController(env: Record<string, string> = {}): Pro
     async close() {
       await app.close();
       await prisma.$disconnect();
-      await db.drop();
+      if (owned) await db.drop();
     },
   };
 }

@@ -81,6 +81,9 @@ import { ContainerMoveService } from './services/container-move.service.js';
 import { CreatePolicyService } from './services/create-policy.service.js';
 import { DoctorQueryService } from './services/doctor-query.service.js';
 import { EnrollmentService } from './services/enrollment.service.js';
+import { ClusterChannel } from './cluster/cluster-channel.js';
+import { LeaderLease } from './cluster/leader-lease.js';
+import { ReplicaService } from './cluster/replica.service.js';
 import { EventBus } from './services/event-bus.js';
 import { EventStreamService } from './services/event-stream.service.js';
 import { FleetQueryService } from './services/fleet-query.service.js';
@@ -172,6 +175,11 @@ export class AppModule {
         ...pool,
         // Kysely over that pool; the pool's owner ends it (Kysely's destroy() would end the pool too).
         { provide: KYSELY, useFactory: (p: Pool) => createKysely(p), inject: [PG_POOL] },
+        // Several controllers on one database: this replica, the channel replicas notify each
+        // other on, and the lease of the jobs one replica runs at a time.
+        ReplicaService,
+        ClusterChannel,
+        LeaderLease,
         HealthRepository,
         HeartbeatRepository,
         HostRepository,
