@@ -56,7 +56,8 @@ export interface TestController {
   agent(opts?: { hostname?: string; agentId?: string }): Promise<RawAgent>;
   // The Authorization header of an agent enrolled here (its credential), by agent id.
   agentHeaders(agentId: string): Record<string, string>;
-  close(): Promise<void>;
+  // Drops the database too when this controller made it, unless `keepDatabase` (its replicas go on).
+  close(opts?: { keepDatabase?: boolean }): Promise<void>;
 }
 
 const bearer = (secret: string) => ({ authorization: `Bearer ${secret}` });
@@ -138,10 +139,10 @@ export async function startTestController(
       if (!known) throw new Error(`agent ${agentId} was not enrolled by this controller`);
       return known.headers;
     },
-    async close() {
+    async close(closeOpts = {}) {
       await app.close();
       await prisma.$disconnect();
-      if (owned) await db.drop();
+      if (owned && !closeOpts.keepDatabase) await db.drop();
     },
   };
 }
