@@ -358,6 +358,36 @@ describe('event stream', () => {
     agent.close();
   });
 
+  it('resets streams reading past events a replica had to drop (its marker in the log)', async () => {
+    const live = await stream('?kind=lease');
+    const { agent, seq } = await connect('events-lost');
+    // What a replica writes after the database was away for long: a marker of the events it dropped.
+    await ctl.prisma.eventBatch.create({
+      data: {
+        replicaId: 'replica-x',
+        count: 1,
+        events: [
+          {
+            type: 'events-lost',
+            kind: 'host',
+            hostId: null,
+            at: new Date().toISOString(),
+            data: { lost: 7, replicaId: 'replica-x' },
+          },
+        ],
+      },
+    });
+    await live.waitForType('reset');
+    const notice = JSON.parse(live.messages[0]!.data) as { reason: string; resumeFrom: number };
+    expect(notice.reason).toMatch(/replica replica-x could not write 7 events/);
+    expect(live.messages[0]!.id).toBe(String(notice.resumeFrom));
+    // Then the stream carries on with what follows, and never shows the marker as an event.
+    await send(agent, snapshotOf(seq(), []));
+    await live.waitForType('lease-added');
+    expect(live.messages.map((m) => m.event)).toEqual(['reset', 'lease-added']);
+    agent.close();
+  });
+
   it('sends heartbeat comments and lets go of every listener when clients disconnect', async () => {
     await waitStreamsClosed();
     const before = log.subscriberCount();

@@ -5,7 +5,12 @@ import {
   type OnApplicationShutdown,
   type OnModuleInit,
 } from '@nestjs/common';
-import { type BatchRow, EventLogRepository, type StoredEvent } from '../repositories/event-log.repository.js';
+import {
+  type BatchRow,
+  EventLogRepository,
+  type StoredEvent,
+  type TailRow,
+} from '../repositories/event-log.repository.js';
 import { type CorralEvent, EventBus, type EventKind } from '../services/event-bus.js';
 import { eventId } from '../services/event-replay.js';
 import { CHANNEL, ClusterChannel } from './cluster-channel.js';
@@ -51,6 +56,9 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown, OnAppl
   private readonly listeners = new Set<Listener>();
   private readonly foreignListeners = new Set<Listener>();
   private readonly unsubscribe: (() => void)[] = [];
+  // Batches this replica wrote and its tail has not delivered yet: the tail reads their rows
+  // without the events, rather than have Postgres send back and Node parse what it just wrote.
+  private readonly own = new Map<number, StoredEvent[]>();
   // Counters for tests and the log.
   written = 0;
   dropped = 0;
@@ -166,10 +174,20 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown, OnAppl
 
   private async readNew(): Promise<void> {
     for (;;) {
-      const rows = await this.repo.after(this.position, READ_PAGE);
-      for (const row of rows) this.deliver(row);
+      const rows = await this.repo.tail(this.position, READ_PAGE, this.replica.id);
+      // Own batches whose write has not returned yet (the notification came first), or from before a restart.
+      const missing = rows.filter((r) => r.events === null && !this.own.has(r.id)).map((r) => r.id);
+      const fetched = missing.length > 0 ? await this.repo.eventsOf(missing) : null;
+      for (const row of rows) this.deliver(this.complete(row, fetched));
       if (rows.length < READ_PAGE || this.stopped) return;
     }
+  }
+
+  private complete(row: TailRow, fetched: Map<number, StoredEvent[]> | null): BatchRow {
+    if (row.events !== null) return row as BatchRow;
+    const events = this.own.get(row.id) ?? fetched?.get(row.id) ?? [];
+    this.own.delete(row.id);
+    return { ...row, events };
   }
 
   private deliver(row: BatchRow): void {
@@ -231,7 +249,8 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown, OnAppl
     const giveUpAt = Date.now() + SHUTDOWN_FLUSH_MS;
     for (;;) {
       try {
-        await this.repo.append(this.replica.id, batch);
+        const id = await this.repo.append(this.replica.id, batch);
+        if (id > this.position) this.own.set(id, batch);
         this.written += batch.length;
         this.retryMs = RETRY_MIN_MS;
         return;

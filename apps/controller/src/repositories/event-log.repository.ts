@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import type { Pool } from 'pg';
 import type { Db } from '../database/kysely.js';
 import { transaction } from '../database/transaction.js';
+import { anyOf } from './sql-helpers.js';
 import { KYSELY, PG_POOL } from './tokens.js';
 
 // One event as a batch row stores it (its id is the batch's id and its place in the batch).
@@ -18,6 +19,13 @@ export interface BatchRow {
   id: number;
   replicaId: string;
   events: StoredEvent[];
+}
+
+// A batch as the tail reads it: without the events of the reading replica's own batches (it holds them).
+export interface TailRow {
+  id: number;
+  replicaId: string;
+  events: StoredEvent[] | null;
 }
 
 // pg_advisory_xact_lock(EVENT_LOCK_NAMESPACE, EVENT_LOCK_KEY): the writers' lock (see append).
@@ -56,6 +64,18 @@ export class EventLogRepository {
   async after(afterId: number, limit: number, untilId?: number): Promise<BatchRow[]> {
     const rows = await eventLogQueries.after(this.db, afterId, limit, untilId).execute();
     return rows.map(toBatch);
+  }
+
+  // Batches after `afterId` in id order, at most `limit`; those `replicaId` wrote come without events.
+  async tail(afterId: number, limit: number, replicaId: string): Promise<TailRow[]> {
+    const rows = await eventLogQueries.tail(this.db, afterId, limit, replicaId).execute();
+    return rows.map((r) => ({ ...toBatch(r), events: r.events === null ? null : (r.events as StoredEvent[]) }));
+  }
+
+  // The events of these batches (a replica's own, when it no longer holds them).
+  async eventsOf(ids: readonly number[]): Promise<Map<number, StoredEvent[]>> {
+    const rows = await eventLogQueries.eventsOf(this.db, ids).execute();
+    return new Map(rows.map((r) => [Number(r.id), r.events as unknown as StoredEvent[]]));
   }
 
   // The oldest and newest batch kept (nulls on an empty log), and how many events the newest holds.
@@ -107,6 +127,24 @@ export const eventLogQueries = {
     if (untilId !== undefined) q = q.where('id', '<=', String(untilId));
     return q.orderBy('id').limit(limit);
   },
+
+  tail: (db: Db, afterId: number, limit: number, replicaId: string) =>
+    db
+      .selectFrom('EventBatch')
+      .select([
+        'id',
+        'replicaId',
+        sql<unknown>`CASE WHEN "replicaId" = ${replicaId} THEN NULL ELSE events END`.as('events'),
+      ])
+      .where('id', '>', String(afterId))
+      .orderBy('id')
+      .limit(limit),
+
+  eventsOf: (db: Db, ids: readonly number[]) =>
+    db
+      .selectFrom('EventBatch')
+      .select(['id', 'events'])
+      .where('id', '=', anyOf(ids.map(String))),
 
   bounds: () =>
     sql<{ oldest: string | null; newest: string | null; newestCount: number | null }>`SELECT \

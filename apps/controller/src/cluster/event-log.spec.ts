@@ -1,0 +1,179 @@
+import { describe, expect, it } from 'vitest';
+import type { EventLogRepository, StoredEvent } from '../repositories/event-log.repository.js';
+import { EventBus } from '../services/event-bus.js';
+import type { ClusterChannel } from './cluster-channel.js';
+import { EventLog, LOST_EVENT_TYPE, MAX_BATCH_EVENTS, MAX_QUEUED_EVENTS } from './event-log.js';
+import type { ReplicaService } from './replica.service.js';
+
+// A log table in memory whose writes can be told to fail or to stall.
+class FakeRepo {
+  batches: { id: number; replicaId: string; events: StoredEvent[] }[] = [];
+  failNext = 0;
+  stall: Promise<void> | null = null;
+  inFlight = 0;
+  maxInFlight = 0;
+
+  async append(replicaId: string, events: readonly StoredEvent[]): Promise<number> {
+    this.inFlight++;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    try {
+      if (this.stall) await this.stall;
+      if (this.failNext > 0) {
+        this.failNext--;
+        throw new Error('connection refused');
+      }
+      const id = this.batches.length + 1;
+      this.batches.push({ id, replicaId, events: [...events] });
+      return id;
+    } finally {
+      this.inFlight--;
+    }
+  }
+
+  async after(afterId: number, limit: number) {
+    return this.batches.filter((b) => b.id > afterId).slice(0, limit);
+  }
+
+  // Like the table: the reader's own batches come without their events.
+  async tail(afterId: number, limit: number, replicaId: string) {
+    const rows = await this.after(afterId, limit);
+    return rows.map((b) => ({ ...b, events: b.replicaId === replicaId ? null : b.events }));
+  }
+
+  eventsRead = 0;
+  async eventsOf(ids: readonly number[]) {
+    this.eventsRead += ids.length;
+    return new Map(this.batches.filter((b) => ids.includes(b.id)).map((b) => [b.id, b.events]));
+  }
+
+  async bounds() {
+    return { oldest: null, newest: null, newestCount: 0 };
+  }
+}
+
+function setup() {
+  const bus = new EventBus();
+  const repo = new FakeRepo();
+  const channel = { listen: () => () => {}, onReconnect: () => () => {} } as unknown as ClusterChannel;
+  const sut = new EventLog(bus, repo as unknown as EventLogRepository, channel, { id: 'r1' } as ReplicaService);
+  const publish = (n: number) =>
+    bus.publish({ type: 'container-updated', kind: 'container', hostId: null, data: { n } });
+  return { bus, repo, sut, publish };
+}
+
+const numbers = (batches: { events: StoredEvent[] }[]) => batches.flatMap((b) => b.events.map((e) => e.data.n));
+
+describe('EventLog writer', () => {
+  it('writes what one synchronous run published as one batch, and what came meanwhile as the next', async () => {
+    const { repo, sut, publish } = setup();
+    await sut.onModuleInit();
+    for (let n = 0; n < 3; n++) publish(n);
+    let release!: () => void;
+    repo.stall = new Promise((r) => {
+      release = r;
+    });
+    await Promise.resolve();
+    // The first batch is being written: everything published now waits for it, then goes together.
+    for (let n = 3; n < 7; n++) publish(n);
+    repo.stall = null;
+    release();
+    await sut.flushed();
+    expect(repo.batches.map((b) => b.events.length)).toEqual([3, 4]);
+    expect(numbers(repo.batches)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    expect(repo.maxInFlight).toBe(1);
+    await sut.beforeApplicationShutdown();
+  });
+
+  it('splits a large backlog into batches of at most MAX_BATCH_EVENTS, in order', async () => {
+    const { repo, sut, publish } = setup();
+    await sut.onModuleInit();
+    for (let n = 0; n < MAX_BATCH_EVENTS * 2 + 5; n++) publish(n);
+    await sut.flushed();
+    expect(repo.batches.map((b) => b.events.length)).toEqual([MAX_BATCH_EVENTS, MAX_BATCH_EVENTS, 5]);
+    expect(numbers(repo.batches).every((n, i) => n === i)).toBe(true);
+    await sut.beforeApplicationShutdown();
+  });
+
+  it('retries a failed write, keeping the order of what waits behind it', async () => {
+    const { repo, sut, publish } = setup();
+    await sut.onModuleInit();
+    repo.failNext = 2;
+    publish(0);
+    await new Promise((r) => setTimeout(r, 50));
+    publish(1);
+    publish(2);
+    await sut.flushed();
+    expect(numbers(repo.batches)).toEqual([0, 1, 2]);
+    expect(repo.failNext).toBe(0);
+    await sut.beforeApplicationShutdown();
+  });
+
+  it('past MAX_QUEUED_EVENTS drops the oldest waiting events behind one marker that counts them', async () => {
+    const { repo, sut, publish } = setup();
+    await sut.onModuleInit();
+    let release!: () => void;
+    repo.stall = new Promise((r) => {
+      release = r;
+    });
+    publish(-1);
+    await Promise.resolve();
+    // Event -1 is being written (stalled); these wait.
+    for (let n = 0; n <= MAX_QUEUED_EVENTS; n++) publish(n);
+    repo.stall = null;
+    release();
+    await sut.flushed();
+    const written = repo.batches.flatMap((b) => b.events);
+    expect(written[0]!.data.n).toBe(-1);
+    const marker = written[1]!;
+    expect(marker.type).toBe(LOST_EVENT_TYPE);
+    const lost = marker.data.lost as number;
+    expect(marker.data.replicaId).toBe('r1');
+    expect(sut.dropped).toBe(lost);
+    // The newest survive, in order, right after the marker.
+    const rest = written.slice(2).map((e) => e.data.n as number);
+    expect(rest[0]).toBe(lost);
+    expect(rest.at(-1)).toBe(MAX_QUEUED_EVENTS);
+    expect(rest.length + lost).toBe(MAX_QUEUED_EVENTS + 1);
+    await sut.beforeApplicationShutdown();
+  });
+
+  it('hands every event to subscribers with its durable id, and foreign batches to foreign subscribers', async () => {
+    const { repo, sut, publish } = setup();
+    await sut.onModuleInit();
+    publish(0);
+    publish(1);
+    await sut.flushed();
+    repo.batches.push({
+      id: 2,
+      replicaId: 'r2',
+      events: [{ type: 'host-online', kind: 'host', hostId: 'h', at: '', data: {} }],
+    });
+    const all: number[] = [];
+    const foreign: number[] = [];
+    sut.subscribe((e) => all.push(e.id));
+    sut.subscribeForeign((e) => foreign.push(e.id));
+    await sut.caughtUp();
+    expect(all).toEqual([1_000_000, 1_000_001, 2_000_000]);
+    expect(foreign).toEqual([2_000_000]);
+    expect(sut.latestEventId()).toBe(2_000_000);
+    expect(sut.deliveredBatch()).toBe(2);
+    // Its own batch came from what it wrote, not read back.
+    expect(repo.eventsRead).toBe(0);
+    await sut.beforeApplicationShutdown();
+  });
+
+  it('reads back its own batch when it does not hold it (written before a restart)', async () => {
+    const { repo, sut } = setup();
+    repo.batches.push({
+      id: 1,
+      replicaId: 'r1',
+      events: [{ type: 'host-online', kind: 'host', hostId: 'h', at: '', data: {} }],
+    });
+    await sut.onModuleInit();
+    const all: number[] = [];
+    sut.subscribe((e) => all.push(e.id));
+    await sut.caughtUp();
+    expect(all).toEqual([1_000_000]);
+    expect(repo.eventsRead).toBe(1);
+  });
+});
