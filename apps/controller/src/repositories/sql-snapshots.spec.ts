@@ -227,7 +227,7 @@ describe('SQL of the doctor and the volume guard', () => {
 });
 
 describe('SQL of the event log', () => {
-  it('appends a batch under the writers\' lock and announces it', () => {
+  it('appends a batch under the lock of the writers and announces it', () => {
     const event = { type: 'host-online', kind: 'host', hostId: H1, at: NOW.toISOString(), data: { id: H1 } };
     expect(raw(eventLogQueries.lock())).toMatchSnapshot();
     expect(compiled(eventLogQueries.insert(db, 'replica-a', [event]))).toMatchSnapshot();
