@@ -144,7 +144,7 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown, OnAppl
 
   // Called on a notification, a poll, a reconnect: reads every batch after the position.
   catchUp(): void {
-    if (this.stopped) return;
+    if (this.stopped || this.closing) return;
     if (this.reading) {
       this.readAgain = true;
       return;
@@ -152,7 +152,7 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown, OnAppl
     this.readAgain = false;
     this.reading = this.readNew()
       .catch((err: Error) => {
-        if (!this.stopped) this.logger.warn(`could not read the event log: ${err.message}`);
+        if (!this.closing) this.logger.warn(`could not read the event log: ${err.message}`);
       })
       .finally(() => {
         this.reading = null;

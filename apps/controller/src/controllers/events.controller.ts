@@ -38,8 +38,10 @@ export class EventsController {
     summary: 'Stream inventory, host and command events (Server-Sent Events)',
     description:
       'Each event is `id:` (send it back as Last-Event-ID to resume), `event:` (its type) and `data:` (the ' +
-      'event as JSON). Without Last-Event-ID the stream starts with live events. When the events after the given ' +
-      'id are no longer kept, the stream first sends a `reset` event: list the inventory again, then carry on. ' +
+      'event as JSON). Every controller replica streams the events of the whole fleet, in the same order and with ' +
+      'the same ids, so a stream resumes on any replica. Without Last-Event-ID the stream starts with live events. ' +
+      'When the events after the given id are no longer kept (CORRAL_EVENT_RETENTION_S, _EVENTS), the stream first ' +
+      'sends a `reset` event: list the inventory again, then carry on. ' +
       'A comment line is sent every 15 s to keep proxies from closing an idle stream. Viewers get command events ' +
       'without sensitive params and no command-output. A client more than CORRAL_SSE_BUFFER_BYTES behind is cut off; ' +
       'when its token is revoked or expires the stream ends with a `closed` event giving the reason.',

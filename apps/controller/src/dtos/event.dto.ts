@@ -43,7 +43,12 @@ export const EventStreamQuerySchema = z.strictObject({
 export type EventStreamQuery = z.output<typeof EventStreamQuerySchema>;
 
 export const EventSchema = z.object({
-  id: z.number().int().describe('increasing; send the last one seen as Last-Event-ID to resume'),
+  id: z
+    .number()
+    .int()
+    .describe(
+      'increasing, durable and the same on every controller replica; send the last one seen as Last-Event-ID to resume',
+    ),
   type: z.string().describe('what happened, in the past tense: container-started, lease-renewed, host-offline, ...'),
   kind: z.enum(EVENT_KINDS).describe('what the event is about: an inventory kind, host or command'),
   hostId: z.guid().nullable().describe('Corral id of the host it happened on; null when it belongs to none'),
@@ -58,7 +63,9 @@ export const EventSchema = z.object({
 export const ResetEventSchema = z.object({
   reason: z
     .string()
-    .describe('why the stream cannot resume where asked, e.g. the events after that id are no longer kept'),
+    .describe(
+      'why the stream cannot resume where asked: the events after that id are no longer kept, the id was never issued, or a controller had to drop events',
+    ),
   lastEventId: z.number().int().describe('the id asked for'),
   resumeFrom: z.number().int().describe('events after this id follow; list the inventory again to catch up'),
 });

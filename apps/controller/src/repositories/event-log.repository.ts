@@ -53,10 +53,8 @@ export class EventLogRepository {
   // The notification leaves at commit, never for a batch that rolled back.
   async append(replicaId: string, events: readonly StoredEvent[]): Promise<number> {
     return transaction(this.pool, async ({ db }) => {
-      await eventLogQueries.lock().execute(db);
-      const row = await eventLogQueries.insert(db, replicaId, events).executeTakeFirstOrThrow();
-      await eventLogQueries.notify(row.id).execute(db);
-      return Number(row.id);
+      const { rows } = await eventLogQueries.append(replicaId, events).execute(db);
+      return Number(rows[0]!.id);
     });
   }
 
@@ -106,21 +104,13 @@ export class EventLogRepository {
 }
 
 export const eventLogQueries = {
-  lock: () => sql`SELECT pg_advisory_xact_lock(${EVENT_LOCK_NAMESPACE}, ${EVENT_LOCK_KEY})`,
-
-  // `at` is taken after the lock, so it grows with the id (retention cuts by id, see retentionCut).
-  insert: (db: Db, replicaId: string, events: readonly StoredEvent[]) =>
-    db
-      .insertInto('EventBatch')
-      .values({
-        replicaId,
-        at: sql`clock_timestamp()`,
-        count: events.length,
-        events: JSON.stringify(events),
-      })
-      .returning('id'),
-
-  notify: (id: string) => sql`SELECT pg_notify(${EVENTS_CHANNEL}, ${id})`,
+  // One statement, one round trip: the lock is taken before the INSERT draws its id (it reads the
+  // lock's row first), `at` after it too, so it grows with the id (retention cuts by id).
+  append: (replicaId: string, events: readonly StoredEvent[]) =>
+    sql<{ id: string }>`WITH locked AS (SELECT pg_advisory_xact_lock(${EVENT_LOCK_NAMESPACE}, ${EVENT_LOCK_KEY})), \
+batch AS (INSERT INTO "EventBatch" ("replicaId", at, count, events) \
+SELECT ${replicaId}, clock_timestamp(), ${events.length}, ${JSON.stringify(events)}::jsonb FROM locked RETURNING id) \
+SELECT id, pg_notify(${EVENTS_CHANNEL}, id::text) FROM batch`,
 
   after: (db: Db, afterId: number, limit: number, untilId?: number) => {
     let q = db.selectFrom('EventBatch').select(['id', 'replicaId', 'events']).where('id', '>', String(afterId));
