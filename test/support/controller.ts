@@ -61,11 +61,15 @@ export interface TestController {
 
 const bearer = (secret: string) => ({ authorization: `Bearer ${secret}` });
 
-// The real controller in-process, on a fresh migrated database, listening on a random port.
-export async function startTestController(env: Record<string, string> = {}): Promise<TestController> {
-  const db = await createTestDatabase();
+// The real controller in-process, on a fresh migrated database, listening on a random port. With
+// `database`, another replica on that one (which the first controller's close() drops, not this one's).
+export async function startTestController(
+  env: Record<string, string> = {},
+  options: { database?: TestDatabase } = {},
+): Promise<TestController> {
+  const db = options.database ?? (await createTestDatabase());
   const migrationsDir = defaultMigrationsDir();
-  await applyMigrations(db.url, migrationsDir);
+  if (!options.database) await applyMigrations(db.url, migrationsDir);
   const config = loadConfig({
     PORT: '0',
     HOST: '127.0.0.1',
@@ -135,7 +139,7 @@ export async function startTestController(env: Record<string, string> = {}): Pro
     async close() {
       await app.close();
       await prisma.$disconnect();
-      await db.drop();
+      if (!options.database) await db.drop();
     },
   };
 }
