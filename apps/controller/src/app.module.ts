@@ -4,6 +4,8 @@ import type { Pool } from 'pg';
 import { ClusterChannel } from './cluster/cluster-channel.js';
 import { LeaderLease } from './cluster/leader-lease.js';
 import { ReplicaService } from './cluster/replica.service.js';
+import { ReplicaForwarder } from './cluster/replica-forwarder.js';
+import { ReplicaLocator } from './cluster/replica-locator.js';
 import { ReplicaSecret } from './cluster/replica-secret.service.js';
 import { RoutedStreamRelay } from './cluster/routed-stream-relay.js';
 import type { Config } from './config/config.js';
@@ -182,6 +184,8 @@ export class AppModule {
         // other on, and the lease of the jobs one replica runs at a time.
         ReplicaService,
         ReplicaSecret,
+        ReplicaLocator,
+        ReplicaForwarder,
         ClusterChannel,
         LeaderLease,
         HealthRepository,

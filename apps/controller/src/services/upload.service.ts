@@ -5,6 +5,7 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { type CommandOp, opSpec } from '@corral/protocol';
 import { Inject, Injectable, StreamableFile } from '@nestjs/common';
+import { ReplicaLocator } from '../cluster/replica-locator.js';
 import type { Config } from '../config/config.js';
 import { CONFIG } from '../repositories/tokens.js';
 import { UploadRepository } from '../repositories/upload.repository.js';
@@ -24,6 +25,7 @@ export class UploadService {
     @Inject(CONFIG) private readonly config: Config,
     private readonly uploads: UploadRepository,
     private readonly commands: CommandService,
+    private readonly locator: ReplicaLocator,
   ) {}
 
   async submitWithUpload(
@@ -46,14 +48,27 @@ export class UploadService {
     const uploadId = randomUUID();
     try {
       await this.receive(body, uploadId);
+      // Before any agent is told the id: its GET may reach another replica, which asks where it is.
+      await this.locator.claim(uploadId);
       const outcome = await this.commands.commit(prepared.plan, { ...prepared.plan.params, uploadId });
       // A concurrent retry with the same key won the race: its upload is the one that counts.
-      if (!outcome.created) await this.uploads.remove(uploadId);
+      if (!outcome.created) await this.remove(uploadId);
       return outcome;
     } catch (err) {
-      await this.uploads.remove(uploadId);
+      await this.remove(uploadId);
       throw err instanceof TooLarge ? this.tooLarge() : err;
     }
+  }
+
+  // The file, and the row saying this replica holds it.
+  async remove(uploadId: string): Promise<void> {
+    this.locator.release(uploadId);
+    await this.uploads.remove(uploadId);
+  }
+
+  // Whether this replica holds the upload's file.
+  async isHere(uploadId: string): Promise<boolean> {
+    return (await this.uploads.size(uploadId)) !== null;
   }
 
   async open(uploadId: string): Promise<StreamableFile> {
