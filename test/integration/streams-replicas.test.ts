@@ -35,7 +35,7 @@ describe('exec and log streams across controller replicas', () => {
 
   beforeAll(async () => {
     a = await startTestController({ CORRAL_REPLICA_ID: 'replica-a' });
-    b = await startTestController({ CORRAL_REPLICA_ID: 'replica-b' }, { database: a.db });
+    b = await startTestController({ CORRAL_REPLICA_ID: 'replica-b' }, { replicaOf: a });
     b.app.getHttpServer().on('upgrade', (req: { url?: string }, socket: Socket) => {
       if (req.url === '/internal/streams') internal.push(socket);
     });

@@ -69,7 +69,7 @@ describe('uploads and image transfers across controller replicas', () => {
   beforeAll(async () => {
     for (let i = 0; i < 2; i++) dirs.push(await mkdtemp(path.join(os.tmpdir(), 'corral-replica-')));
     a = await startTestController({ CORRAL_REPLICA_ID: 'replica-a', CORRAL_DATA_DIR: dirs[0]! });
-    b = await startTestController({ CORRAL_REPLICA_ID: 'replica-b', CORRAL_DATA_DIR: dirs[1]! }, { database: a.db });
+    b = await startTestController({ CORRAL_REPLICA_ID: 'replica-b', CORRAL_DATA_DIR: dirs[1]! }, { replicaOf: a });
     for (const hostname of [`src-${Date.now()}`, `dst-${Date.now()}`]) {
       const identity = await b.enroll({ hostname });
       const agent = await b.agent({ agentId: identity.agentId });
