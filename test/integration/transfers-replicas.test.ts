@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { access, mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -27,6 +27,12 @@ function archive(bytes: number): { stream: Readable; digest: () => string } {
   });
   return { stream, digest: () => hash.digest('hex') };
 }
+
+const exists = (file: string) =>
+  access(file).then(
+    () => true,
+    () => false,
+  );
 
 async function digestOf(res: http.IncomingMessage): Promise<{ bytes: number; digest: string }> {
   const hash = createHash('sha256');
@@ -137,7 +143,14 @@ describe('uploads and image transfers across controller replicas', () => {
     const other = await agentRequest(agents[0]!.credential, 'GET', `/api/v1/uploads/${uploadId}`);
     expect(other.statusCode).toBe(403);
     other.resume();
+    // The command ends on B; A, which keeps the file, hears of it and removes the file and its row.
+    expect(await exists(path.join(dirs[0]!, 'uploads', `${uploadId}.tar`))).toBe(true);
     dst.agent.send({ type: 'command.result', id: load.id, ok: true, result: { images: [], bytes: 0 }, error: null });
+    for (let i = 0; i < 50 && (await exists(path.join(dirs[0]!, 'uploads', `${uploadId}.tar`))); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(await exists(path.join(dirs[0]!, 'uploads', `${uploadId}.tar`))).toBe(false);
+    expect(await a.prisma.clusterSetting.findUnique({ where: { key: `holder:${uploadId}` } })).toBeNull();
   });
 
   it("copies an image between two agents on B whose transfer A holds: both the agents' GET and PUT pass through B", async () => {
