@@ -108,7 +108,8 @@ export class RemoteStream {
       headers: { ...headers, [STREAM_SUBJECT_HEADER]: encodeStreamSubject(this.request) },
       maxPayload: STREAM_CHUNK_BYTES + 1024,
       handshakeTimeout: CONNECT_TIMEOUT_MS,
-      ...tls,
+      // Node's HTTP client takes createConnection(options, callback); the ws typings only know the sync form.
+      ...(tls as WebSocket.ClientOptions),
     });
     this.socket = socket;
     socket.binaryType = 'nodebuffer';

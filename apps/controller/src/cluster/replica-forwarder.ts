@@ -51,7 +51,11 @@ export class ReplicaForwarder {
     }
     const name = `controller replica ${holder.replicaId} (${holder.url})`;
     const client = target.protocol === 'https:' ? https : http;
-    const upstream = client.request(target, { method: req.method, headers, ...this.tls });
+    const upstream = client.request(target, {
+      method: req.method,
+      headers,
+      ...(this.tls as unknown as http.RequestOptions),
+    });
     const answered = new Promise<IncomingMessage>((resolve, reject) => {
       upstream.once('response', resolve);
       upstream.once('error', reject);

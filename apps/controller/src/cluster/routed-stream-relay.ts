@@ -58,6 +58,11 @@ export class RoutedStreamRelay implements StreamRelay {
       stream.fail('host_offline', 'the host has no agent connected; wait for it to come back', true);
       return;
     }
+    if (!holder.url) {
+      const why = `controller replica ${holder.replicaId} holds the host's agent but has not published its URL yet`;
+      stream.fail('host_offline', why, true);
+      return;
+    }
     stream.connect(holder, { authorization: this.secret.authorization() }, this.tls);
   }
 }
