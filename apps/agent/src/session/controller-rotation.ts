@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
+import { SUPERSEDED_CLOSE_CODE } from '@corral/protocol';
 
-// Close code a controller sends to the older socket when a newer connection of the same host arrived.
-export const SUPERSEDED_CLOSE_CODE = 4409;
+export { SUPERSEDED_CLOSE_CODE };
 
 export interface NextAttempt {
   url: string;
