@@ -17,6 +17,7 @@ import { inventoryQueries as ingest } from './inventory.repository.js';
 import { inventoryQueries as lists } from './inventory-query.repository.js';
 import { rowFor } from './inventory-tables.js';
 import { ipLookupQueries } from './ip-lookup.repository.js';
+import { placementQueries } from './placement.repository.js';
 import { registryQueries } from './registry.repository.js';
 import { volumeUseQueries } from './volume-use.repository.js';
 import { webSessionQueries } from './web-session.repository.js';
@@ -195,6 +196,10 @@ describe('SQL of registries and image policies', () => {
     expect(compiled(q.byAddress('10.0.0.5:5000'))).toMatchSnapshot();
     expect(compiled(q.list())).toMatchSnapshot();
     expect(compiled(q.remove(H1))).toMatchSnapshot();
+  });
+
+  it('writes placements and their commands in one statement', () => {
+    expect(placementQueries.recordMany).toMatchSnapshot();
   });
 
   it('lists, finds and removes image policies', () => {

@@ -78,14 +78,6 @@ export class CommandLifecycle {
     return row;
   }
 
-  // Pending commands written together in the caller's transaction; announce() each after its commit.
-  createMany(commands: readonly (Omit<NewCommand, 'status' | 'sentAt'> & { id: string })[], db: CommandDb) {
-    return this.repo.insertMany(
-      commands.map((c) => ({ ...c, status: 'pending' as const, sentAt: null })),
-      db,
-    );
-  }
-
   announce(row: CommandRow): void {
     this.notifier.transitioned(row);
   }
