@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Pool } from 'pg';
 import type { Cursor } from '../dtos/pagination.dto.js';
 import type { Placement, Prisma, PrismaClient } from '../generated/prisma/client.js';
+import { insertAuditFrom, type NewAuditEntry } from './audit.repository.js';
 import { type CommandRow, insertCommandsFrom, type NewCommand } from './command.repository.js';
 import { pgJson } from './pg-encoding.js';
 import { PG_POOL, PRISMA } from './tokens.js';
@@ -26,9 +27,10 @@ export interface PlacementListFilters {
   outcome?: string;
 }
 
-// Placement rows and their commands in one statement (atomic on its own: no BEGIN/COMMIT round
-// trips), each set of rows as one jsonb parameter; the commands come back as written.
-const RECORD_MANY = `WITH placed AS (
+// Placement rows, their commands and the audit entries of their requests in one statement (atomic
+// on its own: no BEGIN/COMMIT round trips), each set of rows as one jsonb parameter; the commands
+// come back as written.
+const RECORD_MANY = `WITH audited AS (${insertAuditFrom('$3')}), placed AS (
   INSERT INTO "Placement" (id, "createdAt", "requestedBy", "dryRun", outcome, request, explanation, "hostIds",
     "commandIds", "groupName")
   SELECT id, "createdAt", "requestedBy", "dryRun", outcome, request, explanation, "hostIds", "commandIds", "groupName"
@@ -50,17 +52,19 @@ export class PlacementRepository {
     @Inject(PG_POOL) private readonly pool: Pool,
   ) {}
 
-  // Decisions and their commands; the placement rows are those given (as stored), the commands as
+  // Decisions, their commands and audit entries; the placement rows are those given (as stored), the commands as
   // the database returned them, both in the order given.
   async recordMany(
     commands: readonly (NewCommand & { id: string })[],
     placements: readonly NewPlacement[],
+    audit: readonly NewAuditEntry[],
   ): Promise<{ commands: CommandRow[]; rows: PlacementRow[] }> {
     const json = JSON.stringify(placements);
     const nul = hasNul(json);
     const { rows } = await this.pool.query<CommandRow>(RECORD_MANY, [
       pgJson(commands),
       nul ? pgJson(placements) : json,
+      pgJson(audit),
     ]);
     const byId = new Map(rows.map((r) => [r.id, r]));
     return {

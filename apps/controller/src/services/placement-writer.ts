@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { NewAuditEntry } from '../repositories/audit.repository.js';
 import type { Clock } from '../repositories/clock.repository.js';
 import type { CommandRow } from '../repositories/command.repository.js';
 import { type NewPlacement, PlacementRepository, type PlacementRow } from '../repositories/placement.repository.js';
@@ -9,6 +10,8 @@ import { type CommandPlan, CommandService } from './command.service.js';
 export interface PlacementWrite {
   placement: Omit<NewPlacement, 'commandIds' | 'createdAt'>;
   commands: CommandPlan[];
+  // The request's audit entry, written with the placement (null: the caller records it).
+  audit: NewAuditEntry | null;
 }
 
 export interface PlacementWritten {
@@ -16,7 +19,8 @@ export interface PlacementWritten {
   commands: CommandRow[];
 }
 
-// Writes decided placements: each one's Placement row and its container.create commands, pending.
+// Writes decided placements: each one's Placement row, its container.create commands (pending) and
+// the audit entry of its request.
 // Placements decided while a write is in flight go together in the next write, one statement for
 // all their rows (atomic: no BEGIN/COMMIT round trips), like group commit; if it fails, each
 // placement of it fails.
@@ -43,6 +47,7 @@ export class PlacementWriter {
     const { commands, rows } = await this.placements.recordMany(
       perItem.flat(),
       items.map((i, n) => ({ ...i.placement, createdAt, commandIds: perItem[n]!.map((c) => c.id) })),
+      items.flatMap((i) => (i.audit ? [i.audit] : [])),
     );
     let at = 0;
     return items.map((_, n) => {
