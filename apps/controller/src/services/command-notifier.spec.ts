@@ -12,7 +12,7 @@ describe('CommandNotifier', () => {
     const bus = new EventBus();
     const events: CorralEvent[] = [];
     bus.subscribe((e) => events.push(e));
-    return { sut: new CommandNotifier(bus), events };
+    return { sut: new CommandNotifier(bus, { listen: () => () => true, notify: async () => {} } as never), events };
   };
 
   it('publishes each transition as command-<status>', () => {
