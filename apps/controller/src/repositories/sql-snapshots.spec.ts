@@ -190,16 +190,18 @@ describe('SQL of container moves', () => {
   });
 });
 
+describe('SQL of placements', () => {
+  it('writes placements, their audit entries and commands in one statement', () => {
+    expect(placementQueries.recordMany).toMatchSnapshot();
+  });
+});
+
 describe('SQL of registries and image policies', () => {
   it('finds the registry of an address, lists and removes', () => {
     const q = registryQueries(db);
     expect(compiled(q.byAddress('10.0.0.5:5000'))).toMatchSnapshot();
     expect(compiled(q.list())).toMatchSnapshot();
     expect(compiled(q.remove(H1))).toMatchSnapshot();
-  });
-
-  it('writes placements and their commands in one statement', () => {
-    expect(placementQueries.recordMany).toMatchSnapshot();
   });
 
   it('lists, finds and removes image policies', () => {
