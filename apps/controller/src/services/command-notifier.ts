@@ -3,6 +3,7 @@ import type { CommandRow } from '../repositories/command.repository.js';
 import { toCommandSummaryDto } from './command-response.mapper.js';
 import { isFinal } from './command-states.js';
 import { EventBus } from './event-bus.js';
+import { MetricsService } from './metrics.service.js';
 
 // A wait for one command to end: `ended` resolves with the row as the final transition returned
 // it, or with null once the time is up. stop() when done waiting, whichever way it went.
@@ -16,16 +17,23 @@ export interface CommandWatch {
 export class CommandNotifier {
   private readonly waiters = new Map<string, Set<(row: CommandRow | null) => void>>();
 
-  constructor(private readonly bus: EventBus) {}
+  constructor(
+    private readonly bus: EventBus,
+    private readonly metrics: MetricsService,
+  ) {}
 
+  // Every status a command reaches passes here once (CommandLifecycle's writes and announce()).
   transitioned(row: CommandRow): void {
+    const final = isFinal(row.status);
+    const took = final && row.finishedAt ? (row.finishedAt.getTime() - row.createdAt.getTime()) / 1000 : null;
+    this.metrics.commandTransitioned(row.op, row.status, took);
     this.bus.publish({
       type: `command-${row.status}`,
       kind: 'command',
       hostId: row.hostId,
       data: toCommandSummaryDto(row),
     });
-    if (isFinal(row.status)) this.wake(row.id, row);
+    if (final) this.wake(row.id, row);
   }
 
   output(id: string, hostId: string, stream: 'stdout' | 'stderr', chunk: string): void {
