@@ -131,7 +131,7 @@ export class JsonLogger implements LoggerService {
     if (context) fields.context = context;
     if (stack) fields.stack = stack;
     if (message instanceof Error) {
-      fields.err = { type: message.name, message: message.message, stack: message.stack };
+      fields.err = message;
       this.pino[level](fields, message.message);
     } else if (isPlainObject(message)) {
       const { msg, ...rest } = message;
