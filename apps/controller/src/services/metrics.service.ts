@@ -3,10 +3,13 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { Config } from '../config/config.js';
 import { CONFIG } from '../repositories/tokens.js';
+import { CheapHistogram } from './metrics-histogram.js';
 
-// The controller's Prometheus metrics, in one place: the hot paths get pre-bound children or a
-// cached one per label value (no allocation per frame), and what is cheap to read at scrape time
-// (connected agents, open streams, the pool, open commands) is read then through a registered source.
+// The controller's Prometheus metrics, in one place. The hottest paths (frames, event deliveries,
+// pool checkouts) add to plain numbers that the scrape reads, since prom-client hashes the labels
+// of every inc() and observe(), bound children too; commands and batches, far rarer, use a cached
+// child per label set. What is cheap to read at scrape time (connected agents, open streams, the
+// pool, open commands) is read then through a registered source.
 
 export const METRICS_PREFIX = 'corral_';
 
@@ -32,6 +35,16 @@ export interface MetricSources {
 const SECONDS_FAST = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const SECONDS_SLOW = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900, 3600];
 
+const OPEN_COMMANDS_TIMEOUT_MS = 2_000;
+
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
 export function replicaId(config: Pick<Config, 'replicaId'>): string {
   return config.replicaId ?? `${os.hostname()}-${process.pid}`;
 }
@@ -41,15 +54,10 @@ export class MetricsService {
   readonly registry = new Registry();
   private readonly sources: Partial<MetricSources> = {};
 
-  private readonly frames = new Counter({
-    name: `${METRICS_PREFIX}agent_frames_received_total`,
-    help: 'Frames received from agents, by message type ("invalid" for frames that failed validation, "binary" for stream data)',
-    labelNames: ['type'] as const,
-    registers: [this.registry],
-  });
-  private readonly frameByType = new Map<string, Counter.Internal>();
-  private readonly invalidFrame = this.frames.labels('invalid');
-  private readonly binaryFrame = this.frames.labels('binary');
+  // Plain numbers on the frame path, handed to the counter at scrape time.
+  private readonly frameCounts = new Map<string, { n: number }>();
+  private readonly invalidFrames = { n: 0 };
+  private readonly binaryFrames = { n: 0 };
 
   private readonly ingestBatch = new Histogram({
     name: `${METRICS_PREFIX}ingest_batch_seconds`,
@@ -89,18 +97,16 @@ export class MetricsService {
     { transitions: Counter.Internal; latency: Histogram.Internal<'op' | 'status'> }
   >();
 
-  private readonly eventLag = new Histogram({
-    name: `${METRICS_PREFIX}event_delivery_lag_seconds`,
-    help: "Time from an event's `at` to its being written to an SSE client (live events, not replays)",
-    buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-    registers: [this.registry],
-  });
-  private readonly poolWait = new Histogram({
-    name: `${METRICS_PREFIX}db_pool_wait_seconds`,
-    help: 'Time waiting for a connection of the ingest/query pool (pg Pool.connect)',
-    buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
-    registers: [this.registry],
-  });
+  private readonly eventLag = new CheapHistogram(
+    `${METRICS_PREFIX}event_delivery_lag_seconds`,
+    "Time from an event's `at` to its being written to an SSE client (live events, not replays)",
+    [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+  );
+  private readonly poolWait = new CheapHistogram(
+    `${METRICS_PREFIX}db_pool_wait_seconds`,
+    'Time waiting for a connection of the ingest/query pool (pg Pool.connect)',
+    [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
+  );
   private readonly leader = new Gauge({
     name: `${METRICS_PREFIX}leader`,
     help: 'Whether this replica runs the job (1) or another one holds its lease (0)',
@@ -110,6 +116,21 @@ export class MetricsService {
 
   constructor(@Inject(CONFIG) config: Pick<Config, 'replicaId'>) {
     collectDefaultMetrics({ register: this.registry, prefix: METRICS_PREFIX });
+    this.registry.registerMetric(this.eventLag as never);
+    this.registry.registerMetric(this.poolWait as never);
+    const { frameCounts, invalidFrames, binaryFrames } = this;
+    new Counter({
+      name: `${METRICS_PREFIX}agent_frames_received_total`,
+      help: 'Frames received from agents, by message type ("invalid" for frames that failed validation, "binary" for stream data)',
+      labelNames: ['type'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [type, count] of frameCounts) this.inc({ type }, count.n);
+        this.inc({ type: 'invalid' }, invalidFrames.n);
+        this.inc({ type: 'binary' }, binaryFrames.n);
+      },
+    });
     new Gauge({
       name: `${METRICS_PREFIX}replica_info`,
       help: 'Always 1; names this controller replica (CORRAL_REPLICA_ID, else hostname-pid)',
@@ -153,9 +174,14 @@ export class MetricsService {
       help: 'Commands not yet final in the database (all replicas), by status; read at scrape time',
       labelNames: ['status'] as const,
       registers: [this.registry],
+      // A database that does not answer leaves this one out of the scrape, not the whole scrape failing.
       async collect() {
-        const counts = (await sources.openCommands?.()) ?? {};
         this.reset();
+        const none: Record<string, number> = {};
+        const counts = await withTimeout(
+          sources.openCommands?.() ?? Promise.resolve(none),
+          OPEN_COMMANDS_TIMEOUT_MS,
+        ).catch(() => none);
         for (const [status, n] of Object.entries(counts)) this.set({ status }, n);
       },
     });
@@ -166,20 +192,17 @@ export class MetricsService {
   }
 
   frameReceived(type: string): void {
-    let child = this.frameByType.get(type);
-    if (!child) {
-      child = this.frames.labels(type);
-      this.frameByType.set(type, child);
-    }
-    child.inc();
+    const count = this.frameCounts.get(type);
+    if (count) count.n++;
+    else this.frameCounts.set(type, { n: 1 });
   }
 
   invalidFrameReceived(): void {
-    this.invalidFrame.inc();
+    this.invalidFrames.n++;
   }
 
   binaryFrameReceived(): void {
-    this.binaryFrame.inc();
+    this.binaryFrames.n++;
   }
 
   ingestBatchApplied(seconds: number, frames: number, outcome: 'ok' | 'split' | 'failed'): void {
