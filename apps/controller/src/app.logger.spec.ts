@@ -133,6 +133,19 @@ describe('JsonLogger', () => {
     expect(JSON.stringify(lines[0])).not.toMatch(/hunter2|t0ken|crl_api_zzz/);
   });
 
+  it('gives each line only its own fields', () => {
+    const sut = new JsonLogger('info', destination);
+    sut.warn({ msg: 'first', commandId: 'c1', hostId: 'h1' }, 'CommandLifecycle');
+    sut.log('second', 'Corral');
+    expect(lines[1]).toEqual({
+      level: 'info',
+      time: expect.any(String),
+      pid: process.pid,
+      context: 'Corral',
+      msg: 'second',
+    });
+  });
+
   it('keeps the stack of an error', () => {
     const sut = new JsonLogger('info', destination);
     sut.error('something broke', 'Error: x\n    at here', 'Corral');

@@ -89,6 +89,9 @@ export class JsonLogger implements LoggerService {
           const requestId = currentRequestId();
           return requestId ? { reqId: requestId } : NO_FIELDS;
         },
+        // pino's default merges the line into the mixin's object: the shared empty one would keep
+        // every field it was given. The line's own object is made per call (write below).
+        mixinMergeStrategy: (line, mixed) => (mixed === NO_FIELDS ? line : Object.assign(line, mixed)),
         formatters: { level: (label) => ({ level: label }), log: (fields) => redactLogFields(fields) },
         timestamp: pino.stdTimeFunctions.isoTime,
       },
