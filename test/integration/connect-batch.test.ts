@@ -95,11 +95,12 @@ describe('agent connect batches', () => {
         { credentialId: hosts[6]!.credentialId, hello: hello(hosts[6]!.agentId, 0, hosts[0]!.agentId) },
       ],
       now,
+      'replica-a',
     );
     expect(outcomes).toEqual([
-      { result: 'registered', hostId: hosts[0]!.hostId, lastSeq: 0, isNew: true, previousStatus: null },
-      { result: 'registered', hostId: hosts[1]!.hostId, lastSeq: 3, isNew: false, previousStatus: 'offline' },
-      { result: 'registered', hostId: hosts[2]!.hostId, lastSeq: 7, isNew: false, previousStatus: 'online' },
+      { result: 'registered', hostId: hosts[0]!.hostId, lastSeq: 0, isNew: true, previousStatus: null, epoch: 1 },
+      { result: 'registered', hostId: hosts[1]!.hostId, lastSeq: 3, isNew: false, previousStatus: 'offline', epoch: 1 },
+      { result: 'registered', hostId: hosts[2]!.hostId, lastSeq: 7, isNew: false, previousStatus: 'online', epoch: 1 },
       { result: 'mismatch', hostId: hosts[3]!.hostId, agentId: hosts[3]!.agentId, hostname: hosts[3]!.agentId },
       { result: 'revoked' },
       { result: 'hostname-mismatch', hostId: hosts[6]!.hostId, hostname: hosts[6]!.agentId },
@@ -112,6 +113,8 @@ describe('agent connect batches', () => {
     for (const i of [0, 1, 2]) {
       const row = byAgent.get(hosts[i]!.agentId)!;
       expect(row).toMatchObject({
+        connectionEpoch: 1n,
+        replicaId: 'replica-a',
         status: 'online',
         hostname: hosts[i]!.agentId,
         agentVersion: '9.9.9',
@@ -135,7 +138,9 @@ describe('agent connect batches', () => {
   it('hundreds of hello statements at once neither deadlock nor lose a host', async () => {
     const hosts = await enrolled('many', 300);
     const outcomes = await Promise.all(
-      hosts.map((h) => repo.registerHellos([{ credentialId: h.credentialId, hello: hello(h.agentId) }], new Date())),
+      hosts.map((h) =>
+        repo.registerHellos([{ credentialId: h.credentialId, hello: hello(h.agentId) }], new Date(), 'replica-a'),
+      ),
     );
     expect(outcomes.flat().every((o) => o.result === 'registered')).toBe(true);
     expect(await ctl.prisma.host.count({ where: { agentId: { startsWith: 'many-' }, status: 'online' } })).toBe(300);

@@ -1,6 +1,9 @@
 import { type DynamicModule, Module, type Provider } from '@nestjs/common';
 import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import type { Pool } from 'pg';
+import { ClusterChannel } from './cluster/cluster-channel.js';
+import { LeaderLease } from './cluster/leader-lease.js';
+import { ReplicaService } from './cluster/replica.service.js';
 import type { Config } from './config/config.js';
 import { AuditController } from './controllers/audit.controller.js';
 import { AuditInterceptor } from './controllers/audit.interceptor.js';
@@ -180,6 +183,11 @@ export class AppModule {
         ...pool,
         // Kysely over that pool; the pool's owner ends it (Kysely's destroy() would end the pool too).
         { provide: KYSELY, useFactory: (p: Pool) => createKysely(p), inject: [PG_POOL] },
+        // Several controllers on one database: this replica, the channel replicas notify each
+        // other on, and the lease of the jobs one replica runs at a time.
+        ReplicaService,
+        ClusterChannel,
+        LeaderLease,
         HealthRepository,
         HeartbeatRepository,
         HostRepository,

@@ -15,6 +15,8 @@ export const ErrorCodeSchema = z.enum([
   'credential_mismatch',
   // The hello names another hostname than the one the host enrolled with (field: hostname).
   'hostname_mismatch',
+  // A newer connection of the same host said hello (to any controller replica): this one is stale.
+  'superseded',
   'internal',
   'unavailable',
 ]);

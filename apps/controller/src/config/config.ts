@@ -32,12 +32,6 @@ const EnvSchema = z.object({
   CORRAL_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   // auto: text on a terminal, JSON lines otherwise.
   CORRAL_LOG_FORMAT: z.enum(['auto', 'json', 'text']).default('auto'),
-  CORRAL_REPLICA_ID: z
-    .string()
-    .optional()
-    .refine((v) => v === undefined || /^[\x21-\x7e]{0,128}$/.test(v), {
-      message: 'CORRAL_REPLICA_ID must be at most 128 visible ASCII characters',
-    }),
   CORRAL_METRICS_TOKEN: z
     .string()
     .optional()
@@ -68,6 +62,18 @@ const EnvSchema = z.object({
   CORRAL_REQUESTS_PER_SECOND_PER_TOKEN: intFromEnv('CORRAL_REQUESTS_PER_SECOND_PER_TOKEN', 1000, 1),
   CORRAL_REQUEST_BURST_PER_TOKEN: intFromEnv('CORRAL_REQUEST_BURST_PER_TOKEN', 2000, 1),
   CORRAL_MAX_RESULT_BYTES: intFromEnv('CORRAL_MAX_RESULT_BYTES', 16 * 1024 * 1024, 1024),
+  CORRAL_REPLICA_ID: z
+    .string()
+    .optional()
+    .refine((v) => v === undefined || v === '' || /^[A-Za-z0-9._-]{1,100}$/.test(v), {
+      message: 'CORRAL_REPLICA_ID must be 1-100 letters, digits, dots, dashes or underscores',
+    }),
+  CORRAL_REPLICA_URL: z
+    .string()
+    .optional()
+    .refine((v) => v === undefined || v === '' || /^https?:\/\/[^/\s]+\/?$/.test(v), {
+      message: 'CORRAL_REPLICA_URL must be http(s)://host:port, where the other replicas reach this one',
+    }),
 });
 
 export interface Config {
@@ -83,8 +89,6 @@ export interface Config {
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   // auto: text when stdout is a terminal, JSON lines otherwise.
   logFormat: 'auto' | 'json' | 'text';
-  // Names this replica in metrics (corral_replica_info); null: hostname-pid.
-  replicaId: string | null;
   // Bearer token /metrics asks for; null: /metrics is open.
   metricsToken: string | null;
   // Bootstrap admin API token; null: the first start makes one and prints it once.
@@ -107,6 +111,10 @@ export interface Config {
   maxResultBytes: number;
   // Key of registry secrets (CORRAL_SECRET_KEY); absent: a key file under dataDir, made at first start.
   secretKey?: Buffer | null;
+  // This process among the replicas on the database (absent: made up at start), and where the
+  // others reach it (absent: 127.0.0.1 and the port it listens on).
+  replicaId?: string | null;
+  replicaUrl?: string | null;
 }
 
 // 32 bytes from base64, base64url or hex; null when it is none of them.
@@ -151,7 +159,6 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     maxUploadBytes: e.CORRAL_MAX_UPLOAD_BYTES,
     logLevel: e.CORRAL_LOG_LEVEL,
     logFormat: e.CORRAL_LOG_FORMAT,
-    replicaId: e.CORRAL_REPLICA_ID ? e.CORRAL_REPLICA_ID : null,
     metricsToken: e.CORRAL_METRICS_TOKEN ? e.CORRAL_METRICS_TOKEN : null,
     adminToken: e.CORRAL_ADMIN_TOKEN ? e.CORRAL_ADMIN_TOKEN : null,
     tls: cert && key ? { certFile: path.resolve(cert), keyFile: path.resolve(key) } : null,
@@ -164,6 +171,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     requestsPerSecondPerToken: e.CORRAL_REQUESTS_PER_SECOND_PER_TOKEN,
     requestBurstPerToken: e.CORRAL_REQUEST_BURST_PER_TOKEN,
     maxResultBytes: e.CORRAL_MAX_RESULT_BYTES,
+    replicaId: e.CORRAL_REPLICA_ID || null,
+    replicaUrl: e.CORRAL_REPLICA_URL ? e.CORRAL_REPLICA_URL.replace(/\/$/, '') : null,
     secretKey: e.CORRAL_SECRET_KEY ? decodeSecretKey(e.CORRAL_SECRET_KEY) : null,
   };
 }

@@ -17,6 +17,8 @@ export class AgentSession {
   helloArrived = false;
   // What the agent announced in hello (stream kinds per runtime, ...).
   capabilities: readonly string[] = [];
+  // The host's connection epoch this session's hello raised it to; frames count only while it is current.
+  epoch: number | null = null;
   lastHeardAt = Date.now();
   // Frames received and not yet handled.
   pending = 0;

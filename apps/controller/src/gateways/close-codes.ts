@@ -14,6 +14,8 @@ export const CLOSE = {
   tooManyInvalidFrames: 4008,
   // Frames kept arriving far faster than the per-connection rate limit.
   rateLimited: 4009,
+  // A newer connection of the same host said hello (to this replica or another): this one is stale.
+  superseded: 4409,
   tooBig: 1009,
   internal: 1011,
 } as const;

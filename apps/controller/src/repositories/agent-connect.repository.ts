@@ -31,6 +31,8 @@ export type HelloOutcome =
       lastSeq: number;
       isNew: boolean;
       previousStatus: HostStatus | null;
+      // The connection epoch this hello raised the host to (see Host.connectionEpoch).
+      epoch: number;
     };
 
 // The connect path for many agents at once: one statement checks the credentials of a batch of
@@ -49,8 +51,9 @@ export class AgentConnectRepository {
   // Checks each credential again (it may have been revoked since the upgrade) and brings the hosts
   // whose hello agrees with their credential online, in one statement. Host rows are locked in id
   // order, as the ingest batches lock them. At most one write per credential in a call.
-  async registerHellos(writes: HelloWrite[], now: Date): Promise<HelloOutcome[]> {
-    const { rows } = await agentConnectQueries.registerHellos(writes, now).execute(this.db);
+  // Each registered host's connection epoch goes up by one and names `replicaId` as its holder.
+  async registerHellos(writes: HelloWrite[], now: Date, replicaId: string): Promise<HelloOutcome[]> {
+    const { rows } = await agentConnectQueries.registerHellos(writes, now, replicaId).execute(this.db);
     const byCredential = new Map(rows.map((r) => [r.cred, r]));
     return writes.map(({ credentialId, hello }): HelloOutcome => {
       const row = byCredential.get(credentialId);
@@ -68,6 +71,7 @@ export class AgentConnectRepository {
         isNew: row.isNew,
         // A host enrolled but never connected was not offline before: it did not exist yet.
         previousStatus: row.isNew ? null : row.previousStatus,
+        epoch: Number(row.epoch),
       };
     });
   }
@@ -82,6 +86,7 @@ interface HelloRow {
   isNew: boolean;
   lastSeq: string;
   sameName: boolean;
+  epoch: string | null;
 }
 
 export const agentConnectQueries = {
@@ -95,7 +100,7 @@ export const agentConnectQueries = {
       .where('c.revokedAt', 'is', null)
       .returning(['c.secretHash as hash', 'c.id', 'c.hostId', 'h.hostname']),
 
-  registerHellos: (writes: HelloWrite[], now: Date) => {
+  registerHellos: (writes: HelloWrite[], now: Date, replicaId: string) => {
     const values = writes.map(({ credentialId, hello }) => ({
       cred: credentialId,
       agentId: hello.agentId,
@@ -114,9 +119,12 @@ FROM v JOIN "AgentCredential" c ON c.id = v.cred AND c."revokedAt" IS NULL JOIN 
 ORDER BY h.id FOR UPDATE OF h), \
 up AS (UPDATE "Host" h SET status = ${sql.lit(HOST_STATUS.online)}, \
 "agentVersion" = o."agentVersion", "protocolVersion" = o."protocolVersion", runtimes = o.runtimes, \
-"agentLabels" = o.labels, "connectedAt" = ${now}, "lastSeenAt" = ${now}, "offlineAt" = NULL, "updatedAt" = ${now} \
-FROM o WHERE h.id = o."hostId" AND o."agentId" = o."ownerAgentId" AND o."sameName") \
+"agentLabels" = o.labels, "connectedAt" = ${now}, "lastSeenAt" = ${now}, "offlineAt" = NULL, "updatedAt" = ${now}, \
+"connectionEpoch" = h."connectionEpoch" + 1, "replicaId" = ${replicaId} \
+FROM o WHERE h.id = o."hostId" AND o."agentId" = o."ownerAgentId" AND o."sameName" \
+RETURNING h.id, h."connectionEpoch") \
 SELECT cred::text AS cred, "hostId"::text AS "hostId", "ownerAgentId", "ownerHostname", "previousStatus", \
-"isNew", "lastSeq"::text AS "lastSeq", "sameName" FROM o`;
+"isNew", "lastSeq"::text AS "lastSeq", "sameName", up."connectionEpoch"::text AS epoch \
+FROM o LEFT JOIN up ON up.id = o."hostId"`;
   },
 };

@@ -53,10 +53,11 @@ export class InventoryRepository {
     return transaction(this.pool, fn);
   }
 
-  // Locks the hosts' rows in id order (so concurrent batches cannot deadlock) and returns their lastSeq.
-  async lockHosts(tx: Tx, hostIds: string[]): Promise<Map<string, number>> {
+  // Locks the hosts' rows in id order (so concurrent batches cannot deadlock) and returns their
+  // lastSeq and connection epoch.
+  async lockHosts(tx: Tx, hostIds: string[]): Promise<Map<string, { lastSeq: number; epoch: number }>> {
     const rows = await inventoryQueries.lockHosts(tx.db, hostIds).execute();
-    return new Map(rows.map((r) => [r.id, Number(r.lastSeq)]));
+    return new Map(rows.map((r) => [r.id, { lastSeq: Number(r.lastSeq), epoch: Number(r.connectionEpoch) }]));
   }
 
   async updateHosts(tx: Tx, hosts: HostWrite[]): Promise<void> {
@@ -204,7 +205,7 @@ export const inventoryQueries = {
   lockHosts: (db: Db, hostIds: string[]) =>
     db
       .selectFrom('Host')
-      .select(['id', 'lastSeq'])
+      .select(['id', 'lastSeq', 'connectionEpoch'])
       .where('id', '=', anyOf([...hostIds].sort()))
       .orderBy('id')
       .forUpdate(),

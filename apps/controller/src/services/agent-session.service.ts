@@ -9,6 +9,8 @@ import {
   type Snapshot,
 } from '@corral/protocol';
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { CHANNEL, ClusterChannel } from '../cluster/cluster-channel.js';
+import { ReplicaService } from '../cluster/replica.service.js';
 import type { Config } from '../config/config.js';
 import type { AgentSession } from '../gateways/agent-session.js';
 import { CLOSE } from '../gateways/close-codes.js';
@@ -26,9 +28,16 @@ import { ConnectedHosts } from './connected-hosts.js';
 import { EventBus } from './event-bus.js';
 import { HeartbeatRecorder } from './heartbeat-recorder.js';
 import { HostIdentityService } from './host-identity.service.js';
-import { InventoryService } from './inventory.service.js';
+import { InventoryService, SupersededConnectionError } from './inventory.service.js';
 import { SchedulerIndexService } from './scheduler-index.service.js';
 import { SnapshotAdmission } from './snapshot-admission.js';
+
+// What a hello announces on the hosts channel: host, its new epoch, the replica holding it.
+interface EpochNote {
+  h: string;
+  e: number;
+  r: string;
+}
 
 // The agent protocol as the controller speaks it: hello -> welcome -> snapshot, then deltas and heartbeats.
 @Injectable()
@@ -50,8 +59,11 @@ export class AgentSessionService {
     private readonly heartbeats: HeartbeatRecorder,
     private readonly identity: HostIdentityService,
     private readonly scheduler: SchedulerIndexService,
+    private readonly replica: ReplicaService,
+    private readonly channel: ClusterChannel,
   ) {
-    this.hellos = new Batcher((writes) => connectRepo.registerHellos(writes, this.clock.now()), {
+    channel.listen(CHANNEL.hosts, (payload) => this.epochNoted(payload));
+    this.hellos = new Batcher((writes) => connectRepo.registerHellos(writes, this.clock.now(), replica.id), {
       maxBatch: 500,
       concurrency: 2,
       keyOf: (w) => w.credentialId,
@@ -151,6 +163,7 @@ export class AgentSessionService {
       session.releaseSnapshotPlace = release;
     }
     session.hostId = host.hostId;
+    session.epoch = host.epoch;
     // The hello wrote the host's runtimes and agent labels.
     this.scheduler.hostChanged(host.hostId);
     session.agentId = hello.agentId;
@@ -176,6 +189,12 @@ export class AgentSessionService {
       this.logger.warn(`agent ${session.label} connected again; closing the older connection`);
       previous.close(CLOSE.replaced, 'replaced by a newer connection');
     }
+    // A connection of this host that another replica still holds (a stale socket after a
+    // partition) is closed there, and what it sends from now on is refused.
+    void this.channel.notify(
+      CHANNEL.hosts,
+      JSON.stringify({ h: host.hostId, e: host.epoch, r: this.replica.id } satisfies EpochNote),
+    );
     session.send({
       type: 'welcome',
       protocolVersion: PROTOCOL_VERSION,
@@ -190,11 +209,41 @@ export class AgentSessionService {
 
   private async snapshot(session: AgentSession, snapshot: Snapshot): Promise<void> {
     try {
-      await this.inventory.applySnapshot(session.hostId!, snapshot);
+      await this.inventory.applySnapshot(session.hostId!, snapshot, session.epoch);
+    } catch (err) {
+      if (err instanceof SupersededConnectionError) return this.superseded(session, 'snapshot');
+      throw err;
     } finally {
       this.releaseSnapshotPlace(session);
     }
     session.send({ type: 'ack', seq: snapshot.seq });
+  }
+
+  // A hello raised a host's epoch somewhere: an older session of it held here is stale.
+  private epochNoted(payload: string): void {
+    let note: EpochNote;
+    try {
+      note = JSON.parse(payload) as EpochNote;
+    } catch {
+      this.logger.warn(`ignored a malformed note on ${CHANNEL.hosts}: ${payload.slice(0, 200)}`);
+      return;
+    }
+    const session = this.connected.get(note.h);
+    if (!session || session.epoch === null || session.epoch >= note.e) return;
+    this.logger.warn(
+      `agent ${session.label} connected again through replica ${note.r} (epoch ${note.e}); closing the older connection (epoch ${session.epoch})`,
+    );
+    this.connected.remove(note.h, session);
+    session.close(CLOSE.superseded, 'superseded by a newer connection');
+  }
+
+  private superseded(session: AgentSession, what: string): void {
+    this.logger.warn(`refused ${what} from ${session.label}: a newer connection of the host exists`);
+    session.send(
+      errorFrame('superseded', `a newer connection of this host exists; ${what} refused`, { inReplyTo: what }),
+    );
+    this.connected.remove(session.hostId!, session);
+    session.close(CLOSE.superseded, 'superseded by a newer connection');
   }
 
   private releaseSnapshotPlace(session: AgentSession): void {
@@ -205,7 +254,13 @@ export class AgentSessionService {
   private async delta(session: AgentSession, delta: Delta): Promise<void> {
     // An agent that replays instead of sending a snapshot gives its place back with its first delta.
     this.releaseSnapshotPlace(session);
-    const outcome = await this.inventory.applyDelta(session.hostId!, delta);
+    let outcome: Awaited<ReturnType<InventoryService['applyDelta']>>;
+    try {
+      outcome = await this.inventory.applyDelta(session.hostId!, delta, session.epoch);
+    } catch (err) {
+      if (err instanceof SupersededConnectionError) return this.superseded(session, 'delta');
+      throw err;
+    }
     if (outcome.result === 'gap') {
       this.logger.warn(
         `gap from ${session.label}: got seq ${outcome.seq} after ${outcome.lastSeq}; asking for a snapshot`,

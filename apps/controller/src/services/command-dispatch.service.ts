@@ -1,5 +1,7 @@
 import type { CommandMessage, CommandResultMessage } from '@corral/protocol';
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { CHANNEL, ClusterChannel } from '../cluster/cluster-channel.js';
+import { LeaderLease } from '../cluster/leader-lease.js';
 import type { AgentSession } from '../gateways/agent-session.js';
 import type { Clock } from '../repositories/clock.repository.js';
 import { CommandRepository, type CommandRow } from '../repositories/command.repository.js';
@@ -22,8 +24,14 @@ export function commandFrame(row: CommandRow): CommandMessage {
   };
 }
 
+// What replicas tell each other about commands on the commands channel.
+export type CommandNote = { h: string; c: string; a: 'send' | 'cancel' } | { a: 'final'; ids: string[] };
+
 // The agent side of commands: frames to the agents' sockets, redelivery on reconnect, the agents'
 // answers handed to the lifecycle, and the deadline sweep. Status changes are CommandLifecycle's.
+// With several replicas, a command for a host whose agent another replica holds is announced on the
+// commands channel; the replica holding it sends it (a pending command goes out once: the send is a
+// conditional pending -> sent write). The deadline sweep runs on the replica holding the lease.
 @Injectable()
 export class CommandDispatchService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(CommandDispatchService.name);
@@ -38,7 +46,10 @@ export class CommandDispatchService implements OnModuleInit, OnModuleDestroy {
     private readonly connected: ConnectedHosts,
     private readonly lifecycle: CommandLifecycle,
     private readonly registries: RegistryService,
+    private readonly channel: ClusterChannel,
+    private readonly lease: LeaderLease,
   ) {
+    channel.listen(CHANNEL.commands, (payload) => this.noted(payload));
     this.open = new Batcher(
       async (hostIds) => {
         const rows = await this.repo.openForHosts(hostIds, this.clock.now());
@@ -69,7 +80,10 @@ export class CommandDispatchService implements OnModuleInit, OnModuleDestroy {
   // One created as sent already (its host was connected then) needs only its frame.
   async dispatch(row: CommandRow): Promise<CommandRow> {
     const session = this.connected.get(row.hostId);
-    if (!session) return row;
+    if (!session) {
+      if (row.status === 'pending') await this.note({ h: row.hostId, c: row.id, a: 'send' });
+      return row;
+    }
     if (row.status === 'sent') {
       session.send(await this.frame(row));
       return row;
@@ -122,7 +136,7 @@ export class CommandDispatchService implements OnModuleInit, OnModuleDestroy {
 
   // Ends open commands past their deadline and tells the agent to stop any it holds.
   async sweep(): Promise<CommandRow[]> {
-    if (this.sweeping) return [];
+    if (this.sweeping || !this.lease.holds()) return [];
     this.sweeping = true;
     try {
       const expired = await this.lifecycle.expire();
@@ -137,7 +151,42 @@ export class CommandDispatchService implements OnModuleInit, OnModuleDestroy {
 
   // A cancel for a command the agent holds: the agent's result, or the deadline, ends it.
   sendCancel(row: CommandRow): void {
-    this.connected.get(row.hostId)?.send({ type: 'command.cancel', id: row.id });
+    const session = this.connected.get(row.hostId);
+    if (session) session.send({ type: 'command.cancel', id: row.id });
+    else void this.note({ h: row.hostId, c: row.id, a: 'cancel' });
+  }
+
+  private note(note: CommandNote): Promise<void> {
+    return this.channel.notify(CHANNEL.commands, JSON.stringify(note));
+  }
+
+  // Another replica (or this one) announced a command for a host: the replica holding the host's
+  // agent sends it, or its cancel. Anything else is no business of this replica.
+  private noted(payload: string): void {
+    let note: CommandNote;
+    try {
+      note = JSON.parse(payload) as CommandNote;
+    } catch {
+      this.logger.warn(`ignored a malformed note on ${CHANNEL.commands}: ${payload.slice(0, 200)}`);
+      return;
+    }
+    if (note.a === 'final') return;
+    const session = this.connected.get(note.h);
+    if (!session) return;
+    if (note.a === 'cancel') {
+      session.send({ type: 'command.cancel', id: note.c });
+      return;
+    }
+    this.sendNoted(session, note.c).catch((err: Error) =>
+      this.logger.warn(`could not send command ${note.c} to ${session.label}: ${err.message}`),
+    );
+  }
+
+  private async sendNoted(session: AgentSession, id: string): Promise<void> {
+    const row = await this.repo.findById(id);
+    // Sent already (by the welcome's redelivery, or a note seen twice): the agent has it.
+    if (!row || row.hostId !== session.hostId || row.status !== 'pending') return;
+    await this.send(session, row);
   }
 
   // Marks the command sent before the frame leaves, so an accepted that comes back at once finds it sent.

@@ -13,7 +13,14 @@ describe('CommandNotifier', () => {
     const bus = new EventBus();
     const events: CorralEvent[] = [];
     bus.subscribe((e) => events.push(e));
-    return { sut: new CommandNotifier(bus, new MetricsService({ replicaId: 'test' })), events };
+    return {
+      sut: new CommandNotifier(
+        bus,
+        { listen: () => () => true, notify: async () => {} } as never,
+        new MetricsService(),
+      ),
+      events,
+    };
   };
 
   it('publishes each transition as command-<status>', () => {

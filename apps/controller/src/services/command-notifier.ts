@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { CHANNEL, ClusterChannel } from '../cluster/cluster-channel.js';
 import type { CommandRow } from '../repositories/command.repository.js';
 import { toCommandSummaryDto } from './command-response.mapper.js';
 import { isFinal } from './command-states.js';
@@ -12,15 +13,26 @@ export interface CommandWatch {
   stop(): void;
 }
 
-// Publishes command transitions on the event bus and wakes requests waiting (?wait=) for a command to end.
+// Ids of ended commands per note on the commands channel (a notification holds at most 8,000 bytes).
+const FINAL_IDS_PER_NOTE = 150;
+
+// Publishes command transitions on the event bus and wakes requests waiting (?wait=) for a command
+// to end, on this replica at once and on the others through the commands channel: the ids of
+// commands that ended are announced together (a note per tick), and a replica with waiters for one
+// of them wakes them to read the command.
 @Injectable()
 export class CommandNotifier {
   private readonly waiters = new Map<string, Set<(row: CommandRow | null) => void>>();
+  private ended: string[] = [];
+  private flushing = false;
 
   constructor(
     private readonly bus: EventBus,
+    private readonly channel: ClusterChannel,
     private readonly metrics: MetricsService,
-  ) {}
+  ) {
+    channel.listen(CHANNEL.commands, (payload) => this.noted(payload));
+  }
 
   // Every status a command reaches passes here once (CommandLifecycle's writes and announce()).
   transitioned(row: CommandRow): void {
@@ -33,7 +45,38 @@ export class CommandNotifier {
       hostId: row.hostId,
       data: toCommandSummaryDto(row),
     });
-    if (final) this.wake(row.id, row);
+    if (final) {
+      this.wake(row.id, row);
+      this.announceEnd(row.id);
+    }
+  }
+
+  private announceEnd(id: string): void {
+    this.ended.push(id);
+    if (this.flushing) return;
+    this.flushing = true;
+    setImmediate(() => {
+      const ids = this.ended;
+      this.ended = [];
+      this.flushing = false;
+      for (let i = 0; i < ids.length; i += FINAL_IDS_PER_NOTE) {
+        const note = { a: 'final', ids: ids.slice(i, i + FINAL_IDS_PER_NOTE) };
+        void this.channel.notify(CHANNEL.commands, JSON.stringify(note));
+      }
+    });
+  }
+
+  // A command that ended on another replica: its waiters here read it again.
+  private noted(payload: string): void {
+    if (this.waiters.size === 0 || !payload.includes('"final"')) return;
+    let note: { a?: string; ids?: unknown };
+    try {
+      note = JSON.parse(payload);
+    } catch {
+      return;
+    }
+    if (note.a !== 'final' || !Array.isArray(note.ids)) return;
+    for (const id of note.ids) if (typeof id === 'string') this.wake(id, null);
   }
 
   output(id: string, hostId: string, stream: 'stdout' | 'stderr', chunk: string): void {
@@ -74,7 +117,7 @@ export class CommandNotifier {
     }
   }
 
-  private wake(id: string, row: CommandRow): void {
+  private wake(id: string, row: CommandRow | null): void {
     for (const wake of this.waiters.get(id) ?? []) wake(row);
   }
 }

@@ -1,5 +1,6 @@
 import { HOST_STATUS } from '@corral/protocol';
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { LeaderLease } from '../cluster/leader-lease.js';
 import type { Config } from '../config/config.js';
 import type { Clock } from '../repositories/clock.repository.js';
 import { HostRepository } from '../repositories/host.repository.js';
@@ -7,7 +8,9 @@ import { CLOCK, CONFIG } from '../repositories/tokens.js';
 import { ConnectedHosts } from './connected-hosts.js';
 import { EventBus } from './event-bus.js';
 
-// Marks hosts offline once they have had no live agent connection for the grace period.
+// Marks hosts offline once they have had no live agent connection for the grace period. Every
+// replica keeps the hosts it holds fresh (lastSeenAt); only the replica holding the sweepers' lease
+// marks the stale ones offline, so a host held by another replica is never taken for gone.
 @Injectable()
 export class HostStatusService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(HostStatusService.name);
@@ -20,6 +23,7 @@ export class HostStatusService implements OnModuleInit, OnModuleDestroy {
     private readonly hosts: HostRepository,
     private readonly connected: ConnectedHosts,
     private readonly events: EventBus,
+    private readonly lease: LeaderLease,
   ) {}
 
   onModuleInit(): void {
@@ -41,6 +45,7 @@ export class HostStatusService implements OnModuleInit, OnModuleDestroy {
       const now = this.clock.now();
       const connected = this.connected.hostIds();
       await this.hosts.touch(connected, now, new Date(now.getTime() - this.config.offlineGraceMs / 2));
+      if (!this.lease.holds()) return [];
       const cutoff = new Date(now.getTime() - this.config.offlineGraceMs);
       const gone = await this.hosts.markOffline(cutoff, connected, now);
       for (const host of gone) {

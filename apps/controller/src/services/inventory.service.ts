@@ -47,6 +47,16 @@ export class UnknownHostError extends Error {
   }
 }
 
+// A frame from a connection that is no longer the host's: another hello raised its epoch.
+export class SupersededConnectionError extends Error {
+  constructor(
+    readonly hostId: string,
+    readonly epoch: number,
+  ) {
+    super(`connection epoch ${epoch} of host ${hostId} was superseded by a newer connection`);
+  }
+}
+
 class ShuttingDownError extends Error {
   constructor() {
     super('controller is shutting down');
@@ -61,6 +71,8 @@ type Outcome = DeltaOutcome | { result: 'snapshot' };
 
 interface Pending {
   hostId: string;
+  // The connection epoch of the session it came from: applied only while it is the host's (null: no check).
+  epoch: number | null;
   frame: Frame;
   rows: number;
   // A delta naming one record more than once is applied in steps, alone in its batch.
@@ -106,25 +118,32 @@ export class InventoryService implements OnModuleDestroy {
 
   // A snapshot replaces the host's whole inventory; vanished rows are deleted. Events describe only
   // real differences, and go out once the transaction has committed.
-  async applySnapshot(hostId: string, snapshot: Snapshot): Promise<void> {
+  async applySnapshot(hostId: string, snapshot: Snapshot, epoch: number | null = null): Promise<void> {
     // A kind newer than the agent (findings) may be absent: it has no rows then.
     const rows = SNAPSHOT_KINDS.reduce(
       (n, [, field]) => n + ((snapshot[field] as unknown[] | undefined)?.length ?? 0),
       0,
     );
-    await this.submit(hostId, { type: 'snapshot', snapshot }, rows, null);
+    await this.submit(hostId, epoch, { type: 'snapshot', snapshot }, rows, null);
   }
 
   // Applies a delta once: an old or repeated seq is a duplicate, a skipped seq is a gap (nothing applied).
-  async applyDelta(hostId: string, delta: Delta): Promise<DeltaOutcome> {
-    return (await this.submit(hostId, { type: 'delta', delta }, delta.changes.length, steps(delta))) as DeltaOutcome;
+  async applyDelta(hostId: string, delta: Delta, epoch: number | null = null): Promise<DeltaOutcome> {
+    const frame: Frame = { type: 'delta', delta };
+    return (await this.submit(hostId, epoch, frame, delta.changes.length, steps(delta))) as DeltaOutcome;
   }
 
-  private submit(hostId: string, frame: Frame, rows: number, steps: Pending['steps']): Promise<Outcome> {
+  private submit(
+    hostId: string,
+    epoch: number | null,
+    frame: Frame,
+    rows: number,
+    steps: Pending['steps'],
+  ): Promise<Outcome> {
     if (this.closing) return Promise.reject(new ShuttingDownError());
     return new Promise<Outcome>((resolve, reject) => {
       if (this.queue.length === 0) this.queuedSince = Date.now();
-      this.queue.push({ hostId, frame, rows, steps, resolve, reject });
+      this.queue.push({ hostId, epoch, frame, rows, steps, resolve, reject });
       this.schedule();
     });
   }
@@ -224,10 +243,11 @@ export class InventoryService implements OnModuleDestroy {
 
   // Everything of one batch inside its transaction; events are returned, to be published after commit.
   private async applyIn(tx: Tx, batch: Pending[]): Promise<Applied[]> {
-    const lastSeq = await this.repo.lockHosts(
+    const locked = await this.repo.lockHosts(
       tx,
       batch.map((p) => p.hostId),
     );
+    const lastSeq = new Map([...locked].map(([id, h]) => [id, h.lastSeq]));
     const results: Applied[] = [];
     const writing: { applied: Applied; steps: Delta['changes'][] }[] = [];
     const hosts: HostWrite[] = [];
@@ -237,6 +257,11 @@ export class InventoryService implements OnModuleDestroy {
       const last = lastSeq.get(pending.hostId);
       if (last === undefined) {
         applied.outcome = new UnknownHostError(pending.hostId);
+        continue;
+      }
+      // A newer connection of the host (on any replica) said hello since: this one's frames are void.
+      if (pending.epoch !== null && locked.get(pending.hostId)!.epoch !== pending.epoch) {
+        applied.outcome = new SupersededConnectionError(pending.hostId, pending.epoch);
         continue;
       }
       const { frame } = pending;

@@ -5,7 +5,7 @@ const sample = (text: string, line: string) => text.split('\n').find((l) => l.st
 
 describe('MetricsService', () => {
   it('counts frames by type, invalid and binary ones apart', async () => {
-    const sut = new MetricsService({ replicaId: 'r1' });
+    const sut = new MetricsService();
     sut.frameReceived('delta');
     sut.frameReceived('delta');
     sut.frameReceived('hello');
@@ -19,7 +19,7 @@ describe('MetricsService', () => {
   });
 
   it('counts transitions and times only final ones', async () => {
-    const sut = new MetricsService({ replicaId: 'r1' });
+    const sut = new MetricsService();
     sut.commandTransitioned('container.stop', 'sent', null);
     sut.commandTransitioned('container.stop', 'succeeded', 2.5);
     const text = await sut.scrape();
@@ -34,7 +34,7 @@ describe('MetricsService', () => {
   });
 
   it('keeps cumulative buckets, sum and count of the event lag', async () => {
-    const sut = new MetricsService({ replicaId: 'r1' });
+    const sut = new MetricsService();
     sut.eventDelivered(0.003);
     sut.eventDelivered(0.2);
     sut.eventDelivered(60);
@@ -50,16 +50,21 @@ describe('MetricsService', () => {
     expect(sample(text, `${lag}_count`)).toMatch(/ 3$/);
   });
 
-  it('says leader for the sweep jobs until told otherwise', async () => {
-    const sut = new MetricsService({ replicaId: 'r1' });
-    expect(sample(await sut.scrape(), 'corral_leader{job="command-deadline"}')).toMatch(/ 1$/);
-    sut.setLeader('command-deadline', false);
-    expect(sample(await sut.scrape(), 'corral_leader{job="command-deadline"}')).toMatch(/ 0$/);
-    expect(sample(await sut.scrape(), 'corral_replica_info{replica="r1"}')).toMatch(/ 1$/);
+  it('shows the lease as it is told, and one replica id', async () => {
+    const sut = new MetricsService();
+    sut.setLeader('sweepers', true);
+    expect(sample(await sut.scrape(), 'corral_leader{job="sweepers"}')).toMatch(/ 1$/);
+    sut.setLeader('sweepers', false);
+    expect(sample(await sut.scrape(), 'corral_leader{job="sweepers"}')).toMatch(/ 0$/);
+    sut.setReplica('r0');
+    sut.setReplica('r1');
+    const text = await sut.scrape();
+    expect(sample(text, 'corral_replica_info{replica="r1"}')).toMatch(/ 1$/);
+    expect(text).not.toContain('replica="r0"');
   });
 
   it('still answers when the open-commands count fails, without that series', async () => {
-    const sut = new MetricsService({ replicaId: 'r1' });
+    const sut = new MetricsService();
     sut.source('agentsConnected', () => 3);
     sut.source('openCommands', () => Promise.reject(new Error('database down')));
     const text = await sut.scrape();

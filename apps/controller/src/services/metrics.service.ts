@@ -1,8 +1,5 @@
-import os from 'node:os';
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { Config } from '../config/config.js';
-import { CONFIG } from '../repositories/tokens.js';
 import { CheapHistogram } from './metrics-histogram.js';
 
 // The controller's Prometheus metrics, in one place. The hottest paths (frames, event deliveries,
@@ -12,9 +9,6 @@ import { CheapHistogram } from './metrics-histogram.js';
 // pool, open commands) is read then through a registered source.
 
 export const METRICS_PREFIX = 'corral_';
-
-// Jobs one controller process runs on a timer; with leader leases only one replica runs each.
-export const SWEEP_JOBS = ['command-deadline', 'host-offline'] as const;
 
 type Source<T> = () => T;
 
@@ -43,10 +37,6 @@ function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
     timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
   });
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
-}
-
-export function replicaId(config: Pick<Config, 'replicaId'>): string {
-  return config.replicaId ?? `${os.hostname()}-${process.pid}`;
 }
 
 @Injectable()
@@ -107,6 +97,12 @@ export class MetricsService {
     'Time waiting for a connection of the ingest/query pool (pg Pool.connect)',
     [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
   );
+  private readonly replica = new Gauge({
+    name: `${METRICS_PREFIX}replica_info`,
+    help: 'Always 1; names this controller replica (CORRAL_REPLICA_ID, else hostname-pid-random)',
+    labelNames: ['replica'] as const,
+    registers: [this.registry],
+  });
   private readonly leader = new Gauge({
     name: `${METRICS_PREFIX}leader`,
     help: 'Whether this replica runs the job (1) or another one holds its lease (0)',
@@ -114,7 +110,7 @@ export class MetricsService {
     registers: [this.registry],
   });
 
-  constructor(@Inject(CONFIG) config: Pick<Config, 'replicaId'>) {
+  constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: METRICS_PREFIX });
     this.registry.registerMetric(this.eventLag as never);
     this.registry.registerMetric(this.poolWait as never);
@@ -131,14 +127,6 @@ export class MetricsService {
         this.inc({ type: 'binary' }, binaryFrames.n);
       },
     });
-    new Gauge({
-      name: `${METRICS_PREFIX}replica_info`,
-      help: 'Always 1; names this controller replica (CORRAL_REPLICA_ID, else hostname-pid)',
-      labelNames: ['replica'] as const,
-      registers: [this.registry],
-    }).set({ replica: replicaId(config) }, 1);
-    // One process runs every sweep today; leader leases set these as they win and lose them.
-    for (const job of SWEEP_JOBS) this.setLeader(job, true);
     const sources = this.sources;
     new Gauge({
       name: `${METRICS_PREFIX}agents_connected`,
@@ -228,6 +216,11 @@ export class MetricsService {
 
   poolWaited(seconds: number): void {
     this.poolWait.observe(seconds);
+  }
+
+  setReplica(id: string): void {
+    this.replica.reset();
+    this.replica.set({ replica: id }, 1);
   }
 
   setLeader(job: string, isLeader: boolean): void {

@@ -1,0 +1,147 @@
+import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import pg from 'pg';
+import type { DatabaseHandle } from '../app.module.js';
+import { DATABASE, PG_POOL } from '../repositories/tokens.js';
+
+// The channels replicas talk on (Postgres LISTEN/NOTIFY; payloads are small JSON texts).
+export const CHANNEL = {
+  // A batch of events was written: {"id": <batch id>}.
+  events: 'corral_events',
+  // A command for a host another replica may hold: {"h": host, "c": command, "a": "send" | "cancel"}.
+  commands: 'corral_commands',
+  // A hello raised a host's connection epoch: {"h": host, "e": epoch, "r": replica}.
+  hosts: 'corral_hosts',
+} as const;
+export type Channel = (typeof CHANNEL)[keyof typeof CHANNEL];
+
+type Handler = (payload: string) => void;
+
+const RECONNECT_MIN_MS = 200;
+const RECONNECT_MAX_MS = 5_000;
+
+// One connection of this replica LISTENs on every channel; notifications go out through the pool.
+// When the listening connection breaks, it reconnects with backoff and tells `onReconnect`
+// handlers, since notifications sent meanwhile are lost: each of them re-reads what it follows.
+@Injectable()
+export class ClusterChannel implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(ClusterChannel.name);
+  private readonly handlers = new Map<Channel, Set<Handler>>();
+  private readonly reconnectHandlers = new Set<() => void>();
+  private client: pg.Client | null = null;
+  private stopped = false;
+  private retryMs = RECONNECT_MIN_MS;
+  private retryTimer: NodeJS.Timeout | null = null;
+
+  constructor(
+    @Inject(DATABASE) private readonly database: DatabaseHandle,
+    @Inject(PG_POOL) private readonly pool: pg.Pool,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    await this.connect();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    const client = this.client;
+    this.client = null;
+    await client?.end().catch(() => {});
+  }
+
+  listen(channel: Channel, handler: Handler): () => void {
+    const set = this.handlers.get(channel) ?? new Set();
+    set.add(handler);
+    this.handlers.set(channel, set);
+    return () => set.delete(handler);
+  }
+
+  // Called after the listening connection came back: notifications may have been missed.
+  onReconnect(handler: () => void): () => void {
+    this.reconnectHandlers.add(handler);
+    return () => this.reconnectHandlers.delete(handler);
+  }
+
+  // Delivered to every replica listening, this one included, after the sender's transaction (none
+  // here: at once). Never throws: a lost notification is made good by the readers' own polling.
+  async notify(channel: Channel, payload: string): Promise<void> {
+    try {
+      await this.pool.query('SELECT pg_notify($1, $2)', [channel, payload]);
+    } catch (err) {
+      this.logger.warn(`could not notify ${channel}: ${(err as Error).message}`);
+    }
+  }
+
+  listening(): boolean {
+    return this.client !== null;
+  }
+
+  private async connect(): Promise<void> {
+    const client = new pg.Client({
+      connectionString: this.database.url,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 5_000,
+    });
+    client.on('notification', (msg) => {
+      const set = this.handlers.get(msg.channel as Channel);
+      if (!set) return;
+      for (const handler of set) {
+        try {
+          handler(msg.payload ?? '');
+        } catch (err) {
+          this.logger.warn(`handler of ${msg.channel} failed: ${(err as Error).message}`);
+        }
+      }
+    });
+    client.on('error', (err) => this.lost(client, err));
+    client.on('end', () => this.lost(client, new Error('connection ended')));
+    try {
+      await client.connect();
+      for (const channel of Object.values(CHANNEL)) await client.query(`LISTEN ${channel}`);
+    } catch (err) {
+      await client.end().catch(() => {});
+      if (this.client === null && !this.retryTimer) {
+        // The first connect is part of the start: fail it loudly; later ones retry.
+        if (!this.everConnected) throw err;
+        this.scheduleRetry();
+      }
+      return;
+    }
+    if (this.stopped) {
+      await client.end().catch(() => {});
+      return;
+    }
+    const again = this.everConnected;
+    this.everConnected = true;
+    this.client = client;
+    this.retryMs = RECONNECT_MIN_MS;
+    if (again) {
+      this.logger.log('listening for other replicas again');
+      for (const handler of this.reconnectHandlers) handler();
+    }
+  }
+
+  private everConnected = false;
+
+  private lost(client: pg.Client, err: Error): void {
+    if (this.client !== client || this.stopped) return;
+    this.client = null;
+    this.logger.warn(`lost the listening connection (${err.message}); reconnecting`);
+    client.end().catch(() => {});
+    this.scheduleRetry();
+  }
+
+  private scheduleRetry(): void {
+    if (this.stopped || this.retryTimer) return;
+    const wait = this.retryMs;
+    this.retryMs = Math.min(RECONNECT_MAX_MS, this.retryMs * 2);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      this.connect().catch((err: Error) => {
+        this.logger.warn(`reconnect failed: ${err.message}`);
+        this.scheduleRetry();
+      });
+    }, wait);
+    this.retryTimer.unref();
+  }
+}

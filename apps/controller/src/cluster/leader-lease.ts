@@ -1,0 +1,105 @@
+import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import pg from 'pg';
+import type { DatabaseHandle } from '../app.module.js';
+import { DATABASE } from '../repositories/tokens.js';
+
+// The jobs one replica at a time runs: the offline sweep, the command deadline sweep and retention.
+export const LEASE_JOB = 'sweepers';
+// pg_try_advisory_lock(LEASE_NAMESPACE, 1): distinct from the migrator's single-key lock.
+const LEASE_NAMESPACE = 72707370;
+const LEASE_KEY = 1;
+// A replica not holding the lease tries to take it this often; so another takes over within it
+// once the holder's session ends (a killed process's socket is closed by its kernel at once).
+export const LEASE_RETRY_MS = 1_000;
+
+// The sweepers' lease: a session-level advisory lock held on a connection of its own. It is the
+// replica's while that connection lives; Postgres frees it when the connection ends, whether the
+// process stopped, died or lost the network (TCP keepalive). Jobs ask `holds()` before each run.
+@Injectable()
+export class LeaderLease implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(LeaderLease.name);
+  private client: pg.Client | null = null;
+  private held = false;
+  private timer: NodeJS.Timeout | null = null;
+  private trying = false;
+  private stopped = false;
+  private readonly listeners = new Set<(held: boolean) => void>();
+
+  constructor(@Inject(DATABASE) private readonly database: DatabaseHandle) {}
+
+  async onModuleInit(): Promise<void> {
+    await this.tryTake();
+    this.timer = setInterval(() => {
+      if (!this.held) void this.tryTake();
+    }, LEASE_RETRY_MS);
+    this.timer.unref();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    const client = this.client;
+    this.client = null;
+    this.set(false);
+    await client?.end().catch(() => {});
+  }
+
+  holds(): boolean {
+    return this.held;
+  }
+
+  // Told whenever this replica takes or loses the lease (and once at once with the current state).
+  watch(listener: (held: boolean) => void): () => void {
+    this.listeners.add(listener);
+    listener(this.held);
+    return () => this.listeners.delete(listener);
+  }
+
+  private async tryTake(): Promise<void> {
+    if (this.trying || this.stopped) return;
+    this.trying = true;
+    try {
+      if (!this.client) {
+        const client = new pg.Client({
+          connectionString: this.database.url,
+          keepAlive: true,
+          keepAliveInitialDelayMillis: 5_000,
+        });
+        client.on('error', (err) => this.lost(client, err));
+        client.on('end', () => this.lost(client, new Error('connection ended')));
+        await client.connect();
+        this.client = client;
+      }
+      const { rows } = await this.client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS ok', [
+        LEASE_NAMESPACE,
+        LEASE_KEY,
+      ]);
+      if (rows[0]?.ok) {
+        this.logger.log(`this replica now runs the ${LEASE_JOB} (offline sweep, command deadlines, retention)`);
+        this.set(true);
+      }
+    } catch (err) {
+      this.logger.warn(`could not try the ${LEASE_JOB} lease: ${(err as Error).message}`);
+      const client = this.client;
+      this.client = null;
+      this.set(false);
+      await client?.end().catch(() => {});
+    } finally {
+      this.trying = false;
+    }
+  }
+
+  private lost(client: pg.Client, err: Error): void {
+    if (this.client !== client) return;
+    this.client = null;
+    if (this.held && !this.stopped) this.logger.warn(`lost the ${LEASE_JOB} lease (${err.message})`);
+    this.set(false);
+    client.end().catch(() => {});
+  }
+
+  private set(held: boolean): void {
+    if (this.held === held) return;
+    this.held = held;
+    for (const listener of this.listeners) listener(held);
+  }
+}
