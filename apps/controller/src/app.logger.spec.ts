@@ -110,6 +110,13 @@ describe('JsonLogger', () => {
     expect(Number.isNaN(Date.parse(lines[0]!.time as string))).toBe(false);
   });
 
+  it('names the replica on every line when CORRAL_REPLICA_ID is set', () => {
+    new JsonLogger('info', destination, 'replica-a').log('up', 'Corral');
+    new JsonLogger('info', destination).log('up', 'Corral');
+    expect(lines[0]).toMatchObject({ replica: 'replica-a', msg: 'up' });
+    expect(lines[1]).not.toHaveProperty('replica');
+  });
+
   it("keeps Nest's route mapping at debug", () => {
     new JsonLogger('info', destination).log('Mapped {/api/v1/hosts, GET} route', 'RouterExplorer');
     expect(lines).toEqual([]);

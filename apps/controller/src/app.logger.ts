@@ -32,9 +32,13 @@ export function resolveLogFormat(setting: LogFormatSetting, stdout: { isTTY?: bo
 }
 
 // The controller's one logger, as CORRAL_LOG_FORMAT and the terminal say.
-export function createAppLogger(config: { logLevel: CorralLogLevel; logFormat?: LogFormatSetting }): LoggerService {
+export function createAppLogger(config: {
+  logLevel: CorralLogLevel;
+  logFormat?: LogFormatSetting;
+  replicaId?: string | null;
+}): LoggerService {
   return resolveLogFormat(config.logFormat ?? 'auto', process.stdout) === 'json'
-    ? new JsonLogger(config.logLevel)
+    ? new JsonLogger(config.logLevel, process.stdout, config.replicaId ?? null)
     : new AppLogger(config.logLevel);
 }
 
@@ -79,11 +83,12 @@ const NO_FIELDS = {};
 export class JsonLogger implements LoggerService {
   private readonly pino: Pino;
 
-  constructor(level: CorralLogLevel, destination: DestinationStream = process.stdout) {
+  // `replica`: CORRAL_REPLICA_ID when set, on every line (lines of several replicas end up together).
+  constructor(level: CorralLogLevel, destination: DestinationStream = process.stdout, replica: string | null = null) {
     this.pino = pino(
       {
         level,
-        base: { pid: process.pid },
+        base: replica ? { pid: process.pid, replica } : { pid: process.pid },
         messageKey: 'msg',
         mixin: () => {
           const requestId = currentRequestId();
