@@ -99,6 +99,7 @@ describe('Prometheus metrics', () => {
     await ctl?.close();
   });
 
+  // With the web view built (as CI builds it), its page fallback must leave /metrics alone.
   const scrape = async (headers: Record<string, string> = {}): Promise<Scrape> => {
     const res = await fetch(`${ctl.baseUrl}/metrics`, { headers });
     expect(res.status).toBe(200);
