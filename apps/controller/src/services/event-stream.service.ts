@@ -2,6 +2,7 @@ import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { EventLog, LOST_EVENT_TYPE } from '../cluster/event-log.js';
 import type { CorralEvent, EventKind } from './event-bus.js';
 import { planResume, ReplayMerge } from './event-replay.js';
+import { MetricsService } from './metrics.service.js';
 
 export interface EventFilter {
   hostId?: string;
@@ -47,14 +48,21 @@ export class EventStreamService implements OnModuleDestroy {
   private readonly logger = new Logger(EventStreamService.name);
   private readonly open = new Set<() => void>();
   heartbeatMs = HEARTBEAT_MS;
+  // Events of one batch share their `at`: parsed once for all of them and every stream.
+  private lastAt = '';
+  private lastAtMs = 0;
 
-  constructor(private readonly log: EventLog) {}
+  constructor(
+    private readonly log: EventLog,
+    private readonly metrics: MetricsService,
+  ) {}
 
   // Returns the function that closes the stream; call it when the client goes away.
   start(sink: EventSink, filter: EventFilter, lastEventId: number | null): () => void {
     let closed = false;
     let lastSeen = lastEventId ?? this.log.latestEventId();
-    const send = (event: CorralEvent) => {
+    // `live`: not read from the log for a replay (those count in no delivery lag).
+    const send = (event: CorralEvent, live = true) => {
       if (closed) return;
       if (event.type === LOST_EVENT_TYPE) {
         sink.reset({ reason: lostReason(event), lastEventId: lastSeen, resumeFrom: event.id });
@@ -67,7 +75,9 @@ export class EventStreamService implements OnModuleDestroy {
       if (!sink.event(event)) {
         this.logger.warn(`event stream fell behind at event ${event.id}; closing it`);
         close();
+        return;
       }
+      if (live) this.metrics.eventDelivered(this.lagOf(event));
     };
     // Subscribe first: live events that arrive while the replay is read wait in the merge.
     const merge = lastEventId === null ? null : new ReplayMerge<CorralEvent>(lastEventId, REPLAY_BUFFER_EVENTS);
@@ -104,6 +114,15 @@ export class EventStreamService implements OnModuleDestroy {
     return close;
   }
 
+  // From publication on the replica that saw the change to this stream (through the database).
+  private lagOf(event: CorralEvent): number {
+    if (event.at !== this.lastAt) {
+      this.lastAt = event.at;
+      this.lastAtMs = Date.parse(event.at);
+    }
+    return Math.max(0, Date.now() - this.lastAtMs) / 1000;
+  }
+
   openStreams(): number {
     return this.open.size;
   }
@@ -119,7 +138,7 @@ export class EventStreamService implements OnModuleDestroy {
     deliveredBatch: number,
     latestEventId: number,
     sink: EventSink,
-    send: (event: CorralEvent) => void,
+    send: (event: CorralEvent, live?: boolean) => void,
     isClosed: () => boolean,
   ): Promise<void> {
     const lastEventId = merge.lastSent;
@@ -141,7 +160,7 @@ export class EventStreamService implements OnModuleDestroy {
           if (isClosed()) return;
           const missed = merge.replayed(event);
           if (!missed) continue;
-          send(missed);
+          send(missed, false);
           // A long replay waits for the client to read, rather than outgrowing its buffer.
           if (++sent % 500 === 0) await sink.room?.();
         }
