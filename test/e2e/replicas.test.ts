@@ -1,0 +1,244 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { sampleLease } from '@corral/protocol';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ApiCommand } from '../fleet/fleet-api.js';
+import {
+  createFleet,
+  FLEET_IMAGE,
+  type Fleet,
+  FleetApi,
+  type FleetController,
+  type FleetHost,
+} from '../fleet/index.js';
+import { checkFleetPrereqs } from '../fleet/prereqs.js';
+import { until } from '../fleet/run.js';
+import { ADMIN_URL, createTestDatabase, type TestDatabase } from '../support/database.js';
+import { RawAgent } from '../support/raw-agent.js';
+
+// Three controller processes on one database, real agents in network namespaces: host i's agent
+// talks to replica i. Requests go to one replica, the agent that carries them out to another.
+const prereqs = await checkFleetPrereqs();
+const tag = `r${randomBytes(3).toString('hex')}`;
+const GRACE_MS = 3_000;
+const HEARTBEAT_MS = 1_000;
+const LEADER_LINE = 'this replica now runs the sweepers';
+
+describe.skipIf(!prereqs.ok)('three controller replicas on one database', () => {
+  let db: TestDatabase;
+  let sql: pg.Client;
+  let fleet: Fleet;
+  const api = (replica: number) => new FleetApi(fleet.replica(replica).baseUrl);
+  const hostIds = new Map<string, string>();
+  let seq = 0;
+
+  const hostRow = async (hostId: string) =>
+    (
+      await sql.query<{ replicaId: string | null; connectionEpoch: string; status: string }>(
+        'SELECT "replicaId", "connectionEpoch"::text, status::text FROM "Host" WHERE id = $1',
+        [hostId],
+      )
+    ).rows[0]!;
+  const dockerRun = async (host: FleetHost) => {
+    const name = `corral-test-${tag}-h${host.state.index}-d${++seq}`;
+    await host.docker(['run', '-d', '--name', name, '--label', 'corral.test=1', FLEET_IMAGE, 'sleep', '3600']);
+    return name;
+  };
+  const containerId = async (replica: number, host: FleetHost, name: string) =>
+    until(
+      `${name} in the API of replica ${replica}`,
+      async () => (await api(replica).containers(hostIds.get(host.name)!)).find((c) => c.name === name)?.id,
+      30_000,
+      200,
+    );
+  const lines = async (host: FleetHost, container: string, file: string) =>
+    Number((await host.docker(['exec', container, 'sh', '-c', `cat ${file} 2>/dev/null | wc -l`])).trim());
+  // Replicas whose log says they took the sweepers' lease, with how often each said it.
+  const leaseTakers = () =>
+    fleet.controllers.map((c) => readFileSync(c.state.logFile, 'utf8').split(LEADER_LINE).length - 1);
+  const logs = () =>
+    fleet.controllers.map((c, i) => `--- replica r${i + 1}\n${c.logTail(20)}`).join('\n') +
+    fleet.hosts.map((h) => `\n--- ${h.name}\n${h.agentLog(10)}`).join('');
+
+  beforeAll(async () => {
+    db = await createTestDatabase('corral_replicas');
+    sql = new pg.Client({ connectionString: db.url });
+    await sql.connect();
+    fleet = await createFleet({
+      hosts: 3,
+      dockerHosts: 2,
+      tag,
+      startController: {
+        databaseUrl: db.url,
+        dropDatabase: { adminUrl: ADMIN_URL, name: db.name },
+        replicas: 3,
+        env: {
+          CORRAL_OFFLINE_GRACE_MS: String(GRACE_MS),
+          CORRAL_HEARTBEAT_INTERVAL_MS: String(HEARTBEAT_MS),
+        },
+      },
+      agentReplicas: (index) => [index],
+    });
+    for (const host of fleet.hosts) {
+      const row = await until(
+        `${host.name} online`,
+        async () => {
+          const found = await api(1).host(host.name);
+          return found?.status === 'online' && found.facts ? found : undefined;
+        },
+        60_000,
+        200,
+      );
+      hostIds.set(host.name, row.id);
+    }
+  });
+
+  afterAll(async () => {
+    await sql?.end();
+    if (fleet) {
+      const report = await fleet.destroy();
+      expect(report.problems).toEqual([]);
+    } else {
+      await db?.drop();
+    }
+  });
+
+  it('each agent is held by the replica it connected to', async () => {
+    for (const host of fleet.hosts) {
+      const row = await until(`${host.name} held by r${host.state.index}`, async () => {
+        const r = await hostRow(hostIds.get(host.name)!);
+        return r.replicaId === `r${host.state.index}` ? r : undefined;
+      });
+      expect(Number(row.connectionEpoch)).toBeGreaterThan(0);
+    }
+  });
+
+  it('a command issued on one replica for an agent held by another runs once, and ?wait answers where it was issued', async () => {
+    // [replica the request goes to, host whose agent another replica holds]
+    const pairs: [number, FleetHost][] = [
+      [1, fleet.host(2)],
+      [3, fleet.host(1)],
+      [2, fleet.host(1)],
+    ];
+    for (const [replica, host] of pairs) {
+      const target = await dockerRun(host);
+      const id = await containerId(replica, host, target);
+      const file = `/tmp/cross-r${replica}`;
+      const res = await api(replica).post<ApiCommand>(`/api/v1/containers/${id}/exec`, {
+        command: ['sh', '-c', `echo ran >> ${file}`],
+      });
+      expect(res.status).toBe(202);
+      const ended = await api(replica).command(res.body.id, 30);
+      expect(ended.status, `r${replica} -> ${host.name}: ${JSON.stringify(ended)}\n${logs()}`).toBe('succeeded');
+      expect(await lines(host, target, file)).toBe(1);
+    }
+  });
+
+  it('a stale connection after a partition: the older socket is closed (4409) and its frames are refused', async () => {
+    const host = fleet.host(3);
+    const hostId = hostIds.get(host.name)!;
+    await host.killAgent('SIGKILL');
+    const agentDir = path.join(host.state.dir, 'agent');
+    const { credential } = JSON.parse(readFileSync(path.join(agentDir, 'credential'), 'utf8')) as {
+      credential: string;
+    };
+    const agentId = readFileSync(path.join(agentDir, 'agent-id'), 'utf8').trim();
+    const headers = { authorization: `Bearer ${credential}` };
+    const identity = { agentId, hostname: host.name };
+    const wsUrl = (c: FleetController) => `ws://127.0.0.1:${c.state.port}/agent`;
+    // A non-zero lastAckedSeq the controller holds: no snapshot is asked for, deltas go on from lastSeq.
+    const older = await RawAgent.connect(wsUrl(fleet.replica(1)), headers, identity);
+    older.send(older.hello({ lastAckedSeq: 1 }));
+    const welcomeA = await older.next('welcome', 10_000);
+    const epochA = Number((await hostRow(hostId)).connectionEpoch);
+    expect((await hostRow(hostId)).replicaId).toBe('r1');
+
+    const newer = await RawAgent.connect(wsUrl(fleet.replica(2)), headers, identity);
+    newer.send(newer.hello({ lastAckedSeq: 1 }));
+    const welcomeB = await newer.next('welcome', 10_000);
+    const row = await hostRow(hostId);
+    expect(row.replicaId).toBe('r2');
+    expect(Number(row.connectionEpoch)).toBeGreaterThan(epochA);
+
+    // The partitioned side goes on as if nothing happened.
+    const ghost = { ...sampleLease, mac: '00:16:3e:de:ad:01', ip: '10.60.3.201', hostname: 'stale' };
+    older.send({ type: 'delta', seq: welcomeA.lastSeq + 1, changes: [{ op: 'upsert', kind: 'lease', record: ghost }] });
+    const closed = await older.waitClosed(10_000);
+    expect(closed.code).toBe(4409);
+    // Either the delta reached r1 before the close and was refused, or it was never read.
+    const errors = older.received.filter((m) => m.type === 'error');
+    for (const e of errors) expect(e).toMatchObject({ code: 'superseded' });
+    expect(older.received.some((m) => m.type === 'ack')).toBe(false);
+
+    // The newer connection is the host's: its delta lands, the stale one's did not.
+    const fresh = { ...sampleLease, mac: '00:16:3e:de:ad:02', ip: '10.60.3.202', hostname: 'fresh' };
+    newer.send({ type: 'delta', seq: welcomeB.lastSeq + 1, changes: [{ op: 'upsert', kind: 'lease', record: fresh }] });
+    await newer.next('ack', 10_000);
+    const leases = await api(3).leases(hostId);
+    expect(leases.map((l) => l.ip)).toContain(fresh.ip);
+    expect(leases.map((l) => l.ip)).not.toContain(ghost.ip);
+    expect(newer.closed).toBeNull();
+
+    // The real agent comes back (through r3): it supersedes the raw one, its snapshot drops the fake lease.
+    newer.close();
+    host.startAgent();
+    await until(
+      `${host.name} back on r3 without the fake lease`,
+      async () => {
+        const r = await hostRow(hostId);
+        const ips = (await api(3).leases(hostId)).map((l) => l.ip);
+        return r.replicaId === 'r3' && r.status === 'online' && !ips.includes(fresh.ip);
+      },
+      60_000,
+      200,
+    );
+  });
+
+  it('kill -9 of the sweep leader: another replica takes the lease and offline hosts are still marked within grace + 5 s', async () => {
+    const takers = leaseTakers();
+    expect(
+      takers.filter((n) => n > 0),
+      `lease taken by: ${takers.join(',')}`,
+    ).toHaveLength(1);
+    const leader = takers.findIndex((n) => n > 0) + 1;
+    const survivors = [1, 2, 3].filter((r) => r !== leader);
+    // A host on a surviving replica whose agent stops (only the sweep can mark it), and the
+    // hosts the leader held (their agents know no other replica, so nobody refreshes them).
+    const stopped = fleet.host(survivors[0]!);
+    const orphaned = fleet.host(leader);
+    const watcher = api(survivors[1]!);
+    for (const h of [stopped, orphaned]) expect((await watcher.host(h.name))?.status).toBe('online');
+
+    const started = Date.now();
+    await stopped.killAgent('SIGKILL');
+    await fleet.replica(leader).stop('SIGKILL');
+    const offlineMs: Record<string, number> = {};
+    await Promise.all(
+      [stopped, orphaned].map(async (h) => {
+        await until(
+          `${h.name} offline through r${survivors[1]}`,
+          async () => (await watcher.host(h.name))?.status === 'offline',
+          GRACE_MS + 15_000,
+          100,
+        );
+        offlineMs[h.name] = Date.now() - started;
+      }),
+    );
+    const after = leaseTakers();
+    const newLeader = survivors.filter((r) => after[r - 1]! > takers[r - 1]!);
+    console.log(
+      `leader r${leader} killed; lease taken by r${newLeader.join(',r')}; offline after ${JSON.stringify(offlineMs)} ms (grace ${GRACE_MS})`,
+    );
+    expect(newLeader, logs()).toHaveLength(1);
+    for (const ms of Object.values(offlineMs)) expect(ms).toBeLessThanOrEqual(GRACE_MS + 5_000);
+
+    // Back to three replicas and every agent online, for whatever runs next.
+    await fleet.replica(leader).start();
+    stopped.startAgent();
+    for (const h of [stopped, orphaned]) {
+      await until(`${h.name} online again`, async () => (await watcher.host(h.name))?.status === 'online', 60_000, 200);
+    }
+  });
+});
