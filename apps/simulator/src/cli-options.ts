@@ -55,8 +55,8 @@ export function parseCliOptions(argv: string[], env: NodeJS.ProcessEnv = {}): Cl
   });
   if (values.help) throw new Error(USAGE);
   const url = values.controller;
-  if (!url || !/^wss?:\/\//.test(url))
-    throw new Error(`--controller must be a ws:// URL of the agent endpoint\n${USAGE}`);
+  if (!url || !url.split(',').every((u) => /^wss?:\/\/\S+$/.test(u.trim())))
+    throw new Error(`--controller must be a ws:// URL of the agent endpoint, or a comma list of them\n${USAGE}`);
   return {
     fleet: {
       url,
