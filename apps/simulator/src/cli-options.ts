@@ -55,7 +55,7 @@ export function parseCliOptions(argv: string[], env: NodeJS.ProcessEnv = {}): Cl
   });
   if (values.help) throw new Error(USAGE);
   const url = values.controller;
-  if (!url || !url.split(',').every((u) => /^wss?:\/\/\S+$/.test(u.trim())))
+  if (!url?.split(',').every((u) => /^wss?:\/\/\S+$/.test(u.trim())))
     throw new Error(`--controller must be a ws:// URL of the agent endpoint, or a comma list of them\n${USAGE}`);
   return {
     fleet: {
