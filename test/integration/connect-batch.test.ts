@@ -138,7 +138,9 @@ describe('agent connect batches', () => {
   it('hundreds of hello statements at once neither deadlock nor lose a host', async () => {
     const hosts = await enrolled('many', 300);
     const outcomes = await Promise.all(
-      hosts.map((h) => repo.registerHellos([{ credentialId: h.credentialId, hello: hello(h.agentId) }], new Date(), 'replica-a')),
+      hosts.map((h) =>
+        repo.registerHellos([{ credentialId: h.credentialId, hello: hello(h.agentId) }], new Date(), 'replica-a'),
+      ),
     );
     expect(outcomes.flat().every((o) => o.result === 'registered')).toBe(true);
     expect(await ctl.prisma.host.count({ where: { agentId: { startsWith: 'many-' }, status: 'online' } })).toBe(300);

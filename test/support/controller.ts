@@ -56,14 +56,21 @@ export interface TestController {
   agent(opts?: { hostname?: string; agentId?: string }): Promise<RawAgent>;
   // The Authorization header of an agent enrolled here (its credential), by agent id.
   agentHeaders(agentId: string): Record<string, string>;
-  close(): Promise<void>;
+  // Drops the database too when this controller made it, unless `keepDatabase` (its replicas go on).
+  close(opts?: { keepDatabase?: boolean }): Promise<void>;
 }
 
 const bearer = (secret: string) => ({ authorization: `Bearer ${secret}` });
 
-// The real controller in-process, on a fresh migrated database, listening on a random port.
-export async function startTestController(env: Record<string, string> = {}): Promise<TestController> {
-  const db = await createTestDatabase();
+// The real controller in-process, on a fresh migrated database, listening on a random port. With
+// `replicaOf`, another replica on that controller's database (its own CORRAL_REPLICA_ID unless
+// `env` names one); closing it leaves the database to the first.
+export async function startTestController(
+  env: Record<string, string> = {},
+  opts: { replicaOf?: TestController } = {},
+): Promise<TestController> {
+  const owned = !opts.replicaOf;
+  const db = opts.replicaOf?.db ?? (await createTestDatabase());
   const migrationsDir = defaultMigrationsDir();
   await applyMigrations(db.url, migrationsDir);
   const config = loadConfig({
@@ -132,10 +139,10 @@ export async function startTestController(env: Record<string, string> = {}): Pro
       if (!known) throw new Error(`agent ${agentId} was not enrolled by this controller`);
       return known.headers;
     },
-    async close() {
+    async close(closeOpts = {}) {
       await app.close();
       await prisma.$disconnect();
-      await db.drop();
+      if (owned && !closeOpts.keepDatabase) await db.drop();
     },
   };
 }

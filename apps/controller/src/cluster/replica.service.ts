@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import os from 'node:os';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
 import {
   Inject,
   Injectable,

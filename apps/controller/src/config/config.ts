@@ -158,7 +158,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     requestBurstPerToken: e.CORRAL_REQUEST_BURST_PER_TOKEN,
     maxResultBytes: e.CORRAL_MAX_RESULT_BYTES,
     replicaId: e.CORRAL_REPLICA_ID || null,
-    replicaUrl: e.CORRAL_REPLICA_URL ? e.CORRAL_REPLICA_URL.replace(/\/$/, "") : null,
+    replicaUrl: e.CORRAL_REPLICA_URL ? e.CORRAL_REPLICA_URL.replace(/\/$/, '') : null,
     secretKey: e.CORRAL_SECRET_KEY ? decodeSecretKey(e.CORRAL_SECRET_KEY) : null,
   };
 }

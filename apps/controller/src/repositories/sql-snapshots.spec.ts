@@ -67,7 +67,7 @@ describe('SQL of the ingest path', () => {
 describe('SQL of the connect path', () => {
   it('checks credentials and registers hellos', () => {
     expect(compiled(agentConnectQueries.useCredentials(db, ['a', 'b', 'a'], NOW))).toMatchSnapshot();
-    expect(raw(agentConnectQueries.registerHellos([], NOW, "replica-a")).sql).toMatchSnapshot();
+    expect(raw(agentConnectQueries.registerHellos([], NOW, 'replica-a')).sql).toMatchSnapshot();
   });
 
   it('touches and sweeps hosts', () => {

@@ -9,6 +9,8 @@ import {
   type Snapshot,
 } from '@corral/protocol';
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { CHANNEL, ClusterChannel } from '../cluster/cluster-channel.js';
+import { ReplicaService } from '../cluster/replica.service.js';
 import type { Config } from '../config/config.js';
 import type { AgentSession } from '../gateways/agent-session.js';
 import { CLOSE } from '../gateways/close-codes.js';
@@ -20,8 +22,6 @@ import {
 import type { Clock } from '../repositories/clock.repository.js';
 import { HostRepository } from '../repositories/host.repository.js';
 import { CLOCK, CONFIG } from '../repositories/tokens.js';
-import { CHANNEL, ClusterChannel } from '../cluster/cluster-channel.js';
-import { ReplicaService } from '../cluster/replica.service.js';
 import { Batcher } from './batcher.js';
 import { CommandDispatchService } from './command-dispatch.service.js';
 import { ConnectedHosts } from './connected-hosts.js';

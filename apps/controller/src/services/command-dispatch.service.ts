@@ -1,10 +1,10 @@
 import type { CommandMessage, CommandResultMessage } from '@corral/protocol';
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { CHANNEL, ClusterChannel } from '../cluster/cluster-channel.js';
+import { LeaderLease } from '../cluster/leader-lease.js';
 import type { AgentSession } from '../gateways/agent-session.js';
 import type { Clock } from '../repositories/clock.repository.js';
 import { CommandRepository, type CommandRow } from '../repositories/command.repository.js';
-import { CHANNEL, ClusterChannel } from '../cluster/cluster-channel.js';
-import { LeaderLease } from '../cluster/leader-lease.js';
 import { CLOCK } from '../repositories/tokens.js';
 import { Batcher } from './batcher.js';
 import { CommandLifecycle } from './command-lifecycle.js';

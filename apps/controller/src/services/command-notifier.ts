@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
+import { CHANNEL, ClusterChannel } from '../cluster/cluster-channel.js';
 import type { CommandRow } from '../repositories/command.repository.js';
 import { toCommandSummaryDto } from './command-response.mapper.js';
 import { isFinal } from './command-states.js';
-import { CHANNEL, ClusterChannel } from '../cluster/cluster-channel.js';
 import { EventBus } from './event-bus.js';
 
 // A wait for one command to end: `ended` resolves with the row as the final transition returned

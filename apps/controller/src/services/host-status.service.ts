@@ -1,10 +1,10 @@
 import { HOST_STATUS } from '@corral/protocol';
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { LeaderLease } from '../cluster/leader-lease.js';
 import type { Config } from '../config/config.js';
 import type { Clock } from '../repositories/clock.repository.js';
 import { HostRepository } from '../repositories/host.repository.js';
 import { CLOCK, CONFIG } from '../repositories/tokens.js';
-import { LeaderLease } from '../cluster/leader-lease.js';
 import { ConnectedHosts } from './connected-hosts.js';
 import { EventBus } from './event-bus.js';
 
