@@ -13,6 +13,7 @@ import {
   type FleetController,
   type FleetHost,
 } from '../fleet/index.js';
+import { describeDiff, waitConverged } from '../fleet/inventory-check.js';
 import { checkFleetPrereqs } from '../fleet/prereqs.js';
 import { until } from '../fleet/run.js';
 import { ADMIN_URL, createTestDatabase, type TestDatabase } from '../support/database.js';
@@ -240,5 +241,79 @@ describe.skipIf(!prereqs.ok)('three controller replicas on one database', () => 
     for (const h of [stopped, orphaned]) {
       await until(`${h.name} online again`, async () => (await watcher.host(h.name))?.status === 'online', 60_000, 200);
     }
+  });
+
+  it('kill -9 of the replica holding an agent during a running exec and churn: the agent is on another replica within 5 s, every command runs once, nothing is lost', async () => {
+    const host = fleet.host(1);
+    const hostId = hostIds.get(host.name)!;
+    // The agent lists every replica, r1 first.
+    await host.killAgent('SIGTERM');
+    host.pointAgentAt(fleet.agentUrl([1, 2, 3]));
+    host.startAgent();
+    await until(
+      `${host.name} on r1 with the replica list`,
+      async () => {
+        const r = await hostRow(hostId);
+        return r.replicaId === 'r1' && r.status === 'online';
+      },
+      60_000,
+      100,
+    );
+    const target = await dockerRun(host);
+    const id = await containerId(2, host, target);
+    const exec = async (replica: number, line: string) => {
+      const res = await api(replica).post<ApiCommand>(`/api/v1/containers/${id}/exec`, {
+        command: ['sh', '-c', line],
+      });
+      expect(res.status).toBe(202);
+      return res.body;
+    };
+    // An exec the agent is running when its replica dies.
+    const running = await exec(2, 'sleep 3; echo ran >> /tmp/inflight');
+    await until('the exec running', async () => (await api(2).command(running.id)).status === 'running', 30_000, 50);
+    // Churn on the engine while the replica dies: containers created, and every other one removed.
+    let churning = true;
+    const churned: string[] = [];
+    const churn = (async () => {
+      while (churning) {
+        churned.push(await dockerRun(host));
+        if (churned.length % 2 === 0) await host.docker(['rm', '-f', churned.at(-2)!]);
+      }
+    })();
+    // Commands issued through r3 just before the kill and while the agent moves.
+    const issued: ApiCommand[] = [];
+    for (let i = 0; i < 2; i++) issued.push(await exec(3, `echo ran >> /tmp/churn-${i}`));
+    const killedAt = Date.now();
+    await fleet.replica(1).stop('SIGKILL');
+    for (let i = 2; i < 5; i++) issued.push(await exec(3, `echo ran >> /tmp/churn-${i}`));
+    const moved = await until(
+      `${host.name} on another replica`,
+      async () => {
+        const r = await hostRow(hostId);
+        return r.replicaId !== 'r1' && r.status === 'online' ? r : undefined;
+      },
+      30_000,
+      50,
+    );
+    const movedMs = Date.now() - killedAt;
+    await until('some churn after the move', () => churned.length >= 6, 30_000, 100);
+    churning = false;
+    await churn;
+    console.log(
+      `r1 killed: ${host.name} on ${moved.replicaId} after ${movedMs} ms; ${churned.length} containers churned`,
+    );
+    expect(movedMs, logs()).toBeLessThanOrEqual(5_000);
+
+    expect((await api(2).command(running.id, 30)).status).toBe('succeeded');
+    expect(await lines(host, target, '/tmp/inflight')).toBe(1);
+    for (const [i, c] of issued.entries()) {
+      expect((await api(3).command(c.id, 30)).status, `command ${i}`).toBe('succeeded');
+      expect(await lines(host, target, `/tmp/churn-${i}`), `command ${i}`).toBe(1);
+    }
+    const { diff, converged } = await waitConverged(api(2), [{ host, id: hostId }], 60_000);
+    expect(converged, describeDiff(diff)).toBe(true);
+    expect(diff.lost + diff.duplicated + diff.ghosts + diff.wrongState).toBe(0);
+
+    await fleet.replica(1).start();
   });
 });
