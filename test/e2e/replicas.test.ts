@@ -18,6 +18,7 @@ import { checkFleetPrereqs } from '../fleet/prereqs.js';
 import { until } from '../fleet/run.js';
 import { ADMIN_URL, createTestDatabase, type TestDatabase } from '../support/database.js';
 import { RawAgent } from '../support/raw-agent.js';
+import { SseClient, type SseMessage } from '../support/sse.js';
 
 // Three controller processes on one database, real agents in network namespaces: host i's agent
 // talks to replica i. Requests go to one replica, the agent that carries them out to another.
@@ -59,6 +60,12 @@ describe.skipIf(!prereqs.ok)('three controller replicas on one database', () => 
   // Replicas whose log says they took the sweepers' lease, with how often each said it.
   const leaseTakers = () =>
     fleet.controllers.map((c) => readFileSync(c.state.logFile, 'utf8').split(LEADER_LINE).length - 1);
+  // How often a container of this name had this event type in these stream messages.
+  const eventsOf = (messages: SseMessage[], type: string, name: string) =>
+    messages.filter((m) => m.event === type && (JSON.parse(m.data) as { data: { name?: string } }).data.name === name)
+      .length;
+  const openEvents = (replica: number, query: string, headers: Record<string, string> = {}) =>
+    SseClient.open(`${fleet.replica(replica).baseUrl}/api/v1/events?${query}`, { ...api(replica).headers, ...headers });
   const logs = () =>
     fleet.controllers.map((c, i) => `--- replica r${i + 1}\n${c.logTail(20)}`).join('\n') +
     fleet.hosts.map((h) => `\n--- ${h.name}\n${h.agentLog(10)}`).join('');
@@ -134,6 +141,33 @@ describe.skipIf(!prereqs.ok)('three controller replicas on one database', () => 
       const ended = await api(replica).command(res.body.id, 30);
       expect(ended.status, `r${replica} -> ${host.name}: ${JSON.stringify(ended)}\n${logs()}`).toBe('succeeded');
       expect(await lines(host, target, file)).toBe(1);
+    }
+  });
+
+  it('an SSE client on r3 sees every event of the hosts r1 and r2 hold exactly once', async () => {
+    const [h1, h2] = [fleet.host(1), fleet.host(2)];
+    const stream = await openEvents(3, `kind=container&host=${[h1, h2].map((h) => hostIds.get(h.name)).join(',')}`);
+    try {
+      const names: string[] = [];
+      for (let i = 0; i < 3; i++) for (const h of [h1, h2]) names.push(await dockerRun(h));
+      const removed = names.slice(0, 2);
+      await h1.docker(['rm', '-f', removed[0]!]);
+      await h2.docker(['rm', '-f', removed[1]!]);
+      await stream.waitFor(
+        (c) =>
+          names.every((n) => eventsOf(c.messages, 'container-created', n) >= 1) &&
+          removed.every((n) => eventsOf(c.messages, 'container-removed', n) >= 1),
+        30_000,
+      );
+      // Anything doubled would come within the log's follow interval (1 s).
+      await new Promise((r) => setTimeout(r, 2_500));
+      for (const n of names) expect(eventsOf(stream.messages, 'container-created', n), n).toBe(1);
+      for (const n of removed) expect(eventsOf(stream.messages, 'container-removed', n), n).toBe(1);
+      const ids = stream.messages.map((m) => m.id);
+      expect(new Set(ids).size).toBe(ids.length);
+      expect(stream.messages.filter((m) => m.event === 'reset')).toEqual([]);
+    } finally {
+      stream.close();
     }
   });
 
@@ -261,6 +295,8 @@ describe.skipIf(!prereqs.ok)('three controller replicas on one database', () => 
     );
     const target = await dockerRun(host);
     const id = await containerId(2, host, target);
+    // A stream on the replica about to die; it resumes on r2 with Last-Event-ID.
+    const first = await openEvents(1, `kind=container&host=${hostId}`);
     const exec = async (replica: number, line: string) => {
       const res = await api(replica).post<ApiCommand>(`/api/v1/containers/${id}/exec`, {
         command: ['sh', '-c', line],
@@ -285,6 +321,10 @@ describe.skipIf(!prereqs.ok)('three controller replicas on one database', () => 
     for (let i = 0; i < 2; i++) issued.push(await exec(3, `echo ran >> /tmp/churn-${i}`));
     const killedAt = Date.now();
     await fleet.replica(1).stop('SIGKILL');
+    await first.waitFor((c) => c.ended, 10_000);
+    const lastId = first.messages.filter((m) => m.id !== null).at(-1)?.id;
+    expect(lastId, 'the first stream saw some churn').toBeTruthy();
+    const resumed = await openEvents(2, `kind=container&host=${hostId}`, { 'last-event-id': lastId! });
     for (let i = 2; i < 5; i++) issued.push(await exec(3, `echo ran >> /tmp/churn-${i}`));
     const moved = await until(
       `${host.name} on another replica`,
@@ -314,6 +354,72 @@ describe.skipIf(!prereqs.ok)('three controller replicas on one database', () => 
     expect(converged, describeDiff(diff)).toBe(true);
     expect(diff.lost + diff.duplicated + diff.ghosts + diff.wrongState).toBe(0);
 
+    // Every churned container created once and every removed one removed once, over both streams.
+    const removed = churned.filter((_, i) => i % 2 === 0 && i + 1 < churned.length);
+    const both = () => [...first.messages, ...resumed.messages];
+    await resumed
+      .waitFor(
+        () =>
+          churned.every((n) => eventsOf(both(), 'container-created', n) >= 1) &&
+          removed.every((n) => eventsOf(both(), 'container-removed', n) >= 1),
+        30_000,
+      )
+      .catch((err: Error) => {
+        const missing = churned.filter((n) => eventsOf(both(), 'container-created', n) === 0);
+        const notRemoved = removed.filter((n) => eventsOf(both(), 'container-removed', n) === 0);
+        throw new Error(`${err.message}\nno created: ${missing.join(' ')}\nno removed: ${notRemoved.join(' ')}`);
+      });
+    await new Promise((r) => setTimeout(r, 2_500));
+    resumed.close();
+    for (const n of churned) expect(eventsOf(both(), 'container-created', n), n).toBe(1);
+    for (const n of removed) expect(eventsOf(both(), 'container-removed', n), n).toBe(1);
+    const eventIds = both().map((m) => m.id);
+    expect(new Set(eventIds).size).toBe(eventIds.length);
+    expect(resumed.messages.filter((m) => m.event === 'reset')).toEqual([]);
+
     await fleet.replica(1).start();
   });
+
+  it('/metrics of every replica parses as Prometheus text, and corral_leader is 1 on exactly one', async () => {
+    const scrape = async (c: FleetController) => {
+      const res = await fetch(`${c.baseUrl}/metrics`, { signal: AbortSignal.timeout(10_000) });
+      expect(res.status).toBe(200);
+      return parseSamples(await res.text());
+    };
+    const leaders = await until(
+      'one leader among the replicas',
+      async () => {
+        const values = await Promise.all(fleet.controllers.map(async (c) => (await scrape(c)).get(LEADER_SAMPLE)));
+        return values.filter((v) => v === 1).length === 1 ? values : undefined;
+      },
+      15_000,
+      250,
+    );
+    expect(
+      leaders.every((v) => v === 0 || v === 1),
+      JSON.stringify(leaders),
+    ).toBe(true);
+    // Each replica counts the agents it holds, and together they hold the fleet.
+    const held = await Promise.all(
+      fleet.controllers.map(async (c) => (await scrape(c)).get('corral_agents_connected')),
+    );
+    expect(held.reduce((a, b) => a! + (b ?? 0), 0)).toBe(fleet.hosts.length);
+  });
 });
+
+const LEADER_SAMPLE = 'corral_leader{job="sweepers"}';
+
+// Samples of a Prometheus text exposition by `name{labels}` as written; a line that is neither a
+// comment, blank nor a sample fails the parse.
+function parseSamples(text: string): Map<string, number> {
+  const samples = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*(?:\{[^}]*\})?) (\S+)(?: \d+)?$/.exec(line);
+    if (!m) throw new Error(`not a Prometheus sample line: ${line}`);
+    const value = Number(m[2] === '+Inf' ? Infinity : m[2] === '-Inf' ? -Infinity : m[2]);
+    if (Number.isNaN(value) && m[2] !== 'NaN') throw new Error(`not a sample value: ${line}`);
+    samples.set(m[1]!, value);
+  }
+  return samples;
+}
