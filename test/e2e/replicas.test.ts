@@ -146,7 +146,8 @@ describe.skipIf(!prereqs.ok)('three controller replicas on one database', () => 
 
   it('an SSE client on r3 sees every event of the hosts r1 and r2 hold exactly once', async () => {
     const [h1, h2] = [fleet.host(1), fleet.host(2)];
-    const stream = await openEvents(3, `kind=container&host=${[h1, h2].map((h) => hostIds.get(h.name)).join(',')}`);
+    // Container events of the whole fleet; the names made here are counted.
+    const stream = await openEvents(3, 'kind=container');
     try {
       const names: string[] = [];
       for (let i = 0; i < 3; i++) for (const h of [h1, h2]) names.push(await dockerRun(h));
@@ -305,7 +306,7 @@ describe.skipIf(!prereqs.ok)('three controller replicas on one database', () => 
       return res.body;
     };
     // An exec the agent is running when its replica dies.
-    const running = await exec(2, 'sleep 3; echo ran >> /tmp/inflight');
+    const running = await exec(2, 'sleep 8; echo ran >> /tmp/inflight');
     await until('the exec running', async () => (await api(2).command(running.id)).status === 'running', 30_000, 50);
     // Churn on the engine while the replica dies: containers created, and every other one removed.
     let churning = true;
@@ -316,68 +317,76 @@ describe.skipIf(!prereqs.ok)('three controller replicas on one database', () => 
         if (churned.length % 2 === 0) await host.docker(['rm', '-f', churned.at(-2)!]);
       }
     })();
-    // Commands issued through r3 just before the kill and while the agent moves.
-    const issued: ApiCommand[] = [];
-    for (let i = 0; i < 2; i++) issued.push(await exec(3, `echo ran >> /tmp/churn-${i}`));
-    const killedAt = Date.now();
-    await fleet.replica(1).stop('SIGKILL');
-    await first.waitFor((c) => c.ended, 10_000);
-    const lastId = first.messages.filter((m) => m.id !== null).at(-1)?.id;
-    expect(lastId, 'the first stream saw some churn').toBeTruthy();
-    const resumed = await openEvents(2, `kind=container&host=${hostId}`, { 'last-event-id': lastId! });
-    for (let i = 2; i < 5; i++) issued.push(await exec(3, `echo ran >> /tmp/churn-${i}`));
-    const moved = await until(
-      `${host.name} on another replica`,
-      async () => {
-        const r = await hostRow(hostId);
-        return r.replicaId !== 'r1' && r.status === 'online' ? r : undefined;
-      },
-      30_000,
-      50,
-    );
-    const movedMs = Date.now() - killedAt;
-    await until('some churn after the move', () => churned.length >= 6, 30_000, 100);
-    churning = false;
-    await churn;
-    console.log(
-      `r1 killed: ${host.name} on ${moved.replicaId} after ${movedMs} ms; ${churned.length} containers churned`,
-    );
-    expect(movedMs, logs()).toBeLessThanOrEqual(5_000);
-
-    expect((await api(2).command(running.id, 30)).status).toBe('succeeded');
-    expect(await lines(host, target, '/tmp/inflight')).toBe(1);
-    for (const [i, c] of issued.entries()) {
-      expect((await api(3).command(c.id, 30)).status, `command ${i}`).toBe('succeeded');
-      expect(await lines(host, target, `/tmp/churn-${i}`), `command ${i}`).toBe(1);
-    }
-    const { diff, converged } = await waitConverged(api(2), [{ host, id: hostId }], 60_000);
-    expect(converged, describeDiff(diff)).toBe(true);
-    expect(diff.lost + diff.duplicated + diff.ghosts + diff.wrongState).toBe(0);
-
-    // Every churned container created once and every removed one removed once, over both streams.
-    const removed = churned.filter((_, i) => i % 2 === 0 && i + 1 < churned.length);
-    const both = () => [...first.messages, ...resumed.messages];
-    await resumed
-      .waitFor(
-        () =>
-          churned.every((n) => eventsOf(both(), 'container-created', n) >= 1) &&
-          removed.every((n) => eventsOf(both(), 'container-removed', n) >= 1),
+    churn.catch(() => undefined);
+    try {
+      // Commands issued through r3 just before the kill and while the agent moves.
+      const issued: ApiCommand[] = [];
+      for (let i = 0; i < 2; i++) issued.push(await exec(3, `echo ran >> /tmp/churn-${i}`));
+      await first.waitFor((c) => churned.some((n) => eventsOf(c.messages, 'container-created', n) > 0), 30_000);
+      expect((await api(2).command(running.id)).status, 'the exec still runs at the kill').toBe('running');
+      const killedAt = Date.now();
+      await fleet.replica(1).stop('SIGKILL');
+      await first.waitFor((c) => c.ended, 10_000);
+      const lastId = first.messages.filter((m) => m.id !== null).at(-1)?.id;
+      expect(lastId, 'the first stream saw some churn').toBeTruthy();
+      const resumed = await openEvents(2, `kind=container&host=${hostId}`, { 'last-event-id': lastId! });
+      for (let i = 2; i < 5; i++) issued.push(await exec(3, `echo ran >> /tmp/churn-${i}`));
+      const moved = await until(
+        `${host.name} on another replica`,
+        async () => {
+          const r = await hostRow(hostId);
+          return r.replicaId !== 'r1' && r.status === 'online' ? r : undefined;
+        },
         30_000,
-      )
-      .catch((err: Error) => {
-        const missing = churned.filter((n) => eventsOf(both(), 'container-created', n) === 0);
-        const notRemoved = removed.filter((n) => eventsOf(both(), 'container-removed', n) === 0);
-        throw new Error(`${err.message}\nno created: ${missing.join(' ')}\nno removed: ${notRemoved.join(' ')}`);
-      });
-    await new Promise((r) => setTimeout(r, 2_500));
-    resumed.close();
-    for (const n of churned) expect(eventsOf(both(), 'container-created', n), n).toBe(1);
-    for (const n of removed) expect(eventsOf(both(), 'container-removed', n), n).toBe(1);
-    const eventIds = both().map((m) => m.id);
-    expect(new Set(eventIds).size).toBe(eventIds.length);
-    expect(resumed.messages.filter((m) => m.event === 'reset')).toEqual([]);
+        50,
+      );
+      const movedMs = Date.now() - killedAt;
+      const churnedAtMove = churned.length;
+      await until('some churn after the move', () => churned.length >= churnedAtMove + 4, 30_000, 100);
+      churning = false;
+      await churn;
+      console.log(
+        `r1 killed: ${host.name} on ${moved.replicaId} after ${movedMs} ms; ${churned.length} containers churned`,
+      );
+      expect(movedMs, logs()).toBeLessThanOrEqual(5_000);
 
-    await fleet.replica(1).start();
+      expect((await api(2).command(running.id, 30)).status).toBe('succeeded');
+      expect(await lines(host, target, '/tmp/inflight')).toBe(1);
+      for (const [i, c] of issued.entries()) {
+        expect((await api(3).command(c.id, 30)).status, `command ${i}`).toBe('succeeded');
+        expect(await lines(host, target, `/tmp/churn-${i}`), `command ${i}`).toBe(1);
+      }
+      const { diff, converged } = await waitConverged(api(2), [{ host, id: hostId }], 60_000);
+      expect(converged, describeDiff(diff)).toBe(true);
+      expect(diff.lost + diff.duplicated + diff.ghosts + diff.wrongState).toBe(0);
+
+      // Every churned container created once and every removed one removed once, over both streams.
+      const removed = churned.filter((_, i) => i % 2 === 0 && i + 1 < churned.length);
+      const both = () => [...first.messages, ...resumed.messages];
+      await resumed
+        .waitFor(
+          () =>
+            churned.every((n) => eventsOf(both(), 'container-created', n) >= 1) &&
+            removed.every((n) => eventsOf(both(), 'container-removed', n) >= 1),
+          30_000,
+        )
+        .catch((err: Error) => {
+          const missing = churned.filter((n) => eventsOf(both(), 'container-created', n) === 0);
+          const notRemoved = removed.filter((n) => eventsOf(both(), 'container-removed', n) === 0);
+          throw new Error(`${err.message}\nno created: ${missing.join(' ')}\nno removed: ${notRemoved.join(' ')}`);
+        });
+      await new Promise((r) => setTimeout(r, 2_500));
+      resumed.close();
+      for (const n of churned) expect(eventsOf(both(), 'container-created', n), n).toBe(1);
+      for (const n of removed) expect(eventsOf(both(), 'container-removed', n), n).toBe(1);
+      const eventIds = both().map((m) => m.id);
+      expect(new Set(eventIds).size).toBe(eventIds.length);
+      expect(resumed.messages.filter((m) => m.event === 'reset')).toEqual([]);
+    } finally {
+      churning = false;
+      await churn.catch(() => undefined);
+      if (!fleet.replica(1).running) await fleet.replica(1).start();
+    }
   });
 
   it('/metrics of every replica parses as Prometheus text, and corral_leader is 1 on exactly one', async () => {
