@@ -40,6 +40,23 @@ describe('loadAgentConfig', () => {
     expect(problems.some((p) => p.startsWith('CORRAL_POLL_INTERVAL_MS'))).toBe(true);
   });
 
+  it('reads CORRAL_CONTROLLER_URL as one URL or a comma list, the local controller when unset', () => {
+    expect(loadAgentConfig({}).controllerUrls).toEqual(['ws://127.0.0.1:7070/agent']);
+    expect(loadAgentConfig({ CORRAL_CONTROLLER_URL: 'wss://c.example/agent' }).controllerUrls).toEqual([
+      'wss://c.example/agent',
+    ]);
+    expect(loadAgentConfig({ CORRAL_CONTROLLER_URL: 'ws://a:7070/agent, ws://b:7070/agent' }).controllerUrls).toEqual([
+      'ws://a:7070/agent',
+      'ws://b:7070/agent',
+    ]);
+  });
+
+  it('refuses a CORRAL_CONTROLLER_URL list naming the bad entry', () => {
+    expect(problemsOf({ CORRAL_CONTROLLER_URL: 'ws://a:7070/agent,https://b:7070/agent' })).toEqual([
+      'CORRAL_CONTROLLER_URL entry 2 "https://b:7070/agent" must be a ws:// or wss:// URL, e.g. ws://127.0.0.1:7070/agent',
+    ]);
+  });
+
   it('reads CORRAL_OUTBOX_LIMIT, 10000 when unset, and refuses less than 1', () => {
     expect(loadAgentConfig({}).outboxLimit).toBe(10_000);
     expect(loadAgentConfig({ CORRAL_OUTBOX_LIMIT: '3' }).outboxLimit).toBe(3);

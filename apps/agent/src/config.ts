@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { CreateGrants, HostLabels } from '@corral/protocol';
 import { z } from 'zod';
+import { parseControllerUrls } from './controller-urls.parser.js';
 import { parseLabelList } from './labels.parser.js';
 import { DEFAULT_LXC_TEMPLATE_DIR, loadAgentPolicy } from './policy/agent-policy.js';
 import { normalizeFingerprint } from './session/controller-tls.js';
@@ -35,11 +36,15 @@ const positiveInt = (name: string, def: number, min: number) =>
     });
 
 const EnvSchema = z.object({
+  // One controller, or several replicas on one database as a comma list.
   CORRAL_CONTROLLER_URL: z
     .string()
     .default('ws://127.0.0.1:7070/agent')
-    .refine((v) => /^wss?:\/\/[^/]+/.test(v), {
-      message: 'CORRAL_CONTROLLER_URL must be a ws:// or wss:// URL, e.g. ws://127.0.0.1:7070/agent',
+    .transform((v, ctx) => {
+      const parsed = parseControllerUrls(v);
+      if (parsed.ok) return parsed.urls;
+      for (const problem of parsed.problems) ctx.addIssue({ code: 'custom', message: problem });
+      return z.NEVER;
     }),
   CORRAL_STATE_DIR: z.string().optional(),
   CORRAL_DOCKER_SOCKET: z.string().default('/var/run/docker.sock'),
@@ -91,7 +96,8 @@ const EnvSchema = z.object({
 });
 
 export interface AgentConfig {
-  controllerUrl: string;
+  // At least one; the agent connects to one at a time and fails over to the others.
+  controllerUrls: string[];
   stateDir: string;
   dockerSocket: string;
   lxcPaths: string[];
@@ -138,7 +144,7 @@ export function loadAgentConfig(env: NodeJS.ProcessEnv): AgentConfig {
   }
   const e = result.data;
   return {
-    controllerUrl: e.CORRAL_CONTROLLER_URL,
+    controllerUrls: e.CORRAL_CONTROLLER_URL,
     stateDir: path.resolve(e.CORRAL_STATE_DIR ?? defaultStateDir()),
     dockerSocket: e.CORRAL_DOCKER_SOCKET,
     lxcPaths: e.CORRAL_LXC_PATHS ?? ['/var/lib/lxc'],

@@ -27,6 +27,7 @@ import { lxcDeps } from './runtimes/lxc/ops/lxc-op.context.js';
 import { createLxcHandlers } from './runtimes/lxc/ops/lxc-ops.js';
 import { lxcConsoleLogStream } from './runtimes/lxc/streams/lxc-console-log.stream.js';
 import { loadPty, lxcExecStream } from './runtimes/lxc/streams/lxc-exec.stream.js';
+import { startIndex } from './session/controller-rotation.js';
 import { controllerFetch, tlsClientOptions } from './session/controller-tls.js';
 import { enroll } from './session/enrollment.js';
 import { Session } from './session/session.js';
@@ -59,7 +60,8 @@ async function main(): Promise<void> {
     }
     const hostnameForEnrollment = config.hostname ?? os.hostname();
     stored = await enroll({
-      controllerUrl: config.controllerUrl,
+      controllerUrls: config.controllerUrls,
+      startIndex: startIndex(agentId, config.controllerUrls.length),
       token: config.enrollmentToken,
       agentId,
       hostname: hostnameForEnrollment,
@@ -126,7 +128,8 @@ async function main(): Promise<void> {
   let executor: CommandExecutor | null = null;
   let streams: StreamManager | null = null;
   const session = new Session({
-    url: config.controllerUrl,
+    urls: config.controllerUrls,
+    startIndex: startIndex(agentId, config.controllerUrls.length),
     headers: authorization,
     tls,
     agentId,
@@ -156,7 +159,14 @@ async function main(): Promise<void> {
     logger,
     resyncIntervalMs: config.resyncIntervalMs,
   });
-  const upload = { controllerUrl: config.controllerUrl, headers: authorization, fetch: fetchFromController };
+  // Archives go to the replica this agent is connected to: a transfer lives in that controller's process.
+  const upload = {
+    get controllerUrl() {
+      return session.url;
+    },
+    headers: authorization,
+    fetch: fetchFromController,
+  };
   const dockerOps = createDockerOps({ socketPath: config.dockerSocket, timeoutMs: 60_000 });
   executor = new CommandExecutor({
     handlers: {
@@ -185,7 +195,7 @@ async function main(): Promise<void> {
 
   logger.info('agent starting', {
     agentId,
-    controller: config.controllerUrl,
+    controllers: config.controllerUrls,
     lxcPaths: config.lxcPaths,
     leaseFiles: config.leaseFiles,
     dockerSocket: config.dockerSocket,

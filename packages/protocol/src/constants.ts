@@ -30,3 +30,7 @@ export const COMMAND_STATUS = {
   timed_out: 'timed_out',
   canceled: 'canceled',
 } as const satisfies Record<CommandStatus, CommandStatus>;
+
+// The WebSocket close code a controller replica sends to an agent's older socket when a newer
+// connection of the same host said hello (to it or to another replica): the agent must not fight back.
+export const SUPERSEDED_CLOSE_CODE = 4409;

@@ -24,7 +24,7 @@ describe('enrollment', () => {
       return answers.shift()!();
     };
     const sut = await enroll({
-      controllerUrl: 'ws://c/agent',
+      controllerUrls: ['ws://c/agent'],
       token: 'crl_enr_t',
       agentId: 'agent-0001',
       hostname: 'h',
@@ -36,11 +36,33 @@ describe('enrollment', () => {
     expect(JSON.parse(bodies[0]!)).toEqual({ token: 'crl_enr_t', agentId: 'agent-0001', hostname: 'h' });
   });
 
+  it('tries the next replica when one is down', async () => {
+    const urls: string[] = [];
+    const fetch: ControllerFetch = (url) => {
+      urls.push(url);
+      return url.startsWith('http://a/')
+        ? Promise.reject(new Error('ECONNREFUSED'))
+        : Promise.resolve(reply(200, { hostId: 'h1', credential: 'crl_agt_x' }));
+    };
+    const sut = await enroll({
+      controllerUrls: ['ws://b/agent', 'ws://a/agent'],
+      startIndex: 1,
+      token: 't',
+      agentId: 'a',
+      hostname: 'h',
+      fetch,
+      logger: silentLogger,
+      backoff: { baseMs: 60_000, maxMs: 60_000 },
+    });
+    expect(sut.hostId).toBe('h1');
+    expect(urls).toEqual(['http://a/api/v1/enroll', 'http://b/api/v1/enroll']);
+  });
+
   it('gives up at once when the controller refuses, with its reason', async () => {
     const fetch: ControllerFetch = () =>
       Promise.resolve(reply(403, { message: 'token was already used 1 of 1 times' }));
     const attempt = enroll({
-      controllerUrl: 'ws://c/agent',
+      controllerUrls: ['ws://c/agent'],
       token: 't',
       agentId: 'a',
       hostname: 'h',

@@ -1,9 +1,12 @@
 import { backoffDelay } from '../lib/backoff.js';
 import type { Logger } from '../lib/logger.js';
+import { ControllerRotation } from './controller-rotation.js';
 import type { ControllerFetch } from './controller-tls.js';
 
 export interface EnrollOptions {
-  controllerUrl: string;
+  // The replicas' agent socket URLs, tried in turn from startIndex like the session's.
+  controllerUrls: string[];
+  startIndex?: number;
   token: string;
   agentId: string;
   hostname: string;
@@ -27,11 +30,13 @@ export function enrollUrl(controllerUrl: string): string {
 }
 
 // Trades the enrollment token for this host's credential. Retries while the controller is
-// unreachable or failing; a refusal (bad, used or expired token, host taken) is final.
+// unreachable or failing, on the next replica at once and with backoff after a round of them; a refusal
+// (bad, used or expired token, host taken) is final: every replica reads the same database.
 export async function enroll(opts: EnrollOptions): Promise<{ hostId: string; credential: string }> {
-  const url = enrollUrl(opts.controllerUrl);
+  const rotation = new ControllerRotation(opts.controllerUrls, opts.startIndex ?? 0);
   const maxAttempts = opts.maxAttempts ?? 60;
   for (let attempt = 0; ; attempt++) {
+    const url = enrollUrl(rotation.current);
     let failure: string;
     try {
       const res = await opts.fetch(url, {
@@ -53,8 +58,12 @@ export async function enroll(opts: EnrollOptions): Promise<{ hostId: string; cre
       failure = (err as Error).message;
     }
     if (attempt + 1 >= maxAttempts) throw new Error(`could not enroll at ${url}: ${failure}`);
-    const delay = backoffDelay(attempt, opts.backoff ?? { baseMs: 500, maxMs: 10_000 });
-    opts.logger.warn('enrollment failed; retrying', { url, error: failure, inMs: delay });
+    const next = rotation.failed();
+    const delay =
+      next.backoffAttempt === null
+        ? 0
+        : backoffDelay(next.backoffAttempt, opts.backoff ?? { baseMs: 500, maxMs: 10_000 });
+    opts.logger.warn('enrollment failed; retrying', { url, error: failure, next: enrollUrl(next.url), inMs: delay });
     await new Promise((resolve) => setTimeout(resolve, delay));
   }
 }

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type CommandCancel, type CommandMessage, PROTOCOL_VERSION, sampleFacts } from '@corral/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import { silentLogger } from '../lib/logger.js';
-import { Session } from './session.js';
+import { Session, type SessionOptions } from './session.js';
 
 // A controller that welcomes every connection and records the frames it receives.
 class FakeController {
@@ -83,7 +84,7 @@ describe('Session command routing', () => {
     synced = 0;
     acks = [];
     sut = new Session({
-      url: controller.url,
+      urls: [controller.url],
       agentId: 'agent-0001',
       hostname: () => 'h',
       agentVersion: '0.0.0',
@@ -153,5 +154,92 @@ describe('Session command routing', () => {
     await until('the second snapshot', () => controller.types().filter((t) => t === 'snapshot').length === 2);
     controller.socket?.terminate();
     await until('the second welcome', () => synced === 2);
+  });
+});
+
+describe('Session failover between controller replicas', () => {
+  let a: FakeController;
+  let b: FakeController;
+  let sut: Session | null = null;
+  let synced: number;
+
+  const session = (backoffMs: number) => new Session(options(backoffMs));
+  const options = (backoffMs: number): SessionOptions => ({
+    urls: [a.url, b.url],
+    agentId: 'agent-0001',
+    hostname: () => 'h',
+    agentVersion: '0.0.0',
+    runtimes: () => [],
+    inventory: () => ({
+      facts: sampleFacts,
+      containers: [],
+      images: [],
+      volumes: [],
+      networks: [],
+      bridges: [],
+      leases: [],
+    }),
+    load: async () => ({ load1: 0, load5: 0, load15: 0, memoryAvailableBytes: 0, uptimeSeconds: 0 }),
+    logger: silentLogger,
+    backoff: { baseMs: backoffMs, maxMs: backoffMs },
+    onSynced: () => synced++,
+  });
+
+  beforeEach(async () => {
+    a = new FakeController();
+    b = new FakeController();
+    await Promise.all([a.listening(), b.listening()]);
+    synced = 0;
+  });
+
+  afterEach(async () => {
+    await sut?.stop();
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it('says hello to the next replica at once when its controller goes away', async () => {
+    // A backoff of a minute: only an immediate switch passes within the test's time.
+    sut = session(60_000);
+    sut.start();
+    await until('welcome from the first', () => synced === 1 && a.frames.some((f) => f.type === 'snapshot'));
+    expect(sut.url).toBe(a.url);
+    await a.close();
+    await until('welcome from the second', () => synced === 2, 2_000);
+    expect(sut.url).toBe(b.url);
+    const hello = b.frames.find((f) => f.type === 'hello');
+    expect(hello).toMatchObject({ agentId: 'agent-0001', lastAckedSeq: 1 });
+  });
+
+  it('moves on at once from a replica that is down or refuses the credential', async () => {
+    // Down: a port nothing listens on any more. Refusing: answers every upgrade with 401.
+    const down = new FakeController();
+    await down.listening();
+    const downUrl = down.url;
+    await down.close();
+    const refusing = createServer();
+    refusing.on('upgrade', (_req, socket) => socket.end('HTTP/1.1 401 Unauthorized\r\ncontent-length: 0\r\n\r\n'));
+    await new Promise<void>((resolve) => refusing.listen(0, '127.0.0.1', resolve));
+    const refusingUrl = `ws://127.0.0.1:${(refusing.address() as AddressInfo).port}/agent`;
+    try {
+      sut = new Session({ ...options(60_000), urls: [downUrl, refusingUrl, b.url] });
+      sut.start();
+      await until('welcome from the third', () => synced === 1, 2_000);
+      expect(sut.url).toBe(b.url);
+    } finally {
+      await new Promise((resolve) => refusing.close(resolve));
+    }
+  });
+
+  it('waits its backoff after a close as superseded, then reconnects to the same replica', async () => {
+    sut = session(400);
+    sut.start();
+    await until('welcome', () => synced === 1);
+    const closedAt = Date.now();
+    a.socket?.close(4409, 'superseded by a newer connection');
+    await until('welcome again', () => synced === 2);
+    // backoffDelay(0) is between half the base and the base.
+    expect(Date.now() - closedAt).toBeGreaterThanOrEqual(190);
+    expect(a.frames.filter((f) => f.type === 'hello')).toHaveLength(2);
+    expect(b.frames).toEqual([]);
   });
 });

@@ -16,11 +16,14 @@ import {
 import WebSocket from 'ws';
 import { backoffDelay } from '../lib/backoff.js';
 import type { Logger } from '../lib/logger.js';
+import { ControllerRotation, type NextAttempt, SUPERSEDED_CLOSE_CODE } from './controller-rotation.js';
 import type { TlsClientOptions } from './controller-tls.js';
 import { Outbox } from './outbox.js';
 
 export interface SessionOptions {
-  url: string;
+  // The controller replicas' agent endpoints; one is enough. Tried in turn from `startIndex`.
+  urls: string[];
+  startIndex?: number;
   agentId: string;
   hostname: () => string;
   agentVersion: string;
@@ -52,11 +55,12 @@ export interface SessionOptions {
 export type SessionState = 'idle' | 'connecting' | 'handshaking' | 'synced' | 'stopped';
 
 // The agent's one connection to the controller: hello -> welcome -> snapshot or replay of
-// unacknowledged deltas, then live deltas and heartbeats. Reconnects with capped, jittered backoff.
+// unacknowledged deltas, then live deltas and heartbeats. On a drop it tries the next controller URL at
+// once, and waits a capped, jittered backoff only after every URL failed in a row.
 export class Session {
   state: SessionState = 'idle';
   private socket: WebSocket | null = null;
-  private attempt = 0;
+  private readonly rotation: ControllerRotation;
   private nextSeq = 1;
   private lastAckedSeq = 0;
   // Until a snapshot has been sent in this process, changes are folded into that snapshot.
@@ -70,6 +74,12 @@ export class Session {
 
   constructor(private readonly opts: SessionOptions) {
     this.outbox = new Outbox(opts.outboxCapacity ?? 10_000);
+    this.rotation = new ControllerRotation(opts.urls, opts.startIndex ?? 0);
+  }
+
+  // The controller this session is connected to, or trying next.
+  get url(): string {
+    return this.rotation.current;
   }
 
   start(): void {
@@ -133,11 +143,13 @@ export class Session {
   private connect(): void {
     if (this.state === 'stopped') return;
     this.setState('connecting');
-    const socket = new WebSocket(this.opts.url, {
+    const url = this.rotation.current;
+    const socket = new WebSocket(url, {
       headers: this.opts.headers,
       handshakeTimeout: 10_000,
-      // Node's HTTP client takes createConnection(options, callback); the ws typings only know the sync form.
-      ...((this.opts.url.startsWith('wss:') ? this.opts.tls : {}) as WebSocket.ClientOptions),
+      // The same CA or pin for every replica. Node's HTTP client takes createConnection(options, callback);
+      // the ws typings only know the sync form.
+      ...((url.startsWith('wss:') ? this.opts.tls : {}) as WebSocket.ClientOptions),
     });
     this.socket = socket;
     socket.on('open', () => {
@@ -173,13 +185,13 @@ export class Session {
           ? 'the credential is missing, unknown or revoked: an admin must enroll this host again ' +
             '(delete the credential file in the state dir and set CORRAL_ENROLLMENT_TOKEN)'
           : undefined;
-      this.opts.logger.warn('controller refused the connection', { status: res.statusCode, hint });
+      this.opts.logger.warn('controller refused the connection', { url, status: res.statusCode, hint });
       res.resume();
       // ws emits no close for a refused upgrade handshake; make sure the reconnect logic runs.
       socket.terminate();
     });
     socket.on('error', (err) => {
-      this.opts.logger.warn('connection error', { url: this.opts.url, error: err });
+      this.opts.logger.warn('connection error', { url, error: err });
     });
     socket.on('close', (code, reason) => {
       if (this.socket !== socket) return;
@@ -187,8 +199,16 @@ export class Session {
       this.stopHeartbeat();
       this.dispatch(() => this.opts.onDisconnected?.(), 'close');
       if (this.state === 'stopped') return;
-      const delay = backoffDelay(this.attempt++, this.opts.backoff ?? { baseMs: 500, maxMs: 30_000 });
-      this.opts.logger.info('disconnected; reconnecting', { code, reason: reason.toString(), inMs: delay });
+      // A refused upgrade (401/403 included) is a failure like any other: the next replica, then backoff.
+      const next = code === SUPERSEDED_CLOSE_CODE ? this.rotation.superseded() : this.rotation.failed();
+      const delay = this.delayFor(next);
+      this.opts.logger.info('disconnected; reconnecting', {
+        url,
+        code,
+        reason: reason.toString(),
+        next: next.url,
+        inMs: delay,
+      });
       this.setState('idle');
       this.reconnectTimer = setTimeout(() => this.connect(), delay);
     });
@@ -239,8 +259,14 @@ export class Session {
     }
   }
 
+  private delayFor(next: NextAttempt): number {
+    if (next.backoffAttempt === null) return 0;
+    return backoffDelay(next.backoffAttempt, this.opts.backoff ?? { baseMs: 500, maxMs: 30_000 });
+  }
+
   private welcome(welcome: Welcome): void {
-    this.attempt = 0;
+    this.rotation.connected();
+    this.opts.logger.info('connected to controller', { url: this.rotation.current, hostId: welcome.hostId });
     this.heartbeatIntervalMs = welcome.heartbeatIntervalMs;
     const controllerSeq = welcome.lastSeq;
     const resume =

@@ -11,6 +11,7 @@ const LEASE_KEY = 1;
 // A replica not holding the lease tries to take it this often; so another takes over within it
 // once the holder's session ends (a killed process's socket is closed by its kernel at once).
 export const LEASE_RETRY_MS = 1_000;
+const LEASE_CHECK_TIMEOUT_MS = 3_000;
 
 // The sweepers' lease: a session-level advisory lock held on a connection of its own. It is the
 // replica's while that connection lives; Postgres frees it when the connection ends, whether the
@@ -30,7 +31,7 @@ export class LeaderLease implements OnModuleInit, OnApplicationShutdown {
   async onModuleInit(): Promise<void> {
     await this.tryTake();
     this.timer = setInterval(() => {
-      if (!this.held) void this.tryTake();
+      void (this.held ? this.check() : this.tryTake());
     }, LEASE_RETRY_MS);
     this.timer.unref();
   }
@@ -64,10 +65,16 @@ export class LeaderLease implements OnModuleInit, OnApplicationShutdown {
           connectionString: this.database.url,
           keepAlive: true,
           keepAliveInitialDelayMillis: 5_000,
+          query_timeout: LEASE_CHECK_TIMEOUT_MS,
         });
         client.on('error', (err) => this.lost(client, err));
         client.on('end', () => this.lost(client, new Error('connection ended')));
         await client.connect();
+        // The server drops the session of a holder cut off from it within about 11 s (instead of
+        // the system's two hours), which frees the lease for the others.
+        await client.query(
+          'SET tcp_keepalives_idle = 5; SET tcp_keepalives_interval = 2; SET tcp_keepalives_count = 3',
+        );
         this.client = client;
       }
       const { rows } = await this.client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS ok', [
@@ -84,6 +91,22 @@ export class LeaderLease implements OnModuleInit, OnApplicationShutdown {
       this.client = null;
       this.set(false);
       await client?.end().catch(() => {});
+    } finally {
+      this.trying = false;
+    }
+  }
+
+  // The holder asks its connection every second: one that does not answer within
+  // LEASE_CHECK_TIMEOUT_MS is given up (the jobs stop here), since the server may be about to free
+  // the lease for another replica.
+  private async check(): Promise<void> {
+    const client = this.client;
+    if (!client || this.trying) return;
+    this.trying = true;
+    try {
+      await client.query('SELECT 1');
+    } catch (err) {
+      this.lost(client, err as Error);
     } finally {
       this.trying = false;
     }

@@ -1,3 +1,5 @@
+import { SUPERSEDED_CLOSE_CODE } from '@corral/protocol';
+
 // Close codes in the private range (4000-4999) so agents can tell them apart.
 export const CLOSE = {
   protocolVersion: 4000,
@@ -15,7 +17,7 @@ export const CLOSE = {
   // Frames kept arriving far faster than the per-connection rate limit.
   rateLimited: 4009,
   // A newer connection of the same host said hello (to this replica or another): this one is stale.
-  superseded: 4409,
+  superseded: SUPERSEDED_CLOSE_CODE,
   tooBig: 1009,
   internal: 1011,
 } as const;
