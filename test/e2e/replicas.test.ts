@@ -281,23 +281,26 @@ describe.skipIf(!prereqs.ok)('three controller replicas on one database', () => 
   it('kill -9 of the replica holding an agent during a running exec and churn: the agent is on another replica within 5 s, every command runs once, nothing is lost', async () => {
     const host = fleet.host(1);
     const hostId = hostIds.get(host.name)!;
-    // The agent lists every replica, r1 first.
+    // The agent lists every replica (it starts on the one its id hashes to).
+    const epochBefore = Number((await hostRow(hostId)).connectionEpoch);
     await host.killAgent('SIGTERM');
     host.pointAgentAt(fleet.agentUrl([1, 2, 3]));
     host.startAgent();
-    await until(
-      `${host.name} on r1 with the replica list`,
+    const row = await until(
+      `${host.name} back with the replica list`,
       async () => {
         const r = await hostRow(hostId);
-        return r.replicaId === 'r1' && r.status === 'online';
+        return Number(r.connectionEpoch) > epochBefore && r.status === 'online' ? r : undefined;
       },
       60_000,
       100,
     );
+    const holder = Number(row.replicaId!.slice(1));
+    const [sa, sb] = [1, 2, 3].filter((r) => r !== holder) as [number, number];
     const target = await dockerRun(host);
-    const id = await containerId(2, host, target);
-    // A stream on the replica about to die; it resumes on r2 with Last-Event-ID.
-    const first = await openEvents(1, `kind=container&host=${hostId}`);
+    const id = await containerId(sa, host, target);
+    // A stream on the replica about to die; it resumes on another with Last-Event-ID.
+    const first = await openEvents(holder, `kind=container&host=${hostId}`);
     const exec = async (replica: number, line: string) => {
       const res = await api(replica).post<ApiCommand>(`/api/v1/containers/${id}/exec`, {
         command: ['sh', '-c', line],
@@ -306,8 +309,8 @@ describe.skipIf(!prereqs.ok)('three controller replicas on one database', () => 
       return res.body;
     };
     // An exec the agent is running when its replica dies.
-    const running = await exec(2, 'sleep 8; echo ran >> /tmp/inflight');
-    await until('the exec running', async () => (await api(2).command(running.id)).status === 'running', 30_000, 50);
+    const running = await exec(sa, 'sleep 8; echo ran >> /tmp/inflight');
+    await until('the exec running', async () => (await api(sa).command(running.id)).status === 'running', 30_000, 50);
     // Churn on the engine while the replica dies: containers created, and every other one removed.
     let churning = true;
     const churned: string[] = [];
@@ -319,23 +322,23 @@ describe.skipIf(!prereqs.ok)('three controller replicas on one database', () => 
     })();
     churn.catch(() => undefined);
     try {
-      // Commands issued through r3 just before the kill and while the agent moves.
+      // Commands issued through a survivor just before the kill and while the agent moves.
       const issued: ApiCommand[] = [];
-      for (let i = 0; i < 2; i++) issued.push(await exec(3, `echo ran >> /tmp/churn-${i}`));
+      for (let i = 0; i < 2; i++) issued.push(await exec(sb, `echo ran >> /tmp/churn-${i}`));
       await first.waitFor((c) => churned.some((n) => eventsOf(c.messages, 'container-created', n) > 0), 30_000);
-      expect((await api(2).command(running.id)).status, 'the exec still runs at the kill').toBe('running');
+      expect((await api(sa).command(running.id)).status, 'the exec still runs at the kill').toBe('running');
       const killedAt = Date.now();
-      await fleet.replica(1).stop('SIGKILL');
+      await fleet.replica(holder).stop('SIGKILL');
       await first.waitFor((c) => c.ended, 10_000);
       const lastId = first.messages.filter((m) => m.id !== null).at(-1)?.id;
       expect(lastId, 'the first stream saw some churn').toBeTruthy();
-      const resumed = await openEvents(2, `kind=container&host=${hostId}`, { 'last-event-id': lastId! });
-      for (let i = 2; i < 5; i++) issued.push(await exec(3, `echo ran >> /tmp/churn-${i}`));
+      const resumed = await openEvents(sa, `kind=container&host=${hostId}`, { 'last-event-id': lastId! });
+      for (let i = 2; i < 5; i++) issued.push(await exec(sb, `echo ran >> /tmp/churn-${i}`));
       const moved = await until(
         `${host.name} on another replica`,
         async () => {
           const r = await hostRow(hostId);
-          return r.replicaId !== 'r1' && r.status === 'online' ? r : undefined;
+          return r.replicaId !== `r${holder}` && r.status === 'online' ? r : undefined;
         },
         30_000,
         50,
@@ -346,17 +349,17 @@ describe.skipIf(!prereqs.ok)('three controller replicas on one database', () => 
       churning = false;
       await churn;
       console.log(
-        `r1 killed: ${host.name} on ${moved.replicaId} after ${movedMs} ms; ${churned.length} containers churned`,
+        `r${holder} killed: ${host.name} on ${moved.replicaId} after ${movedMs} ms; ${churned.length} containers churned`,
       );
       expect(movedMs, logs()).toBeLessThanOrEqual(5_000);
 
-      expect((await api(2).command(running.id, 30)).status).toBe('succeeded');
+      expect((await api(sa).command(running.id, 30)).status).toBe('succeeded');
       expect(await lines(host, target, '/tmp/inflight')).toBe(1);
       for (const [i, c] of issued.entries()) {
-        expect((await api(3).command(c.id, 30)).status, `command ${i}`).toBe('succeeded');
+        expect((await api(sb).command(c.id, 30)).status, `command ${i}`).toBe('succeeded');
         expect(await lines(host, target, `/tmp/churn-${i}`), `command ${i}`).toBe(1);
       }
-      const { diff, converged } = await waitConverged(api(2), [{ host, id: hostId }], 60_000);
+      const { diff, converged } = await waitConverged(api(sa), [{ host, id: hostId }], 60_000);
       expect(converged, describeDiff(diff)).toBe(true);
       expect(diff.lost + diff.duplicated + diff.ghosts + diff.wrongState).toBe(0);
 
@@ -385,7 +388,7 @@ describe.skipIf(!prereqs.ok)('three controller replicas on one database', () => 
     } finally {
       churning = false;
       await churn.catch(() => undefined);
-      if (!fleet.replica(1).running) await fleet.replica(1).start();
+      if (!fleet.replica(holder).running) await fleet.replica(holder).start();
     }
   });
 
