@@ -7,7 +7,9 @@ export interface CliOptions {
   progressEveryMs: number;
 }
 
-export const USAGE = `usage: corral-simulator --controller ws://127.0.0.1:7070/agent [options]
+export const USAGE = `usage: corral-simulator --controller ws://127.0.0.1:7070/agent[,ws://...] [options]
+  --controller URLS      the agent endpoint, or a comma list of replicas' endpoints: each host starts on the
+                         first and moves to the next at once when its connection drops
   --hosts N              simulated hosts in this process (default 100, at most 20000)
   --containers M         containers per host (default 50)
   --churn R              changes per second across the fleet: state flips and lease renewals (default 0)
