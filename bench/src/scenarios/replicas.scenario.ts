@@ -44,6 +44,39 @@ interface Usage extends PhaseUsage {
 
 interface CommandsStep extends OpenLoopResult {
   usage: Usage;
+  // Where the time of the step's commands went, from their rows (ms): created -> sent -> finished.
+  phases: CommandPhases;
+}
+
+interface CommandPhases {
+  toSentP50: number;
+  toSentP99: number;
+  sentToFinishedP50: number;
+  sentToFinishedP99: number;
+  neverSent: number;
+}
+
+// Phases of the commands created since `since`, read from their rows.
+async function commandPhases(db: pg.Client, since: Date): Promise<CommandPhases> {
+  const { rows } = await db.query<Record<keyof CommandPhases, string | null>>(
+    `SELECT
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM "sentAt" - "createdAt")) * 1000 AS "toSentP50",
+       percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM "sentAt" - "createdAt")) * 1000 AS "toSentP99",
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM "finishedAt" - "sentAt")) * 1000 AS "sentToFinishedP50",
+       percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM "finishedAt" - "sentAt")) * 1000 AS "sentToFinishedP99",
+       count(*) FILTER (WHERE "sentAt" IS NULL) AS "neverSent"
+     FROM "Command" WHERE "createdAt" >= $1`,
+    [since],
+  );
+  const r = rows[0]!;
+  const n = (v: string | null) => (v === null ? Number.NaN : Number(v));
+  return {
+    toSentP50: n(r.toSentP50),
+    toSentP99: n(r.toSentP99),
+    sentToFinishedP50: n(r.sentToFinishedP50),
+    sentToFinishedP99: n(r.sentToFinishedP99),
+    neverSent: n(r.neverSent),
+  };
 }
 
 interface Run {
@@ -107,6 +140,7 @@ async function waitVisible(ctl: ControllerProcess, size: FleetSize, timeoutMs: n
 
 // Commands sent to `via` for containers on hosts `holder` holds, at a fixed rate, ?wait until done.
 async function commands(
+  db: pg.Client,
   ctls: ControllerProcess[],
   via: ControllerProcess,
   ids: string[],
@@ -127,9 +161,10 @@ async function commands(
   try {
     await loop(p.warmupSeconds);
     await sleep(500);
+    const since = (await db.query<{ now: Date }>('SELECT now() AS now')).rows[0]!.now;
     const { value, usage } = await measure(ctls, () => loop(p.commandSeconds));
-    for (const message of value.errorSamples) console.log(`    error: ${message}`);
-    return { ...value, usage };
+    for (const message of value.errorSamples.slice(0, 3)) console.log(`    error: ${message}`);
+    return { ...value, usage, phases: await commandPhases(db, since) };
   } finally {
     client.close();
   }
@@ -170,7 +205,7 @@ async function oneReplica(p: ReplicasParams): Promise<Run> {
     await fleet.enroll();
     const synced = await syncFleets([ctl], [fleet], p);
     console.log(`  replicas: 1 replica synced ${label(p.size)} in ${synced.syncSeconds.toFixed(1)} s`);
-    const step = await commands([ctl], ctl, await targets(db, p.targets, null), [fleet], p);
+    const step = await commands(db, [ctl], ctl, await targets(db, p.targets, null), [fleet], p);
     console.log(`  replicas: 1 replica, ${stepLine(step)}`);
     return { replicas: 1, ...synced, commands: step };
   } finally {
@@ -202,7 +237,7 @@ async function twoReplicas(p: ReplicasParams): Promise<Run> {
     console.log(
       `  replicas: 2 replicas synced ${label(p.size)} in ${synced.syncSeconds.toFixed(1)} s (${onB} hosts on b)`,
     );
-    const step = await commands(ctls, a, await targets(db, p.targets, 'b'), fleets, p);
+    const step = await commands(db, ctls, a, await targets(db, p.targets, 'b'), fleets, p);
     console.log(`  replicas: 2 replicas, sent to a for hosts on b, ${stepLine(step)}`);
 
     // The storm: b dies; every host it held connects to a, which must take them all.
@@ -243,9 +278,11 @@ const pct = (cpuSeconds: number, seconds: number) => `${((cpuSeconds / seconds) 
 
 function stepLine(s: CommandsStep): string {
   return (
-    `${s.perSecond}/s for ${s.seconds} s: ok ${s.ok}, p50 ${s.latencyWithFailures.p50.toFixed(1)} ms, ` +
+    `${s.perSecond}/s for ${s.seconds.toFixed(0)} s: ok ${s.ok}, p50 ${s.latencyWithFailures.p50.toFixed(1)} ms, ` +
     `p99 ${s.latencyWithFailures.p99.toFixed(1)} ms, ${s.errors} errors, ${s.unfinished} unfinished, ${s.dropped} dropped; ` +
-    `cpu: replicas ${pct(s.usage.replicasCpuSeconds, s.usage.seconds)}, postgres ${pct(s.usage.postgresCpuSeconds, s.usage.seconds)}`
+    `cpu: replicas ${pct(s.usage.replicasCpuSeconds, s.usage.seconds)}, postgres ${pct(s.usage.postgresCpuSeconds, s.usage.seconds)}; ` +
+    `rows: created->sent p50 ${s.phases.toSentP50.toFixed(1)} p99 ${s.phases.toSentP99.toFixed(1)} ms, ` +
+    `sent->finished p50 ${s.phases.sentToFinishedP50.toFixed(1)} p99 ${s.phases.sentToFinishedP99.toFixed(1)} ms, ${s.phases.neverSent} never sent`
   );
 }
 
@@ -283,7 +320,10 @@ export async function replicasScenario(p: ReplicasParams, quick: boolean): Promi
         met: p99Two <= p99One * TARGET_P99_RATIO && failed(two.commands) === 0,
       },
       baseline: { name: '1 replica p99', value: p99One, unit: 'ms', ratio: p99Two / p99One },
-      note: `sent to a for hosts b holds, ?wait=${WAIT_SECONDS}; ${failed(two.commands)} of ${two.commands.offered} failed (1 replica: ${failed(one.commands)} of ${one.commands.offered})`,
+      note:
+        `sent to a for hosts b holds, ?wait=${WAIT_SECONDS}; ${failed(two.commands)} of ${two.commands.offered} failed (1 replica: ${failed(one.commands)} of ${one.commands.offered}); ` +
+        `rows created->sent p99 ${fmt(two.commands.phases.toSentP99, 'ms')} (1 replica ${fmt(one.commands.phases.toSentP99, 'ms')}), ` +
+        `sent->finished p99 ${fmt(two.commands.phases.sentToFinishedP99, 'ms')} (1 replica ${fmt(one.commands.phases.sentToFinishedP99, 'ms')})`,
     }),
     figure('command: controller CPU per command, 2 replicas', cpuPerCommandMs(two), 'ms', {
       baseline: {
