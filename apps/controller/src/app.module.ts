@@ -4,6 +4,10 @@ import type { Pool } from 'pg';
 import { ClusterChannel } from './cluster/cluster-channel.js';
 import { LeaderLease } from './cluster/leader-lease.js';
 import { ReplicaService } from './cluster/replica.service.js';
+import { ReplicaForwarder } from './cluster/replica-forwarder.js';
+import { ReplicaLocator } from './cluster/replica-locator.js';
+import { ReplicaSecret } from './cluster/replica-secret.service.js';
+import { RoutedStreamRelay } from './cluster/routed-stream-relay.js';
 import type { Config } from './config/config.js';
 import { AuditController } from './controllers/audit.controller.js';
 import { AuditInterceptor } from './controllers/audit.interceptor.js';
@@ -41,6 +45,7 @@ import { createKysely } from './database/kysely.js';
 import { createPgPool, OwnedPgPool } from './database/pg-pool.js';
 import { AgentGateway } from './gateways/agent.gateway.js';
 import { ContainerStreamGateway } from './gateways/container-stream.gateway.js';
+import { InternalStreamGateway } from './gateways/internal-stream.gateway.js';
 import type { PrismaClient } from './generated/prisma/client.js';
 import { AgentConnectRepository } from './repositories/agent-connect.repository.js';
 import { ApiTokenRepository } from './repositories/api-token.repository.js';
@@ -178,6 +183,9 @@ export class AppModule {
         // Several controllers on one database: this replica, the channel replicas notify each
         // other on, and the lease of the jobs one replica runs at a time.
         ReplicaService,
+        ReplicaSecret,
+        ReplicaLocator,
+        ReplicaForwarder,
         ClusterChannel,
         LeaderLease,
         HealthRepository,
@@ -234,12 +242,15 @@ export class AppModule {
         AuditService,
         WebSessionRepository,
         WebSessionService,
-        // Interactive exec and log follow (the relay is behind STREAM_RELAY so replicas can route it).
+        // Interactive exec and log follow: through this process's agent socket, or relayed to the
+        // replica holding the host's agent (which takes them on InternalStreamGateway).
         TokenStateRepository,
         StreamAccessService,
         LocalStreamRelay,
-        { provide: STREAM_RELAY, useExisting: LocalStreamRelay },
+        RoutedStreamRelay,
+        { provide: STREAM_RELAY, useExisting: RoutedStreamRelay },
         ContainerStreamGateway,
+        InternalStreamGateway,
         PolicyRepository,
         CreatePolicyService,
         RegistryRepository,

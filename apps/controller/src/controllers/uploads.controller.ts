@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Controller, Get, HttpCode, Logger, Param, Put, Req, Res } from '@nestjs/common';
@@ -14,6 +15,8 @@ import {
   ApiProduces,
   ApiTags,
 } from '@nestjs/swagger';
+import { ReplicaForwarder } from '../cluster/replica-forwarder.js';
+import { ReplicaLocator } from '../cluster/replica-locator.js';
 import { schemaRef } from '../dtos/api-schemas.js';
 import { IdParamSchema } from '../dtos/list-query.dto.js';
 import { ImageTransferService } from '../services/image-transfer.service.js';
@@ -40,6 +43,8 @@ export class UploadsController {
     private readonly uploads: UploadService,
     private readonly access: UploadAccessService,
     private readonly transfers: ImageTransferService,
+    private readonly locator: ReplicaLocator,
+    private readonly forwarder: ReplicaForwarder,
   ) {}
 
   @Get(':id')
@@ -62,6 +67,7 @@ export class UploadsController {
   async get(
     @Param('id', new ZodValidationPipe(IdParamSchema)) uploadId: string,
     @CurrentPrincipal() principal: Principal | undefined,
+    @Req() req: IncomingMessage & Readable,
     @Res() res: RawResponse,
   ): Promise<void> {
     await this.access.check(uploadId, principal);
@@ -69,6 +75,8 @@ export class UploadsController {
       await sendStream(res, this.logger, (open) => this.transfers.read(uploadId, open));
       return;
     }
+    // Uploaded to, or read by a client of, another replica: that one answers.
+    if (!(await this.uploads.isHere(uploadId)) && (await this.forwardToHolder(uploadId, req, res))) return;
     const file = await this.uploads.open(uploadId);
     const { type, length } = file.options;
     await sendStream(
@@ -98,9 +106,23 @@ export class UploadsController {
   async put(
     @Param('id', new ZodValidationPipe(IdParamSchema)) transferId: string,
     @CurrentPrincipal() principal: Principal | undefined,
-    @Req() req: Readable,
+    @Req() req: IncomingMessage & Readable,
+    @Res() res: RawResponse,
   ): Promise<void> {
+    // The reader waits on another replica: the archive goes there.
+    if (!this.transfers.has(transferId) && (await this.forwardToHolder(transferId, req, res))) return;
     await this.transfers.receive(transferId, principal, req);
+    res.status(204);
+    res.end();
+  }
+
+  // Whether another live replica holds `id` and answered the request in this one's place.
+  private async forwardToHolder(id: string, req: IncomingMessage & Readable, res: RawResponse): Promise<boolean> {
+    if (ReplicaForwarder.forwarded(req)) return false;
+    const holder = await this.locator.holderOf(id);
+    if (!holder) return false;
+    await this.forwarder.forward(holder, req, res);
+    return true;
   }
 }
 

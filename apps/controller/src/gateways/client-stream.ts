@@ -54,13 +54,14 @@ export class ClientStream {
   private bytesOut = 0;
   private bytesIn = 0;
   private readonly startTimer: NodeJS.Timeout;
-  readonly streamId = randomUUID();
 
   constructor(
     private readonly socket: WebSocket,
     private readonly subject: StreamSubject,
     private readonly relay: StreamRelay,
     private readonly onEnd: (end: StreamEnd) => void,
+    // Chosen by the replica that took the client's socket when this one relays it for another.
+    readonly streamId: string = randomUUID(),
   ) {
     this.startTimer = setTimeout(() => this.fail('invalid_params', 'no start frame within 10 s'), START_TIMEOUT_MS);
     this.startTimer.unref();

@@ -226,6 +226,7 @@ export class ContainerMoveService {
     );
     let restore: CommandDto;
     try {
+      await this.transfers.claimed(transferId);
       const outcome = await this.commands.commit(prepared.plan, { ...prepared.plan.params, uploadId: transferId });
       restore = await this.untilFinal(outcome.command);
       steps.push(step(restore, 'container.restore', target.id));
@@ -360,6 +361,7 @@ export class ContainerMoveService {
       );
       let ended: CommandDto;
       try {
+        await this.transfers.claimed(transferId);
         const outcome = await this.commands.submit(
           { kind: 'host', id: target.id },
           'volume.restore',

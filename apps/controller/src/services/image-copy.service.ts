@@ -78,6 +78,7 @@ export class ImageCopyService {
       );
       let outcome: CommandOutcome;
       try {
+        await this.transfers.claimed(transfer);
         outcome = await this.commands.commit(plan, { ...plan.params, uploadId: transfer });
       } catch (err) {
         this.transfers.drop(transfer);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { ReplicaLocator } from '../cluster/replica-locator.js';
 import type { CommandDto } from '../dtos/command.dto.js';
 import { CommandService } from './command.service.js';
 import { BadGatewayError, ConflictError, ForbiddenError, NotFoundError } from './errors.js';
@@ -24,6 +25,8 @@ interface Transfer {
   produced: boolean;
   arrived: Promise<Readable>;
   arrive: (body: Readable) => void;
+  // The row naming this replica as the transfer's holder, for agents' requests reaching another.
+  claimed: Promise<void>;
 }
 
 export interface TransferSource {
@@ -46,7 +49,10 @@ export class ImageTransferService implements OnModuleDestroy {
   private readonly transfers = new Map<string, Transfer>();
   private readonly sweeper = setInterval(() => this.sweep(), SWEEP_MS).unref();
 
-  constructor(private readonly commands: CommandService) {}
+  constructor(
+    private readonly commands: CommandService,
+    private readonly locator: ReplicaLocator,
+  ) {}
 
   onModuleDestroy(): void {
     clearInterval(this.sweeper);
@@ -59,6 +65,8 @@ export class ImageTransferService implements OnModuleDestroy {
     const arrived = new Promise<Readable>((resolve) => {
       arrive = resolve;
     });
+    const claimed = this.locator.claim(id);
+    claimed.catch((err: Error) => this.logger.warn(`could not record transfer ${id}'s replica: ${err.message}`));
     this.transfers.set(id, {
       id,
       image,
@@ -68,8 +76,14 @@ export class ImageTransferService implements OnModuleDestroy {
       produced: false,
       arrived,
       arrive,
+      claimed,
     });
     return id;
+  }
+
+  // Resolves once the other replicas can find the transfer here: await it before telling an agent.
+  async claimed(id: string): Promise<void> {
+    await this.transfers.get(id)?.claimed;
   }
 
   has(id: string): boolean {
@@ -77,7 +91,7 @@ export class ImageTransferService implements OnModuleDestroy {
   }
 
   drop(id: string): void {
-    this.transfers.delete(id);
+    if (this.transfers.delete(id)) this.locator.release(id);
   }
 
   // The reader's side: asks the source host to save, waits for its archive and pipes it into the
@@ -88,6 +102,7 @@ export class ImageTransferService implements OnModuleDestroy {
     if (transfer.reading) throw new ConflictError(`transfer ${id} is already being read`);
     transfer.reading = true;
     try {
+      await transfer.claimed;
       const waitMs = Math.max(1000, Math.min(PRODUCER_WAIT_MS, transfer.expiresAt - Date.now()));
       const producer = transfer.image.producer;
       const save = await this.commands.submit(
@@ -104,7 +119,7 @@ export class ImageTransferService implements OnModuleDestroy {
       const body = await this.producerOrFailure(transfer, save.command, waitMs);
       await pipeline(body, open());
     } finally {
-      this.transfers.delete(id);
+      this.drop(id);
     }
   }
 
@@ -164,7 +179,7 @@ export class ImageTransferService implements OnModuleDestroy {
     const now = Date.now();
     for (const [id, transfer] of this.transfers) {
       if (!transfer.reading && transfer.expiresAt < now) {
-        this.transfers.delete(id);
+        this.drop(id);
         this.logger.debug(`transfer ${id} expired unread`);
       }
     }

@@ -39,10 +39,9 @@ export interface StreamHandle {
   close(reason: string): void;
 }
 
-// Where the client sockets meet the agent sockets. Today one process holds both
-// (LocalStreamRelay); with several controller replicas, an implementation that finds the replica
-// holding the host's agent and forwards these same calls to it fits behind this interface
-// (docs/architecture.md, Streams).
+// Where the client sockets meet the agent sockets: LocalStreamRelay when this process holds the
+// agent's socket, RoutedStreamRelay (cluster/) in front of it, which forwards these same calls to
+// the replica holding the agent otherwise (docs/architecture.md, Streams).
 export interface StreamRelay {
   // Throws StreamUnavailableError when no agent of the host can take the stream.
   open(request: StreamOpenRequest, sink: StreamSink): StreamHandle;

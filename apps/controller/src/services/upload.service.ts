@@ -4,7 +4,9 @@ import type { Readable } from 'node:stream';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { type CommandOp, opSpec } from '@corral/protocol';
-import { Inject, Injectable, StreamableFile } from '@nestjs/common';
+import { Inject, Injectable, Logger, StreamableFile } from '@nestjs/common';
+import { CHANNEL, ClusterChannel } from '../cluster/cluster-channel.js';
+import { ReplicaLocator } from '../cluster/replica-locator.js';
 import type { Config } from '../config/config.js';
 import { CONFIG } from '../repositories/tokens.js';
 import { UploadRepository } from '../repositories/upload.repository.js';
@@ -17,14 +19,22 @@ class TooLarge extends Error {}
 
 // Files that ops take (image tarballs): streamed to disk under an upload id, which becomes the
 // command's `uploadId`; the agent fetches it through GET /api/v1/uploads/{id}. The file goes
-// when the command ends.
+// when the command ends (on whichever replica it ends: its end is announced to all).
 @Injectable()
 export class UploadService {
+  // Uploads kept by this replica, by the command that takes them.
+  private readonly logger = new Logger(UploadService.name);
+  private readonly held = new Map<string, string>();
+
   constructor(
     @Inject(CONFIG) private readonly config: Config,
     private readonly uploads: UploadRepository,
     private readonly commands: CommandService,
-  ) {}
+    private readonly locator: ReplicaLocator,
+    channel: ClusterChannel,
+  ) {
+    channel.listen(CHANNEL.commands, (payload) => this.noted(payload));
+  }
 
   async submitWithUpload(
     op: CommandOp,
@@ -46,14 +56,49 @@ export class UploadService {
     const uploadId = randomUUID();
     try {
       await this.receive(body, uploadId);
+      // Before any agent is told the id: its GET may reach another replica, which asks where it is.
+      await this.locator.claim(uploadId);
       const outcome = await this.commands.commit(prepared.plan, { ...prepared.plan.params, uploadId });
       // A concurrent retry with the same key won the race: its upload is the one that counts.
-      if (!outcome.created) await this.uploads.remove(uploadId);
+      if (!outcome.created) await this.remove(uploadId);
+      else this.held.set(outcome.command.id, uploadId);
       return outcome;
     } catch (err) {
-      await this.uploads.remove(uploadId);
+      await this.remove(uploadId);
       throw err instanceof TooLarge ? this.tooLarge() : err;
     }
+  }
+
+  // Commands that ended, on any replica: the files of those holding an upload kept here go.
+  private noted(payload: string): void {
+    if (this.held.size === 0 || !payload.includes('"final"')) return;
+    let ids: unknown;
+    try {
+      ids = (JSON.parse(payload) as { ids?: unknown }).ids;
+    } catch {
+      return;
+    }
+    if (!Array.isArray(ids)) return;
+    for (const id of ids) {
+      const uploadId = this.held.get(id as string);
+      if (!uploadId) continue;
+      this.held.delete(id as string);
+      this.remove(uploadId).catch((err: Error) => {
+        // A file left behind is in CORRAL_DATA_DIR/uploads under its id; it takes nothing else.
+        this.logger.warn(`could not remove upload ${uploadId}: ${err.message}`);
+      });
+    }
+  }
+
+  // The file, and the row saying this replica holds it.
+  async remove(uploadId: string): Promise<void> {
+    this.locator.release(uploadId);
+    await this.uploads.remove(uploadId);
+  }
+
+  // Whether this replica holds the upload's file.
+  async isHere(uploadId: string): Promise<boolean> {
+    return (await this.uploads.size(uploadId)) !== null;
   }
 
   async open(uploadId: string): Promise<StreamableFile> {
