@@ -84,7 +84,16 @@ interface Run {
   syncSeconds: number;
   sync: Usage;
   commands: CommandsStep;
-  storm?: { seconds: number; hostsBack: number; containers: number; hostRows: number; usage: Usage };
+  // heldByKilled: the hosts the killed replica held (each fleet lists its replica first; a host whose
+  // first connection failed went to the other).
+  storm?: {
+    seconds: number;
+    heldByKilled: number;
+    hostsBack: number;
+    containers: number;
+    hostRows: number;
+    usage: Usage;
+  };
 }
 
 // Measures a phase on every replica: PhaseMeter on the first (its Postgres backends are the whole
@@ -264,7 +273,7 @@ async function twoReplicas(p: ReplicasParams): Promise<Run> {
       replicas: 2,
       ...synced,
       commands: step,
-      storm: { seconds: storm.seconds, hostsBack, containers, hostRows, usage },
+      storm: { seconds: storm.seconds, heldByKilled: onB, hostsBack, containers, hostRows, usage },
     };
   } finally {
     for (const f of fleets) await f.stop();
@@ -340,7 +349,7 @@ export async function replicasScenario(p: ReplicasParams, quick: boolean): Promi
         met: storm.seconds <= TARGET_STORM_S && nothingLost,
       },
       note:
-        `kill -9 of one of 2 replicas holding ${label({ ...p.size, hosts: Math.ceil(hosts / 2) })} each; ` +
+        `kill -9 of one of 2 replicas, which held ${storm.heldByKilled.toLocaleString('en-US')} of the ${label(p.size)} hosts; ` +
         `after: ${storm.hostsBack}/${hosts} hosts online, ${storm.hostRows} host rows, ${storm.containers}/${containers} containers; ` +
         `surviving replica ${pct(storm.usage.controllerCpuSeconds, storm.usage.seconds)} of a core`,
     }),
