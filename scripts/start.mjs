@@ -295,7 +295,9 @@ async function main() {
   }, PARENT_CHECK_MS).unref();
 
   const admin = adminToken();
-  const env = { ...process.env, CORRAL_ADMIN_TOKEN: admin.token };
+  // The controller reads a pipe here: it would write JSON lines; a person at this terminal gets text.
+  const logFormat = process.env.CORRAL_LOG_FORMAT || (process.stdout.isTTY ? 'text' : 'auto');
+  const env = { ...process.env, CORRAL_ADMIN_TOKEN: admin.token, CORRAL_LOG_FORMAT: logFormat };
   say(`starting the controller on port ${port}${env.DATABASE_URL ? '' : ' with embedded Postgres'}`);
   children.controller = startChild('controller', 'apps/controller/dist/main.js', env);
   children.controller.exited.then((exit) => {

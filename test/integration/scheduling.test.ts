@@ -461,6 +461,19 @@ describe('placement under concurrency', () => {
       ]);
     }
     expect(await c.ctl.prisma.command.count({ where: { op: 'container.create' } })).toBe(3);
+    // Each request has one audit entry with the status it answered (written with its placement's rows).
+    const audit = await c.ctl.prisma.auditEntry.findMany({ where: { action: 'POST /api/v1/containers' } });
+    expect(audit.map((e) => e.statusCode).sort()).toEqual(statuses);
+    expect(audit.map((e) => e.outcome).sort()).toEqual([...Array(7).fill('failed'), ...Array(3).fill('ok')]);
+    expect(new Set(audit.map((e) => e.targetKind))).toEqual(new Set(['container']));
+    expect(await c.ctl.prisma.placement.count()).toBe(10);
+  });
+
+  it('audits a request the placement refuses as malformed through the interceptor, once', async () => {
+    const bad = await c.place({ runtime: 'docker', spec: dockerSpec('bad'), replicas: 0 });
+    expect(bad.status).toBe(400);
+    const audit = await c.ctl.prisma.auditEntry.findMany({ where: { statusCode: 400 } });
+    expect(audit.map((e) => [e.action, e.outcome])).toEqual([['POST /api/v1/containers', 'failed']]);
   });
 });
 

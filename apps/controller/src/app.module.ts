@@ -30,6 +30,7 @@ import { ImageTransferController } from './controllers/image-transfer.controller
 import { ImagesController } from './controllers/images.controller.js';
 import { IpController } from './controllers/ip.controller.js';
 import { LeasesController } from './controllers/leases.controller.js';
+import { MetricsController } from './controllers/metrics.controller.js';
 import { NetworksController } from './controllers/networks.controller.js';
 import { OpRoutesController } from './controllers/op-routes.controller.js';
 import { PlacementsController } from './controllers/placements.controller.js';
@@ -66,6 +67,7 @@ import { ImagePolicyRepository } from './repositories/image-policy.repository.js
 import { InventoryRepository } from './repositories/inventory.repository.js';
 import { InventoryQueryRepository } from './repositories/inventory-query.repository.js';
 import { IpLookupRepository } from './repositories/ip-lookup.repository.js';
+import { MetricsRepository } from './repositories/metrics.repository.js';
 import { PlacementRepository } from './repositories/placement.repository.js';
 import { PolicyRepository } from './repositories/policy.repository.js';
 import { RegistryRepository } from './repositories/registry.repository.js';
@@ -105,6 +107,8 @@ import { InventoryService } from './services/inventory.service.js';
 import { InventoryQueryService } from './services/inventory-query.service.js';
 import { IpLookupService } from './services/ip-lookup.service.js';
 import { LocalStreamRelay } from './services/local-stream-relay.js';
+import { MetricsService } from './services/metrics.service.js';
+import { MetricsSources } from './services/metrics-sources.js';
 import { PlacementService } from './services/placement.service.js';
 import { PlacementWriter } from './services/placement-writer.js';
 import { RegistryService } from './services/registry.service.js';
@@ -171,12 +175,16 @@ export class AppModule {
         RegistriesController,
         HostIdentityController,
         SessionController,
+        MetricsController,
       ],
       providers: [
         { provide: CONFIG, useValue: options.config },
         { provide: DATABASE, useValue: options.database },
         { provide: PRISMA, useValue: options.prisma },
         { provide: CLOCK, useValue: systemClock },
+        MetricsService,
+        MetricsRepository,
+        MetricsSources,
         ...pool,
         // Kysely over that pool; the pool's owner ends it (Kysely's destroy() would end the pool too).
         { provide: KYSELY, useFactory: (p: Pool) => createKysely(p), inject: [PG_POOL] },

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { createApp } from './app.js';
-import { AppLogger } from './app.logger.js';
+import { createAppLogger } from './app.logger.js';
 import { CLI_USAGE, runCli, UsageError } from './cli.js';
 import { ConfigError, loadConfig } from './config/config.js';
 import { loadTlsMaterial } from './config/tls.js';
@@ -12,7 +12,7 @@ import { createPrismaClient } from './database/prisma.js';
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
   // Lines logged before the application exists (embedded Postgres, migrations) go the same way.
-  Logger.overrideLogger(new AppLogger(config.logLevel));
+  Logger.overrideLogger(createAppLogger(config));
   const logger = new Logger('Corral');
   const args = process.argv.slice(2);
   if (args.length > 0) {

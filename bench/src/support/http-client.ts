@@ -23,7 +23,8 @@ export class KeepAliveClient {
     this.agent = new http.Agent({ keepAlive: true, maxSockets: sockets, maxFreeSockets: sockets, timeout: 2_000 });
   }
 
-  request(method: string, pathname: string): Promise<JsonReply> {
+  // `body`, when given, is sent as is (JSON text: the headers given to the constructor say so).
+  request(method: string, pathname: string, body?: string): Promise<JsonReply> {
     return new Promise((resolve, reject) => {
       const req = http.request(
         {
@@ -32,7 +33,7 @@ export class KeepAliveClient {
           port: this.base.port,
           method,
           path: pathname,
-          headers: { ...this.headers, 'content-length': '0' },
+          headers: { ...this.headers, 'content-length': String(body === undefined ? 0 : Buffer.byteLength(body)) },
           timeout: this.timeoutMs,
         },
         (res) => {
@@ -53,7 +54,7 @@ export class KeepAliveClient {
       );
       req.on('timeout', () => req.destroy(new Error(`no answer within ${this.timeoutMs} ms`)));
       req.on('error', reject);
-      req.end();
+      req.end(body);
     });
   }
 

@@ -30,6 +30,14 @@ const EnvSchema = z.object({
   CORRAL_MAX_FRAME_BYTES: intFromEnv('CORRAL_MAX_FRAME_BYTES', 64 * 1024 * 1024, 1024),
   CORRAL_MAX_UPLOAD_BYTES: intFromEnv('CORRAL_MAX_UPLOAD_BYTES', 2 * 1024 ** 3, 1),
   CORRAL_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  // auto: text on a terminal, JSON lines otherwise.
+  CORRAL_LOG_FORMAT: z.enum(['auto', 'json', 'text']).default('auto'),
+  CORRAL_METRICS_TOKEN: z
+    .string()
+    .optional()
+    .refine((v) => v === undefined || v === '' || (v.length >= 16 && /^[\x21-\x7e]+$/.test(v)), {
+      message: 'CORRAL_METRICS_TOKEN must be at least 16 visible ASCII characters (try: openssl rand -base64 32)',
+    }),
   CORRAL_ADMIN_TOKEN: z
     .string()
     .optional()
@@ -79,6 +87,10 @@ export interface Config {
   // Largest image tarball the upload route accepts.
   maxUploadBytes: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  // auto: text when stdout is a terminal, JSON lines otherwise.
+  logFormat: 'auto' | 'json' | 'text';
+  // Bearer token /metrics asks for; null: /metrics is open.
+  metricsToken: string | null;
   // Bootstrap admin API token; null: the first start makes one and prints it once.
   adminToken: string | null;
   // PEM files; both set: HTTPS and WSS on the one port.
@@ -146,6 +158,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     maxFrameBytes: e.CORRAL_MAX_FRAME_BYTES,
     maxUploadBytes: e.CORRAL_MAX_UPLOAD_BYTES,
     logLevel: e.CORRAL_LOG_LEVEL,
+    logFormat: e.CORRAL_LOG_FORMAT,
+    metricsToken: e.CORRAL_METRICS_TOKEN ? e.CORRAL_METRICS_TOKEN : null,
     adminToken: e.CORRAL_ADMIN_TOKEN ? e.CORRAL_ADMIN_TOKEN : null,
     tls: cert && key ? { certFile: path.resolve(cert), keyFile: path.resolve(key) } : null,
     agentFramesPerSecond: e.CORRAL_AGENT_FRAMES_PER_SECOND,

@@ -1,12 +1,12 @@
 import { type CallHandler, type ExecutionContext, HttpStatus, Injectable, type NestInterceptor } from '@nestjs/common';
 import { HTTP_CODE_METADATA } from '@nestjs/common/constants.js';
 import { Reflector } from '@nestjs/core';
-import { from, mergeMap, Observable } from 'rxjs';
+import { from, mergeMap, Observable, of } from 'rxjs';
 import { AuditService } from '../services/audit.service.js';
 import type { AuthenticatedRequest } from './auth.decorators.js';
 import { COMMAND_OP } from './command-route.decorators.js';
 import { toErrorReply } from './http-exception.filter.js';
-import { outcomeOf, remoteAddr, routePattern, routeTarget, SAFE_METHODS } from './request-audit.js';
+import { AUDITED_BY_ROUTE, requestAuditRecord, SAFE_METHODS } from './request-audit.js';
 
 interface StatusReply {
   statusCode: number;
@@ -28,22 +28,9 @@ export class AuditInterceptor implements NestInterceptor {
     const res = ctx.switchToHttp().getResponse<StatusReply>();
     const op = this.reflector.get<string | undefined>(COMMAND_OP, ctx.getHandler());
     const declared = this.reflector.get<number | undefined>(HTTP_CODE_METADATA, ctx.getHandler());
-    const record = (statusCode: number, result: unknown) => {
-      const target = routeTarget(req);
-      const created = createdTarget(result);
-      const commandId = op ? created?.id : undefined;
-      const useCreated = !op && !target.targetId && created;
-      return this.audit.record({
-        principal: req.principal,
-        action: `${req.method} ${routePattern(req)}${op ? ` ${op}` : ''}`,
-        targetKind: useCreated ? (created.kind ?? target.targetKind) : target.targetKind,
-        targetId: useCreated ? created.id : target.targetId,
-        outcome: outcomeOf(statusCode),
-        statusCode,
-        detail: { ...(op ? { op } : {}), ...(commandId ? { commandId } : {}) },
-        remoteAddr: remoteAddr(req),
-      });
-    };
+    const byRoute = this.reflector.get<boolean | undefined>(AUDITED_BY_ROUTE, ctx.getHandler()) === true;
+    const record = (statusCode: number, result: unknown) =>
+      this.audit.record(requestAuditRecord(req, op, statusCode, result));
     return new Observable((subscriber) =>
       next
         .handle()
@@ -52,6 +39,8 @@ export class AuditInterceptor implements NestInterceptor {
             // A route interceptor may have set the status already (202 for commands).
             const status =
               res.statusCode !== HttpStatus.OK ? res.statusCode : (declared ?? (req.method === 'POST' ? 201 : 200));
+            // The route wrote its entry with its own rows, before answering.
+            if (byRoute) return of(value);
             return from(record(status, value).then(() => value));
           }),
         )
@@ -64,13 +53,4 @@ export class AuditInterceptor implements NestInterceptor {
         }),
     );
   }
-}
-
-// The id of what the call made or answered with (never any other field: it may hold a secret).
-function createdTarget(result: unknown): { id: string; kind?: string } | undefined {
-  if (typeof result !== 'object' || result === null) return undefined;
-  const { id, hostId } = result as { id?: unknown; hostId?: unknown };
-  if (typeof id === 'string') return { id };
-  if (typeof hostId === 'string') return { id: hostId, kind: 'host' };
-  return undefined;
 }

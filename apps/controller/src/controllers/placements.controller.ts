@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Param, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, Param, Post, Query, Req, Res } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBadRequestResponse,
@@ -16,9 +16,13 @@ import {
   PlacementQuerySchema,
   PlacementRequestSchema,
 } from '../dtos/placement.dto.js';
+import { AuditService } from '../services/audit.service.js';
 import { PlacementService } from '../services/placement.service.js';
+import { placementStatus } from '../services/placement-response.mapper.js';
 import { ApiGetRoute, ApiListRoute, ApiZodQuery } from './api-docs.decorators.js';
+import type { AuthenticatedRequest } from './auth.decorators.js';
 import { parseBody } from './body.parser.js';
+import { AuditedByRoute, requestAuditRecord } from './request-audit.js';
 import { ZodValidationPipe } from './zod-validation.pipe.js';
 
 interface Reply {
@@ -26,12 +30,13 @@ interface Reply {
   setHeader(name: string, value: string): unknown;
 }
 
-const STATUS = { placed: 202, partial: 202, dry_run: 200, rejected: 409 } as const;
-
 @ApiTags('placements')
 @Controller('api/v1')
 export class PlacementsController {
-  constructor(private readonly placements: PlacementService) {}
+  constructor(
+    private readonly placements: PlacementService,
+    private readonly audit: AuditService,
+  ) {}
 
   @Post('containers')
   @ApiOperation({
@@ -53,9 +58,12 @@ export class PlacementsController {
     schema: schemaRef('PlacementRejection'),
   })
   @ApiBadRequestResponse({ description: 'a field is malformed; `field` names it', schema: schemaRef('Error') })
+  // Its audit entry is written in the statement that writes the placement (failures by the interceptor).
+  @AuditedByRoute()
   async place(
     @Query(new ZodValidationPipe(PlacementQuerySchema)) query: { dryRun?: boolean; wait: number; deadline?: number },
     @Body() body: unknown,
+    @Req() req: AuthenticatedRequest,
     @Res({ passthrough: true }) res: Reply,
   ) {
     const request = parseBody(PlacementRequestSchema, body);
@@ -67,10 +75,10 @@ export class PlacementsController {
         idempotencyKey: null,
         requestedBy: null,
       },
+      audit: (statusCode) => this.audit.entryOf(requestAuditRecord(req, undefined, statusCode, undefined)),
     });
-    // A dry run answers as the real request would, so a client can branch on it: 409 when nothing would fit.
     const wouldFitNowhere = outcome === 'dry_run' && placement.hostIds.length === 0;
-    res.status(wouldFitNowhere ? STATUS.rejected : STATUS[outcome]);
+    res.status(placementStatus(outcome, placement.hostIds.length));
     res.setHeader('Location', placement.url);
     if (outcome !== 'rejected' && !wouldFitNowhere) return { placement };
     const { summary, reasons } = placement.explanation;

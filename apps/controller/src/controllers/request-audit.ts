@@ -1,3 +1,5 @@
+import { SetMetadata } from '@nestjs/common';
+import type { AuditRecord } from '../services/audit.service.js';
 import type { AuthenticatedRequest } from './auth.decorators.js';
 
 export const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -30,4 +32,41 @@ function singular(segment: string): string {
 export function outcomeOf(status: number): string {
   if (status === 401 || status === 403) return 'denied';
   return status < 400 ? 'ok' : 'failed';
+}
+
+// A route that writes its own audit entry together with what it changes (placements): the audit
+// interceptor records only its failures.
+export const AUDITED_BY_ROUTE = 'corral:audited-by-route';
+export const AuditedByRoute = () => SetMetadata(AUDITED_BY_ROUTE, true);
+
+// The entry of a state-changing API call: who, the route (and its op), its target or what it made.
+export function requestAuditRecord(
+  req: AuthenticatedRequest,
+  op: string | undefined,
+  statusCode: number,
+  result: unknown,
+): AuditRecord {
+  const target = routeTarget(req);
+  const created = createdTarget(result);
+  const commandId = op ? created?.id : undefined;
+  const useCreated = !op && !target.targetId && created;
+  return {
+    principal: req.principal,
+    action: `${req.method} ${routePattern(req)}${op ? ` ${op}` : ''}`,
+    targetKind: useCreated ? (created.kind ?? target.targetKind) : target.targetKind,
+    targetId: useCreated ? created.id : target.targetId,
+    outcome: outcomeOf(statusCode),
+    statusCode,
+    detail: { ...(op ? { op } : {}), ...(commandId ? { commandId } : {}) },
+    remoteAddr: remoteAddr(req),
+  };
+}
+
+// The id of what the call made or answered with (never any other field: it may hold a secret).
+function createdTarget(result: unknown): { id: string; kind?: string } | undefined {
+  if (typeof result !== 'object' || result === null) return undefined;
+  const { id, hostId } = result as { id?: unknown; hostId?: unknown };
+  if (typeof id === 'string') return { id };
+  if (typeof hostId === 'string') return { id: hostId, kind: 'host' };
+  return undefined;
 }

@@ -7,8 +7,8 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 // Where `npm run build` puts the web view (apps/web/dist), seen from apps/controller/dist.
 export const DEFAULT_WEB_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../web/dist');
 
-// Paths that belong to the API, the agents and the probes; everything else is the web page's.
-const NOT_THE_PAGE = /^\/(api|agent|healthz|readyz)(\/|$)/;
+// Paths that belong to the API, the agents, the probes and the metrics; everything else is the web page's.
+const NOT_THE_PAGE = /^\/(api|agent|healthz|readyz|metrics)(\/|$)/;
 
 // The page runs only our own scripts and talks only to us; nothing may frame it. Styles may be
 // inline: xterm.js writes its theme, cell size and true-colour cells as <style> and style attributes.

@@ -15,6 +15,7 @@ import { AuditService } from '../services/audit.service.js';
 import { ConnectedHosts } from '../services/connected-hosts.js';
 import { HostAccessService } from '../services/host-access.service.js';
 import { LocalStreamRelay } from '../services/local-stream-relay.js';
+import { MetricsService } from '../services/metrics.service.js';
 import { bearerToken } from '../services/secrets.js';
 import { type AgentAuth, AgentSession } from './agent-session.js';
 import { CLOSE } from './close-codes.js';
@@ -50,6 +51,7 @@ export class AgentGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
     private readonly connected: ConnectedHosts,
     private readonly audit: AuditService,
     private readonly streams: LocalStreamRelay,
+    private readonly metrics: MetricsService,
   ) {}
 
   afterInit(server: WebSocketServer): void {
@@ -106,6 +108,7 @@ export class AgentGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
       // Stream frames skip the rate gate and the ordered queue: credits bound them, they touch no
       // database, and a keystroke must not wait behind a snapshot.
       if (isBinary) {
+        this.metrics.binaryFrameReceived();
         const error = this.streams.agentData(session, rawToBytes(data));
         if (error) this.invalid(session, gate, error);
         return;
@@ -198,6 +201,7 @@ export class AgentGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
   }
 
   private invalid(session: AgentSession, gate: FrameGate, error: ReturnType<typeof errorFrame>): void {
+    this.metrics.invalidFrameReceived();
     session.send(error);
     if (gate.invalidFrame()) {
       this.logger.warn(`agent ${session.label} sent too many invalid frames; closing`);
@@ -214,6 +218,7 @@ export class AgentGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
       this.invalid(session, gate, parsed.error);
       return;
     }
+    this.metrics.frameReceived(parsed.message.type);
     if (parsed.message.type === 'hello') session.helloArrived = true;
     try {
       await this.service.handle(session, parsed.message);
@@ -235,6 +240,7 @@ export class AgentGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
       return;
     }
     const message = parsed.message;
+    this.metrics.frameReceived(message.type);
     if (!message.type.startsWith('stream.')) {
       this.invalid(session, gate, errorFrame('invalid_message', `${message.type} is not a stream frame`));
       return;

@@ -47,13 +47,20 @@ export class AuditRepository {
   }
 }
 
+// Entries as one jsonb parameter; the text around it is shared with statements that write entries
+// together with other rows (insertAuditFrom).
+const INSERT_HEAD = `INSERT INTO "AuditEntry" (id, at, actor, "actorId", action, "targetKind", "targetId", outcome, \
+"statusCode", detail, "remoteAddr") SELECT gen_random_uuid(), COALESCE(e.at, now()), e.actor, e."actorId", e.action, \
+e."targetKind", e."targetId", e.outcome, e."statusCode", COALESCE(e.detail, '{}'), e."remoteAddr" \
+FROM jsonb_to_recordset(`;
+const INSERT_TAIL = `::jsonb) AS e(at timestamptz, actor text, "actorId" text, action text, \
+"targetKind" text, "targetId" text, outcome text, "statusCode" integer, detail jsonb, "remoteAddr" text)`;
+
+// The entries (NewAuditEntry[]) in the jsonb parameter `param` ("$3"), for a statement of other writes.
+export const insertAuditFrom = (param: string) => `${INSERT_HEAD}${param}${INSERT_TAIL}`;
+
 export const auditQueries = {
-  insert: (entries: NewAuditEntry[]) =>
-    sql`INSERT INTO "AuditEntry" (id, at, actor, "actorId", action, "targetKind", "targetId", outcome, "statusCode", \
-detail, "remoteAddr") SELECT gen_random_uuid(), COALESCE(e.at, now()), e.actor, e."actorId", e.action, e."targetKind", \
-e."targetId", e.outcome, e."statusCode", COALESCE(e.detail, '{}'), e."remoteAddr" \
-FROM jsonb_to_recordset(${pgJson(entries)}::jsonb) AS e(at timestamptz, actor text, "actorId" text, action text, \
-"targetKind" text, "targetId" text, outcome text, "statusCode" integer, detail jsonb, "remoteAddr" text)`,
+  insert: (entries: NewAuditEntry[]) => sql`${sql.raw(INSERT_HEAD)}${pgJson(entries)}${sql.raw(INSERT_TAIL)}`,
 
   list: (db: Db, filters: AuditFilters, limit: number, after?: Cursor) =>
     db

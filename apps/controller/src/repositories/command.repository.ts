@@ -84,12 +84,13 @@ const INSERT = `INSERT INTO "Command" (id, "hostId", op, target, "targetKind", "
   VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7::jsonb, $8::"CommandStatus", $9, $10, $11, $12, $13, $14)
   RETURNING *`;
 
-// Many pending commands in one statement: the rows as one jsonb parameter.
-const INSERT_MANY = `INSERT INTO "Command" (id, "hostId", op, target, "targetKind", "targetId", params, status,
-  "requestedBy", "idempotencyKey", "requestHash", "createdAt", "sentAt", deadline)
+// Many commands in one statement, the rows (NewCommand with an id) as the jsonb parameter `param`
+// ("$1"); for statements that write commands together with other rows (placements).
+export const insertCommandsFrom = (param: string) => `INSERT INTO "Command" (id, "hostId", op, target, "targetKind",
+  "targetId", params, status, "requestedBy", "idempotencyKey", "requestHash", "createdAt", "sentAt", deadline)
   SELECT id, "hostId", op, target, "targetKind", "targetId", params, status::"CommandStatus",
     "requestedBy", "idempotencyKey", "requestHash", "createdAt", "sentAt", deadline
-  FROM jsonb_to_recordset($1::jsonb) AS t(id uuid, "hostId" uuid, op text, target jsonb, "targetKind" text,
+  FROM jsonb_to_recordset(${param}::jsonb) AS t(id uuid, "hostId" uuid, op text, target jsonb, "targetKind" text,
     "targetId" uuid, params jsonb, status text, "requestedBy" text, "idempotencyKey" text, "requestHash" text,
     "createdAt" timestamptz, "sentAt" timestamptz, deadline timestamptz)
   RETURNING *`;
@@ -151,13 +152,6 @@ export class CommandRepository {
 
   // Commands with their ids chosen by the caller, in one statement of the caller's transaction;
   // rows come back in the order given.
-  async insertMany(commands: readonly (NewCommand & { id: string })[], db: CommandDb): Promise<CommandRow[]> {
-    if (commands.length === 0) return [];
-    const { rows } = await db.client.query<CommandRow>(INSERT_MANY, [pgJson(commands)]);
-    const byId = new Map(rows.map((r) => [r.id, r]));
-    return commands.map((c) => byId.get(c.id)!);
-  }
-
   findById(id: string): Promise<CommandRow | null> {
     return this.prisma.command.findUnique({ where: { id } });
   }

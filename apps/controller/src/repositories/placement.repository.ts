@@ -1,8 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Pool } from 'pg';
-import { type Tx, transaction } from '../database/transaction.js';
 import type { Cursor } from '../dtos/pagination.dto.js';
 import type { Placement, Prisma, PrismaClient } from '../generated/prisma/client.js';
+import { insertAuditFrom, type NewAuditEntry } from './audit.repository.js';
+import { type CommandRow, insertCommandsFrom, type NewCommand } from './command.repository.js';
 import { pgJson } from './pg-encoding.js';
 import { PG_POOL, PRISMA } from './tokens.js';
 
@@ -10,6 +11,7 @@ export type PlacementRow = Placement;
 
 export interface NewPlacement {
   id: string;
+  createdAt: Date;
   requestedBy: string | null;
   dryRun: boolean;
   outcome: string;
@@ -25,6 +27,24 @@ export interface PlacementListFilters {
   outcome?: string;
 }
 
+// Placement rows, their commands and the audit entries of their requests in one statement (atomic
+// on its own: no BEGIN/COMMIT round trips), each set of rows as one jsonb parameter; the commands
+// come back as written.
+const RECORD_MANY = `WITH audited AS (${insertAuditFrom('$3')}), placed AS (
+  INSERT INTO "Placement" (id, "createdAt", "requestedBy", "dryRun", outcome, request, explanation, "hostIds",
+    "commandIds", "groupName")
+  SELECT id, "createdAt", "requestedBy", "dryRun", outcome, request, explanation, "hostIds", "commandIds", "groupName"
+  FROM jsonb_to_recordset($2::jsonb) AS p(id uuid, "createdAt" timestamptz, "requestedBy" text, "dryRun" boolean,
+    outcome text, request jsonb, explanation jsonb, "hostIds" text[], "commandIds" text[], "groupName" text)
+)
+${insertCommandsFrom('$1')}`;
+
+export const placementQueries = { recordMany: RECORD_MANY };
+
+// A value as its jsonb column holds it: pgJson drops NUL characters, which JSON escapes as \u0000.
+const hasNul = (json: string) => json.includes('\\u0000');
+const asStored = <T>(value: T): T => JSON.parse(pgJson(value)) as T;
+
 @Injectable()
 export class PlacementRepository {
   constructor(
@@ -32,19 +52,29 @@ export class PlacementRepository {
     @Inject(PG_POOL) private readonly pool: Pool,
   ) {}
 
-  // Decisions and what `write` adds (their commands) in one transaction; rows in the order given.
-  recordMany<T>(write: (tx: Tx) => Promise<T>, placements: (written: T) => NewPlacement[]) {
-    return transaction(this.pool, async (tx) => {
-      const written = await write(tx);
-      const list = placements(written);
-      const rows = await tx.db
-        .insertInto('Placement')
-        .values(list.map((data) => ({ ...data, request: pgJson(data.request), explanation: pgJson(data.explanation) })))
-        .returningAll()
-        .execute();
-      const byId = new Map(rows.map((r) => [r.id, r as unknown as PlacementRow]));
-      return { written, rows: list.map((p) => byId.get(p.id)!) };
-    });
+  // Decisions, their commands and audit entries; the placement rows are those given (as stored), the commands as
+  // the database returned them, both in the order given.
+  async recordMany(
+    commands: readonly (NewCommand & { id: string })[],
+    placements: readonly NewPlacement[],
+    audit: readonly NewAuditEntry[],
+  ): Promise<{ commands: CommandRow[]; rows: PlacementRow[] }> {
+    const json = JSON.stringify(placements);
+    const nul = hasNul(json);
+    const { rows } = await this.pool.query<CommandRow>(RECORD_MANY, [
+      pgJson(commands),
+      nul ? pgJson(placements) : json,
+      pgJson(audit),
+    ]);
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    return {
+      commands: commands.map((c) => byId.get(c.id)!),
+      rows: placements.map((p) => ({
+        ...p,
+        request: (nul ? asStored(p.request) : p.request) as PlacementRow['request'],
+        explanation: (nul ? asStored(p.explanation) : p.explanation) as PlacementRow['explanation'],
+      })),
+    };
   }
 
   findById(id: string): Promise<PlacementRow | null> {

@@ -17,6 +17,7 @@ import { inventoryQueries as ingest } from './inventory.repository.js';
 import { inventoryQueries as lists } from './inventory-query.repository.js';
 import { rowFor } from './inventory-tables.js';
 import { ipLookupQueries } from './ip-lookup.repository.js';
+import { placementQueries } from './placement.repository.js';
 import { registryQueries } from './registry.repository.js';
 import { volumeUseQueries } from './volume-use.repository.js';
 import { webSessionQueries } from './web-session.repository.js';
@@ -186,6 +187,12 @@ describe('SQL of container moves', () => {
     expect(compiled(containerMoveQueries.bridges(db, H2))).toMatchSnapshot();
     expect(compiled(containerMoveQueries.image(db, H2, 'sha256:1'))).toMatchSnapshot();
     expect(compiled(containerMoveQueries.named(db, H2, 'web'))).toMatchSnapshot();
+  });
+});
+
+describe('SQL of placements', () => {
+  it('writes placements, their audit entries and commands in one statement', () => {
+    expect(placementQueries.recordMany).toMatchSnapshot();
   });
 });
 

@@ -106,7 +106,13 @@ export class CommandDispatchService implements OnModuleInit, OnModuleDestroy {
         session.send(await this.frame(row));
       }
     }
-    if (open.length > 0) this.logger.log(`delivered ${open.length} open command(s) to ${session.label}`);
+    if (open.length > 0) {
+      this.logger.log({
+        msg: `delivered ${open.length} open command(s) to ${session.label}`,
+        hostId,
+        commands: open.length,
+      });
+    }
   }
 
   accepted(session: AgentSession, id: string): Promise<void> {
@@ -120,7 +126,11 @@ export class CommandDispatchService implements OnModuleInit, OnModuleDestroy {
   async result(session: AgentSession, message: CommandResultMessage): Promise<void> {
     // Already final (timed out, canceled) or not this host's: the first word stands.
     if (!(await this.lifecycle.finished(session.hostId!, message))) {
-      this.logger.debug(`ignored result for command ${message.id} from ${session.label}`);
+      this.logger.debug({
+        msg: `ignored result for command ${message.id} from ${session.label}`,
+        commandId: message.id,
+        hostId: session.hostId,
+      });
     }
   }
 
@@ -182,7 +192,15 @@ export class CommandDispatchService implements OnModuleInit, OnModuleDestroy {
   // Marks the command sent before the frame leaves, so an accepted that comes back at once finds it sent.
   private async send(session: AgentSession, row: CommandRow): Promise<CommandRow | null> {
     const sent = await this.lifecycle.send(row);
-    if (sent) session.send(await this.frame(sent));
+    if (sent) {
+      session.send(await this.frame(sent));
+      this.logger.debug({
+        msg: `sent ${sent.op} to ${session.label}`,
+        commandId: sent.id,
+        hostId: sent.hostId,
+        op: sent.op,
+      });
+    }
     return sent;
   }
 

@@ -13,6 +13,7 @@ import { CommandNotifier } from './command-notifier.js';
 import { commandRow, FIXTURE_HOST } from './command-row.fixture.js';
 import { type CorralEvent, EventBus } from './event-bus.js';
 import type { ImageOriginService } from './image-origin.service.js';
+import { MetricsService } from './metrics.service.js';
 import { ResultCapService } from './result-cap.js';
 
 const idOf = (n: number) => `6f0c7a53-6f3e-4b8e-9a7e-2a1b3c4d5e${String(n).padStart(2, '0')}`;
@@ -51,7 +52,7 @@ const setup = () => {
   const sut = new CommandLifecycle(
     { now: () => new Date('2026-11-29T07:01:00Z') },
     repo as unknown as CommandRepository,
-    new CommandNotifier(bus, { listen: () => () => true, notify: async () => {} } as never),
+    new CommandNotifier(bus, { listen: () => () => true, notify: async () => {} } as never, new MetricsService()),
     {} as UploadRepository,
     new ResultCapService({ maxResultBytes: 1024 * 1024 } as Config, {} as CommandLimitsRepository),
     { records: () => false } as unknown as ImageOriginService,

@@ -78,14 +78,6 @@ export class CommandLifecycle {
     return row;
   }
 
-  // Pending commands written together in the caller's transaction; announce() each after its commit.
-  createMany(commands: readonly (Omit<NewCommand, 'status' | 'sentAt'> & { id: string })[], db: CommandDb) {
-    return this.repo.insertMany(
-      commands.map((c) => ({ ...c, status: 'pending' as const, sentAt: null })),
-      db,
-    );
-  }
-
   announce(row: CommandRow): void {
     this.notifier.transitioned(row);
   }
@@ -124,7 +116,11 @@ export class CommandLifecycle {
     // before anyone waiting sees the command end.
     if (row.status === 'succeeded' && this.origins.records(row.op)) {
       await this.origins.recordCommand(row).catch((err: Error) => {
-        this.logger.warn(`could not record the origin of the images of command ${row.id}: ${err.message}`);
+        this.logger.warn({
+          msg: `could not record the origin of the images of command ${row.id}: ${err.message}`,
+          commandId: row.id,
+          hostId: row.hostId,
+        });
       });
     }
     this.ended(row);
@@ -175,10 +171,21 @@ export class CommandLifecycle {
 
   private ended(row: CommandRow): void {
     this.notifier.transitioned(row);
+    this.logger.debug({
+      msg: `command ${row.id} (${row.op}) ${row.status}`,
+      commandId: row.id,
+      hostId: row.hostId,
+      op: row.op,
+      status: row.status,
+    });
     const uploadId = (row.params as { uploadId?: unknown }).uploadId;
     if (isFinal(row.status) && typeof uploadId === 'string') {
       this.uploads.remove(uploadId).catch((err: Error) => {
-        this.logger.warn(`could not remove upload ${uploadId}: ${err.message}`);
+        this.logger.warn({
+          msg: `could not remove upload ${uploadId}: ${err.message}`,
+          commandId: row.id,
+          hostId: row.hostId,
+        });
       });
     }
   }

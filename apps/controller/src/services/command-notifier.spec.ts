@@ -3,6 +3,7 @@ import type { CommandRow } from '../repositories/command.repository.js';
 import { CommandNotifier } from './command-notifier.js';
 import { commandRow } from './command-row.fixture.js';
 import { type CorralEvent, EventBus } from './event-bus.js';
+import { MetricsService } from './metrics.service.js';
 
 // The notifier does not look at the op.
 const row = (status: CommandRow['status']): CommandRow => commandRow(status, { op: 'container.start' });
@@ -12,7 +13,14 @@ describe('CommandNotifier', () => {
     const bus = new EventBus();
     const events: CorralEvent[] = [];
     bus.subscribe((e) => events.push(e));
-    return { sut: new CommandNotifier(bus, { listen: () => () => true, notify: async () => {} } as never), events };
+    return {
+      sut: new CommandNotifier(
+        bus,
+        { listen: () => () => true, notify: async () => {} } as never,
+        new MetricsService(),
+      ),
+      events,
+    };
   };
 
   it('publishes each transition as command-<status>', () => {

@@ -4,6 +4,7 @@ import type { CommandRow } from '../repositories/command.repository.js';
 import { toCommandSummaryDto } from './command-response.mapper.js';
 import { isFinal } from './command-states.js';
 import { EventBus } from './event-bus.js';
+import { MetricsService } from './metrics.service.js';
 
 // A wait for one command to end: `ended` resolves with the row as the final transition returned
 // it, or with null once the time is up. stop() when done waiting, whichever way it went.
@@ -28,18 +29,23 @@ export class CommandNotifier {
   constructor(
     private readonly bus: EventBus,
     private readonly channel: ClusterChannel,
+    private readonly metrics: MetricsService,
   ) {
     channel.listen(CHANNEL.commands, (payload) => this.noted(payload));
   }
 
+  // Every status a command reaches passes here once (CommandLifecycle's writes and announce()).
   transitioned(row: CommandRow): void {
+    const final = isFinal(row.status);
+    const took = final && row.finishedAt ? (row.finishedAt.getTime() - row.createdAt.getTime()) / 1000 : null;
+    this.metrics.commandTransitioned(row.op, row.status, took);
     this.bus.publish({
       type: `command-${row.status}`,
       kind: 'command',
       hostId: row.hostId,
       data: toCommandSummaryDto(row),
     });
-    if (isFinal(row.status)) {
+    if (final) {
       this.wake(row.id, row);
       this.announceEnd(row.id);
     }

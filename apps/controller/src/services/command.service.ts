@@ -19,7 +19,6 @@ import {
 import { type Page, toPage } from '../dtos/pagination.dto.js';
 import type { Clock } from '../repositories/clock.repository.js';
 import {
-  type CommandDb,
   CommandRepository,
   type CommandRow,
   DuplicateIdempotencyKeyError,
@@ -141,19 +140,22 @@ export class CommandService {
     return { command: await this.sendAndWait(row, plan.request.wait), created: true };
   }
 
-  // A command on a host whose params the caller has validated (defaults applied), to be inserted
-  // with insertManyWithin in the caller's transaction and sent with deliver once that has committed.
+  // A command on a host whose params the caller has validated (defaults applied), to be written
+  // as one of pendingRows() by the caller and sent with deliver once that has committed.
   hostPlan(hostId: string, op: CommandOp, params: Record<string, unknown>, request: CommandRequest): CommandPlan {
     const hash = request.idempotencyKey ? requestHash({ op, subject: { kind: 'host', id: hostId }, params }) : null;
     return { hostId, op, target: { kind: 'host' }, targetId: null, params, hash, request };
   }
 
-  // Several planned commands, pending, in one statement of the caller's transaction.
-  insertManyWithin(db: CommandDb, plans: readonly CommandPlan[]): Promise<CommandRow[]> {
-    return this.lifecycle.createMany(
-      plans.map((plan) => ({ ...this.newCommand(plan, plan.params), id: randomUUID() })),
-      db,
-    );
+  // The rows of planned commands, pending, for a caller that writes them with its own rows
+  // (insertCommandsFrom); announce each with deliver() once they are committed.
+  pendingRows(plans: readonly CommandPlan[]): (NewCommand & { id: string })[] {
+    return plans.map((plan) => ({
+      ...this.newCommand(plan, plan.params),
+      id: randomUUID(),
+      status: 'pending' as const,
+      sentAt: null,
+    }));
   }
 
   async deliver(row: CommandRow, wait: number): Promise<CommandDto> {

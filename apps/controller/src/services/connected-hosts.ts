@@ -27,6 +27,11 @@ export class ConnectedHosts {
     return closed;
   }
 
+  // Open agent connections, hello or not.
+  connections(): number {
+    return this.open.size;
+  }
+
   set(hostId: string, session: AgentSession): AgentSession | undefined {
     const previous = this.byHost.get(hostId);
     this.byHost.set(hostId, session);

@@ -34,9 +34,14 @@ import {
 } from './errors.js';
 import { checkImage, type ImageRefusal, imageNamesOf, toImagePolicyDto } from './image-policy.js';
 import { actorOfRequestedBy } from './principal.js';
+import { Remembered } from './remembered.js';
 import { constraintHolds } from './scheduler/labels.filter.js';
 import type { Constraint, SchedulingHost } from './scheduler/scheduler.types.js';
 import { type VolumeGuardConflict, volumeConflict, volumeFamily } from './volume-guard.js';
+
+// Policies are read for every create and placement; they are kept this long. A change made through
+// this controller applies at once, one made through another controller within this time.
+const REMEMBER_MS = 2_000;
 
 // A host as a create policy sees it.
 export interface PolicyHost {
@@ -111,6 +116,11 @@ const conflictText = (c: VolumeGuardConflict) =>
 @Injectable()
 export class CreatePolicyService {
   private readonly logger = new Logger('CreatePolicy');
+  private readonly createPolicies = new Remembered(async () => (await this.repo.list()).map(toPolicyDto), REMEMBER_MS);
+  private readonly imagePolicyList = new Remembered(
+    async () => (await this.images.list()).map(toImagePolicyDto),
+    REMEMBER_MS,
+  );
 
   constructor(
     @Inject(CLOCK) private readonly clock: Clock,
@@ -264,7 +274,7 @@ export class CreatePolicyService {
   }
 
   async list(): Promise<{ items: PolicyDto[] }> {
-    return { items: await this.policies() };
+    return { items: (await this.repo.list()).map(toPolicyDto) };
   }
 
   async get(id: string): Promise<PolicyDto> {
@@ -274,23 +284,28 @@ export class CreatePolicyService {
   }
 
   async create(input: PolicyInput, createdBy: string | null): Promise<PolicyDto> {
-    const row = await this.named(input.name, () => this.repo.create({ ...input, createdBy }, this.clock.now()));
+    const row = await this.changing(this.createPolicies, () =>
+      this.named(input.name, () => this.repo.create({ ...input, createdBy }, this.clock.now())),
+    );
     this.logger.log(`create policy ${row.name} (${row.id}) made by ${createdBy ?? 'unknown'}`);
     return toPolicyDto(row);
   }
 
   async replace(id: string, input: PolicyInput): Promise<PolicyDto> {
-    const row = await this.named(input.name, () => this.repo.replace(id, input, this.clock.now()));
+    const row = await this.changing(this.createPolicies, () =>
+      this.named(input.name, () => this.repo.replace(id, input, this.clock.now())),
+    );
     if (!row) throw new NotFoundError(`no create policy with id ${id}`);
     return toPolicyDto(row);
   }
 
   async remove(id: string): Promise<void> {
-    if (!(await this.repo.remove(id))) throw new NotFoundError(`no create policy with id ${id}`);
+    const removed = await this.changing(this.createPolicies, () => this.repo.remove(id));
+    if (!removed) throw new NotFoundError(`no create policy with id ${id}`);
   }
 
   async listImagePolicies(): Promise<{ items: ImagePolicyDto[] }> {
-    return { items: await this.imagePolicies() };
+    return { items: (await this.images.list()).map(toImagePolicyDto) };
   }
 
   async getImagePolicy(id: string): Promise<ImagePolicyDto> {
@@ -301,7 +316,9 @@ export class CreatePolicyService {
 
   async createImagePolicy(input: ImagePolicyInput, createdBy: string | null): Promise<ImagePolicyDto> {
     try {
-      const row = await this.images.create({ ...input, createdBy }, this.clock.now());
+      const row = await this.changing(this.imagePolicyList, () =>
+        this.images.create({ ...input, createdBy }, this.clock.now()),
+      );
       this.logger.log(`image policy ${row.name} (${row.id}) made by ${createdBy ?? 'unknown'}`);
       return toImagePolicyDto(row);
     } catch (err) {
@@ -312,7 +329,8 @@ export class CreatePolicyService {
   }
 
   async removeImagePolicy(id: string): Promise<void> {
-    if (!(await this.images.remove(id))) throw new NotFoundError(`no image policy with id ${id}`);
+    const removed = await this.changing(this.imagePolicyList, () => this.images.remove(id));
+    if (!removed) throw new NotFoundError(`no image policy with id ${id}`);
   }
 
   // Per host id, the origin of the create's image where the host holds it, read only when a policy
@@ -327,8 +345,8 @@ export class CreatePolicyService {
     return this.origins.originOnHosts(hostIds, imageNamesOf(create.image));
   }
 
-  private async imagePolicies(): Promise<ImagePolicyDto[]> {
-    return (await this.images.list()).map(toImagePolicyDto);
+  private imagePolicies(): Promise<ImagePolicyDto[]> {
+    return this.imagePolicyList.get();
   }
 
   private async recordImageRefusal(
@@ -354,8 +372,8 @@ export class CreatePolicyService {
     });
   }
 
-  private async policies(): Promise<PolicyDto[]> {
-    return (await this.repo.list()).map(toPolicyDto);
+  private policies(): Promise<PolicyDto[]> {
+    return this.createPolicies.get();
   }
 
   private refusalOn(policies: readonly PolicyDto[], host: PolicyHost, params: ContainerCreateParams) {
@@ -382,6 +400,16 @@ export class CreatePolicyService {
         ...(refused.length > 20 ? { hostsOmitted: refused.length - 20 } : {}),
       },
     });
+  }
+
+  // A write to the policies: what is remembered of them is read again by the next check, and by any
+  // check begun while the write was in flight.
+  private async changing<T>(remembered: Remembered<unknown>, write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } finally {
+      remembered.forget();
+    }
   }
 
   private async named<T>(name: string, write: () => Promise<T>): Promise<T> {

@@ -1,5 +1,6 @@
 import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { type CorralEvent, EventBus, type EventKind } from './event-bus.js';
+import { MetricsService } from './metrics.service.js';
 
 export interface EventFilter {
   hostId?: string;
@@ -36,19 +37,27 @@ export class EventStreamService implements OnModuleDestroy {
   private readonly logger = new Logger(EventStreamService.name);
   private readonly open = new Set<() => void>();
   heartbeatMs = HEARTBEAT_MS;
+  // Events of one batch share their `at`: parsed once for all of them and every stream.
+  private lastAt = '';
+  private lastAtMs = 0;
 
-  constructor(private readonly bus: EventBus) {}
+  constructor(
+    private readonly bus: EventBus,
+    private readonly metrics: MetricsService,
+  ) {}
 
   // Returns the function that closes the stream; call it when the client goes away.
   start(sink: EventSink, filter: EventFilter, lastEventId: number | null): () => void {
     let closed = false;
-    const deliver = (event: CorralEvent) => {
+    const deliver = (event: CorralEvent, live = true) => {
       if (closed || !matches(filter, event)) return;
       // A client that cannot keep up is cut off; it resumes from the window with Last-Event-ID.
       if (!sink.event(event)) {
         this.logger.warn(`event stream fell behind at event ${event.id}; closing it`);
         close();
+        return;
       }
+      if (live) this.metrics.eventDelivered(this.lagOf(event));
     };
     // Replay and subscribe in one synchronous step, so no event falls between them.
     const missed = lastEventId === null ? [] : this.bus.since(lastEventId);
@@ -71,9 +80,17 @@ export class EventStreamService implements OnModuleDestroy {
         resumeFrom: this.bus.latestId(),
       });
     } else {
-      for (const event of missed) deliver(event);
+      for (const event of missed) deliver(event, false);
     }
     return close;
+  }
+
+  private lagOf(event: CorralEvent): number {
+    if (event.at !== this.lastAt) {
+      this.lastAt = event.at;
+      this.lastAtMs = Date.parse(event.at);
+    }
+    return Math.max(0, Date.now() - this.lastAtMs) / 1000;
   }
 
   openStreams(): number {

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { type Delta, type HostFacts, KIND_SPECS, type RecordKind, recordKey, type Snapshot } from '@corral/protocol';
 import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { isRefusedByDb, isRetryableDbError } from '../database/db-errors.js';
@@ -11,6 +12,7 @@ import {
 import { VolumeUseRepository } from '../repositories/volume-use.repository.js';
 import { EventBus, type NewEvent } from './event-bus.js';
 import { inventoryEvent } from './inventory-events.mapper.js';
+import { MetricsService } from './metrics.service.js';
 import { SchedulerIndexService } from './scheduler-index.service.js';
 import { mergeVolumeUses, type VolumeUseInput, volumeUsesOf } from './volume-guard.js';
 
@@ -104,6 +106,7 @@ export class InventoryService implements OnModuleDestroy {
     private readonly events: EventBus,
     private readonly scheduler: SchedulerIndexService,
     private readonly volumeUses: VolumeUseRepository,
+    private readonly metrics: MetricsService,
   ) {}
 
   async onModuleDestroy(): Promise<void> {
@@ -191,6 +194,8 @@ export class InventoryService implements OnModuleDestroy {
   }
 
   private async apply(batch: Pending[]): Promise<void> {
+    const started = performance.now();
+    const took = () => (performance.now() - started) / 1000;
     let results: Applied[] | null = null;
     let failure: unknown = null;
     for (let attempt = 0; attempt <= BATCH_RETRIES && !results; attempt++) {
@@ -205,6 +210,7 @@ export class InventoryService implements OnModuleDestroy {
     }
     if (!results) {
       if (batch.length === 1 || !isRefusedByDb(failure)) {
+        this.metrics.ingestBatchApplied(took(), batch.length, 'failed');
         for (const p of batch) p.reject(failure);
         return;
       }
@@ -219,6 +225,9 @@ export class InventoryService implements OnModuleDestroy {
           results.push({ pending: p, outcome: err as Error, events: [] });
         }
       }
+      this.metrics.ingestBatchApplied(took(), batch.length, 'split');
+    } else {
+      this.metrics.ingestBatchApplied(took(), batch.length, 'ok');
     }
     for (const r of results) {
       if (r.outcome instanceof Error) {

@@ -11,6 +11,14 @@ export const placementUrl = (id: string) => `/api/v1/placements/${id}`;
 
 type Outcome = (typeof PlacementOutcomeSchema)['options'][number];
 
+const STATUS = { placed: 202, partial: 202, dry_run: 200, rejected: 409 } as const;
+
+// The HTTP status a placement answers with. A dry run answers as the real request would, so a client
+// can branch on it: 409 when nothing would fit.
+export function placementStatus(outcome: Outcome, placedHosts: number): 200 | 202 | 409 {
+  return outcome === 'dry_run' && placedHosts === 0 ? STATUS.rejected : STATUS[outcome];
+}
+
 export function toPlacementSummaryDto(row: PlacementRow): PlacementSummaryDto {
   return {
     id: row.id,

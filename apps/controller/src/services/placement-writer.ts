@@ -1,12 +1,17 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import type { NewAuditEntry } from '../repositories/audit.repository.js';
+import type { Clock } from '../repositories/clock.repository.js';
 import type { CommandRow } from '../repositories/command.repository.js';
 import { type NewPlacement, PlacementRepository, type PlacementRow } from '../repositories/placement.repository.js';
+import { CLOCK } from '../repositories/tokens.js';
 import { Batcher } from './batcher.js';
 import { type CommandPlan, CommandService } from './command.service.js';
 
 export interface PlacementWrite {
-  placement: Omit<NewPlacement, 'commandIds'>;
+  placement: Omit<NewPlacement, 'commandIds' | 'createdAt'>;
   commands: CommandPlan[];
+  // The request's audit entry, written with the placement (null: the caller records it).
+  audit: NewAuditEntry | null;
 }
 
 export interface PlacementWritten {
@@ -14,9 +19,11 @@ export interface PlacementWritten {
   commands: CommandRow[];
 }
 
-// Writes decided placements: each one's Placement row and its container.create commands, pending.
-// Placements decided while a write is in flight go together in the next transaction (one INSERT of
-// commands, one of Placement rows), like group commit; if it fails, each placement of it fails.
+// Writes decided placements: each one's Placement row, its container.create commands (pending) and
+// the audit entry of its request.
+// Placements decided while a write is in flight go together in the next write, one statement for
+// all their rows (atomic: no BEGIN/COMMIT round trips), like group commit; if it fails, each
+// placement of it fails.
 @Injectable()
 export class PlacementWriter {
   private readonly batcher = new Batcher<PlacementWrite, PlacementWritten>((items) => this.write(items), {
@@ -25,6 +32,7 @@ export class PlacementWriter {
   });
 
   constructor(
+    @Inject(CLOCK) private readonly clock: Clock,
     private readonly placements: PlacementRepository,
     private readonly commands: CommandService,
   ) {}
@@ -34,21 +42,18 @@ export class PlacementWriter {
   }
 
   private async write(items: PlacementWrite[]): Promise<PlacementWritten[]> {
-    const { written, rows } = await this.placements.recordMany(
-      async (tx) => {
-        const all = await this.commands.insertManyWithin(
-          tx,
-          items.flatMap((i) => i.commands),
-        );
-        let at = 0;
-        return items.map((i) => {
-          const mine = all.slice(at, at + i.commands.length);
-          at += i.commands.length;
-          return mine;
-        });
-      },
-      (perItem) => items.map((i, n) => ({ ...i.placement, commandIds: perItem[n]!.map((c) => c.id) })),
+    const createdAt = this.clock.now();
+    const perItem = items.map((i) => this.commands.pendingRows(i.commands));
+    const { commands, rows } = await this.placements.recordMany(
+      perItem.flat(),
+      items.map((i, n) => ({ ...i.placement, createdAt, commandIds: perItem[n]!.map((c) => c.id) })),
+      items.flatMap((i) => (i.audit ? [i.audit] : [])),
     );
-    return items.map((_, n) => ({ row: rows[n]!, commands: written[n]! }));
+    let at = 0;
+    return items.map((_, n) => {
+      const mine = commands.slice(at, at + perItem[n]!.length);
+      at += perItem[n]!.length;
+      return { row: rows[n]!, commands: mine };
+    });
   }
 }

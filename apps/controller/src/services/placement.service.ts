@@ -2,13 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import { type Page, toPage } from '../dtos/pagination.dto.js';
 import type { PlacementDto, PlacementListQuery, PlacementRequest, PlacementSummaryDto } from '../dtos/placement.dto.js';
+import type { NewAuditEntry } from '../repositories/audit.repository.js';
 import { PlacementRepository, type PlacementRow } from '../repositories/placement.repository.js';
 import { type CommandRequest, CommandService } from './command.service.js';
 import { toCommandDto } from './command-response.mapper.js';
 import { CreatePolicyService, withPolicyRefusal } from './create-policy.service.js';
 import { BadRequestError, NotFoundError } from './errors.js';
 import { planPlacement } from './placement-plan.js';
-import { toPlacementDto, toPlacementSummaryDto } from './placement-response.mapper.js';
+import { placementStatus, toPlacementDto, toPlacementSummaryDto } from './placement-response.mapper.js';
 import { PlacementWriter, type PlacementWritten } from './placement-writer.js';
 import { explain, type PlacementOutcome } from './scheduler/explanation.js';
 import type { SchedulingHost } from './scheduler/scheduler.types.js';
@@ -18,6 +19,8 @@ export interface PlacementOptions {
   dryRun: boolean;
   // wait, deadline and who asked, as for any command route.
   request: CommandRequest;
+  // The request's audit entry for the status it answers with, written with the placement's rows.
+  audit?: (statusCode: number) => NewAuditEntry;
 }
 
 export interface PlacementResult {
@@ -127,6 +130,7 @@ export class PlacementService {
         commands: (reservation?.hostIds ?? []).map((hostId, i) =>
           this.commands.hostPlan(hostId, 'container.create', plan.params[i]!, options.request),
         ),
+        audit: options.audit?.(placementStatus(outcome, decided.hostIds.length)) ?? null,
       });
     } catch (err) {
       reservation?.abort();
