@@ -429,8 +429,14 @@ function parseSamples(text: string): Map<string, number> {
     if (line === '' || line.startsWith('#')) continue;
     const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*(?:\{[^}]*\})?) (\S+)(?: \d+)?$/.exec(line);
     if (!m) throw new Error(`not a Prometheus sample line: ${line}`);
-    const value = Number(m[2] === '+Inf' ? Infinity : m[2] === '-Inf' ? -Infinity : m[2]);
-    if (Number.isNaN(value) && m[2] !== 'NaN') throw new Error(`not a sample value: ${line}`);
+    // Float text as Go's ParseFloat reads it: NaN and Inf in any case (prom-client writes "Nan").
+    const raw = m[2]!;
+    const value = /^nan$/i.test(raw)
+      ? Number.NaN
+      : /^[+-]?inf$/i.test(raw)
+        ? Number(raw.replace(/inf/i, 'Infinity'))
+        : Number(raw);
+    if (Number.isNaN(value) && !/^nan$/i.test(raw)) throw new Error(`not a sample value: ${line}`);
     samples.set(m[1]!, value);
   }
   return samples;
