@@ -411,11 +411,19 @@ describe.skipIf(!prereqs.ok)('three controller replicas on one database', () => 
       leaders.every((v) => v === 0 || v === 1),
       JSON.stringify(leaders),
     ).toBe(true);
-    // Each replica counts the agents it holds, and together they hold the fleet.
-    const held = await Promise.all(
-      fleet.controllers.map(async (c) => (await scrape(c)).get('corral_agents_connected')),
+    // Each replica counts the agents it holds, and together they hold the fleet (an agent whose only
+    // replica was killed and restarted comes back after its backoff, up to 30 s).
+    await until(
+      'every agent counted once across the replicas',
+      async () => {
+        const held = await Promise.all(
+          fleet.controllers.map(async (c) => (await scrape(c)).get('corral_agents_connected') ?? 0),
+        );
+        return held.reduce((a, b) => a + b, 0) === fleet.hosts.length;
+      },
+      60_000,
+      500,
     );
-    expect(held.reduce((a, b) => a! + (b ?? 0), 0)).toBe(fleet.hosts.length);
   });
 });
 
