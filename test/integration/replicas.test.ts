@@ -159,4 +159,34 @@ describe('controller replicas on one database', () => {
     expect(await a.prisma.container.count({ where: { hostId } })).toBe(0);
     fresh.close();
   });
+
+  it('applies a policy changed through one replica on the others at once', async () => {
+    const agent = await b.agent({ hostname: 'policy-host' });
+    agent.send(agent.hello({ labels: { trust: 'replicas' } }));
+    const { hostId } = await agent.next('welcome');
+    const hostNetwork = { runtime: 'docker', image: 'busybox', network: 'host' };
+    // B has read the policies (none grants the host network) and remembers them.
+    expect((await b.request('POST', `/api/v1/hosts/${hostId}/containers`, hostNetwork)).status).toBe(403);
+    const policy = await a.request<{ id: string }>('POST', '/api/v1/policies', {
+      name: 'replicas host network',
+      selector: [{ label: 'trust', op: '=', value: 'replicas' }],
+      grants: { hostNamespaces: true },
+    });
+    expect(policy.status).toBe(201);
+    // The note reaches B well within the 2 s it would otherwise remember the old policies.
+    const started = Date.now();
+    await waitFor(
+      'the policy applied on B',
+      async () => (await b.request('POST', `/api/v1/hosts/${hostId}/containers`, hostNetwork)).status === 202,
+      5_000,
+    );
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect((await a.request('DELETE', `/api/v1/policies/${policy.body.id}`)).status).toBe(204);
+    await waitFor(
+      'the policy gone on B',
+      async () => (await b.request('POST', `/api/v1/hosts/${hostId}/containers`, hostNetwork)).status === 403,
+      5_000,
+    );
+    agent.close();
+  });
 });

@@ -11,6 +11,8 @@ export const CHANNEL = {
   commands: 'corral_commands',
   // A hello raised a host's connection epoch: {"h": host, "e": epoch, "r": replica}.
   hosts: 'corral_hosts',
+  // Create or image policies changed: {"p": "create" | "image"}; every replica reads them again.
+  policies: 'corral_policies',
 } as const;
 export type Channel = (typeof CHANNEL)[keyof typeof CHANNEL];
 

@@ -11,6 +11,7 @@ import {
   type RuntimeName,
 } from '@corral/protocol';
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { CHANNEL, ClusterChannel } from '../cluster/cluster-channel.js';
 import type { ImagePolicyDto, ImagePolicyInput } from '../dtos/image-policy.dto.js';
 import type { PolicyDto, PolicyInput } from '../dtos/policy.dto.js';
 import type { Clock } from '../repositories/clock.repository.js';
@@ -129,7 +130,15 @@ export class CreatePolicyService {
     private readonly images: ImagePolicyRepository,
     private readonly volumeUses: VolumeUseRepository,
     private readonly origins: ImageOriginRepository,
-  ) {}
+    private readonly channel: ClusterChannel,
+  ) {
+    // A policy changed through another replica applies here as soon as its note arrives (and
+    // within REMEMBER_MS if the note is lost).
+    channel.listen(CHANNEL.policies, (payload) => {
+      if (payload.includes('"image"')) this.imagePolicyList.forget();
+      else this.createPolicies.forget();
+    });
+  }
 
   // The check of (host, params) for every path that creates: host create, clone, placement (per host,
   // through refusals()). A refusal is audited and answers 403 naming the rule and the field.
@@ -409,6 +418,8 @@ export class CreatePolicyService {
       return await write();
     } finally {
       remembered.forget();
+      const kind = remembered === this.imagePolicyList ? 'image' : 'create';
+      await this.channel.notify(CHANNEL.policies, JSON.stringify({ p: kind }));
     }
   }
 
