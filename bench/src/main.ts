@@ -10,6 +10,7 @@ import { type FleetSize, label } from './scenarios/fleet-size.js';
 import { pullPlan, pullScenario } from './scenarios/image-pull.scenario.js';
 import { imagesPlan, imagesScenario } from './scenarios/images.scenario.js';
 import { placementPlan, placementScenario } from './scenarios/placement.scenario.js';
+import { replicasPlan, replicasScenario } from './scenarios/replicas.scenario.js';
 import { streamsPlan, streamsScenario } from './scenarios/streams.scenario.js';
 import { syncFleet, syncReport } from './scenarios/sync.scenario.js';
 import { visibilityPlan, visibilityScenario } from './scenarios/visibility.scenario.js';
@@ -32,6 +33,7 @@ const SCENARIOS = [
   'streams',
   'web',
   'images',
+  'replicas',
   'all',
 ] as const;
 type Scenario = (typeof SCENARIOS)[number];
@@ -50,6 +52,8 @@ const USAGE = `usage: npm run bench -- <${SCENARIOS.join('|')}> [--quick] [--hos
              over 5 minutes of churn at 1,000 changes/s (--quick: 200 x 50, 30 s)
   images     image copy host to host through the controller beside docker save | docker load piped; controller RSS; and pull time through Corral
              beside docker pull of the same image from the test registry (engines-up.sh)
+  replicas   10,000 x 50 synced and commands at 200/s through 1 and through 2 controller replicas on one database
+             (CPU per host and per command, cross-replica p99), then kill -9 of one replica: time until every host is back
   all        every one of the above
   --quick    CI size: 200 x 50, short steps, fewer rounds (the whole "all" run takes a few minutes)
   --profile  the controller runs with --cpu-prof; its profile is summarized at the end`;
@@ -71,6 +75,7 @@ interface Plan {
   // placement: --hosts, when given, sizes both its synthetic fleet and its database.
   placementHosts: number | undefined;
   containers: number;
+  replicasSize: FleetSize;
 }
 
 function plan(argv: string[]): { scenario: Scenario; plan: Plan } {
@@ -126,6 +131,7 @@ function plan(argv: string[]): { scenario: Scenario; plan: Plan } {
       timeoutMs: quick ? 60_000 : 900_000,
       placementHosts: hosts,
       containers,
+      replicasSize: size(hosts ?? (quick ? 200 : 10_000)),
     },
   };
 }
@@ -243,6 +249,7 @@ async function main(): Promise<void> {
     emit(await imagesScenario(imagesPlan(p.quick)));
     emit(await pullScenario(pullPlan(p.quick), (fn) => withController(p, 'images-pull', fn)));
   }
+  if (wants('replicas')) emit(await replicasScenario(replicasPlan(p.quick, p.replicasSize), p.quick));
   if (wants('visibility')) {
     emit(await visibilityScenario(visibilityPlan(p.quick), (fn) => withController(p, 'visibility', fn)));
   }

@@ -299,7 +299,7 @@ export class FleetHost {
         logFile: this.log('agent'),
         env: {
           ...this.daemonEnv(),
-          CORRAL_CONTROLLER_URL: this.launch.controllerUrl.replace('{gateway}', this.gatewayAddress),
+          CORRAL_CONTROLLER_URL: this.launch.controllerUrl.replaceAll('{gateway}', this.gatewayAddress),
           CORRAL_STATE_DIR: path.join(s.dir, 'agent'),
           CORRAL_DOCKER_SOCKET: s.docker?.socket ?? path.join(s.dir, 'no-docker.sock'),
           CORRAL_LXC_PATHS: s.lxcPath,
@@ -312,6 +312,11 @@ export class FleetHost {
     );
     s.pids.agent = d.pid;
     this.save();
+  }
+
+  // Where the agent connects from its next start on: ws://{gateway}:PORT/agent, or a comma list.
+  pointAgentAt(controllerUrl: string): void {
+    this.launch.controllerUrl = controllerUrl;
   }
 
   async killAgent(sig: NodeJS.Signals = 'SIGKILL'): Promise<void> {

@@ -38,6 +38,8 @@ export interface FleetState {
   dir: string;
   hosts: HostState[];
   controller: ControllerState | null;
+  // Further controller replicas on the same database (the first is `controller`); absent before replicas.
+  replicas?: ControllerState[];
   // Extra processes started for the fleet (e.g. a TCP proxy in another process), killed by pid.
   extraPids: number[];
 }

@@ -22,6 +22,9 @@ export interface StartControllerOptions {
   // A throwaway database for the teardown to drop.
   dropDatabase?: { adminUrl: string; name: string };
   env?: Record<string, string>;
+  // Controller replicas on the one database (needs databaseUrl), each with its own port, data dir
+  // and CORRAL_REPLICA_ID r1..rN. Default 1.
+  replicas?: number;
 }
 
 export interface FleetOptions {
@@ -35,6 +38,9 @@ export interface FleetOptions {
   controllerUrl?: string;
   // ... or one the fleet starts and stops.
   startController?: boolean | StartControllerOptions;
+  // The 1-based replicas an agent's CORRAL_CONTROLLER_URL lists, in order, by 1-based host index
+  // (default: the first replica only).
+  agentReplicas?: (hostIndex: number) => number[];
   // Extra environment for every agent.
   agentEnv?: Record<string, string>;
   log?: (line: string) => void;
@@ -111,9 +117,26 @@ export class Fleet {
   constructor(
     readonly state: FleetState,
     readonly hosts: FleetHost[],
-    readonly controller: FleetController | null,
+    readonly controllers: FleetController[],
     readonly apiUrl: string,
   ) {}
+
+  // The first (or only) controller the fleet started.
+  get controller(): FleetController | null {
+    return this.controllers[0] ?? null;
+  }
+
+  // 1-based, as CORRAL_REPLICA_ID r1..rN.
+  replica(index: number): FleetController {
+    const c = this.controllers[index - 1];
+    if (!c) throw new Error(`no replica ${index} in fleet ${this.tag}`);
+    return c;
+  }
+
+  // An agent's CORRAL_CONTROLLER_URL naming these replicas in order ({gateway} filled in per host).
+  agentUrl(replicas: number[]): string {
+    return replicas.map((r) => `ws://{gateway}:${this.replica(r).state.port}/agent`).join(',');
+  }
 
   get tag(): string {
     return this.state.tag;
@@ -172,6 +195,10 @@ export async function createFleet(opts: FleetOptions): Promise<Fleet> {
   if (opts.hosts < 1 || opts.hosts > 50) throw new Error('hosts must be between 1 and 50');
   if ((opts.dockerHosts ?? 0) > opts.hosts) throw new Error('dockerHosts cannot exceed hosts');
   if (!opts.controllerUrl && !opts.startController) throw new Error('give controllerUrl or startController');
+  const replicaCount = typeof opts.startController === 'object' ? (opts.startController.replicas ?? 1) : 1;
+  if (replicaCount < 1 || replicaCount > 9) throw new Error('replicas must be between 1 and 9');
+  if (replicaCount > 1 && !(opts.startController as StartControllerOptions).databaseUrl)
+    throw new Error('replicas share a database: give startController.databaseUrl');
   const log = opts.log ?? (() => {});
   const tag = opts.tag ?? randomBytes(3).toString('hex');
   if (!/^[a-z0-9]{1,8}$/.test(tag)) throw new Error(`tag must be 1-8 lowercase letters or digits, got ${tag}`);
@@ -205,27 +232,43 @@ export async function createFleet(opts: FleetOptions): Promise<Fleet> {
         mkdirSync(d, { recursive: true });
       }
     }
-    let controller: FleetController | null = null;
-    let port: number;
+    const controllers: FleetController[] = [];
+    let ports: number[];
     let adminToken = opts.agentEnv?.CORRAL_ADMIN_TOKEN ?? process.env.CORRAL_ADMIN_TOKEN;
     if (opts.startController) {
       const c = opts.startController === true ? {} : opts.startController;
-      port = c.port ?? (await freePort());
+      ports = [c.port ?? (await freePort())];
+      while (ports.length < replicaCount) ports.push(await freePort());
       state.controller = {
-        port,
+        port: ports[0]!,
         logFile: path.join(dir, 'controller.log'),
         databaseUrl: c.databaseUrl ?? null,
+        // The first replica drops it; the others only use it.
         dropDatabase: c.dropDatabase ?? null,
-        dataDir: c.databaseUrl ? null : path.join(dir, 'controller-data'),
+        dataDir: c.databaseUrl && replicaCount === 1 ? null : path.join(dir, 'controller-data'),
       };
+      state.replicas = ports.slice(1).map((port, i) => ({
+        port,
+        logFile: path.join(dir, `controller-r${i + 2}.log`),
+        databaseUrl: c.databaseUrl ?? null,
+        dropDatabase: null,
+        dataDir: path.join(dir, `controller-data-r${i + 2}`),
+      }));
       save();
       adminToken = c.env?.CORRAL_ADMIN_TOKEN ?? adminToken ?? `crl_api_${randomBytes(32).toString('base64url')}`;
-      controller = new FleetController(state.controller, tag, root, { ...c.env, CORRAL_ADMIN_TOKEN: adminToken }, save);
+      const env: Record<string, string> = { ...c.env, CORRAL_ADMIN_TOKEN: adminToken };
+      // Registry secrets sealed on one replica are opened on another: one key for all.
+      if (replicaCount > 1) env.CORRAL_SECRET_KEY ??= randomBytes(32).toString('hex');
+      for (const [i, s] of [state.controller, ...state.replicas].entries()) {
+        const replicaEnv = replicaCount > 1 ? { ...env, CORRAL_REPLICA_ID: `r${i + 1}` } : env;
+        controllers.push(new FleetController(s, tag, root, replicaEnv, save));
+      }
     } else {
-      port = Number(new URL(opts.controllerUrl!).port || 80);
+      ports = [Number(new URL(opts.controllerUrl!).port || 80)];
     }
-    const apiUrl = controller?.baseUrl ?? opts.controllerUrl!.replace(/\/$/, '');
-    if (adminToken) registerAdminToken(apiUrl, adminToken);
+    const apiUrl = controllers[0]?.baseUrl ?? opts.controllerUrl!.replace(/\/$/, '');
+    if (adminToken)
+      for (const url of [apiUrl, ...controllers.map((c) => c.baseUrl)]) registerAdminToken(url, adminToken);
     // Shared by every host's agent; the enrollment token is added once the controller is up.
     const agentEnv: Record<string, string> = { ...opts.agentEnv };
     delete agentEnv.CORRAL_ADMIN_TOKEN;
@@ -235,17 +278,24 @@ export async function createFleet(opts: FleetOptions): Promise<Fleet> {
       imageTar = path.join(dir, 'image.tar');
       await run('docker', ['save', '-o', imageTar, FLEET_IMAGE], { timeoutMs: 120_000 });
     }
+    const agentUrl = (index: number) =>
+      (opts.agentReplicas?.(index) ?? [1])
+        .map((r) => {
+          if (r < 1 || r > ports.length) throw new Error(`host ${index}: no replica ${r}`);
+          return `ws://{gateway}:${ports[r - 1]}/agent`;
+        })
+        .join(',');
     const hosts = state.hosts.map(
       (h) =>
         new FleetHost(h, tag, save, {
-          controllerUrl: `ws://{gateway}:${port}/agent`,
+          controllerUrl: agentUrl(h.index),
           repoRoot: root,
           env: agentEnv,
         }),
     );
     const started = Date.now();
     await Promise.all([
-      controller?.start(),
+      ...controllers.map((c) => c.start()),
       ...hosts.map(async (host) => {
         await host.createNetwork();
         await host.startDnsmasq();
@@ -264,7 +314,7 @@ export async function createFleet(opts: FleetOptions): Promise<Fleet> {
     }
     for (const host of hosts) host.startAgent();
     log(`fleet ${tag}: ${hosts.length} hosts up in ${Date.now() - started} ms`);
-    return new Fleet(state, hosts, controller, apiUrl);
+    return new Fleet(state, hosts, controllers, apiUrl);
   } catch (err) {
     const report = await teardownState(state);
     const extra = report.problems.length ? `\n(teardown problems: ${report.problems.join('; ')})` : '';

@@ -155,7 +155,7 @@ async function gracefulStop(state: FleetState, problems: string[]): Promise<void
       await Promise.all([stopPid(h.pids.dnsmasq, 'SIGTERM', 5_000), stopPid(h.pids.dockerd, 'SIGTERM', 20_000)]);
     }),
   );
-  await stopPid(state.controller?.pid, 'SIGTERM', 30_000);
+  await Promise.all([state.controller, ...(state.replicas ?? [])].map((c) => stopPid(c?.pid, 'SIGTERM', 30_000)));
 }
 
 async function dropDatabase(adminUrl: string, name: string): Promise<void> {
@@ -185,7 +185,7 @@ export async function teardownState(state: FleetState): Promise<TeardownReport> 
       for (const pid of pids.split('\n').filter(Boolean)) targets.add(Number(pid));
     }
   }
-  if (alive(state.controller?.pid)) targets.add(state.controller!.pid!);
+  for (const c of [state.controller, ...(state.replicas ?? [])]) if (alive(c?.pid)) targets.add(c!.pid!);
   targets.delete(process.pid);
   const doomed = [...withDescendants(targets)].filter((pid) => pid !== process.pid && alive(pid));
   for (const pid of doomed) signal(pid, 'SIGKILL');

@@ -9,6 +9,8 @@ export class SseClient {
   readonly messages: SseMessage[] = [];
   readonly comments: string[] = [];
   ended = false;
+  // Why the stream broke off, when it did not end by close() (e.g. the controller was killed).
+  failure: Error | null = null;
   private buffer = '';
   private waiters: (() => void)[] = [];
 
@@ -76,7 +78,7 @@ export class SseClient {
         this.wake();
       }
     } catch (err) {
-      if ((err as Error).name !== 'AbortError') throw err;
+      if ((err as Error).name !== 'AbortError') this.failure = err as Error;
     } finally {
       this.ended = true;
       this.wake();

@@ -7,7 +7,9 @@ export interface CliOptions {
   progressEveryMs: number;
 }
 
-export const USAGE = `usage: corral-simulator --controller ws://127.0.0.1:7070/agent [options]
+export const USAGE = `usage: corral-simulator --controller ws://127.0.0.1:7070/agent[,ws://...] [options]
+  --controller URLS      the agent endpoint, or a comma list of replicas' endpoints: each host starts on the
+                         first and moves to the next at once when its connection drops
   --hosts N              simulated hosts in this process (default 100, at most 20000)
   --containers M         containers per host (default 50)
   --churn R              changes per second across the fleet: state flips and lease renewals (default 0)
@@ -55,8 +57,8 @@ export function parseCliOptions(argv: string[], env: NodeJS.ProcessEnv = {}): Cl
   });
   if (values.help) throw new Error(USAGE);
   const url = values.controller;
-  if (!url || !/^wss?:\/\//.test(url))
-    throw new Error(`--controller must be a ws:// URL of the agent endpoint\n${USAGE}`);
+  if (!url?.split(',').every((u) => /^wss?:\/\/\S+$/.test(u.trim())))
+    throw new Error(`--controller must be a ws:// URL of the agent endpoint, or a comma list of them\n${USAGE}`);
   return {
     fleet: {
       url,

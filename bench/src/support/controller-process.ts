@@ -23,6 +23,8 @@ export interface ControllerOptions {
   env?: Record<string, string>;
   // Directory for a V8 CPU profile of the controller (node --cpu-prof), written when it exits.
   cpuProfileDir?: string;
+  // Another replica's database: this controller joins it and leaves it in place when it stops.
+  database?: BenchDatabase;
 }
 
 // The built controller (apps/controller/dist/main.js) as a child process on a throwaway database.
@@ -41,6 +43,7 @@ export class ControllerProcess {
     readonly db: BenchDatabase,
     readonly port: number,
     private child: ChildProcess | null,
+    private readonly ownsDatabase = true,
   ) {}
 
   static async start(options: ControllerOptions = {}): Promise<ControllerProcess> {
@@ -50,7 +53,7 @@ export class ControllerProcess {
       process.env.CORRAL_BENCH_CONTROLLER ?? path.join('apps', 'controller', 'dist', 'main.js'),
     );
     if (!existsSync(entry)) throw new Error(`${entry} is missing: run npm run build first`);
-    const db = await createBenchDatabase();
+    const db = options.database ?? (await createBenchDatabase());
     const port = await freePort();
     const nodeOptions: string[] = [];
     if (options.cpuProfileDir) {
@@ -70,7 +73,7 @@ export class ControllerProcess {
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const sut = new ControllerProcess(db, port, child);
+    const sut = new ControllerProcess(db, port, child, !options.database);
     sut.exited = watchChild(child, sut.output);
     try {
       await sut.waitReady(60_000);
@@ -137,7 +140,15 @@ export class ControllerProcess {
     const child = this.child;
     this.child = null;
     await stopChild(child, this.exited, 20_000);
-    await this.db.drop();
+    if (this.ownsDatabase) await this.db.drop();
+  }
+
+  // kill -9, as a crash would: nothing is closed or flushed. Resolves once the process has gone.
+  async kill(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGKILL');
+    await this.exited;
   }
 
   private async waitReady(timeoutMs: number): Promise<void> {

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { type AgentMessage, parseAgentMessage } from '@corral/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type WebSocket, WebSocketServer } from 'ws';
-import { Fleet } from './fleet.js';
+import { Fleet, parseControllerUrls } from './fleet.js';
 
 // A hand-driven controller: records what agents send and answers only what the test tells it to.
 class FakeController {
@@ -170,5 +170,49 @@ describe('Fleet', () => {
     });
     expect(await controller.next('command.result', 1_000)).toMatchObject({ id, ok: true });
     expect(sut.commandDelayMs).toBe(0);
+  });
+
+  it('fails over to the next replica of a comma list at once when its replica drops it, and comes back', async () => {
+    controller = await FakeController.start();
+    const second = await FakeController.start();
+    try {
+      sut = new Fleet({ url: `${controller.url},${second.url}`, hosts: 1, containersPerHost: 2 });
+      sut.start();
+      await controller.next('hello');
+      controller.welcome(0, true);
+      await controller.next('snapshot');
+      const dropped = Date.now();
+      controller.socket.terminate();
+      await second.next('hello', 1_000);
+      // No backoff before the first try of the next replica (backoff starts at 250-500 ms).
+      expect(Date.now() - dropped).toBeLessThan(250);
+      second.welcome(1, false);
+      second.socket.terminate();
+      await controller.next('hello', 1_000);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('stays on its replica and backs off when closed as superseded (4409)', async () => {
+    controller = await FakeController.start();
+    const second = await FakeController.start();
+    try {
+      sut = new Fleet({ url: `${controller.url},${second.url}`, hosts: 1, containersPerHost: 2 });
+      sut.start();
+      await controller.next('hello');
+      controller.welcome(0, true);
+      controller.socket.close(4409, 'superseded');
+      await controller.next('hello', 2_000);
+      expect(second.received).toEqual([]);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('reads a comma list of agent endpoints and refuses what is not one', () => {
+    expect(parseControllerUrls('ws://a:1/agent, wss://b:2/agent')).toEqual(['ws://a:1/agent', 'wss://b:2/agent']);
+    expect(() => parseControllerUrls('http://a/agent')).toThrow(/not a ws/);
+    expect(() => parseControllerUrls(' , ')).toThrow(/no controller URL/);
   });
 });

@@ -5,6 +5,7 @@ import { type FleetSnapshot, FleetStats } from './fleet-stats.js';
 import { type FleetLink, type SentChange, SimAgent } from './sim-agent.js';
 
 export interface FleetOptions {
+  // The agent endpoint, or a comma list of replicas' endpoints tried in order (failing over as the agent does).
   url: string;
   // Enrollment token with at least `hosts` uses: each simulated host enrolls once before it connects.
   enrollmentToken?: string | null;
@@ -43,6 +44,16 @@ const CHURN_TICK_MS = 20;
 const HEARTBEAT_TICK_MS = 500;
 // Work done per pump tick at most, so acks keep being read while snapshots are built.
 const PUMP_SLICE_MS = 15;
+
+export function parseControllerUrls(list: string): string[] {
+  const urls = list
+    .split(',')
+    .map((u) => u.trim())
+    .filter(Boolean);
+  for (const u of urls) if (!/^wss?:\/\/[^\s,]+$/.test(u)) throw new Error(`not a ws:// or wss:// URL: "${u}"`);
+  if (urls.length === 0) throw new Error('no controller URL given');
+  return urls;
+}
 
 export const wallClock = () => performance.timeOrigin + performance.now();
 
@@ -197,7 +208,7 @@ export class Fleet {
   private link(): FleetLink {
     const o = this.opts;
     return {
-      url: o.url,
+      urls: parseControllerUrls(o.url),
       enrollmentToken: o.enrollmentToken,
       window: o.window,
       socketHighWaterBytes: o.socketHighWaterBytes,

@@ -28,7 +28,8 @@ export interface SentChange {
 
 // What an agent needs from its fleet: shared options, pacing and the counters.
 export interface FleetLink {
-  readonly url: string;
+  // The controller replicas' agent endpoints, tried in this order (like the agent's comma list).
+  readonly urls: readonly string[];
   // Spent once per agent for its credential (POST /api/v1/enroll) before its first connect.
   readonly enrollmentToken: string | null;
   readonly window: number;
@@ -63,6 +64,9 @@ export class SimAgent {
   nextHeartbeatAt = 0;
   private socket: WebSocket | null = null;
   private attempt = 0;
+  // Which of link.urls this agent uses, and the connections that failed since its last welcome.
+  private urlIndex = 0;
+  private failedInRound = 0;
   private nextSeq = 1;
   private lastAcked = 0;
   private needsSnapshot = true;
@@ -116,7 +120,7 @@ export class SimAgent {
     this.state = 'connecting';
     this.link.stats.connectAttempts++;
     this.link.stats.handshaking++;
-    const socket = new WebSocket(this.link.url, {
+    const socket = new WebSocket(this.link.urls[this.urlIndex]!, {
       handshakeTimeout: 30_000,
       perMessageDeflate: false,
       headers: this.credential ? { authorization: `Bearer ${this.credential}` } : undefined,
@@ -148,7 +152,7 @@ export class SimAgent {
       this.link.stats.socketErrors++;
       this.link.stats.lastError = err.message;
     });
-    socket.on('close', () => {
+    socket.on('close', (code) => {
       if (this.socket !== socket) return;
       const wasOpen = this.state === 'handshaking' || this.state === 'synced';
       if (this.state === 'connecting' || this.state === 'handshaking') this.link.stats.handshaking--;
@@ -161,6 +165,17 @@ export class SimAgent {
       if (this.state === 'stopped') return;
       this.state = 'idle';
       this.link.stats.disconnects++;
+      // As the agent does: the next replica at once, the backoff only after a whole round failed; a
+      // close as superseded (another connection of the host is newer) backs off on the same replica.
+      const superseded = code === SUPERSEDED_CLOSE;
+      if (!superseded && this.link.urls.length > 1) {
+        this.urlIndex = (this.urlIndex + 1) % this.link.urls.length;
+        if (++this.failedInRound < this.link.urls.length) {
+          this.link.requestConnect(this, 0);
+          return;
+        }
+      }
+      this.failedInRound = 0;
       const ceiling = Math.min(30_000, 500 * 2 ** Math.min(this.attempt++, 16));
       this.link.requestConnect(this, Math.round(ceiling / 2 + (Math.random() * ceiling) / 2));
     });
@@ -181,7 +196,7 @@ export class SimAgent {
 
   private async requestCredential(token: string): Promise<string> {
     const client = new CorralClient({
-      baseUrl: apiBaseUrl(this.link.url),
+      baseUrl: apiBaseUrl(this.link.urls[this.urlIndex]!),
       fetch: (input, init) => fetch(input, { ...init, signal: AbortSignal.timeout(30_000) }),
     });
     const { credential } = await client
@@ -366,6 +381,7 @@ export class SimAgent {
 
   private welcome(welcome: Welcome): void {
     this.attempt = 0;
+    this.failedInRound = 0;
     this.heartbeatIntervalMs = welcome.heartbeatIntervalMs;
     this.nextHeartbeatAt = this.link.now() + Math.random() * welcome.heartbeatIntervalMs;
     if (this.state === 'handshaking') this.link.stats.handshaking--;
@@ -448,6 +464,9 @@ export class SimAgent {
 
 // Pure: the controller's enrollment endpoint from its agent socket URL (ws -> http, wss -> https).
 // The controller's HTTP base URL from its agent WebSocket URL (ws://h:p/agent -> http://h:p).
+// The controller's close code for a connection a newer one of the same host superseded.
+const SUPERSEDED_CLOSE = 4409;
+
 export function apiBaseUrl(agentUrl: string): string {
   const url = new URL(agentUrl);
   url.protocol = url.protocol === 'wss:' ? 'https:' : 'http:';
