@@ -5,13 +5,14 @@ import {
   type OnApplicationShutdown,
   type OnModuleInit,
 } from '@nestjs/common';
+import type { Db } from '../database/kysely.js';
 import {
   type BatchRow,
   EventLogRepository,
   type StoredEvent,
   type TailRow,
 } from '../repositories/event-log.repository.js';
-import { type CorralEvent, EventBus, type EventKind } from '../services/event-bus.js';
+import { type CorralEvent, EventBus, type EventKind, isLogged, type NewEvent } from '../services/event-bus.js';
 import { eventId } from '../services/event-replay.js';
 import { CHANNEL, ClusterChannel } from './cluster-channel.js';
 import { ReplicaService } from './replica.service.js';
@@ -208,7 +209,43 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown, OnAppl
     }
   }
 
+  // The events of a change, written in the transaction that makes it (the ingest's), so a process
+  // killed right after the commit cannot lose them. Everything this replica published before is
+  // written first (waited for here, before the batch takes the writers' lock), so each host's events
+  // keep their order. Publish them afterwards with `logged`.
+  async appendWithin(db: Db, events: readonly NewEvent[]): Promise<number | null> {
+    if (events.length === 0) return null;
+    await this.writtenThrough(this.enqueued);
+    const at = new Date().toISOString();
+    const stored = events.map((e) => ({ type: e.type, kind: e.kind, hostId: e.hostId, at, data: e.data }));
+    let id = 0;
+    for (let i = 0; i < stored.length; i += MAX_BATCH_EVENTS) {
+      id = await this.repo.appendIn(db, this.replica.id, stored.slice(i, i + MAX_BATCH_EVENTS));
+    }
+    return id;
+  }
+
+  // Events handed to the writer so far, and those of them written (or given up on).
+  private enqueued = 0;
+  private done = 0;
+  private doneWaiters: { upTo: number; resolve: () => void }[] = [];
+
+  private writtenThrough(upTo: number): Promise<void> {
+    if (this.done >= upTo) return Promise.resolve();
+    return new Promise((resolve) => this.doneWaiters.push({ upTo, resolve }));
+  }
+
+  private advance(count: number): void {
+    this.done += count;
+    if (this.doneWaiters.length === 0) return;
+    const still: typeof this.doneWaiters = [];
+    for (const w of this.doneWaiters) this.done >= w.upTo ? w.resolve() : still.push(w);
+    this.doneWaiters = still;
+  }
+
   private append(event: CorralEvent): void {
+    if (isLogged(event)) return;
+    this.enqueued++;
     this.queue.push({ type: event.type, kind: event.kind, hostId: event.hostId, at: event.at, data: event.data });
     if (this.queue.length > MAX_QUEUED_EVENTS) this.dropOldest(event.at);
     // Started after the publishing code's synchronous run, so the events it published go together.
@@ -225,6 +262,8 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown, OnAppl
     const start = marker === front ? 1 : 0;
     const remove = this.queue.length - Math.floor(MAX_QUEUED_EVENTS * 0.9) + (start === 0 ? 1 : 0);
     this.queue.splice(start, remove);
+    // The dropped ones are as done as they will ever be.
+    this.advance(remove);
     if (start === 0) this.queue.unshift(marker);
     marker.data = { lost: ((marker.data.lost as number | undefined) ?? 0) + remove, replicaId: this.replica.id };
     this.dropped += remove;
@@ -252,11 +291,13 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown, OnAppl
         const id = await this.repo.append(this.replica.id, batch);
         if (id > this.position) this.own.set(id, batch);
         this.written += batch.length;
+        this.advance(batch.filter((e) => e.type !== LOST_EVENT_TYPE).length);
         this.retryMs = RETRY_MIN_MS;
         return;
       } catch (err) {
         if (this.stopped || (this.closing && Date.now() > giveUpAt)) {
           this.logger.error(`${batch.length} events not written to the event log: ${(err as Error).message}`);
+          this.advance(batch.filter((e) => e.type !== LOST_EVENT_TYPE).length);
           return;
         }
         this.logger.warn(

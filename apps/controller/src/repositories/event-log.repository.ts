@@ -51,6 +51,12 @@ export class EventLogRepository {
   // first, so batch ids are drawn and committed in the same order: a reader that saw batch N has
   // seen every committed batch below N (the lock is released only after the commit is visible).
   // The notification leaves at commit, never for a batch that rolled back.
+  // In the caller's transaction (the ingest's): the batch commits or rolls back with what it describes.
+  async appendIn(db: Db, replicaId: string, events: readonly StoredEvent[]): Promise<number> {
+    const { rows } = await eventLogQueries.append(replicaId, events).execute(db);
+    return Number(rows[0]!.id);
+  }
+
   async append(replicaId: string, events: readonly StoredEvent[]): Promise<number> {
     return transaction(this.pool, async ({ db }) => {
       const { rows } = await eventLogQueries.append(replicaId, events).execute(db);

@@ -182,11 +182,11 @@ export class CommandDispatchService implements OnModuleInit, OnModuleDestroy {
     );
   }
 
+  // One conditional write: a command sent already (by the welcome's redelivery, or a note seen
+  // twice) or not this host's changes nothing, and nothing goes out.
   private async sendNoted(session: AgentSession, id: string): Promise<void> {
-    const row = await this.repo.findById(id);
-    // Sent already (by the welcome's redelivery, or a note seen twice): the agent has it.
-    if (!row || row.hostId !== session.hostId || row.status !== 'pending') return;
-    await this.send(session, row);
+    const sent = await this.lifecycle.send({ id, hostId: session.hostId! });
+    if (sent) session.send(await this.frame(sent));
   }
 
   // Marks the command sent before the frame leaves, so an accepted that comes back at once finds it sent.

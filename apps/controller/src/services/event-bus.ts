@@ -25,6 +25,10 @@ export interface CorralEvent {
 
 export type NewEvent = Omit<CorralEvent, 'id' | 'at'>;
 
+// Events published as already written to the event log (see EventBus.publish).
+const LOGGED = new WeakSet<CorralEvent>();
+export const isLogged = (event: CorralEvent): boolean => LOGGED.has(event);
+
 // In-process fan-out of inventory changes and command transitions, delivered synchronously to this
 // process's services. The event log (cluster/event-log.ts) listens too and writes every event to
 // Postgres, from where the streams of every replica read them.
@@ -36,13 +40,16 @@ export class EventBus {
   private atMs = 0;
   private atText = '';
 
-  publish(event: NewEvent): CorralEvent {
+  // `logged`: the event is in the event log already (written in the transaction that made the
+  // change), so the log's writer passes it by.
+  publish(event: NewEvent, logged = false): CorralEvent {
     const now = Date.now();
     if (now !== this.atMs) {
       this.atMs = now;
       this.atText = new Date(now).toISOString();
     }
     const full: CorralEvent = { ...event, id: this.nextId++, at: this.atText };
+    if (logged) LOGGED.add(full);
     for (const listener of this.listeners) listener(full);
     return full;
   }

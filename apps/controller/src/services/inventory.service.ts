@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { type Delta, type HostFacts, KIND_SPECS, type RecordKind, recordKey, type Snapshot } from '@corral/protocol';
-import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { Injectable, Logger, type OnModuleDestroy, Optional } from '@nestjs/common';
+import { EventLog } from '../cluster/event-log.js';
 import { isRefusedByDb, isRetryableDbError } from '../database/db-errors.js';
 import type { Tx } from '../database/transaction.js';
 import {
@@ -107,7 +108,13 @@ export class InventoryService implements OnModuleDestroy {
     private readonly scheduler: SchedulerIndexService,
     private readonly volumeUses: VolumeUseRepository,
     private readonly metrics: MetricsService,
-  ) {}
+    // The fleet's event log: this ingest's events are written in its transaction.
+    @Optional() eventLog?: EventLog,
+  ) {
+    this.eventLog = eventLog ?? null;
+  }
+
+  private readonly eventLog: EventLog | null;
 
   async onModuleDestroy(): Promise<void> {
     this.closing = true;
@@ -234,7 +241,7 @@ export class InventoryService implements OnModuleDestroy {
         r.pending.reject(r.outcome);
         continue;
       }
-      for (const event of r.events) this.events.publish(event);
+      for (const event of r.events) this.events.publish(event, this.eventLog !== null);
       // Facts carry the host's capacity and runtimes: the scheduling index reads the host again.
       if (carriesFacts(r.pending.frame)) this.scheduler.hostChanged(r.pending.hostId);
       r.pending.resolve(r.outcome);
@@ -351,6 +358,11 @@ export class InventoryService implements OnModuleDestroy {
     }
     await this.volumeUses.record(tx, this.newVolumeUses(writing.map((w) => w.applied.pending)), new Date());
     await this.repo.updateHosts(tx, hosts);
+    // Last, so the event log's lock is held only until the commit: the events go in with the rows.
+    await this.eventLog?.appendWithin(
+      tx.db,
+      results.flatMap((r) => (r.outcome instanceof Error ? [] : r.events)),
+    );
     return results;
   }
 
