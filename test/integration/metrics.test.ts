@@ -143,6 +143,8 @@ describe('Prometheus metrics', () => {
     await agent.next('error');
     const events = await SseClient.open(`${ctl.baseUrl}/api/v1/events`, ctl.authHeaders);
     opened.push(events);
+    // The stream counts once it is registered (after its replay plan is read), not at its headers.
+    await waitFor('the stream to count', async () => (await scrape()).value('corral_sse_clients') === 1);
 
     const afterFrames = await scrape();
     const frames = (type: string) =>

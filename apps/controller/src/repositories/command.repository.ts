@@ -79,6 +79,8 @@ const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export class DuplicateIdempotencyKeyError extends Error {}
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 const INSERT = `INSERT INTO "Command" (id, "hostId", op, target, "targetKind", "targetId", params, status,
   "requestedBy", "idempotencyKey", "requestHash", "createdAt", "sentAt", deadline)
   VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7::jsonb, $8::"CommandStatus", $9, $10, $11, $12, $13, $14)
@@ -152,12 +154,31 @@ export class CommandRepository {
 
   // Commands with their ids chosen by the caller, in one statement of the caller's transaction;
   // rows come back in the order given.
-  findById(id: string): Promise<CommandRow | null> {
-    return this.prisma.command.findUnique({ where: { id } });
+  // On the pool, not Prisma: every ?wait answered for a command another replica ended reads it here.
+  async findById(id: string): Promise<CommandRow | null> {
+    if (!UUID.test(id)) return null;
+    const { rows } = await this.pool.query<CommandRow>('SELECT * FROM "Command" WHERE id = $1', [id]);
+    return rows[0] ?? null;
   }
 
   findByIdempotencyKey(key: string): Promise<CommandRow | null> {
     return this.prisma.command.findUnique({ where: { idempotencyKey: key } });
+  }
+
+  // pending -> sent: the updated row, or null when it was not in `from` (or not on `hostId`). One
+  // statement on the pool: the replica holding a host sends every command other replicas made for it.
+  async markSent(
+    id: string,
+    from: readonly CommandStatus[],
+    sentAt: Date,
+    hostId?: string,
+  ): Promise<CommandRow | null> {
+    const { rows } = await this.pool.query<CommandRow>(
+      `UPDATE "Command" SET status = 'sent', "sentAt" = $2
+       WHERE id = $1 AND status::text = ANY($3::text[]) AND ($4::uuid IS NULL OR "hostId" = $4::uuid) RETURNING *`,
+      [id, sentAt, [...from], hostId ?? null],
+    );
+    return rows[0] ?? null;
   }
 
   // The updated row, or null when the command was not in one of `from` (or not on `hostId`).

@@ -31,7 +31,6 @@ export interface TailRow {
 // pg_advisory_xact_lock(EVENT_LOCK_NAMESPACE, EVENT_LOCK_KEY): the writers' lock (see append).
 const EVENT_LOCK_NAMESPACE = 72707370;
 const EVENT_LOCK_KEY = 2;
-const EVENTS_CHANNEL = 'corral_events';
 
 // Batch ids are BIGSERIAL, far below 2^53 for as long as events are ids of `id * 1e6 + i`.
 const toBatch = (row: { id: string; replicaId: string; events: unknown }): BatchRow => ({
@@ -111,12 +110,15 @@ export class EventLogRepository {
 
 export const eventLogQueries = {
   // One statement, one round trip: the lock is taken before the INSERT draws its id (it reads the
-  // lock's row first), `at` after it too, so it grows with the id (retention cuts by id).
+  // lock's row first), `at` after it too, so it grows with the id (retention cuts by id). No NOTIFY
+  // in here: Postgres serializes the commits of notifying transactions, WAL flush included, on one
+  // lock, which queued every replica's command notes behind the event batches' flushes. The writer
+  // announces the batch after its commit instead (EventLog.announce).
   append: (replicaId: string, events: readonly StoredEvent[]) =>
     sql<{ id: string }>`WITH locked AS (SELECT pg_advisory_xact_lock(${EVENT_LOCK_NAMESPACE}, ${EVENT_LOCK_KEY})), \
 batch AS (INSERT INTO "EventBatch" ("replicaId", at, count, events) \
 SELECT ${replicaId}, clock_timestamp(), ${events.length}, ${JSON.stringify(events)}::jsonb FROM locked RETURNING id) \
-SELECT id, pg_notify(${EVENTS_CHANNEL}, id::text) FROM batch`,
+SELECT id FROM batch`,
 
   after: (db: Db, afterId: number, limit: number, untilId?: number) => {
     let q = db.selectFrom('EventBatch').select(['id', 'replicaId', 'events']).where('id', '>', String(afterId));

@@ -84,12 +84,7 @@ export class CommandLifecycle {
 
   // pending -> sent, just before its frame is written to the socket. Null when it was not pending.
   async send(row: Pick<CommandRow, 'id'> & Partial<Pick<CommandRow, 'hostId'>>): Promise<CommandRow | null> {
-    const sent = await this.repo.transition(
-      row.id,
-      TRANSITIONS.send.from,
-      { status: 'sent', sentAt: this.clock.now() },
-      row.hostId,
-    );
+    const sent = await this.repo.markSent(row.id, TRANSITIONS.send.from, this.clock.now(), row.hostId);
     if (sent) this.notifier.transitioned(sent);
     return sent;
   }

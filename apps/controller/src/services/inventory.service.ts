@@ -236,6 +236,8 @@ export class InventoryService implements OnModuleDestroy {
     } else {
       this.metrics.ingestBatchApplied(took(), batch.length, 'ok');
     }
+    // The batch's events were written in its transaction, now committed: the tails may read them.
+    if (results.some((r) => !(r.outcome instanceof Error) && r.events.length > 0)) this.eventLog?.announce();
     for (const r of results) {
       if (r.outcome instanceof Error) {
         r.pending.reject(r.outcome);
