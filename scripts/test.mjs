@@ -60,6 +60,12 @@ for (const project of projects) {
     total.skipped += counts.skipped;
     brokenSuites.push(...counts.brokenSuites.map((suite) => ({ project, ...suite })));
     if (counts.failed > 0) status ||= 1;
+    // Vitest fails a run for errors no test owns (an exception thrown after a test ended): count the
+    // run as one failure, so the closing line cannot read "0 failed" for a failed run.
+    if (code !== 0 && counts.failed === 0) {
+      console.error(`test: project ${project} failed outside its tests (unhandled errors above); counted as 1 failure`);
+      total.failed += 1;
+    }
     if (report.numTotalTests === 0 && counts.failed === 0) {
       console.error(`test: project ${project} ran no test`);
       status ||= 1;

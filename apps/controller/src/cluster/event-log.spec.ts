@@ -54,18 +54,25 @@ class FakeRepo {
 function setup() {
   const bus = new EventBus();
   const repo = new FakeRepo();
-  const channel = { listen: () => () => {}, onReconnect: () => () => {} } as unknown as ClusterChannel;
+  const notes: string[] = [];
+  const channel = {
+    listen: () => () => {},
+    onReconnect: () => () => {},
+    notify: async (_channel: string, payload: string) => {
+      notes.push(payload);
+    },
+  } as unknown as ClusterChannel;
   const sut = new EventLog(bus, repo as unknown as EventLogRepository, channel, { id: 'r1' } as ReplicaService);
   const publish = (n: number) =>
     bus.publish({ type: 'container-updated', kind: 'container', hostId: null, data: { n } });
-  return { bus, repo, sut, publish };
+  return { bus, repo, sut, publish, notes };
 }
 
 const numbers = (batches: { events: StoredEvent[] }[]) => batches.flatMap((b) => b.events.map((e) => e.data.n));
 
 describe('EventLog writer', () => {
   it('writes what one synchronous run published as one batch, and what came meanwhile as the next', async () => {
-    const { repo, sut, publish } = setup();
+    const { repo, sut, publish, notes } = setup();
     await sut.onModuleInit();
     for (let n = 0; n < 3; n++) publish(n);
     let release!: () => void;
@@ -81,6 +88,9 @@ describe('EventLog writer', () => {
     expect(repo.batches.map((b) => b.events.length)).toEqual([3, 4]);
     expect(numbers(repo.batches)).toEqual([0, 1, 2, 3, 4, 5, 6]);
     expect(repo.maxInFlight).toBe(1);
+    // The tails were told, after the writes (notes of one tick go out as one).
+    await new Promise((r) => setImmediate(r));
+    expect(notes.length).toBeGreaterThanOrEqual(1);
     await sut.beforeApplicationShutdown();
   });
 
