@@ -78,8 +78,8 @@ function duration(flag: string, text: string): number {
   }
 }
 
-function audit(db: Db, action: string, targetKind: string, targetId: string, detail: JsonValue) {
-  return new AuditRepository(db).insert([
+function audit({ db, pool }: CliDatabase, action: string, targetKind: string, targetId: string, detail: JsonValue) {
+  return new AuditRepository(db, pool).insert([
     {
       actor: 'command line',
       actorId: null,
@@ -155,7 +155,7 @@ async function enrollToken(config: Config, args: string[]): Promise<void> {
   const token = await withDatabase(config, async ({ db, pool }) => {
     const service = new EnrollmentService(systemClock, new EnrollmentRepository(db, pool), new ConnectedHosts());
     const made = await service.createToken(input, 'command line');
-    await audit(db, 'CLI enroll-token', 'enrollment-token', made.id, {
+    await audit({ db, pool }, 'CLI enroll-token', 'enrollment-token', made.id, {
       maxUses: input.maxUses,
       expiresInSeconds: input.expiresInSeconds,
     });
@@ -213,7 +213,7 @@ async function apiToken(config: Config, args: string[]): Promise<void> {
   const token = await withDatabase(config, async ({ db, pool }) => {
     const service = new ApiTokenService(config, systemClock, new ApiTokenRepository(db, pool));
     const made = await service.create(input, 'command line');
-    await audit(db, 'CLI api-token', 'token', made.id, { role: made.role });
+    await audit({ db, pool }, 'CLI api-token', 'token', made.id, { role: made.role });
     return made;
   });
   process.stderr.write(`API token ${token.prefix}… "${token.name}" (id ${token.id}) with role ${token.role}:\n`);
@@ -228,7 +228,7 @@ async function revokeApiToken(config: Config, id: string): Promise<void> {
     if (!before) throw new NotFoundError(`no API token with id ${id}`);
     if (before.revokedAt) return { token: toApiTokenDto(before), already: true };
     const token = await new ApiTokenService(config, systemClock, repo).revoke(id);
-    await audit(db, 'CLI api-token --revoke', 'token', id, { name: token.name });
+    await audit({ db, pool }, 'CLI api-token --revoke', 'token', id, { name: token.name });
     return { token, already: false };
   });
   const { token, already } = outcome;

@@ -1,10 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type Selectable, sql } from 'kysely';
+import type { Pool } from 'pg';
 import type { DB, Db } from '../database/kysely.js';
+import { runPrepared } from '../database/prepared.js';
 import type { Cursor } from '../dtos/pagination.dto.js';
 import type { JsonValue } from '../generated/kysely/db.js';
 import { pgJson } from './pg-encoding.js';
-import { KYSELY } from './tokens.js';
+import { KYSELY, PG_POOL } from './tokens.js';
 
 export type AuditRow = Selectable<DB['AuditEntry']>;
 
@@ -33,12 +35,16 @@ export interface AuditFilters {
 
 @Injectable()
 export class AuditRepository {
-  constructor(@Inject(KYSELY) private readonly db: Db) {}
+  constructor(
+    @Inject(KYSELY) private readonly db: Db,
+    @Inject(PG_POOL) private readonly pool: Pool,
+  ) {}
 
-  // Many entries, one statement (every request writes one).
+  // Many entries, one statement (every request writes one), prepared once per connection.
   async insert(entries: NewAuditEntry[]): Promise<void> {
     if (entries.length === 0) return;
-    await auditQueries.insert(entries).execute(this.db);
+    const { sql: text, parameters } = auditQueries.insert(entries).compile(this.db);
+    await runPrepared(this.pool, text, [...parameters]);
   }
 
   // Newest first; keyset on (at, id).

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { COMMAND_OPS, type CommandError, opSpec } from '@corral/protocol';
+import { COMMAND_OPS, type CommandError, HOST_STATUS, opSpec } from '@corral/protocol';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Pool } from 'pg';
+import { runPrepared } from '../database/prepared.js';
 import type { Tx } from '../database/transaction.js';
 import type { Cursor } from '../dtos/pagination.dto.js';
 import { type Command, type Host, Prisma, type PrismaClient } from '../generated/prisma/client.js';
@@ -13,6 +14,8 @@ import { PG_POOL, PRISMA } from './tokens.js';
 export type CommandRow = Command;
 
 export interface NewCommand {
+  // Chosen by the caller when it must know the id before the insert (to watch for the command's end).
+  id?: string;
   hostId: string;
   op: string;
   target: Prisma.InputJsonValue;
@@ -31,7 +34,8 @@ export interface NewCommand {
 
 export type TargetRowKind = 'container' | 'image' | 'volume' | 'network';
 
-export type TargetRow =
+// `holder` on target rows and hosts: the replica holding the host's agent while it is online, else null.
+export type TargetRow = { holder: string | null } & (
   | {
       kind: 'container';
       id: string;
@@ -43,7 +47,21 @@ export type TargetRow =
     }
   | { kind: 'image'; id: string; hostId: string; engineId: string }
   | { kind: 'volume'; id: string; hostId: string; name: string }
-  | { kind: 'network'; id: string; hostId: string; engineId: string };
+  | { kind: 'network'; id: string; hostId: string; engineId: string }
+);
+
+export interface CommandHost {
+  id: string;
+  hostname: string;
+  runtimes: Host['runtimes'];
+  holder: string | null;
+}
+
+// A note to send with an insert: delivered to every listening replica when the insert commits.
+export interface InsertNote {
+  channel: string;
+  payload: (id: string) => string;
+}
 
 export interface CommandListFilters {
   host?: string;
@@ -97,12 +115,18 @@ export const insertCommandsFrom = (param: string) => `INSERT INTO "Command" (id,
     "createdAt" timestamptz, "sentAt" timestamptz, deadline timestamptz)
   RETURNING *`;
 
+// The insert with its note: pg_notify in the same statement, so the note leaves with the commit and
+// costs no round trip of its own.
+const INSERT_NOTED = `WITH c AS (${INSERT}) SELECT c.*, pg_notify($15, $16) AS "noted" FROM c`;
+
+const HOLDER = `CASE WHEN h.status = '${HOST_STATUS.online}' THEN h."replicaId" END AS holder`;
 const TARGET_ROW: Record<TargetRowKind, string> = {
-  container: 'SELECT id, "hostId", runtime, "engineId", "lxcPath", name FROM "Container" WHERE id = $1',
-  image: 'SELECT id, "hostId", "engineId" FROM "Image" WHERE id = $1',
-  volume: 'SELECT id, "hostId", name FROM "Volume" WHERE id = $1',
-  network: 'SELECT id, "hostId", "engineId" FROM "Network" WHERE id = $1',
+  container: `SELECT t.id, t."hostId", t.runtime, t."engineId", t."lxcPath", t.name, ${HOLDER} FROM "Container" t JOIN "Host" h ON h.id = t."hostId" WHERE t.id = $1`,
+  image: `SELECT t.id, t."hostId", t."engineId", ${HOLDER} FROM "Image" t JOIN "Host" h ON h.id = t."hostId" WHERE t.id = $1`,
+  volume: `SELECT t.id, t."hostId", t.name, ${HOLDER} FROM "Volume" t JOIN "Host" h ON h.id = t."hostId" WHERE t.id = $1`,
+  network: `SELECT t.id, t."hostId", t."engineId", ${HOLDER} FROM "Network" t JOIN "Host" h ON h.id = t."hostId" WHERE t.id = $1`,
 };
+const COMMAND_HOST = `SELECT h.id, h.hostname, h.runtimes, ${HOLDER} FROM "Host" h WHERE h.id = $1`;
 
 // Statuses as a SQL list of enum literals, for `status IN (...)`.
 const statusList = (statuses: readonly CommandStatus[]) =>
@@ -122,26 +146,34 @@ export class CommandRepository {
   ) {}
 
   // In `db` (a caller's transaction) when given.
-  async insert(command: NewCommand, db?: CommandDb): Promise<CommandRow> {
+  async insert(command: NewCommand, db?: CommandDb, note?: InsertNote): Promise<CommandRow> {
     try {
       const c = command;
-      const { rows } = await (db ? db.client : this.pool).query<CommandRow>(INSERT, [
-        randomUUID(),
-        c.hostId,
-        c.op,
-        pgJson(c.target),
-        c.targetKind,
-        c.targetId,
-        pgJson(c.params),
-        c.status,
-        c.requestedBy,
-        c.idempotencyKey,
-        c.requestHash,
-        c.createdAt,
-        c.sentAt,
-        c.deadline,
-      ]);
-      return rows[0]!;
+      const id = c.id ?? randomUUID();
+      const noted = note ? [note.channel, note.payload(id)] : [];
+      const { rows } = await runPrepared<CommandRow & { noted?: unknown }>(
+        db ? db.client : this.pool,
+        note ? INSERT_NOTED : INSERT,
+        [
+          id,
+          c.hostId,
+          c.op,
+          pgJson(c.target),
+          c.targetKind,
+          c.targetId,
+          pgJson(c.params),
+          c.status,
+          c.requestedBy,
+          c.idempotencyKey,
+          c.requestHash,
+          c.createdAt,
+          c.sentAt,
+          c.deadline,
+          ...noted,
+        ],
+      );
+      const { noted: _, ...row } = rows[0]!;
+      return row;
     } catch (err) {
       const code = err instanceof Prisma.PrismaClientKnownRequestError ? err.code : (err as { code?: string }).code;
       // Unique violation: the idempotency key is the only unique column a client chooses.
@@ -157,7 +189,7 @@ export class CommandRepository {
   // On the pool, not Prisma: every ?wait answered for a command another replica ended reads it here.
   async findById(id: string): Promise<CommandRow | null> {
     if (!UUID.test(id)) return null;
-    const { rows } = await this.pool.query<CommandRow>('SELECT * FROM "Command" WHERE id = $1', [id]);
+    const { rows } = await runPrepared<CommandRow>(this.pool, 'SELECT * FROM "Command" WHERE id = $1', [id]);
     return rows[0] ?? null;
   }
 
@@ -173,7 +205,8 @@ export class CommandRepository {
     sentAt: Date,
     hostId?: string,
   ): Promise<CommandRow | null> {
-    const { rows } = await this.pool.query<CommandRow>(
+    const { rows } = await runPrepared<CommandRow>(
+      this.pool,
       `UPDATE "Command" SET status = 'sent', "sentAt" = $2
        WHERE id = $1 AND status::text = ANY($3::text[]) AND ($4::uuid IS NULL OR "hostId" = $4::uuid) RETURNING *`,
       [id, sentAt, [...from], hostId ?? null],
@@ -197,7 +230,8 @@ export class CommandRepository {
 
   // Many command.accepted in one statement: running where still in `from` on that host. The rows that changed.
   async acceptMany(from: readonly CommandStatus[], items: AcceptedCommand[]): Promise<CommandRow[]> {
-    const { rows } = await this.pool.query<CommandRow>(
+    const { rows } = await runPrepared<CommandRow>(
+      this.pool,
       `UPDATE "Command" c
       SET status = 'running', "startedAt" = a.at
       FROM jsonb_to_recordset($1::jsonb) AS a(id uuid, "hostId" uuid, at timestamptz)
@@ -211,7 +245,8 @@ export class CommandRepository {
   // Many command.result in one statement: each row takes its final status, result and error where
   // still in `from` on that host; results of ops that made a row get its Corral id. The rows that changed.
   async finishMany(from: readonly CommandStatus[], items: FinishedCommand[]): Promise<CommandRow[]> {
-    const { rows } = await this.pool.query<CommandRow>(
+    const { rows } = await runPrepared<CommandRow>(
+      this.pool,
       `UPDATE "Command" c
       SET status = f.status::"CommandStatus", error = f.error, "finishedAt" = f.at,
         result = CASE
@@ -282,13 +317,14 @@ export class CommandRepository {
     return (rowCount ?? 0) > 0;
   }
 
-  findHost(id: string): Promise<Pick<Host, 'id' | 'hostname' | 'runtimes'> | null> {
-    return this.prisma.host.findUnique({ where: { id }, select: { id: true, hostname: true, runtimes: true } });
+  async findHost(id: string): Promise<CommandHost | null> {
+    const { rows } = await runPrepared<CommandHost>(this.pool, COMMAND_HOST, [id]);
+    return rows[0] ?? null;
   }
 
   // An inventory row a command can act on, with what the protocol target needs.
   async findTargetRow(kind: TargetRowKind, id: string): Promise<TargetRow | null> {
-    const { rows } = await this.pool.query(TARGET_ROW[kind], [id]);
+    const { rows } = await runPrepared(this.pool, TARGET_ROW[kind], [id]);
     return rows[0] ? ({ kind, ...rows[0] } as TargetRow) : null;
   }
 

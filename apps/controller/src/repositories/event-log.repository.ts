@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { sql } from 'kysely';
+import { CompiledQuery, sql } from 'kysely';
 import type { Pool } from 'pg';
 import type { Db } from '../database/kysely.js';
-import { transaction } from '../database/transaction.js';
+import { runPrepared } from '../database/prepared.js';
 import { anyOf } from './sql-helpers.js';
 import { KYSELY, PG_POOL } from './tokens.js';
 
@@ -42,8 +42,8 @@ const toBatch = (row: { id: string; replicaId: string; events: unknown }): Batch
 @Injectable()
 export class EventLogRepository {
   constructor(
-    @Inject(PG_POOL) private readonly pool: Pool,
     @Inject(KYSELY) private readonly db: Db,
+    @Inject(PG_POOL) private readonly pool: Pool,
   ) {}
 
   // Writes one batch and announces it; returns its id. Writers of every replica take one lock
@@ -56,11 +56,13 @@ export class EventLogRepository {
     return Number(rows[0]!.id);
   }
 
+  // Alone, the statement is its own transaction: the lock is released by the commit that follows the
+  // statement on the server, with no round trip to this process in between (an explicit BEGIN ...
+  // COMMIT would hold every replica's writers through two).
   async append(replicaId: string, events: readonly StoredEvent[]): Promise<number> {
-    return transaction(this.pool, async ({ db }) => {
-      const { rows } = await eventLogQueries.append(replicaId, events).execute(db);
-      return Number(rows[0]!.id);
-    });
+    const { sql: text, parameters } = eventLogQueries.append(replicaId, events).compile(this.db);
+    const { rows } = await runPrepared<{ id: string }>(this.pool, text, [...parameters]);
+    return Number(rows[0]!.id);
   }
 
   // Batches after `afterId` in id order, at most `limit`, and none past `untilId` when given.
@@ -70,8 +72,12 @@ export class EventLogRepository {
   }
 
   // Batches after `afterId` in id order, at most `limit`; those `replicaId` wrote come without events.
+  // Every replica runs this after every batch any replica writes: one fixed text, not built per call.
   async tail(afterId: number, limit: number, replicaId: string): Promise<TailRow[]> {
-    const rows = await eventLogQueries.tail(this.db, afterId, limit, replicaId).execute();
+    const { sql: text, parameters } = eventLogQueries.tail(afterId, limit, replicaId).compile();
+    const { rows } = await runPrepared<{ id: string; replicaId: string; events: unknown }>(this.pool, text, [
+      ...parameters,
+    ]);
     return rows.map((r) => ({ ...toBatch(r), events: r.events === null ? null : (r.events as StoredEvent[]) }));
   }
 
@@ -108,7 +114,14 @@ export class EventLogRepository {
   }
 }
 
+const TAIL = `SELECT id, "replicaId", CASE WHEN "replicaId" = $1 THEN NULL ELSE events END AS events
+  FROM "EventBatch" WHERE id > $2 ORDER BY id LIMIT $3`;
+
 export const eventLogQueries = {
+  tail: (afterId: number, limit: number, replicaId: string) => ({
+    compile: () => CompiledQuery.raw(TAIL, [replicaId, String(afterId), limit]),
+  }),
+
   // One statement, one round trip: the lock is taken before the INSERT draws its id (it reads the
   // lock's row first), `at` after it too, so it grows with the id (retention cuts by id). No NOTIFY
   // in here: Postgres serializes the commits of notifying transactions, WAL flush included, on one
@@ -125,18 +138,6 @@ SELECT id FROM batch`,
     if (untilId !== undefined) q = q.where('id', '<=', String(untilId));
     return q.orderBy('id').limit(limit);
   },
-
-  tail: (db: Db, afterId: number, limit: number, replicaId: string) =>
-    db
-      .selectFrom('EventBatch')
-      .select([
-        'id',
-        'replicaId',
-        sql<unknown>`CASE WHEN "replicaId" = ${replicaId} THEN NULL ELSE events END`.as('events'),
-      ])
-      .where('id', '>', String(afterId))
-      .orderBy('id')
-      .limit(limit),
 
   eventsOf: (db: Db, ids: readonly number[]) =>
     db

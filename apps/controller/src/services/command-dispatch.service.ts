@@ -2,9 +2,15 @@ import type { CommandMessage, CommandResultMessage } from '@corral/protocol';
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { CHANNEL, ClusterChannel } from '../cluster/cluster-channel.js';
 import { LeaderLease } from '../cluster/leader-lease.js';
+import { ReplicaService } from '../cluster/replica.service.js';
 import type { AgentSession } from '../gateways/agent-session.js';
 import type { Clock } from '../repositories/clock.repository.js';
-import { CommandRepository, type CommandRow } from '../repositories/command.repository.js';
+import {
+  CommandRepository,
+  type CommandRow,
+  type InsertNote,
+  type NewCommand,
+} from '../repositories/command.repository.js';
 import { CLOCK } from '../repositories/tokens.js';
 import { Batcher } from './batcher.js';
 import { CommandLifecycle } from './command-lifecycle.js';
@@ -24,8 +30,24 @@ export function commandFrame(row: CommandRow): CommandMessage {
   };
 }
 
-// What replicas tell each other about commands on the commands channel.
-export type CommandNote = { h: string; c: string; a: 'send' | 'cancel' } | { a: 'final'; ids: string[] };
+// What replicas tell each other about commands on the commands channel. `send`: a pending command
+// for the host (its holder writes pending -> sent and sends it); `frame`: a command written as sent
+// for a host another replica holds, with its frame when that fits in a notification (o, t, p, d:
+// op, target, params, deadline), else read by the holder; `cancel`; `final`: commands that ended.
+export type CommandNote =
+  | { h: string; c: string; a: 'send' | 'cancel' }
+  | { h: string; c: string; a: 'frame'; o?: string; t?: unknown; p?: unknown; d?: string }
+  | { a: 'final'; ids: string[] };
+
+// A notification holds at most 8,000 bytes; a frame note longer than this goes without its frame.
+const FRAME_NOTE_MAX_BYTES = 7_500;
+
+// How a new command is written: sent (its frame leaves from this replica right after, or from the
+// replica holding its host, told by the note that commits with it) or pending.
+export interface CreateRoute {
+  sendNow: boolean;
+  note?: InsertNote;
+}
 
 // The agent side of commands: frames to the agents' sockets, redelivery on reconnect, the agents'
 // answers handed to the lifecycle, and the deadline sweep. Status changes are CommandLifecycle's.
@@ -48,6 +70,7 @@ export class CommandDispatchService implements OnModuleInit, OnModuleDestroy {
     private readonly registries: RegistryService,
     private readonly channel: ClusterChannel,
     private readonly lease: LeaderLease,
+    private readonly replica: ReplicaService,
   ) {
     channel.listen(CHANNEL.commands, (payload) => this.noted(payload));
     this.open = new Batcher(
@@ -74,6 +97,38 @@ export class CommandDispatchService implements OnModuleInit, OnModuleDestroy {
 
   isConnected(hostId: string): boolean {
     return this.connected.get(hostId) !== undefined;
+  }
+
+  // `holder`: the replica the host's row says holds its agent while online. A host connected here
+  // is sent to at once; one online on another replica is written as sent with a note to that
+  // replica, which forwards the frame without a write of its own (if the note misses the agent, the
+  // agent's next welcome sends every sent command again, and the agent's journal answers a repeat);
+  // any other command waits pending.
+  routeFor(
+    command: Pick<NewCommand, 'hostId' | 'op' | 'target' | 'params' | 'deadline'>,
+    holder: string | null,
+  ): CreateRoute {
+    if (this.isConnected(command.hostId)) return { sendNow: true };
+    if (holder === null || holder === this.replica.id) return { sendNow: false };
+    return {
+      sendNow: true,
+      note: {
+        channel: CHANNEL.commands,
+        payload: (id) => {
+          const full = JSON.stringify({
+            a: 'frame',
+            h: command.hostId,
+            c: id,
+            o: command.op,
+            t: command.target,
+            p: command.params,
+            d: command.deadline.toISOString(),
+          } satisfies CommandNote);
+          if (Buffer.byteLength(full) <= FRAME_NOTE_MAX_BYTES) return full;
+          return JSON.stringify({ a: 'frame', h: command.hostId, c: id } satisfies CommandNote);
+        },
+      },
+    };
   }
 
   // Sends a new command when its host is connected; otherwise it waits for the host's next hello.
@@ -177,9 +232,36 @@ export class CommandDispatchService implements OnModuleInit, OnModuleDestroy {
       session.send({ type: 'command.cancel', id: note.c });
       return;
     }
+    if (note.a === 'frame') {
+      this.forward(session, note).catch((err: Error) =>
+        this.logger.warn(`could not send command ${note.c} to ${session.label}: ${err.message}`),
+      );
+      return;
+    }
     this.sendNoted(session, note.c).catch((err: Error) =>
       this.logger.warn(`could not send command ${note.c} to ${session.label}: ${err.message}`),
     );
+  }
+
+  // A command another replica wrote as sent for this host: its frame goes out as the note carries
+  // it, or as the row says when the note could not hold it (and only while the command is open).
+  private async forward(session: AgentSession, note: Extract<CommandNote, { a: 'frame' }>): Promise<void> {
+    if (note.o !== undefined && typeof note.d === 'string') {
+      const frame: CommandMessage = {
+        type: 'command',
+        id: note.c,
+        op: note.o as CommandMessage['op'],
+        target: note.t as CommandMessage['target'],
+        params: (note.p ?? {}) as Record<string, unknown>,
+        deadline: note.d,
+      };
+      session.send({ ...frame, params: await this.registries.frameParams(frame.op, frame.params) });
+      return;
+    }
+    const row = await this.repo.findById(note.c);
+    if (row && row.hostId === session.hostId && (row.status === 'sent' || row.status === 'running')) {
+      session.send(await this.frame(row));
+    }
   }
 
   // One conditional write: a command sent already (by the welcome's redelivery, or a note seen

@@ -8,6 +8,7 @@ import {
   CommandRepository,
   type CommandRow,
   type FinishedCommand,
+  type InsertNote,
   type NewCommand,
 } from '../repositories/command.repository.js';
 import { CLOCK } from '../repositories/tokens.js';
@@ -69,10 +70,17 @@ export class CommandLifecycle {
 
   // The one way a command comes to be: pending, or sent when its frame goes out right after. In a
   // caller's transaction (`db`) nothing is announced: call announce() once it has committed.
-  async create(command: Omit<NewCommand, 'status' | 'sentAt'>, sendNow: boolean, db?: CommandDb): Promise<CommandRow> {
+  // `note`, when given, leaves with the insert's commit (a command sent through another replica).
+  async create(
+    command: Omit<NewCommand, 'status' | 'sentAt'>,
+    sendNow: boolean,
+    db?: CommandDb,
+    note?: InsertNote,
+  ): Promise<CommandRow> {
     const row = await this.repo.insert(
       { ...command, status: sendNow ? 'sent' : 'pending', sentAt: sendNow ? command.createdAt : null },
       db,
+      note,
     );
     if (!db) this.notifier.transitioned(row);
     return row;

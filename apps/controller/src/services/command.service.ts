@@ -29,7 +29,7 @@ import {
 import { CLOCK } from '../repositories/tokens.js';
 import { CommandDispatchService } from './command-dispatch.service.js';
 import { CommandLifecycle } from './command-lifecycle.js';
-import { CommandNotifier } from './command-notifier.js';
+import { CommandNotifier, type CommandWatch } from './command-notifier.js';
 import { toCommandDto, toCommandSummaryDto } from './command-response.mapper.js';
 import { hostRuntimeRefusal, requestHash, runtimeRefusal, unknownParamKey } from './command-rules.js';
 import { isFinal } from './command-states.js';
@@ -62,6 +62,8 @@ export interface CommandPlan {
   target: CommandTarget;
   targetId: string | null;
   params: Record<string, unknown>;
+  // The replica holding the host's agent while the host is online (null otherwise, or not known).
+  holder: string | null;
   // Fingerprint of the request, for telling an Idempotency-Key retry from a reuse; only with a key.
   hash: string | null;
   request: CommandRequest;
@@ -126,25 +128,35 @@ export class CommandService {
   }
 
   async commit(plan: CommandPlan, params: Record<string, unknown> = plan.params): Promise<CommandOutcome> {
-    let row: CommandRow;
+    // Watched before it is written: a command sent through another replica can end there before
+    // this insert's answer is read here.
+    const id = randomUUID();
+    const watch = plan.request.wait > 0 ? this.notifier.watch(id, plan.request.wait * 1000) : null;
     try {
-      // For a host with a live session the command is written as sent, and its frame goes out next.
-      row = await this.lifecycle.create(this.newCommand(plan, params), this.dispatcher.isConnected(plan.hostId));
-    } catch (err) {
-      // Two requests with one key at once: the other one won; answer with its command.
-      if (!(err instanceof DuplicateIdempotencyKeyError) || !plan.request.idempotencyKey) throw err;
-      const existing = await this.repo.findByIdempotencyKey(plan.request.idempotencyKey);
-      if (!existing) throw err;
-      return this.respond(this.sameRequest(existing, plan.hash!), false, plan.request.wait);
+      let row: CommandRow;
+      try {
+        // For a host with a live session the command is written as sent, and its frame goes out next.
+        const command = { ...this.newCommand(plan, params), id };
+        const route = this.dispatcher.routeFor(command, plan.holder);
+        row = await this.lifecycle.create(command, route.sendNow, undefined, route.note);
+      } catch (err) {
+        // Two requests with one key at once: the other one won; answer with its command.
+        if (!(err instanceof DuplicateIdempotencyKeyError) || !plan.request.idempotencyKey) throw err;
+        const existing = await this.repo.findByIdempotencyKey(plan.request.idempotencyKey);
+        if (!existing) throw err;
+        return this.respond(this.sameRequest(existing, plan.hash!), false, plan.request.wait);
+      }
+      return { command: await this.sendAndWait(row, watch), created: true };
+    } finally {
+      watch?.stop();
     }
-    return { command: await this.sendAndWait(row, plan.request.wait), created: true };
   }
 
   // A command on a host whose params the caller has validated (defaults applied), to be written
   // as one of pendingRows() by the caller and sent with deliver once that has committed.
   hostPlan(hostId: string, op: CommandOp, params: Record<string, unknown>, request: CommandRequest): CommandPlan {
     const hash = request.idempotencyKey ? requestHash({ op, subject: { kind: 'host', id: hostId }, params }) : null;
-    return { hostId, op, target: { kind: 'host' }, targetId: null, params, hash, request };
+    return { hostId, op, target: { kind: 'host' }, targetId: null, params, holder: null, hash, request };
   }
 
   // The rows of planned commands, pending, for a caller that writes them with its own rows
@@ -160,20 +172,20 @@ export class CommandService {
 
   async deliver(row: CommandRow, wait: number): Promise<CommandDto> {
     this.lifecycle.announce(row);
-    return this.sendAndWait(row, wait);
-  }
-
-  // Sends a command just written and waits up to `wait` seconds for it to end. It is watched
-  // before it is sent, so its end is seen without reading it back.
-  private async sendAndWait(row: CommandRow, wait: number): Promise<CommandDto> {
     const watch = wait > 0 ? this.notifier.watch(row.id, wait * 1000) : null;
     try {
-      const sent = await this.dispatcher.dispatch(row);
-      if (!watch || isFinal(sent.status)) return toCommandDto(sent);
-      return toCommandDto((await watch.ended) ?? (await this.repo.findById(row.id)) ?? sent);
+      return await this.sendAndWait(row, watch);
     } finally {
       watch?.stop();
     }
+  }
+
+  // Sends a command just written and waits for it to end while `watch` lasts. It is watched
+  // before it is sent, so its end is seen without reading it back.
+  private async sendAndWait(row: CommandRow, watch: CommandWatch | null): Promise<CommandDto> {
+    const sent = await this.dispatcher.dispatch(row);
+    if (!watch || isFinal(sent.status)) return toCommandDto(sent);
+    return toCommandDto((await watch.ended) ?? (await this.repo.findById(row.id)) ?? sent);
   }
 
   private newCommand(plan: CommandPlan, params: Record<string, unknown>): Omit<NewCommand, 'status' | 'sentAt'> {
@@ -252,19 +264,19 @@ export class CommandService {
     subject: CommandSubject,
     op: CommandOp,
     params: Record<string, unknown>,
-  ): Promise<Pick<CommandPlan, 'hostId' | 'target' | 'targetId' | 'params'>> {
+  ): Promise<Pick<CommandPlan, 'hostId' | 'target' | 'targetId' | 'params' | 'holder'>> {
     if (subject.kind === 'host') {
       const host = await this.host(subject.id);
       const runtime = runtimeOfCommand(op, { kind: 'host' }, params);
       if (runtime) this.refuse(hostRuntimeRefusal(host.hostname, host.runtimes as RuntimeStatus[], runtime));
-      return { hostId: host.id, target: { kind: 'host' }, targetId: null, params };
+      return { hostId: host.id, target: { kind: 'host' }, targetId: null, params, holder: host.holder };
     }
     const row = await this.row(subject.kind, subject.id);
     if (row.kind === 'container') this.refuse(runtimeRefusal(row.runtime as RuntimeName, op));
     if (op === 'network.connect' || op === 'network.disconnect') {
       params = { ...params, container: await this.networkMember(row.hostId, String(params.container)) };
     }
-    return { hostId: row.hostId, target: targetOf(row), targetId: row.id, params };
+    return { hostId: row.hostId, target: targetOf(row), targetId: row.id, params, holder: row.holder };
   }
 
   // network.connect takes a Corral container id (same host, docker) or a Docker container id or name.
@@ -278,7 +290,11 @@ export class CommandService {
     return row.engineId;
   }
 
+  // A Corral id is read at once (one query); anything else, or a UUID-shaped name, goes through
+  // the resolver first.
   private async host(ref: string) {
+    const direct = isUuid(ref) ? await this.repo.findHost(ref.toLowerCase()) : null;
+    if (direct) return direct;
     const id = await this.resolver.resolveId('host', ref);
     const host = await this.repo.findHost(id);
     if (!host) throw new NotFoundError(`no host with id ${id}`);
@@ -286,6 +302,8 @@ export class CommandService {
   }
 
   private async row(kind: TargetRowKind, ref: string): Promise<TargetRow> {
+    const direct = isUuid(ref) ? await this.repo.findTargetRow(kind, ref.toLowerCase()) : null;
+    if (direct) return direct;
     const id = await this.resolver.resolveId(kind, ref);
     const row = await this.repo.findTargetRow(kind, id);
     if (!row) throw new NotFoundError(`no ${kind} with id ${id}`);
