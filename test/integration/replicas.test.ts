@@ -122,6 +122,29 @@ describe('controller replicas on one database', () => {
     agent.close();
   });
 
+  it('sends a command whose frame does not fit in a notification through the holder, from its row', async () => {
+    const { agent, hostId } = await connectWithContainer(b, 'held-by-b-big');
+    const container = await a.prisma.container.findFirstOrThrow({ where: { hostId } });
+    // About 12 KB of arguments: more than a notification holds (8,000 bytes).
+    const command = [
+      'sh',
+      '-c',
+      `echo ${'x'.repeat(200)}`,
+      ...Array.from({ length: 50 }, (_, i) => `arg-${i}-${'y'.repeat(230)}`),
+    ];
+    const asked = a.request<CommandDto>('POST', `/api/v1/containers/${container.id}/exec?wait=10`, { command });
+    const frame = await agent.next('command');
+    expect(frame.op).toBe('container.exec');
+    expect((frame.params as { command: string[] }).command).toEqual(command);
+    agent.send({ type: 'command.accepted', id: frame.id });
+    agent.send({ type: 'command.result', id: frame.id, ok: true, result: { exitCode: 0, stdout: 'ok', stderr: '' } });
+    const reply = await asked;
+    expect(reply.body).toMatchObject({ id: frame.id, status: 'succeeded' });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(agent.received.filter((m) => m.type === 'command' && m.id === frame.id)).toHaveLength(0);
+    agent.close();
+  });
+
   it('closes the older connection of a host that said hello to another replica, and refuses what it sends', async () => {
     const { agent: old, hostId } = await connectWithContainer(a, 'partitioned');
     const before = await a.prisma.host.findUniqueOrThrow({ where: { id: hostId } });
