@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import type { EventLogRepository, StoredEvent } from '../repositories/event-log.repository.js';
 import { EventBus } from '../services/event-bus.js';
 import type { ClusterChannel } from './cluster-channel.js';
-import { EventLog, LOST_EVENT_TYPE, MAX_BATCH_EVENTS, MAX_QUEUED_EVENTS } from './event-log.js';
+import {
+  batchNotes,
+  EventLog,
+  LOST_EVENT_TYPE,
+  MAX_BATCH_EVENTS,
+  MAX_QUEUED_EVENTS,
+  parseBatchNote,
+} from './event-log.js';
 import type { ReplicaService } from './replica.service.js';
 
 // A log table in memory whose writes can be told to fail or to stall.
@@ -34,8 +41,10 @@ class FakeRepo {
     return this.batches.filter((b) => b.id > afterId).slice(0, limit);
   }
 
+  tails = 0;
   // Like the table: the reader's own batches come without their events.
   async tail(afterId: number, limit: number, replicaId: string) {
+    this.tails++;
     const rows = await this.after(afterId, limit);
     return rows.map((b) => ({ ...b, events: b.replicaId === replicaId ? null : b.events }));
   }
@@ -150,18 +159,21 @@ describe('EventLog writer', () => {
   it('hands every event to subscribers with its durable id, and foreign batches to foreign subscribers', async () => {
     const { repo, sut, publish } = setup();
     await sut.onModuleInit();
+    const all: number[] = [];
+    const foreign: number[] = [];
+    sut.subscribe((e) => all.push(e.id));
+    sut.subscribeForeign((e) => foreign.push(e.id));
     publish(0);
     publish(1);
     await sut.flushed();
+    // The next batch of the log, written here: delivered as written, with no read of the table.
+    expect(all).toEqual([1_000_000, 1_000_001]);
+    expect(repo.tails).toBe(0);
     repo.batches.push({
       id: 2,
       replicaId: 'r2',
       events: [{ type: 'host-online', kind: 'host', hostId: 'h', at: '', data: {} }],
     });
-    const all: number[] = [];
-    const foreign: number[] = [];
-    sut.subscribe((e) => all.push(e.id));
-    sut.subscribeForeign((e) => foreign.push(e.id));
     await sut.caughtUp();
     expect(all).toEqual([1_000_000, 1_000_001, 2_000_000]);
     expect(foreign).toEqual([2_000_000]);
@@ -185,5 +197,89 @@ describe('EventLog writer', () => {
     await sut.caughtUp();
     expect(all).toEqual([1_000_000]);
     expect(repo.eventsRead).toBe(1);
+  });
+});
+
+describe('EventLog across replicas', () => {
+  // Two replicas on one table, their notes delivered to both, as Postgres does.
+  const pair = () => {
+    const repo = new FakeRepo();
+    const listeners: ((payload: string) => void)[] = [];
+    const channel = {
+      listen: (_: string, handler: (payload: string) => void) => {
+        listeners.push(handler);
+        return () => {};
+      },
+      onReconnect: () => () => {},
+      notify: async (_: string, payload: string) => {
+        for (const l of listeners) l(payload);
+      },
+    } as unknown as ClusterChannel;
+    const make = (id: string) => {
+      const bus = new EventBus();
+      const log = new EventLog(bus, repo as unknown as EventLogRepository, channel, { id } as ReplicaService);
+      const seen: number[] = [];
+      log.subscribe((e) => seen.push(e.id));
+      const publish = (n: number) =>
+        bus.publish({ type: 'container-updated', kind: 'container', hostId: null, data: { n } });
+      return { log, seen, publish };
+    };
+    return { repo, a: make('a'), b: make('b') };
+  };
+
+  it("delivers another replica's next batch from its note, without reading the table", async () => {
+    const { repo, a, b } = pair();
+    await a.log.onModuleInit();
+    await b.log.onModuleInit();
+    a.publish(1);
+    await a.log.flushed();
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    expect(b.seen).toEqual([1_000_000]);
+    expect(a.seen).toEqual([1_000_000]);
+    expect(repo.tails).toBe(0);
+    b.publish(2);
+    await b.log.flushed();
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    expect(a.seen).toEqual([1_000_000, 2_000_000]);
+    expect(repo.tails).toBe(0);
+    await a.log.beforeApplicationShutdown();
+    await b.log.beforeApplicationShutdown();
+  });
+
+  it('reads the table when a note skips a batch it has not seen', async () => {
+    const { repo, a, b } = pair();
+    await a.log.onModuleInit();
+    await b.log.onModuleInit();
+    // Batch 1 committed without a note reaching anyone (its note lost); batch 2's note comes.
+    repo.batches.push({
+      id: 1,
+      replicaId: 'c',
+      events: [{ type: 'host-online', kind: 'host', hostId: 'h', at: '', data: {} }],
+    });
+    a.publish(2);
+    await a.log.flushed();
+    await new Promise((r) => setImmediate(r));
+    await b.log.caughtUp();
+    expect(b.seen).toEqual([1_000_000, 2_000_000]);
+    expect(repo.tails).toBeGreaterThan(0);
+    await a.log.beforeApplicationShutdown();
+    await b.log.beforeApplicationShutdown();
+  });
+
+  it('splits batch notes to fit a notification, and leaves out the events of a batch too large', () => {
+    const event = (n: number) => ({ type: 't', kind: 'host', hostId: null, at: '', data: { pad: 'p'.repeat(n) } });
+    const notes = batchNotes([
+      { id: 1, replicaId: 'a', events: [event(3_000)] },
+      { id: 2, replicaId: 'a', events: [event(3_000)] },
+      { id: 3, replicaId: 'a', events: [event(9_000)] },
+    ]);
+    for (const note of notes) expect(Buffer.byteLength(note)).toBeLessThanOrEqual(7_500);
+    const batches = notes.flatMap((n) => parseBatchNote(n)!);
+    expect(batches.map(([id]) => id)).toEqual([1, 2, 3]);
+    expect(batches[2]![2]).toBeNull();
+    expect(parseBatchNote('batch')).toBeNull();
+    expect(parseBatchNote('{"b":[[1,"a",{"x":1}]]}')).toBeNull();
   });
 });

@@ -80,7 +80,7 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown, OnAppl
     }
     this.unsubscribe.push(
       this.bus.subscribe((event) => this.append(event)),
-      this.channel.listen(CHANNEL.events, () => this.catchUp()),
+      this.channel.listen(CHANNEL.events, (payload) => this.noted(payload)),
       this.channel.onReconnect(() => this.catchUp()),
     );
     this.timer = setInterval(() => this.catchUp(), POLL_MS);
@@ -227,17 +227,45 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown, OnAppl
 
   // Tells every replica's tail (this one's too) that batches were committed: a notification of its
   // own, outside the batch's transaction (see eventLogQueries.append). Those written in a short
-  // while go out as one note; a lost note is made good by the tails' 1 s poll.
-  announce(): void {
+  // while go out together. A batch given here travels in the note with its events when they fit
+  // (`{"b": [[id, replica, events], ...]}`), so a tail at the batch before it delivers it without
+  // reading the table; without a batch (the ingest's, written in its own transaction) the note
+  // says `batch` and the tails read. A lost note is made good by the tails' 1 s poll.
+  announce(batch?: BatchRow): void {
+    if (batch) this.announced.push(batch);
+    else this.announcedUnknown = true;
     if (this.announcing) return;
     this.announcing = true;
     setImmediate(() => {
       this.announcing = false;
-      void this.channel.notify(CHANNEL.events, 'batch');
+      const batches = this.announced;
+      this.announced = [];
+      const unknown = this.announcedUnknown;
+      this.announcedUnknown = false;
+      for (const note of batchNotes(batches)) void this.channel.notify(CHANNEL.events, note);
+      if (unknown) void this.channel.notify(CHANNEL.events, 'batch');
     });
   }
 
   private announcing = false;
+  private announced: BatchRow[] = [];
+  private announcedUnknown = false;
+
+  // A note on the events channel: batches it carries are delivered at once while they are the next
+  // of the log and no read is under way; anything else (a gap, a batch without its events, a note
+  // that does not parse) makes the tail read the table.
+  private noted(payload: string): void {
+    if (this.stopped || this.closing) return;
+    const batches = parseBatchNote(payload);
+    if (!batches) return this.catchUp();
+    for (const [id, replicaId, events] of batches) {
+      if (id <= this.position) continue;
+      const held = events ?? (replicaId === this.replica.id ? (this.own.get(id) ?? null) : null);
+      if (this.reading || id !== this.position + 1 || held === null) return this.catchUp();
+      this.own.delete(id);
+      this.deliver({ id, replicaId, events: held });
+    }
+  }
 
   // Events handed to the writer so far, and those of them written (or given up on).
   private enqueued = 0;
@@ -303,8 +331,14 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown, OnAppl
     for (;;) {
       try {
         const id = await this.repo.append(this.replica.id, batch);
-        if (id > this.position) this.own.set(id, batch);
-        this.announce();
+        if (id === this.position + 1 && !this.reading) {
+          // The next batch of the log, and every batch below it is committed (ids are drawn under
+          // the writers' lock, in commit order): delivered from here, without reading it back.
+          this.deliver({ id, replicaId: this.replica.id, events: batch });
+        } else if (id > this.position) {
+          this.own.set(id, batch);
+        }
+        this.announce({ id, replicaId: this.replica.id, events: batch });
         this.written += batch.length;
         this.advance(batch.filter((e) => e.type !== LOST_EVENT_TYPE).length);
         this.retryMs = RETRY_MIN_MS;
@@ -323,6 +357,54 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown, OnAppl
       }
     }
   }
+}
+
+// A notification holds at most 8,000 bytes.
+const BATCH_NOTE_MAX_BYTES = 7_500;
+
+type NotedBatch = [id: number, replicaId: string, events: StoredEvent[] | null];
+
+// Notes for these batches, in order: each with its events when they fit, else by id alone.
+export function batchNotes(batches: readonly BatchRow[]): string[] {
+  const notes: string[] = [];
+  let parts: string[] = [];
+  let bytes = 0;
+  const flush = () => {
+    if (parts.length > 0) notes.push(`{"b":[${parts.join(',')}]}`);
+    parts = [];
+    bytes = 0;
+  };
+  for (const b of batches) {
+    let part = JSON.stringify([b.id, b.replicaId, b.events]);
+    if (Buffer.byteLength(part) > BATCH_NOTE_MAX_BYTES - 20) part = JSON.stringify([b.id, b.replicaId, null]);
+    const size = Buffer.byteLength(part) + 1;
+    if (bytes + size > BATCH_NOTE_MAX_BYTES - 20) flush();
+    parts.push(part);
+    bytes += size;
+  }
+  flush();
+  return notes;
+}
+
+// The batches a note carries, or null when it carries none that can be trusted (read the table).
+export function parseBatchNote(payload: string): NotedBatch[] | null {
+  if (!payload.startsWith('{"b":')) return null;
+  let note: { b?: unknown };
+  try {
+    note = JSON.parse(payload);
+  } catch {
+    return null;
+  }
+  if (!Array.isArray(note.b)) return null;
+  const out: NotedBatch[] = [];
+  for (const entry of note.b) {
+    if (!Array.isArray(entry) || entry.length !== 3) return null;
+    const [id, replicaId, events] = entry as unknown[];
+    if (!Number.isSafeInteger(id) || typeof replicaId !== 'string') return null;
+    if (events !== null && !Array.isArray(events)) return null;
+    out.push([id as number, replicaId, events as StoredEvent[] | null]);
+  }
+  return out;
 }
 
 function toEvents(row: BatchRow): CorralEvent[] {

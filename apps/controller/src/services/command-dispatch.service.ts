@@ -14,6 +14,7 @@ import {
 import { CLOCK } from '../repositories/tokens.js';
 import { Batcher } from './batcher.js';
 import { CommandLifecycle } from './command-lifecycle.js';
+import { FINAL_NOTE_START } from './command-notifier.js';
 import { ConnectedHosts } from './connected-hosts.js';
 import { RegistryService } from './registry.service.js';
 
@@ -218,6 +219,8 @@ export class CommandDispatchService implements OnModuleInit, OnModuleDestroy {
   // Another replica (or this one) announced a command for a host: the replica holding the host's
   // agent sends it, or its cancel. Anything else is no business of this replica.
   private noted(payload: string): void {
+    // Ended commands are the notifier's; their notes are the longest, and not parsed here.
+    if (payload.startsWith(FINAL_NOTE_START)) return;
     let note: CommandNote;
     try {
       note = JSON.parse(payload) as CommandNote;

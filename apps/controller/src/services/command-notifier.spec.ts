@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CommandRow } from '../repositories/command.repository.js';
-import { CommandNotifier } from './command-notifier.js';
+import { CommandNotifier, endedIdsOf, finalNotes } from './command-notifier.js';
 import { commandRow } from './command-row.fixture.js';
 import { type CorralEvent, EventBus } from './event-bus.js';
 import { MetricsService } from './metrics.service.js';
@@ -95,5 +95,71 @@ describe('CommandNotifier', () => {
     const started = Date.now();
     expect((await sut.waitUntilFinal(row('sent').id, 100, async () => row('running')))?.status).toBe('running');
     expect(Date.now() - started).toBeGreaterThanOrEqual(90);
+  });
+
+  // Two notifiers joined by one fake channel, as two replicas on the commands channel.
+  const pair = () => {
+    const listeners: ((payload: string) => void)[] = [];
+    const notes: string[] = [];
+    const channel = {
+      listen: (_: string, handler: (payload: string) => void) => {
+        listeners.push(handler);
+        return () => true;
+      },
+      notify: async (_: string, payload: string) => {
+        notes.push(payload);
+        for (const l of listeners) l(payload);
+      },
+    } as never;
+    return {
+      here: new CommandNotifier(new EventBus(), channel, new MetricsService()),
+      there: new CommandNotifier(new EventBus(), channel, new MetricsService()),
+      notes,
+    };
+  };
+
+  it('carries an ended row to a waiter on another replica, which answers without reading it', async () => {
+    const { here, there, notes } = pair();
+    const ended = { ...row('succeeded'), result: { state: 'exited' } };
+    let reads = 0;
+    const waiting = here.waitUntilFinal(ended.id, 10_000, async () => {
+      reads++;
+      return row('sent');
+    });
+    await new Promise((r) => setTimeout(r, 10));
+    there.transitioned(ended);
+    const got = await waiting;
+    expect(reads).toBe(1);
+    expect(got).toMatchObject({ id: ended.id, status: 'succeeded', result: { state: 'exited' } });
+    expect(got?.createdAt).toBeInstanceOf(Date);
+    expect(got?.createdAt.getTime()).toBe(ended.createdAt.getTime());
+    expect(notes).toHaveLength(1);
+    expect(endedIdsOf(notes[0]!)).toEqual([ended.id]);
+  });
+
+  it('announces a row too large for a note by its id, and the waiter reads it', async () => {
+    const { here, there } = pair();
+    const big = { ...row('succeeded'), output: 'x'.repeat(10_000) };
+    let reads = 0;
+    const waiting = here.waitUntilFinal(big.id, 10_000, async () => {
+      reads++;
+      return reads === 1 ? row('sent') : big;
+    });
+    await new Promise((r) => setTimeout(r, 10));
+    there.transitioned(big);
+    expect((await waiting)?.output).toHaveLength(10_000);
+    expect(reads).toBe(2);
+  });
+
+  it('splits final notes to fit a notification, each command in exactly one', () => {
+    const rows = Array.from({ length: 400 }, (_, i) => ({
+      ...commandRow('succeeded', { op: 'container.start' }),
+      id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+      ...(i % 7 === 0 ? { output: 'y'.repeat(5_000) } : {}),
+    }));
+    const notes = finalNotes(rows);
+    expect(notes.length).toBeGreaterThan(1);
+    for (const note of notes) expect(Buffer.byteLength(note)).toBeLessThanOrEqual(7_500);
+    expect(notes.flatMap(endedIdsOf).sort()).toEqual(rows.map((r) => r.id).sort());
   });
 });

@@ -15,6 +15,77 @@ export interface CommandWatch {
 
 // Ids of ended commands per note on the commands channel (a notification holds at most 8,000 bytes).
 const FINAL_IDS_PER_NOTE = 150;
+// A final note's payload at most, and an ended row's JSON at most for it to go in the note: a
+// replica waiting for that command answers from the note instead of reading the row.
+const FINAL_NOTE_MAX_BYTES = 7_500;
+const ROW_IN_NOTE_MAX_BYTES = 3_000;
+
+// Every final note starts so (finalNotes writes them): other notes are passed over unparsed.
+export const FINAL_NOTE_START = '{"a":"final"';
+
+const ROW_DATES = ['createdAt', 'sentAt', 'startedAt', 'finishedAt', 'cancelRequestedAt', 'deadline'] as const;
+
+// An ended command as a final note carries it: the row with its dates as ISO text.
+function reviveRow(value: unknown): CommandRow | null {
+  if (typeof value !== 'object' || value === null) return null;
+  const row = { ...(value as Record<string, unknown>) };
+  if (typeof row.id !== 'string' || typeof row.status !== 'string' || !isFinal(row.status as CommandRow['status'])) {
+    return null;
+  }
+  for (const key of ROW_DATES) {
+    const at = row[key];
+    if (at === null || at === undefined) row[key] = null;
+    else if (typeof at === 'string' && !Number.isNaN(Date.parse(at))) row[key] = new Date(at);
+    else return null;
+  }
+  if (!(row.createdAt instanceof Date) || !(row.deadline instanceof Date)) return null;
+  return row as unknown as CommandRow;
+}
+
+// The ids of the commands a final note announces (by id or whole); none for anything else.
+export function endedIdsOf(payload: string): string[] {
+  let note: { a?: unknown; ids?: unknown; rows?: unknown };
+  try {
+    note = JSON.parse(payload);
+  } catch {
+    return [];
+  }
+  if (note?.a !== 'final') return [];
+  const ids = Array.isArray(note.ids) ? note.ids.filter((id): id is string => typeof id === 'string') : [];
+  const rows = Array.isArray(note.rows) ? note.rows : [];
+  for (const row of rows) {
+    const id = (row as { id?: unknown } | null)?.id;
+    if (typeof id === 'string') ids.push(id);
+  }
+  return ids;
+}
+
+// Final notes for these ended commands, in order: each row whose JSON is small enough goes whole
+// (`rows`), the others by id (`ids`), at most FINAL_IDS_PER_NOTE commands and FINAL_NOTE_MAX_BYTES a note.
+export function finalNotes(ended: readonly CommandRow[]): string[] {
+  const notes: string[] = [];
+  let ids: string[] = [];
+  let rows: string[] = [];
+  let bytes = 0;
+  const flush = () => {
+    if (ids.length + rows.length === 0) return;
+    notes.push(`{"a":"final","ids":${JSON.stringify(ids)},"rows":[${rows.join(',')}]}`);
+    ids = [];
+    rows = [];
+    bytes = 0;
+  };
+  for (const row of ended) {
+    const json = JSON.stringify(row);
+    const whole = Buffer.byteLength(json) <= ROW_IN_NOTE_MAX_BYTES;
+    const size = whole ? Buffer.byteLength(json) + 1 : row.id.length + 3;
+    if (ids.length + rows.length >= FINAL_IDS_PER_NOTE || bytes + size > FINAL_NOTE_MAX_BYTES - 40) flush();
+    if (whole) rows.push(json);
+    else ids.push(row.id);
+    bytes += size;
+  }
+  flush();
+  return notes;
+}
 
 // Publishes command transitions on the event bus and wakes requests waiting (?wait=) for a command
 // to end, on this replica at once and on the others through the commands channel: the ids of
@@ -23,7 +94,7 @@ const FINAL_IDS_PER_NOTE = 150;
 @Injectable()
 export class CommandNotifier {
   private readonly waiters = new Map<string, Set<(row: CommandRow | null) => void>>();
-  private ended: string[] = [];
+  private ended: CommandRow[] = [];
   private flushing = false;
 
   constructor(
@@ -47,36 +118,40 @@ export class CommandNotifier {
     });
     if (final) {
       this.wake(row.id, row);
-      this.announceEnd(row.id);
+      this.announceEnd(row);
     }
   }
 
-  private announceEnd(id: string): void {
-    this.ended.push(id);
+  private announceEnd(row: CommandRow): void {
+    this.ended.push(row);
     if (this.flushing) return;
     this.flushing = true;
     setImmediate(() => {
-      const ids = this.ended;
+      const ended = this.ended;
       this.ended = [];
       this.flushing = false;
-      for (let i = 0; i < ids.length; i += FINAL_IDS_PER_NOTE) {
-        const note = { a: 'final', ids: ids.slice(i, i + FINAL_IDS_PER_NOTE) };
-        void this.channel.notify(CHANNEL.commands, JSON.stringify(note));
-      }
+      for (const note of finalNotes(ended)) void this.channel.notify(CHANNEL.commands, note);
     });
   }
 
-  // A command that ended on another replica: its waiters here read it again.
+  // Commands that ended on another replica: waiters here take the row the note carries, or read it.
   private noted(payload: string): void {
-    if (this.waiters.size === 0 || !payload.includes('"final"')) return;
-    let note: { a?: string; ids?: unknown };
+    if (this.waiters.size === 0 || !payload.startsWith(FINAL_NOTE_START)) return;
+    let note: { a?: string; ids?: unknown; rows?: unknown };
     try {
       note = JSON.parse(payload);
     } catch {
       return;
     }
-    if (note.a !== 'final' || !Array.isArray(note.ids)) return;
-    for (const id of note.ids) if (typeof id === 'string') this.wake(id, null);
+    if (note.a !== 'final') return;
+    if (Array.isArray(note.ids)) for (const id of note.ids) if (typeof id === 'string') this.wake(id, null);
+    if (Array.isArray(note.rows)) {
+      for (const value of note.rows) {
+        const id = (value as { id?: unknown } | null)?.id;
+        if (typeof id !== 'string' || !this.waiters.has(id)) continue;
+        this.wake(id, reviveRow(value));
+      }
+    }
   }
 
   output(id: string, hostId: string, stream: 'stdout' | 'stderr', chunk: string): void {

@@ -11,6 +11,7 @@ import type { Config } from '../config/config.js';
 import { CONFIG } from '../repositories/tokens.js';
 import { UploadRepository } from '../repositories/upload.repository.js';
 import { type CommandOutcome, type CommandRequest, CommandService, type CommandSubject } from './command.service.js';
+import { endedIdsOf, FINAL_NOTE_START } from './command-notifier.js';
 import { NotFoundError, PayloadTooLargeError, UnsupportedMediaTypeError } from './errors.js';
 
 export type UploadBody = Readable & { headers: IncomingHttpHeaders };
@@ -71,15 +72,8 @@ export class UploadService {
 
   // Commands that ended, on any replica: the files of those holding an upload kept here go.
   private noted(payload: string): void {
-    if (this.held.size === 0 || !payload.includes('"final"')) return;
-    let ids: unknown;
-    try {
-      ids = (JSON.parse(payload) as { ids?: unknown }).ids;
-    } catch {
-      return;
-    }
-    if (!Array.isArray(ids)) return;
-    for (const id of ids) {
+    if (this.held.size === 0 || !payload.startsWith(FINAL_NOTE_START)) return;
+    for (const id of endedIdsOf(payload)) {
       const uploadId = this.held.get(id as string);
       if (!uploadId) continue;
       this.held.delete(id as string);
