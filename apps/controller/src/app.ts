@@ -21,6 +21,11 @@ export async function createApp(options: AppOptions): Promise<INestApplication> 
     bodyParser: false,
     ...(tls ? { httpsOptions: { cert: tls.cert, key: tls.key } } : {}),
   });
+  // No ETag on API answers: Express would hash every body it sends (a SHA-1 per request) for
+  // conditional GETs no client of this API makes. The web view's files keep theirs (serve-static).
+  app.set('etag', false);
+  // Nor does an answer say which framework made it.
+  app.disable('x-powered-by');
   // First, so every later middleware, guard and handler logs with the request's id.
   app.use(requestIds());
   // Command bodies are small; image tarballs are not JSON and stream past this parser.

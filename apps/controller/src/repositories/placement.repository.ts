@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Pool } from 'pg';
+import { runPrepared } from '../database/prepared.js';
 import type { Cursor } from '../dtos/pagination.dto.js';
 import type { Placement, Prisma, PrismaClient } from '../generated/prisma/client.js';
 import { insertAuditFrom, type NewAuditEntry } from './audit.repository.js';
@@ -61,7 +62,7 @@ export class PlacementRepository {
   ): Promise<{ commands: CommandRow[]; rows: PlacementRow[] }> {
     const json = JSON.stringify(placements);
     const nul = hasNul(json);
-    const { rows } = await this.pool.query<CommandRow>(RECORD_MANY, [
+    const { rows } = await runPrepared<CommandRow>(this.pool, RECORD_MANY, [
       pgJson(commands),
       nul ? pgJson(placements) : json,
       pgJson(audit),

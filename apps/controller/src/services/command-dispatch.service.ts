@@ -37,11 +37,31 @@ export function commandFrame(row: CommandRow): CommandMessage {
 // op, target, params, deadline), else read by the holder; `cancel`; `final`: commands that ended.
 export type CommandNote =
   | { h: string; c: string; a: 'send' | 'cancel' }
+  | { a: 'notes'; n: { h: string; c: string; a: 'send' | 'cancel' }[] }
   | { h: string; c: string; a: 'frame'; o?: string; t?: unknown; p?: unknown; d?: string }
   | { a: 'final'; ids: string[] };
 
 // A notification holds at most 8,000 bytes; a frame note longer than this goes without its frame.
 const FRAME_NOTE_MAX_BYTES = 7_500;
+
+// Send and cancel notes as few notifications: `{a: "notes", n: [...]}` of at most 7,500 bytes each.
+export function noteBatches(notes: readonly { h: string; c: string; a: 'send' | 'cancel' }[]): string[] {
+  const out: string[] = [];
+  let parts: string[] = [];
+  let bytes = 0;
+  for (const note of notes) {
+    const part = JSON.stringify(note);
+    if (bytes + part.length + 1 > FRAME_NOTE_MAX_BYTES - 30 && parts.length > 0) {
+      out.push(`{"a":"notes","n":[${parts.join(',')}]}`);
+      parts = [];
+      bytes = 0;
+    }
+    parts.push(part);
+    bytes += part.length + 1;
+  }
+  if (parts.length > 0) out.push(`{"a":"notes","n":[${parts.join(',')}]}`);
+  return out;
+}
 
 // How a new command is written: sent (its frame leaves from this replica right after, or from the
 // replica holding its host, told by the note that commits with it) or pending.
@@ -212,9 +232,26 @@ export class CommandDispatchService implements OnModuleInit, OnModuleDestroy {
     else void this.note({ h: row.hostId, c: row.id, a: 'cancel' });
   }
 
-  private note(note: CommandNote): Promise<void> {
-    return this.channel.notify(CHANNEL.commands, JSON.stringify(note));
+  // Send and cancel notes made in one tick go out together (`{a: "notes", n: [...]}`, as many as
+  // fit in a notification): many placements at once make one notification, not one each.
+  private note(note: Extract<CommandNote, { a: 'send' | 'cancel' }>): Promise<void> {
+    this.pendingNotes.push(note);
+    this.notesFlushed ??= new Promise<void>((resolve) => {
+      setImmediate(() => {
+        const notes = this.pendingNotes;
+        this.pendingNotes = [];
+        this.notesFlushed = null;
+        Promise.all(noteBatches(notes).map((payload) => this.channel.notify(CHANNEL.commands, payload))).then(
+          () => resolve(),
+          () => resolve(),
+        );
+      });
+    });
+    return this.notesFlushed;
   }
+
+  private pendingNotes: Extract<CommandNote, { a: 'send' | 'cancel' }>[] = [];
+  private notesFlushed: Promise<void> | null = null;
 
   // Another replica (or this one) announced a command for a host: the replica holding the host's
   // agent sends it, or its cancel. Anything else is no business of this replica.
@@ -229,6 +266,15 @@ export class CommandDispatchService implements OnModuleInit, OnModuleDestroy {
       return;
     }
     if (note.a === 'final') return;
+    if (note.a === 'notes') {
+      if (!Array.isArray(note.n)) return;
+      for (const one of note.n) if (one && (one.a === 'send' || one.a === 'cancel')) this.handle(one);
+      return;
+    }
+    this.handle(note);
+  }
+
+  private handle(note: Exclude<CommandNote, { a: 'final' } | { a: 'notes' }>): void {
     const session = this.connected.get(note.h);
     if (!session) return;
     if (note.a === 'cancel') {
