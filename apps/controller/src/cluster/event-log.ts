@@ -257,11 +257,17 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown, OnAppl
   private noted(payload: string): void {
     if (this.stopped || this.closing) return;
     const batches = parseBatchNote(payload);
-    if (!batches) return this.catchUp();
+    if (!batches) {
+      this.catchUp();
+      return;
+    }
     for (const [id, replicaId, events] of batches) {
       if (id <= this.position) continue;
       const held = events ?? (replicaId === this.replica.id ? (this.own.get(id) ?? null) : null);
-      if (this.reading || id !== this.position + 1 || held === null) return this.catchUp();
+      if (this.reading || id !== this.position + 1 || held === null) {
+        this.catchUp();
+        return;
+      }
       this.own.delete(id);
       this.deliver({ id, replicaId, events: held });
     }
