@@ -58,8 +58,12 @@ function parsePrometheus(text: string): Map<string, Family> {
       labels[pair[1]!] = pair[2]!.replace(/\\n/g, '\n').replace(/\\(["\\])/g, '$1');
     }
     const raw = m[7]!;
-    const value = raw === '+Inf' ? Infinity : raw === '-Inf' ? -Infinity : raw === 'NaN' ? NaN : Number(raw);
-    if (Number.isNaN(value) && raw !== 'NaN') throw new Error(`bad value, ${where}`);
+    // As Prometheus reads a value (Go's ParseFloat): Inf and NaN in any case. prom-client writes a
+    // mean with no samples behind it as "Nan" (the event loop lag between two close scrapes).
+    const word = raw.toLowerCase();
+    const value =
+      word === '+inf' || word === 'inf' ? Infinity : word === '-inf' ? -Infinity : word === 'nan' ? NaN : Number(raw);
+    if (Number.isNaN(value) && word !== 'nan') throw new Error(`bad value, ${where}`);
     const name = m[1]!;
     // Samples of a histogram or summary belong to the family without the suffix.
     const base = name.replace(/_(bucket|sum|count|total|created)$/, '');
