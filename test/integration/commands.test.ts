@@ -204,6 +204,7 @@ describe('commands on real Postgres, with a scripted agent', () => {
   });
 
   it('an Idempotency-Key retry returns the first command, and a reused key for another request is refused', async () => {
+    const started = new Date(Date.now() - 1_000);
     const before = await count();
     const key = `restart-${randomUUID()}`;
     const first = await post(
@@ -228,6 +229,17 @@ describe('commands on real Postgres, with a scripted agent', () => {
     expect(other.status).toBe(422);
     expect(other.body).toMatchObject({ error: 'unprocessable', message: expect.stringContaining(key) });
     expect(await count()).toBe(before + 1);
+
+    // One audit entry per request: the first written with its command (202), the retry and the
+    // refused reuse by the audit interceptor (200, 422); none twice.
+    const entries = await ctl.prisma.auditEntry.findMany({
+      where: { action: 'POST /api/v1/containers/:id/restart container.restart', at: { gte: started } },
+      orderBy: { at: 'asc' },
+    });
+    expect(entries.map((e) => e.statusCode).sort()).toEqual([200, 202, 422]);
+    const made = entries.find((e) => e.statusCode === 202)!;
+    expect(made).toMatchObject({ outcome: 'ok', targetKind: 'container', targetId: dockerId });
+    expect(made.detail).toEqual({ op: 'container.restart', commandId: first.body.id });
   });
 
   it('makes one command for requests sent with one Idempotency-Key at the same time', async () => {

@@ -1,12 +1,11 @@
-import { type CallHandler, type ExecutionContext, HttpStatus, Injectable, type NestInterceptor } from '@nestjs/common';
-import { HTTP_CODE_METADATA } from '@nestjs/common/constants.js';
+import { type CallHandler, type ExecutionContext, Injectable, type NestInterceptor } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { from, mergeMap, Observable, of } from 'rxjs';
 import { AuditService } from '../services/audit.service.js';
 import type { AuthenticatedRequest } from './auth.decorators.js';
 import { COMMAND_OP } from './command-route.decorators.js';
 import { toErrorReply } from './http-exception.filter.js';
-import { AUDITED_BY_ROUTE, requestAuditRecord, SAFE_METHODS } from './request-audit.js';
+import { AUDITED_BY_ROUTE, auditWritten, requestAuditRecord, SAFE_METHODS } from './request-audit.js';
 
 interface StatusReply {
   statusCode: number;
@@ -27,7 +26,6 @@ export class AuditInterceptor implements NestInterceptor {
     if (SAFE_METHODS.has(req.method)) return next.handle();
     const res = ctx.switchToHttp().getResponse<StatusReply>();
     const op = this.reflector.get<string | undefined>(COMMAND_OP, ctx.getHandler());
-    const declared = this.reflector.get<number | undefined>(HTTP_CODE_METADATA, ctx.getHandler());
     const byRoute = this.reflector.get<boolean | undefined>(AUDITED_BY_ROUTE, ctx.getHandler()) === true;
     const record = (statusCode: number, result: unknown) =>
       this.audit.record(requestAuditRecord(req, op, statusCode, result));
@@ -36,11 +34,13 @@ export class AuditInterceptor implements NestInterceptor {
         .handle()
         .pipe(
           mergeMap((value) => {
-            // A route interceptor may have set the status already (202 for commands).
-            const status =
-              res.statusCode !== HttpStatus.OK ? res.statusCode : (declared ?? (req.method === 'POST' ? 201 : 200));
+            // Nest sets the route's status (its @HttpCode, else 201 for POST) before the interceptors
+            // run, and a route or its interceptor may change it (202 or 200 for commands): what the
+            // response holds now is what the client gets. (Taking 200 for "not set" wrote 201 for an
+            // Idempotency-Key retry answered 200.)
+            const status = res.statusCode;
             // The route wrote its entry with its own rows, before answering.
-            if (byRoute) return of(value);
+            if (byRoute || auditWritten(req)) return of(value);
             return from(record(status, value).then(() => value));
           }),
         )

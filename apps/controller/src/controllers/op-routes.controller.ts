@@ -1,9 +1,12 @@
 import { COMMAND_OPS, type CommandOp, type OpSpec, opSpec } from '@corral/protocol';
-import { Controller, Delete, Get, Inject, Param, Post, Req } from '@nestjs/common';
+import { Controller, Delete, Get, HttpStatus, Inject, Param, Post, Req } from '@nestjs/common';
+import { AuditService } from '../services/audit.service.js';
 import { CommandService, type CommandSubject } from '../services/command.service.js';
 import { type UploadBody, UploadService } from '../services/upload.service.js';
+import type { AuthenticatedRequest } from './auth.decorators.js';
 import { CommandInput, type CommandInputValue, CommandRoute } from './command-route.decorators.js';
 import { paramPathNames } from './op-route.schemas.js';
+import { markAuditWritten, requestAuditRecord } from './request-audit.js';
 
 const METHODS = { POST: Post, DELETE: Delete, GET: Get } as const;
 
@@ -14,6 +17,7 @@ export class OpRoutesController {
   constructor(
     @Inject(CommandService) readonly commands: CommandService,
     @Inject(UploadService) readonly uploads: UploadService,
+    @Inject(AuditService) readonly audit: AuditService,
   ) {}
 
   submit(op: CommandOp, path: Record<string, string>, input: CommandInputValue, upload: UploadBody) {
@@ -24,7 +28,13 @@ export class OpRoutesController {
       return this.uploads.submitWithUpload(op, subject, { ...input.query, ...fromPath }, upload, input.request);
     }
     const params = spec.route.paramsFrom === 'query' ? input.query : input.body;
-    return this.commands.submit(subject, op, { ...params, ...fromPath }, input.request);
+    // The request's audit entry goes in the statement that writes its command (answered 202).
+    const req = upload as unknown as AuthenticatedRequest;
+    const audit = {
+      entry: (id: string) => this.audit.entryOf(requestAuditRecord(req, op, HttpStatus.ACCEPTED, { id })),
+      written: () => markAuditWritten(req),
+    };
+    return this.commands.submit(subject, op, { ...params, ...fromPath }, { ...input.request, audit });
   }
 }
 

@@ -39,6 +39,16 @@ export function outcomeOf(status: number): string {
 export const AUDITED_BY_ROUTE = 'corral:audited-by-route';
 export const AuditedByRoute = () => SetMetadata(AUDITED_BY_ROUTE, true);
 
+// A request whose entry its route wrote this time (a command route that made its command writes
+// the entry in the command's insert); the audit interceptor then records only a failure after it.
+const WRITTEN = Symbol('corral.auditWritten');
+export function markAuditWritten(req: object): void {
+  (req as Record<symbol, boolean>)[WRITTEN] = true;
+}
+export function auditWritten(req: object): boolean {
+  return (req as Record<symbol, boolean>)[WRITTEN] === true;
+}
+
 // The entry of a state-changing API call: who, the route (and its op), its target or what it made.
 export function requestAuditRecord(
   req: AuthenticatedRequest,

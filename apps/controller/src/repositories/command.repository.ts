@@ -8,6 +8,7 @@ import type { Cursor } from '../dtos/pagination.dto.js';
 import { type Command, type Host, Prisma, type PrismaClient } from '../generated/prisma/client.js';
 import type { CommandStatus } from '../generated/prisma/enums.js';
 import { OPEN_STATUSES } from '../services/command-states.js';
+import { insertAuditFrom, type NewAuditEntry } from './audit.repository.js';
 import { pgJson } from './pg-encoding.js';
 import { PG_POOL, PRISMA } from './tokens.js';
 
@@ -115,9 +116,11 @@ export const insertCommandsFrom = (param: string) => `INSERT INTO "Command" (id,
     "createdAt" timestamptz, "sentAt" timestamptz, deadline timestamptz)
   RETURNING *`;
 
-// The insert with its note: pg_notify in the same statement, so the note leaves with the commit and
-// costs no round trip of its own.
+// The insert with what goes with it in the same statement: its note (pg_notify, leaving with the
+// commit, with no round trip of its own) and the audit entry of the request that made it.
 const INSERT_NOTED = `WITH c AS (${INSERT}) SELECT c.*, pg_notify($15, $16) AS "noted" FROM c`;
+const INSERT_AUDITED = `WITH c AS (${INSERT}), a AS (${insertAuditFrom('$15')}) SELECT c.* FROM c`;
+const INSERT_NOTED_AUDITED = `WITH c AS (${INSERT}), a AS (${insertAuditFrom('$17')}) SELECT c.*, pg_notify($15, $16) AS "noted" FROM c`;
 
 const HOLDER = `CASE WHEN h.status = '${HOST_STATUS.online}' THEN h."replicaId" END AS holder`;
 const TARGET_ROW: Record<TargetRowKind, string> = {
@@ -146,32 +149,37 @@ export class CommandRepository {
   ) {}
 
   // In `db` (a caller's transaction) when given.
-  async insert(command: NewCommand, db?: CommandDb, note?: InsertNote): Promise<CommandRow> {
+  // `audit`: the entry of the request that makes the command, written in the same statement.
+  async insert(
+    command: NewCommand,
+    db?: CommandDb,
+    note?: InsertNote,
+    audit?: (id: string) => NewAuditEntry,
+  ): Promise<CommandRow> {
     try {
       const c = command;
       const id = c.id ?? randomUUID();
       const noted = note ? [note.channel, note.payload(id)] : [];
-      const { rows } = await runPrepared<CommandRow & { noted?: unknown }>(
-        db ? db.client : this.pool,
-        note ? INSERT_NOTED : INSERT,
-        [
-          id,
-          c.hostId,
-          c.op,
-          pgJson(c.target),
-          c.targetKind,
-          c.targetId,
-          pgJson(c.params),
-          c.status,
-          c.requestedBy,
-          c.idempotencyKey,
-          c.requestHash,
-          c.createdAt,
-          c.sentAt,
-          c.deadline,
-          ...noted,
-        ],
-      );
+      const audited = audit ? [pgJson([audit(id)])] : [];
+      const text = note ? (audit ? INSERT_NOTED_AUDITED : INSERT_NOTED) : audit ? INSERT_AUDITED : INSERT;
+      const { rows } = await runPrepared<CommandRow & { noted?: unknown }>(db ? db.client : this.pool, text, [
+        id,
+        c.hostId,
+        c.op,
+        pgJson(c.target),
+        c.targetKind,
+        c.targetId,
+        pgJson(c.params),
+        c.status,
+        c.requestedBy,
+        c.idempotencyKey,
+        c.requestHash,
+        c.createdAt,
+        c.sentAt,
+        c.deadline,
+        ...noted,
+        ...audited,
+      ]);
       const { noted: _, ...row } = rows[0]!;
       return row;
     } catch (err) {

@@ -1,6 +1,7 @@
 import type { CommandResultMessage } from '@corral/protocol';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Prisma } from '../generated/prisma/client.js';
+import type { NewAuditEntry } from '../repositories/audit.repository.js';
 import type { Clock } from '../repositories/clock.repository.js';
 import {
   type AcceptedCommand,
@@ -76,11 +77,13 @@ export class CommandLifecycle {
     sendNow: boolean,
     db?: CommandDb,
     note?: InsertNote,
+    audit?: (id: string) => NewAuditEntry,
   ): Promise<CommandRow> {
     const row = await this.repo.insert(
       { ...command, status: sendNow ? 'sent' : 'pending', sentAt: sendNow ? command.createdAt : null },
       db,
       note,
+      audit,
     );
     if (!db) this.notifier.transitioned(row);
     return row;

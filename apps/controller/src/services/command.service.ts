@@ -17,6 +17,7 @@ import {
   DEFAULT_DEADLINE_SECONDS,
 } from '../dtos/command.dto.js';
 import { type Page, toPage } from '../dtos/pagination.dto.js';
+import type { NewAuditEntry } from '../repositories/audit.repository.js';
 import type { Clock } from '../repositories/clock.repository.js';
 import {
   CommandRepository,
@@ -47,6 +48,9 @@ export interface CommandRequest {
   deadlineSeconds: number | null;
   idempotencyKey: string | null;
   requestedBy: string | null;
+  // The API request's audit entry, written with the command when it is made (`written` is told
+  // then); a request that makes none (a retry, a refusal) is recorded by the audit interceptor.
+  audit?: { entry: (commandId: string) => NewAuditEntry; written: () => void };
 }
 
 export interface CommandOutcome {
@@ -138,7 +142,9 @@ export class CommandService {
         // For a host with a live session the command is written as sent, and its frame goes out next.
         const command = { ...this.newCommand(plan, params), id };
         const route = this.dispatcher.routeFor(command, plan.holder);
-        row = await this.lifecycle.create(command, route.sendNow, undefined, route.note);
+        const audit = plan.request.audit;
+        row = await this.lifecycle.create(command, route.sendNow, undefined, route.note, audit?.entry);
+        audit?.written();
       } catch (err) {
         // Two requests with one key at once: the other one won; answer with its command.
         if (!(err instanceof DuplicateIdempotencyKeyError) || !plan.request.idempotencyKey) throw err;
