@@ -6,6 +6,7 @@ import { sampleDockerContainer, sampleFacts, sampleLxcContainer } from '@corral/
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CommandDto } from '../../apps/controller/src/dtos/command.dto.js';
 import { ConnectedHosts } from '../../apps/controller/src/services/connected-hosts.js';
+import { actorOfRequestedBy } from '../../apps/controller/src/services/principal.js';
 import { startTestController, type TestController } from '../support/controller.js';
 import type { RawAgent } from '../support/raw-agent.js';
 import { waitFor } from '../support/wait.js';
@@ -123,6 +124,22 @@ describe('commands on real Postgres, with a scripted agent', () => {
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
+  // The audit entries of a command's end (not the request's own entry, which names the route).
+  const endAudit = (id: string) =>
+    ctl.prisma.auditEntry.findMany({
+      where: { targetKind: 'command', targetId: id },
+      select: {
+        at: true,
+        actor: true,
+        actorId: true,
+        action: true,
+        targetKind: true,
+        outcome: true,
+        statusCode: true,
+        detail: true,
+      },
+    });
+
   it('keeps a command pending while the host is away, delivers it on hello, and follows the agent to succeeded', async () => {
     const created = await post(`/api/v1/containers/${dockerId}/stop`, { timeoutSeconds: 5 });
     expect(created.status).toBe(202);
@@ -154,6 +171,18 @@ describe('commands on real Postgres, with a scripted agent', () => {
     expect(done.status).toBe(200);
     expect(done.body).toMatchObject({ status: 'succeeded', result: { state: 'exited' }, error: null });
     expect(done.body.finishedAt).not.toBeNull();
+    // The end is in the audit log once, written by the statement that ended it, against who asked.
+    expect(await endAudit(frame.id)).toEqual([
+      {
+        at: new Date(done.body.finishedAt!),
+        ...actorOfRequestedBy(done.body.requestedBy),
+        action: 'command container.stop',
+        targetKind: 'command',
+        outcome: 'succeeded',
+        statusCode: null,
+        detail: { hostId },
+      },
+    ]);
     await disconnect(agent);
   });
 
@@ -283,6 +312,9 @@ describe('commands on real Postgres, with a scripted agent', () => {
     const ended = await get(created.body.id, 10);
     expect(ended.body).toMatchObject({ status: 'timed_out', error: { code: 'timeout', retryable: true } });
     expect((await agent.next('command.cancel')).id).toBe(created.body.id);
+    expect(await endAudit(created.body.id)).toMatchObject([
+      { action: 'command container.kill', outcome: 'timed_out', detail: { hostId, errorCode: 'timeout' } },
+    ]);
 
     agent.send({ type: 'command.result', id: created.body.id, ok: true, result: { late: true } });
     agent.send({

@@ -1,5 +1,6 @@
 import { recordKey, sampleDockerContainer, sampleFacts } from '@corral/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHANNEL, type Channel, ClusterChannel } from '../../apps/controller/src/cluster/cluster-channel.js';
 import { LeaderLease } from '../../apps/controller/src/cluster/leader-lease.js';
 import type { CommandDto } from '../../apps/controller/src/dtos/command.dto.js';
 import { startTestController, type TestController } from '../support/controller.js';
@@ -181,6 +182,34 @@ describe('controller replicas on one database', () => {
     await fresh.next('ack');
     expect(await a.prisma.container.count({ where: { hostId } })).toBe(0);
     fresh.close();
+  });
+
+  it('sends the notes of one turn together, in order, and a note Postgres refuses costs the others nothing', async () => {
+    const heard: [Channel, string][] = [];
+    const onB = b.app.get(ClusterChannel);
+    const off = [CHANNEL.hosts, CHANNEL.policies].map((channel) =>
+      onB.listen(channel, (payload) => {
+        if (payload.includes('"order-test')) heard.push([channel, payload]);
+      }),
+    );
+    const fromA = a.app.get(ClusterChannel);
+    // Harmless to the handlers: no host holds this id, and a policy note only makes B read policies again.
+    const epoch = JSON.stringify({ h: '00000000-0000-4000-8000-00000000000e', e: 1, r: 'order-test-1' });
+    const sent = [
+      fromA.notify(CHANNEL.hosts, epoch),
+      fromA.notify(CHANNEL.policies, '{"p":"order-test-2"}'),
+      // Past the 8,000 bytes a notification may hold: Postgres refuses it.
+      fromA.notify(CHANNEL.policies, `{"p":"order-test-too-long","x":"${'x'.repeat(9_000)}"}`),
+      fromA.notify(CHANNEL.policies, '{"p":"order-test-3"}'),
+    ];
+    await Promise.all(sent);
+    await waitFor('three notes on B', async () => heard.length >= 3, 5_000);
+    expect(heard).toEqual([
+      [CHANNEL.hosts, epoch],
+      [CHANNEL.policies, '{"p":"order-test-2"}'],
+      [CHANNEL.policies, '{"p":"order-test-3"}'],
+    ]);
+    for (const stop of off) stop();
   });
 
   it('applies a policy changed through one replica on the others at once', async () => {

@@ -60,7 +60,7 @@ interface SyntheticState {
 
 // Deterministic per seed: sizes, labels, a few offline or cordoned hosts, LXC missing on some, and
 // `containers` containers each, most with limits.
-function syntheticStates(hosts: number, containers: number, seed: number): SyntheticState[] {
+export function syntheticStates(hosts: number, containers: number, seed: number): SyntheticState[] {
   const random = prngFor(seed ^ 0x51ed);
   return Array.from({ length: hosts }, () => ({
     memoryBytes: pick(random, [16, 32, 64, 128]) * GiB,
@@ -285,7 +285,7 @@ function handLoop(base: SchedulingHost[], seconds: number): number {
 
 // ---- through the controller: HTTP, the service, Postgres --------------------------------------------
 
-async function seed(url: string, states: SyntheticState[], containers: number): Promise<void> {
+export async function seed(url: string, states: SyntheticState[], containers: number): Promise<void> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
@@ -365,9 +365,14 @@ async function throughService(p: PlacementPlan, baseline: ServiceBaseline, cpuPr
     const figures: Figure[] = [];
     const measure = async (name: string, query: string, concurrency: number, judged: boolean) => {
       placed = 0;
+      await ctl.refreshBackends();
+      ctl.cpu.begin();
+      ctl.postgresCpu.begin();
       const started = performance.now();
       const durations = await timedPool(p.db.requests, concurrency, () => post(query));
       const seconds = (performance.now() - started) / 1000;
+      const cpuUs = (meter: { seconds(): number }) => ((meter.seconds() * 1e6) / durations.length).toFixed(0);
+      const cpu = `CPU per request: controller ${cpuUs(ctl.cpu)} us, Postgres ${cpuUs(ctl.postgresCpu)} us`;
       const s = summarize(durations);
       const rate = durations.length / seconds;
       const atSize = p.db.hosts >= SERVICE_TARGET_HOSTS;
@@ -384,7 +389,7 @@ async function throughService(p: PlacementPlan, baseline: ServiceBaseline, cpuPr
           baseline: { name: baseline.name, value: baseline.rate, unit: 'decisions/s', ratio: rate / baseline.rate },
           note:
             `${p.db.hosts.toLocaleString('en-US')} hosts x ${p.containers} in Postgres, ${durations.length} requests, ` +
-            `${concurrency} in flight, ${query ? 'dry run' : `${placed} placed`}, p50 ${s.p50.toFixed(1)} ms, p99 ${s.p99.toFixed(1)} ms` +
+            `${concurrency} in flight, ${query ? 'dry run' : `${placed} placed`}, p50 ${s.p50.toFixed(1)} ms, p99 ${s.p99.toFixed(1)} ms; ${cpu}` +
             (judged && !atSize ? ' (not judged: the target is at 10,000 hosts)' : ''),
         }),
       );

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import pg from 'pg';
 import type { DatabaseHandle } from '../app.module.js';
+import { runPrepared } from '../database/prepared.js';
 import { DATABASE, PG_POOL } from '../repositories/tokens.js';
 
 // The channels replicas talk on (Postgres LISTEN/NOTIFY; payloads are small JSON texts).
@@ -17,6 +18,15 @@ export const CHANNEL = {
 export type Channel = (typeof CHANNEL)[keyof typeof CHANNEL];
 
 type Handler = (payload: string) => void;
+
+interface OutgoingNote {
+  channel: Channel;
+  payload: string;
+  resolve: () => void;
+}
+
+// Notes as two parallel arrays; the function scan hands them to pg_notify in array order.
+const NOTIFY_MANY = 'SELECT pg_notify(n.channel, n.payload) FROM unnest($1::text[], $2::text[]) AS n(channel, payload)';
 
 const RECONNECT_MIN_MS = 200;
 const RECONNECT_MAX_MS = 5_000;
@@ -66,11 +76,39 @@ export class ClusterChannel implements OnModuleInit, OnApplicationShutdown {
 
   // Delivered to every replica listening, this one included, after the sender's transaction (none
   // here: at once). Never throws: a lost notification is made good by the readers' own polling.
-  async notify(channel: Channel, payload: string): Promise<void> {
+  // The notes of one turn of the event loop, on any channels, leave in one statement, in the order
+  // given (a transaction's notifications arrive in the order it sent them); while one is on its way,
+  // the notes made meanwhile wait and leave together in the next. Resolves once its statement ran.
+  notify(channel: Channel, payload: string): Promise<void> {
+    return new Promise((resolve) => {
+      this.outbox.push({ channel, payload, resolve });
+      if (!this.sending) {
+        this.sending = true;
+        setImmediate(() => void this.sendOutbox());
+      }
+    });
+  }
+
+  private outbox: OutgoingNote[] = [];
+  private sending = false;
+
+  private async sendOutbox(): Promise<void> {
+    while (this.outbox.length > 0) await this.send(this.outbox.splice(0));
+    this.sending = false;
+  }
+
+  private async send(notes: OutgoingNote[]): Promise<void> {
     try {
-      await this.pool.query('SELECT pg_notify($1, $2)', [channel, payload]);
+      await runPrepared(this.pool, NOTIFY_MANY, [notes.map((n) => n.channel), notes.map((n) => n.payload)]);
     } catch (err) {
-      this.logger.warn(`could not notify ${channel}: ${(err as Error).message}`);
+      if (notes.length > 1) {
+        // One note Postgres refuses (too long, say) must not cost the others theirs.
+        for (const note of notes) await this.send([note]);
+        return;
+      }
+      this.logger.warn(`could not notify ${notes[0]!.channel}: ${(err as Error).message}`);
+    } finally {
+      for (const note of notes) note.resolve();
     }
   }
 

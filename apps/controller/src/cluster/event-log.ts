@@ -24,6 +24,8 @@ export const MAX_QUEUED_EVENTS = 200_000;
 // Batches read per query by the tail and by replays.
 export const READ_PAGE = 200;
 export const POLL_MS = 1_000;
+// The shortest time between two batches this replica writes (see flush).
+export const WRITE_INTERVAL_MS = 10;
 const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 5_000;
 // How long a stopping controller tries to write what it still holds.
@@ -92,6 +94,7 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown, OnAppl
     this.closing = true;
     for (const off of this.unsubscribe.splice(0)) off();
     if (this.timer) clearInterval(this.timer);
+    this.wake?.();
     const deadline = Date.now() + SHUTDOWN_FLUSH_MS;
     while (this.flushing && Date.now() < deadline) await this.flushing;
     if (this.queue.length > 0) {
@@ -280,6 +283,7 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown, OnAppl
 
   private writtenThrough(upTo: number): Promise<void> {
     if (this.done >= upTo) return Promise.resolve();
+    this.wake?.();
     return new Promise((resolve) => this.doneWaiters.push({ upTo, resolve }));
   }
 
@@ -320,16 +324,38 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown, OnAppl
     );
   }
 
+  // Batches leave at most every WRITE_INTERVAL_MS: the first event after a quiet spell at once,
+  // under a stream of changes the events of each interval together (one append and one note
+  // instead of one per turn of the event loop). Nobody is kept waiting for it: an ingest waiting
+  // for what was published before it (appendWithin), a shutdown.
   private async flush(): Promise<void> {
     try {
       while (this.queue.length > 0) {
+        const wait = this.lastWriteAt + WRITE_INTERVAL_MS - performance.now();
+        if (wait > 0 && !this.closing && this.doneWaiters.length === 0) {
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(() => {
+              this.wake = null;
+              resolve();
+            }, wait);
+            this.wake = () => {
+              clearTimeout(timer);
+              this.wake = null;
+              resolve();
+            };
+          });
+        }
         const batch = this.queue.splice(0, MAX_BATCH_EVENTS);
+        this.lastWriteAt = performance.now();
         await this.write(batch);
       }
     } finally {
       this.flushing = null;
     }
   }
+
+  private lastWriteAt = Number.NEGATIVE_INFINITY;
+  private wake: (() => void) | null = null;
 
   // One batch, retried with backoff until it is written; at shutdown, given up on after the deadline.
   private async write(batch: StoredEvent[]): Promise<void> {

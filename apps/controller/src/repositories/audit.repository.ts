@@ -55,8 +55,9 @@ export class AuditRepository {
 
 // Entries as one jsonb parameter; the text around it is shared with statements that write entries
 // together with other rows (insertAuditFrom).
-const INSERT_HEAD = `INSERT INTO "AuditEntry" (id, at, actor, "actorId", action, "targetKind", "targetId", outcome, \
-"statusCode", detail, "remoteAddr") SELECT gen_random_uuid(), COALESCE(e.at, now()), e.actor, e."actorId", e.action, \
+export const insertAuditHead = `INSERT INTO "AuditEntry" (id, at, actor, "actorId", action, "targetKind", "targetId", \
+outcome, "statusCode", detail, "remoteAddr")`;
+const INSERT_HEAD = `${insertAuditHead} SELECT gen_random_uuid(), COALESCE(e.at, now()), e.actor, e."actorId", e.action, \
 e."targetKind", e."targetId", e.outcome, e."statusCode", COALESCE(e.detail, '{}'), e."remoteAddr" \
 FROM jsonb_to_recordset(`;
 const INSERT_TAIL = `::jsonb) AS e(at timestamptz, actor text, "actorId" text, action text, \

@@ -8,7 +8,7 @@ import type { Cursor } from '../dtos/pagination.dto.js';
 import { type Command, type Host, Prisma, type PrismaClient } from '../generated/prisma/client.js';
 import type { CommandStatus } from '../generated/prisma/enums.js';
 import { OPEN_STATUSES } from '../services/command-states.js';
-import { insertAuditFrom, type NewAuditEntry } from './audit.repository.js';
+import { insertAuditFrom, insertAuditHead, type NewAuditEntry } from './audit.repository.js';
 import { pgJson } from './pg-encoding.js';
 import { PG_POOL, PRISMA } from './tokens.js';
 
@@ -121,6 +121,17 @@ export const insertCommandsFrom = (param: string) => `INSERT INTO "Command" (id,
 const INSERT_NOTED = `WITH c AS (${INSERT}) SELECT c.*, pg_notify($15, $16) AS "noted" FROM c`;
 const INSERT_AUDITED = `WITH c AS (${INSERT}), a AS (${insertAuditFrom('$15')}) SELECT c.* FROM c`;
 const INSERT_NOTED_AUDITED = `WITH c AS (${INSERT}), a AS (${insertAuditFrom('$17')}) SELECT c.*, pg_notify($15, $16) AS "noted" FROM c`;
+
+// The audit entry of each command a statement ends (the rows of its CTE `ended`), written by that
+// statement: who asked for it (requestedBy is "<actor> (<actor id>)" or a bare actor; none is the
+// system, as actorOfRequestedBy reads it), the op, and how it ended.
+const REQUESTED_BY = `regexp_match(e."requestedBy", '^(.*) \\(([^()]+)\\)$')`;
+const AUDIT_ENDED = `${insertAuditHead} SELECT gen_random_uuid(), e."finishedAt",
+  CASE WHEN e."requestedBy" IS NULL THEN 'system' ELSE COALESCE((${REQUESTED_BY})[1], e."requestedBy") END,
+  (${REQUESTED_BY})[2], 'command ' || e.op, 'command', e.id::text, e.status::text, NULL,
+  jsonb_build_object('hostId', e."hostId") || CASE WHEN jsonb_typeof(e.error->'code') = 'string'
+    THEN jsonb_build_object('errorCode', e.error->>'code') ELSE '{}'::jsonb END, NULL
+  FROM ended e`;
 
 const HOLDER = `CASE WHEN h.status = '${HOST_STATUS.online}' THEN h."replicaId" END AS holder`;
 const TARGET_ROW: Record<TargetRowKind, string> = {
@@ -236,6 +247,16 @@ export class CommandRepository {
     return rows[0] ?? null;
   }
 
+  // A command still in `from` canceled at `at` with `error`, with its end's audit entry; null when it was not.
+  async cancel(id: string, from: readonly CommandStatus[], at: Date, error: CommandError): Promise<CommandRow | null> {
+    const { rows } = await this.pool.query<CommandRow>(
+      `WITH ended AS (UPDATE "Command" SET status = 'canceled', "finishedAt" = $2, error = $3::jsonb
+      WHERE id = $1 AND status IN (${statusList(from)}) RETURNING *), audited AS (${AUDIT_ENDED}) SELECT * FROM ended`,
+      [id, at, pgJson(error)],
+    );
+    return rows[0] ?? null;
+  }
+
   // Many command.accepted in one statement: running where still in `from` on that host. The rows that changed.
   async acceptMany(from: readonly CommandStatus[], items: AcceptedCommand[]): Promise<CommandRow[]> {
     const { rows } = await runPrepared<CommandRow>(
@@ -255,7 +276,7 @@ export class CommandRepository {
   async finishMany(from: readonly CommandStatus[], items: FinishedCommand[]): Promise<CommandRow[]> {
     const { rows } = await runPrepared<CommandRow>(
       this.pool,
-      `UPDATE "Command" c
+      `WITH ended AS (UPDATE "Command" c
       SET status = f.status::"CommandStatus", error = f.error, "finishedAt" = f.at,
         result = CASE
           WHEN c.op = ANY($2::text[]) AND f.result ? 'key' THEN f.result || jsonb_build_object('containerId',
@@ -266,7 +287,7 @@ export class CommandRepository {
       FROM jsonb_to_recordset($1::jsonb)
         AS f(id uuid, "hostId" uuid, status text, result jsonb, error jsonb, at timestamptz)
       WHERE c.id = f.id AND c."hostId" = f."hostId" AND c.status IN (${statusList(from)})
-      RETURNING c.*`,
+      RETURNING c.*), audited AS (${AUDIT_ENDED}) SELECT * FROM ended`,
       [pgJson(items), CREATES.container, CREATES.image],
     );
     return rows;
@@ -289,7 +310,7 @@ export class CommandRepository {
     cancelError: CommandError,
   ): Promise<{ row: CommandRow; previousStatus: CommandStatus }[]> {
     const { rows } = await this.pool.query<CommandRow & { previousStatus: CommandStatus }>(
-      `UPDATE "Command" c
+      `WITH ended AS (UPDATE "Command" c
       SET status = (CASE WHEN old."cancelRequestedAt" IS NULL THEN 'timed_out' ELSE 'canceled' END)::"CommandStatus",
           error = CASE WHEN old."cancelRequestedAt" IS NULL THEN $2::jsonb ELSE $3::jsonb END,
           "finishedAt" = $1
@@ -301,7 +322,7 @@ export class CommandRepository {
         FOR UPDATE SKIP LOCKED
       ) old
       WHERE c.id = old.id AND c.status IN (${statusList(from)})
-      RETURNING c.*, old.status AS "previousStatus"`,
+      RETURNING c.*, old.status AS "previousStatus"), audited AS (${AUDIT_ENDED}) SELECT * FROM ended`,
       [now, pgJson(timeoutError), pgJson(cancelError)],
     );
     return rows.map(({ previousStatus, ...row }) => ({ row, previousStatus }));

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AuditRepository, NewAuditEntry } from '../repositories/audit.repository.js';
 import { AuditService } from './audit.service.js';
-import { EventBus } from './event-bus.js';
 
 // Stores what it is given; an insert can be held until released, and entries can be refused.
 class FakeAuditRepository {
@@ -27,7 +26,7 @@ class FakeAuditRepository {
 const clock = { now: () => new Date('2026-11-29T09:00:00Z') };
 const setup = () => {
   const repo = new FakeAuditRepository();
-  const sut = new AuditService(clock, repo as unknown as AuditRepository, new EventBus());
+  const sut = new AuditService(clock, repo as unknown as AuditRepository);
   return { sut, repo };
 };
 const entry = (action: string) => ({ action, outcome: 'ok', statusCode: 202 });

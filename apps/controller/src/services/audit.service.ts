@@ -6,9 +6,7 @@ import { AuditRepository, type AuditRow, type NewAuditEntry } from '../repositor
 import type { Clock } from '../repositories/clock.repository.js';
 import { CLOCK } from '../repositories/tokens.js';
 import { Batcher } from './batcher.js';
-import { isFinal } from './command-states.js';
-import { type CorralEvent, EventBus } from './event-bus.js';
-import { actorOf, actorOfRequestedBy, type Principal } from './principal.js';
+import { actorOf, type Principal } from './principal.js';
 
 export interface AuditRecord {
   principal?: Principal | null;
@@ -44,13 +42,13 @@ function toAuditDto(row: AuditRow): AuditEntryDto {
 }
 
 // Who did what to what, when, and how it ended. Writing an entry never fails the request it records.
+// A command's end is written by the statement that ends it (command.repository.ts, AUDIT_ENDED).
 @Injectable()
 export class AuditService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('Audit');
   private denied = new Map<string, number>();
   private suppressed = 0;
   private windowTimer: NodeJS.Timeout | null = null;
-  private unsubscribe: (() => void) | null = null;
   // Two inserts at a time; entries arriving meanwhile go in together with the next one.
   private readonly writer = new Batcher<NewAuditEntry, void>(
     async (entries) => {
@@ -63,19 +61,15 @@ export class AuditService implements OnModuleInit, OnModuleDestroy {
   constructor(
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly repo: AuditRepository,
-    private readonly bus: EventBus,
   ) {}
 
   onModuleInit(): void {
     this.windowTimer = setInterval(() => this.rollWindow(), 60_000);
     this.windowTimer.unref();
-    // A command's end is recorded against whoever asked for it.
-    this.unsubscribe = this.bus.subscribe((event) => this.onEvent(event));
   }
 
   onModuleDestroy(): void {
     if (this.windowTimer) clearInterval(this.windowTimer);
-    this.unsubscribe?.();
   }
 
   async record(entry: AuditRecord): Promise<void> {
@@ -126,24 +120,6 @@ export class AuditService implements OnModuleInit, OnModuleDestroy {
       query.cursor,
     );
     return toPage(rows, query.limit, (r) => ({ key: r.at.toISOString(), id: r.id }), toAuditDto);
-  }
-
-  private onEvent(event: CorralEvent): void {
-    if (event.kind !== 'command') return;
-    const data = event.data as { id?: string; op?: string; status?: string; requestedBy?: string | null };
-    if (!data.id || !data.status || !isFinal(data.status as never)) return;
-    const error = (event.data as { error?: { code?: string } | null }).error;
-    void this.write({
-      at: this.clock.now(),
-      ...actorOfRequestedBy(data.requestedBy ?? null),
-      action: `command ${data.op}`,
-      targetKind: 'command',
-      targetId: data.id,
-      outcome: data.status,
-      statusCode: null,
-      detail: { hostId: event.hostId, ...(error?.code ? { errorCode: error.code } : {}) },
-      remoteAddr: null,
-    });
   }
 
   // Resolves once the entry is stored (or its failure logged).

@@ -149,11 +149,7 @@ export class CommandLifecycle {
 
   // pending -> canceled at once. Null when it was no longer pending.
   async cancel(id: string): Promise<CommandRow | null> {
-    const row = await this.repo.transition(id, TRANSITIONS.cancel.from, {
-      status: 'canceled',
-      finishedAt: this.clock.now(),
-      error: CANCELED_PENDING_ERROR,
-    });
+    const row = await this.repo.cancel(id, TRANSITIONS.cancel.from, this.clock.now(), CANCELED_PENDING_ERROR);
     if (row) this.ended(row);
     return row;
   }
