@@ -198,6 +198,11 @@ describe('web sessions', () => {
     const js = await call(ctl.baseUrl, 'GET', asset);
     expect(js.status).toBe(200);
     expect(js.headers.get('cache-control')).toContain('immutable');
+    expect(js.headers.get('content-security-policy')).toContain("script-src 'self'");
+    // A missing asset is a 404, never the page served as a script.
+    const missing = await call(ctl.baseUrl, 'GET', '/assets/index-00000000.js');
+    expect(missing.status).toBe(404);
+    expect(missing.body).not.toContain('<div id="app">');
     const api = await call(ctl.baseUrl, 'GET', '/api/v1/nothing-here');
     expect(api.status).toBe(404);
     expect(api.headers.get('content-type')).toContain('json');
