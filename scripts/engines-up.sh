@@ -13,7 +13,7 @@ die() { printf '[engines] error: %s\n' "$*" >&2; exit 1; }
 # Debian packages of the engines and the tools the tests call; apt runs only when one is missing.
 # chromium: the web view's browser tests drive Debian's build (playwright-core downloads none).
 # docker-registry (distribution 2.8) and apache2-utils (htpasswd -B): the registry the image tests pull from.
-packages=(docker.io lxc dnsmasq-base bridge-utils busybox-static iproute2 iptables docker-compose tmux chromium docker-registry apache2-utils)
+packages=(docker.io lxc dnsmasq-base bridge-utils busybox-static iproute2 iptables docker-compose tmux chromium docker-registry apache2-utils haproxy)
 # Postgres for the tests comes from Debian too when 127.0.0.1:5432 does not answer (postgres-up.sh).
 pg_just_installed=no
 if [ -z "${TEST_DATABASE_URL:-}" ]; then
