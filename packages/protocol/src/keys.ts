@@ -14,3 +14,7 @@ export function containerKey(c: ContainerRef): string {
 export function recordKey<K extends RecordKind>(kind: K, record: RecordByKind[K]): string {
   return kindSpec(kind).keyOf(record);
 }
+
+// A UUID in its text form (any version, either case): what Corral's ids, stream ids and agent ids look like.
+export const isUuid = (value: string): boolean => UUID_TEXT.test(value);
+const UUID_TEXT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

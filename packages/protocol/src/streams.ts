@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CommandTargetSchema } from './commands.js';
+import { isUuid } from './keys.js';
 import type { ErrorFrame } from './messages.js';
 
 // Interactive exec and log follow: a stream between a client and a process on a host, relayed by
@@ -245,10 +246,8 @@ export interface StreamData {
 
 export type StreamDataResult = ({ ok: true } & StreamData) | { ok: false; error: ErrorFrame };
 
-const HEX = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 function uuidBytes(id: string): Uint8Array {
-  if (!HEX.test(id)) throw new Error(`stream id must be a UUID, got "${id.slice(0, 40)}"`);
+  if (!isUuid(id)) throw new Error(`stream id must be a UUID, got "${id.slice(0, 40)}"`);
   const hex = id.replace(/-/g, '');
   const out = new Uint8Array(16);
   for (let i = 0; i < 16; i++) out[i] = Number.parseInt(hex.slice(i * 2, i * 2 + 2), 16);

@@ -19,6 +19,35 @@ export type Channel = (typeof CHANNEL)[keyof typeof CHANNEL];
 
 type Handler = (payload: string) => void;
 
+// Parts packed into notes, in order: a part joins the note being filled unless that would take it
+// past `maxBytes` (what `size` counts) or `maxParts`; `wrap` writes a note around its parts. A part
+// too large for any note is the caller's to shorten first.
+export function packNotes<P>(
+  parts: readonly P[],
+  size: (part: P) => number,
+  wrap: (parts: P[]) => string,
+  limits: { maxBytes: number; maxParts?: number },
+): string[] {
+  const notes: string[] = [];
+  let note: P[] = [];
+  let bytes = 0;
+  for (const part of parts) {
+    const n = size(part);
+    if (
+      note.length > 0 &&
+      (note.length >= (limits.maxParts ?? Number.POSITIVE_INFINITY) || bytes + n > limits.maxBytes)
+    ) {
+      notes.push(wrap(note));
+      note = [];
+      bytes = 0;
+    }
+    note.push(part);
+    bytes += n;
+  }
+  if (note.length > 0) notes.push(wrap(note));
+  return notes;
+}
+
 interface OutgoingNote {
   channel: Channel;
   payload: string;

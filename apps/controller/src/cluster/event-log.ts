@@ -14,7 +14,7 @@ import {
 } from '../repositories/event-log.repository.js';
 import { type CorralEvent, EventBus, type EventKind, isLogged, type NewEvent } from '../services/event-bus.js';
 import { eventId } from '../services/event-replay.js';
-import { CHANNEL, ClusterChannel } from './cluster-channel.js';
+import { CHANNEL, ClusterChannel, packNotes } from './cluster-channel.js';
 import { ReplicaService } from './replica.service.js';
 
 // Events per batch row at most; a larger backlog goes out as several batches, in order.
@@ -398,24 +398,16 @@ type NotedBatch = [id: number, replicaId: string, events: StoredEvent[] | null];
 
 // Notes for these batches, in order: each with its events when they fit, else by id alone.
 export function batchNotes(batches: readonly BatchRow[]): string[] {
-  const notes: string[] = [];
-  let parts: string[] = [];
-  let bytes = 0;
-  const flush = () => {
-    if (parts.length > 0) notes.push(`{"b":[${parts.join(',')}]}`);
-    parts = [];
-    bytes = 0;
-  };
-  for (const b of batches) {
-    let part = JSON.stringify([b.id, b.replicaId, b.events]);
-    if (Buffer.byteLength(part) > BATCH_NOTE_MAX_BYTES - 20) part = JSON.stringify([b.id, b.replicaId, null]);
-    const size = Buffer.byteLength(part) + 1;
-    if (bytes + size > BATCH_NOTE_MAX_BYTES - 20) flush();
-    parts.push(part);
-    bytes += size;
-  }
-  flush();
-  return notes;
+  const parts = batches.map((b) => {
+    const part = JSON.stringify([b.id, b.replicaId, b.events]);
+    return Buffer.byteLength(part) > BATCH_NOTE_MAX_BYTES - 20 ? JSON.stringify([b.id, b.replicaId, null]) : part;
+  });
+  return packNotes(
+    parts,
+    (part) => Buffer.byteLength(part) + 1,
+    (note) => `{"b":[${note.join(',')}]}`,
+    { maxBytes: BATCH_NOTE_MAX_BYTES - 20 },
+  );
 }
 
 // The batches a note carries, or null when it carries none that can be trusted (read the table).

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { COMMAND_OPS, type CommandError, HOST_STATUS, opSpec } from '@corral/protocol';
+import { COMMAND_OPS, type CommandError, HOST_STATUS, isUuid, opSpec } from '@corral/protocol';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Pool } from 'pg';
 import { runPrepared } from '../database/prepared.js';
@@ -94,11 +94,7 @@ const CREATES = {
   image: COMMAND_OPS.filter((op) => opSpec(op).creates === 'image'),
 };
 
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 export class DuplicateIdempotencyKeyError extends Error {}
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const INSERT = `INSERT INTO "Command" (id, "hostId", op, target, "targetKind", "targetId", params, status,
   "requestedBy", "idempotencyKey", "requestHash", "createdAt", "sentAt", deadline)
@@ -207,7 +203,7 @@ export class CommandRepository {
   // rows come back in the order given.
   // On the pool, not Prisma: every ?wait answered for a command another replica ended reads it here.
   async findById(id: string): Promise<CommandRow | null> {
-    if (!UUID.test(id)) return null;
+    if (!isUuid(id)) return null;
     const { rows } = await runPrepared<CommandRow>(this.pool, 'SELECT * FROM "Command" WHERE id = $1', [id]);
     return rows[0] ?? null;
   }
@@ -362,7 +358,7 @@ export class CommandRepository {
     const where: Prisma.CommandWhereInput[] = [];
     if (filters.host) {
       where.push(
-        GUID.test(filters.host)
+        isUuid(filters.host)
           ? { hostId: filters.host }
           : { host: { hostname: { equals: filters.host, mode: 'insensitive' } } },
       );

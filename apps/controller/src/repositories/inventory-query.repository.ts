@@ -1,4 +1,4 @@
-import { HOST_STATUS, type HostStatus, KINDS } from '@corral/protocol';
+import { HOST_STATUS, type HostStatus, isUuid, KINDS } from '@corral/protocol';
 import { Inject, Injectable } from '@nestjs/common';
 import {
   type AliasedRawBuilder,
@@ -70,8 +70,6 @@ interface ListSpec<T extends keyof DB> {
 // Filters that match few rows wherever they apply; see list(). (`host` is always one of them.)
 const SELECTIVE = ['ip', 'mac'] as const;
 const DRIVING = new Set<string>(['host', ...SELECTIVE]);
-
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 // ILIKE pattern for a substring, with LIKE's own wildcards taken literally.
 export function substringPattern(text: string): string {
@@ -174,7 +172,7 @@ export class InventoryQueryRepository {
   async list<R extends Resource>(resource: R, filters: ListFilters, page: PageRequest): Promise<RowByResource[R][]> {
     let hostIds: string[] | undefined;
     if (resource !== 'hosts' && filters.host !== undefined) {
-      hostIds = GUID.test(filters.host)
+      hostIds = isUuid(filters.host)
         ? [filters.host]
         : (await inventoryQueries.hostIdsNamed(this.db, filters.host).execute()).map((h) => h.id);
     }

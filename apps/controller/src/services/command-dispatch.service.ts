@@ -1,6 +1,6 @@
 import type { CommandMessage, CommandResultMessage } from '@corral/protocol';
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { CHANNEL, ClusterChannel } from '../cluster/cluster-channel.js';
+import { CHANNEL, ClusterChannel, packNotes } from '../cluster/cluster-channel.js';
 import { LeaderLease } from '../cluster/leader-lease.js';
 import { ReplicaService } from '../cluster/replica.service.js';
 import type { AgentSession } from '../gateways/agent-session.js';
@@ -46,21 +46,12 @@ const FRAME_NOTE_MAX_BYTES = 7_500;
 
 // Send and cancel notes as few notifications: `{a: "notes", n: [...]}` of at most 7,500 bytes each.
 export function noteBatches(notes: readonly { h: string; c: string; a: 'send' | 'cancel' }[]): string[] {
-  const out: string[] = [];
-  let parts: string[] = [];
-  let bytes = 0;
-  for (const note of notes) {
-    const part = JSON.stringify(note);
-    if (bytes + part.length + 1 > FRAME_NOTE_MAX_BYTES - 30 && parts.length > 0) {
-      out.push(`{"a":"notes","n":[${parts.join(',')}]}`);
-      parts = [];
-      bytes = 0;
-    }
-    parts.push(part);
-    bytes += part.length + 1;
-  }
-  if (parts.length > 0) out.push(`{"a":"notes","n":[${parts.join(',')}]}`);
-  return out;
+  return packNotes(
+    notes.map((note) => JSON.stringify(note)),
+    (part) => Buffer.byteLength(part) + 1,
+    (note) => `{"a":"notes","n":[${note.join(',')}]}`,
+    { maxBytes: FRAME_NOTE_MAX_BYTES - 30 },
+  );
 }
 
 // How a new command is written: sent (its frame leaves from this replica right after, or from the

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { CHANNEL, ClusterChannel } from '../cluster/cluster-channel.js';
+import { CHANNEL, ClusterChannel, packNotes } from '../cluster/cluster-channel.js';
 import type { CommandRow } from '../repositories/command.repository.js';
 import { toCommandSummaryDto } from './command-response.mapper.js';
 import { isFinal } from './command-states.js';
@@ -63,28 +63,21 @@ export function endedIdsOf(payload: string): string[] {
 // Final notes for these ended commands, in order: each row whose JSON is small enough goes whole
 // (`rows`), the others by id (`ids`), at most FINAL_IDS_PER_NOTE commands and FINAL_NOTE_MAX_BYTES a note.
 export function finalNotes(ended: readonly CommandRow[]): string[] {
-  const notes: string[] = [];
-  let ids: string[] = [];
-  let rows: string[] = [];
-  let bytes = 0;
-  const flush = () => {
-    if (ids.length + rows.length === 0) return;
-    notes.push(`{"a":"final","ids":${JSON.stringify(ids)},"rows":[${rows.join(',')}]}`);
-    ids = [];
-    rows = [];
-    bytes = 0;
-  };
-  for (const row of ended) {
+  type Part = { kind: 'row'; json: string } | { kind: 'id'; id: string };
+  const parts = ended.map((row): Part => {
     const json = JSON.stringify(row);
-    const whole = Buffer.byteLength(json) <= ROW_IN_NOTE_MAX_BYTES;
-    const size = whole ? Buffer.byteLength(json) + 1 : row.id.length + 3;
-    if (ids.length + rows.length >= FINAL_IDS_PER_NOTE || bytes + size > FINAL_NOTE_MAX_BYTES - 40) flush();
-    if (whole) rows.push(json);
-    else ids.push(row.id);
-    bytes += size;
-  }
-  flush();
-  return notes;
+    return Buffer.byteLength(json) <= ROW_IN_NOTE_MAX_BYTES ? { kind: 'row', json } : { kind: 'id', id: row.id };
+  });
+  return packNotes(
+    parts,
+    (part) => (part.kind === 'row' ? Buffer.byteLength(part.json) + 1 : part.id.length + 3),
+    (note) => {
+      const ids = note.flatMap((part) => (part.kind === 'id' ? [part.id] : []));
+      const rows = note.flatMap((part) => (part.kind === 'row' ? [part.json] : []));
+      return `{"a":"final","ids":${JSON.stringify(ids)},"rows":[${rows.join(',')}]}`;
+    },
+    { maxBytes: FINAL_NOTE_MAX_BYTES - 40, maxParts: FINAL_IDS_PER_NOTE },
+  );
 }
 
 // Publishes command transitions on the event bus and wakes requests waiting (?wait=) for a command

@@ -3,6 +3,7 @@ import {
   CONTROLLER_ONLY_PARAMS,
   type CommandOp,
   type CommandTarget,
+  isUuid,
   parseCommandParams,
   type RuntimeName,
   type RuntimeStatus,
@@ -36,7 +37,7 @@ import { hostRuntimeRefusal, requestHash, runtimeRefusal, unknownParamKey } from
 import { isFinal } from './command-states.js';
 import { CreatePolicyService } from './create-policy.service.js';
 import { BadRequestError, ConflictError, NotFoundError, UnprocessableError } from './errors.js';
-import { isUuid, ResourceResolver } from './resource-resolver.js';
+import { ResourceResolver } from './resource-resolver.js';
 
 // What a command acts on, as the API names it: a host or an inventory row, by Corral id or by
 // anything ResourceResolver understands (hostname, name, engine id or a prefix of it).

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { isUuid } from '@corral/protocol';
 import { Injectable, Logger } from '@nestjs/common';
 import { type Page, toPage } from '../dtos/pagination.dto.js';
 import type { PlacementDto, PlacementListQuery, PlacementRequest, PlacementSummaryDto } from '../dtos/placement.dto.js';
@@ -28,13 +29,11 @@ export interface PlacementResult {
   placement: PlacementDto;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 // `hosts` of a request, by id or hostname (case-insensitive), to host ids; 400 for one that names no host.
 export function resolveHosts(rows: readonly { id: string; hostname: string }[], wanted: string[]): Set<string> {
   const ids = new Set<string>();
   for (const w of wanted) {
-    const matches = UUID.test(w)
+    const matches = isUuid(w)
       ? rows.filter((r) => r.id === w.toLowerCase())
       : rows.filter((r) => r.hostname.toLowerCase() === w.toLowerCase());
     if (matches.length === 0) throw new BadRequestError(`hosts: no host has the name or id "${w}"`, 'hosts');

@@ -1,3 +1,4 @@
+import { isUuid } from '@corral/protocol';
 import { Injectable } from '@nestjs/common';
 import {
   type LookupCandidate,
@@ -7,14 +8,11 @@ import {
 } from '../repositories/resource-lookup.repository.js';
 import { AmbiguousError, BadRequestError, NotFoundError } from './errors.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // Printable, no NUL or control characters; longer than any name an engine allows.
 const hasControl = (value: string) => [...value].some((ch) => ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f);
 
 // Kinds whose names are unique per host only, so `HOST/NAME` picks one host's.
 const HOST_QUALIFIED = new Set<LookupKind>(['container', 'volume', 'network']);
-
-export const isUuid = (value: string) => UUID.test(value);
 
 // Turns what a person typed (Corral id, hostname, name, engine id or a 12+ character prefix of it,
 // image repo:tag, HOST/NAME) into one row's Corral id: 404 when nothing matches, 409 listing the
