@@ -2,24 +2,15 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { CorralClient } from '@corral/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { AppProcess, freePort } from '../support/processes.js';
+import { type AppProcess, type ReplicaProcess, startBareAgent, startReplicaProcess } from '../support/processes.js';
 import { waitFor } from '../support/wait.js';
 
 interface ApiHost {
   id: string;
   status: string;
   connectedAt: string | null;
-}
-
-interface Replica {
-  process: AppProcess;
-  port: number;
-  wsUrl: string;
-  client: CorralClient;
-  dataDir: string;
 }
 
 // Two built controllers on one database and one real agent given both URLs (no engines: the agent's
@@ -30,7 +21,7 @@ describe('agent failover between controller replicas', () => {
   const hostname = `failover-${randomBytes(3).toString('hex')}`;
   let db: TestDatabase;
   let scratch = '';
-  const replicas: Replica[] = [];
+  const replicas: ReplicaProcess[] = [];
   let agent: AppProcess;
 
   // The replica URL named by the agent's latest "connected to controller" log line, if any.
@@ -43,37 +34,12 @@ describe('agent failover between controller replicas', () => {
     return undefined;
   };
 
-  const hostVia = async (replica: Replica): Promise<ApiHost | undefined> => {
+  const hostVia = async (replica: ReplicaProcess): Promise<ApiHost | undefined> => {
     const res = await replica.client.request<{ items: ApiHost[] }>('GET', `/api/v1/hosts?name=${hostname}`);
     return res.body.items[0];
   };
 
-  const startReplica = async (): Promise<Replica> => {
-    const port = await freePort();
-    const dataDir = await mkdtemp(path.join(scratch, 'controller-'));
-    const proc = new AppProcess('controller', {
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATABASE_URL: db.url,
-      CORRAL_DATA_DIR: dataDir,
-      CORRAL_ADMIN_TOKEN: admin,
-      CORRAL_HEARTBEAT_INTERVAL_MS: '1000',
-      CORRAL_OFFLINE_GRACE_MS: '3000',
-      CORRAL_LOG_LEVEL: 'warn',
-    });
-    proc.start();
-    const base = `http://127.0.0.1:${port}`;
-    await waitFor('controller ready', async () => (await fetch(`${base}/readyz`)).ok, 60_000, 100).catch((err) => {
-      throw new Error(`${(err as Error).message}\n${proc.tail()}`);
-    });
-    return {
-      process: proc,
-      port,
-      wsUrl: `ws://127.0.0.1:${port}/agent`,
-      client: new CorralClient({ baseUrl: base, token: admin }),
-      dataDir,
-    };
-  };
+  const startReplica = () => startReplicaProcess(db.url, scratch, admin);
 
   beforeAll(async () => {
     db = await createTestDatabase('corral_failover');
@@ -85,18 +51,9 @@ describe('agent failover between controller replicas', () => {
       name: hostname,
     });
     expect(token.status).toBe(201);
-    agent = new AppProcess('agent', {
-      // Blanks around the entries are allowed.
-      CORRAL_CONTROLLER_URL: ` ${replicas[0]!.wsUrl} , ${replicas[1]!.wsUrl} `,
-      CORRAL_ENROLLMENT_TOKEN: token.body.secret,
-      CORRAL_STATE_DIR: await mkdtemp(path.join(scratch, 'agent-')),
-      CORRAL_LXC_PATHS: await mkdtemp(path.join(scratch, 'lxc-')),
-      CORRAL_LEASE_FILES: path.join(scratch, 'no-leases-*.leases'),
-      CORRAL_DOCKER_SOCKET: path.join(scratch, 'no-docker.sock'),
-      CORRAL_HOSTNAME: hostname,
-      CORRAL_POLL_INTERVAL_MS: '500',
-    });
-    agent.start();
+    // Blanks around the entries are allowed.
+    const urls = ` ${replicas[0]!.wsUrl} , ${replicas[1]!.wsUrl} `;
+    agent = await startBareAgent(scratch, urls, token.body.secret, hostname);
   });
 
   afterAll(async () => {

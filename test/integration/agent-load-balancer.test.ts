@@ -4,11 +4,16 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { CorralClient } from '@corral/client';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { AppProcess, freePort } from '../support/processes.js';
+import {
+  type AppProcess,
+  freePort,
+  type ReplicaProcess,
+  startBareAgent,
+  startReplicaProcess,
+} from '../support/processes.js';
 import { waitFor } from '../support/wait.js';
 
 const HAPROXY = process.env.CORRAL_HAPROXY ?? '/usr/sbin/haproxy';
@@ -19,12 +24,7 @@ interface ApiHost {
   connectedAt: string | null;
 }
 
-interface Replica {
-  id: string;
-  process: AppProcess;
-  port: number;
-  client: CorralClient;
-}
+type Replica = ReplicaProcess & { id: string };
 
 // Two built controllers on one database behind a real TCP load balancer (haproxy, TCP mode, health
 // checked), and one real agent that knows only the balancer's address. Killing the replica the
@@ -41,26 +41,10 @@ describe('an agent behind a TCP load balancer in front of two replicas', () => {
   let lbPort = 0;
   let agent: AppProcess;
 
-  const startReplica = async (id: string): Promise<Replica> => {
-    const port = await freePort();
-    const proc = new AppProcess('controller', {
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATABASE_URL: db.url,
-      CORRAL_REPLICA_ID: id,
-      CORRAL_DATA_DIR: await mkdtemp(path.join(scratch, 'controller-')),
-      CORRAL_ADMIN_TOKEN: admin,
-      CORRAL_HEARTBEAT_INTERVAL_MS: '1000',
-      CORRAL_OFFLINE_GRACE_MS: '3000',
-      CORRAL_LOG_LEVEL: 'warn',
-    });
-    proc.start();
-    const base = `http://127.0.0.1:${port}`;
-    await waitFor('controller ready', async () => (await fetch(`${base}/readyz`)).ok, 60_000, 100).catch((err) => {
-      throw new Error(`${(err as Error).message}\n${proc.tail()}`);
-    });
-    return { id, process: proc, port, client: new CorralClient({ baseUrl: base, token: admin }) };
-  };
+  const startReplica = async (id: string): Promise<Replica> => ({
+    id,
+    ...(await startReplicaProcess(db.url, scratch, admin, { CORRAL_REPLICA_ID: id })),
+  });
 
   // `balance first`: every connection goes to the first server that is up, so the test knows
   // which replica the agent lands on; a server that refuses connections is down within 200 ms, and
@@ -128,17 +112,7 @@ describe('an agent behind a TCP load balancer in front of two replicas', () => {
       name: hostname,
     });
     expect(token.status).toBe(201);
-    agent = new AppProcess('agent', {
-      CORRAL_CONTROLLER_URL: `ws://127.0.0.1:${lbPort}/agent`,
-      CORRAL_ENROLLMENT_TOKEN: token.body.secret,
-      CORRAL_STATE_DIR: await mkdtemp(path.join(scratch, 'agent-')),
-      CORRAL_LXC_PATHS: await mkdtemp(path.join(scratch, 'lxc-')),
-      CORRAL_LEASE_FILES: path.join(scratch, 'no-leases-*.leases'),
-      CORRAL_DOCKER_SOCKET: path.join(scratch, 'no-docker.sock'),
-      CORRAL_HOSTNAME: hostname,
-      CORRAL_POLL_INTERVAL_MS: '500',
-    });
-    agent.start();
+    agent = await startBareAgent(scratch, `ws://127.0.0.1:${lbPort}/agent`, token.body.secret, hostname);
   });
 
   afterAll(async () => {

@@ -1,7 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CorralClient } from '@corral/client';
 import { execa } from 'execa';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -98,4 +100,75 @@ export async function controllerCli(args: string[], env: Record<string, string>,
     stderr: String(result.stderr),
     ms: Math.round(performance.now() - started),
   };
+}
+
+// A built controller process serving `databaseUrl` on a port of its own, ready (`/readyz`) when
+// this resolves, with an API client for the admin token it was given.
+export interface ReplicaProcess {
+  process: AppProcess;
+  port: number;
+  baseUrl: string;
+  wsUrl: string;
+  client: CorralClient;
+}
+
+export async function startReplicaProcess(
+  databaseUrl: string,
+  scratch: string,
+  adminToken: string,
+  env: Record<string, string> = {},
+): Promise<ReplicaProcess> {
+  const port = await freePort();
+  const proc = new AppProcess('controller', {
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    DATABASE_URL: databaseUrl,
+    CORRAL_DATA_DIR: await mkdtemp(path.join(scratch, 'controller-')),
+    CORRAL_ADMIN_TOKEN: adminToken,
+    CORRAL_HEARTBEAT_INTERVAL_MS: '1000',
+    CORRAL_OFFLINE_GRACE_MS: '3000',
+    CORRAL_LOG_LEVEL: 'warn',
+    ...env,
+  });
+  proc.start();
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  while (
+    !(await fetch(`${baseUrl}/readyz`).then(
+      (r) => r.ok,
+      () => false,
+    ))
+  ) {
+    if (Date.now() > deadline || !proc.running) throw new Error(`controller not ready\n${proc.tail()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    process: proc,
+    port,
+    baseUrl,
+    wsUrl: `ws://127.0.0.1:${port}/agent`,
+    client: new CorralClient({ baseUrl, token: adminToken }),
+  };
+}
+
+// A built agent process on a machine with no engines it can reach (empty Docker socket path, lxc
+// path and lease files): it reports a host with none, and answers commands such as host.refresh.
+export async function startBareAgent(
+  scratch: string,
+  controllerUrl: string,
+  enrollmentToken: string,
+  hostname: string,
+): Promise<AppProcess> {
+  const agent = new AppProcess('agent', {
+    CORRAL_CONTROLLER_URL: controllerUrl,
+    CORRAL_ENROLLMENT_TOKEN: enrollmentToken,
+    CORRAL_STATE_DIR: await mkdtemp(path.join(scratch, 'agent-')),
+    CORRAL_LXC_PATHS: await mkdtemp(path.join(scratch, 'lxc-')),
+    CORRAL_LEASE_FILES: path.join(scratch, 'no-leases-*.leases'),
+    CORRAL_DOCKER_SOCKET: path.join(scratch, 'no-docker.sock'),
+    CORRAL_HOSTNAME: hostname,
+    CORRAL_POLL_INTERVAL_MS: '500',
+  });
+  agent.start();
+  return agent;
 }
