@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CorralClient } from '@corral/client';
 import { execa } from 'execa';
+import { waitFor } from './wait.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -132,16 +133,18 @@ export async function startReplicaProcess(
   });
   proc.start();
   const baseUrl = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
-  while (
-    !(await fetch(`${baseUrl}/readyz`).then(
-      (r) => r.ok,
-      () => false,
-    ))
-  ) {
-    if (Date.now() > deadline || !proc.running) throw new Error(`controller not ready\n${proc.tail()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await waitFor(
+    'controller ready',
+    () =>
+      fetch(`${baseUrl}/readyz`).then(
+        (r) => r.ok,
+        () => false,
+      ),
+    60_000,
+    100,
+  ).catch((err: Error) => {
+    throw new Error(`${err.message}\n${proc.tail()}`);
+  });
   return {
     process: proc,
     port,

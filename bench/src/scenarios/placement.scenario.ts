@@ -60,7 +60,7 @@ interface SyntheticState {
 
 // Deterministic per seed: sizes, labels, a few offline or cordoned hosts, LXC missing on some, and
 // `containers` containers each, most with limits.
-export function syntheticStates(hosts: number, containers: number, seed: number): SyntheticState[] {
+function syntheticStates(hosts: number, containers: number, seed: number): SyntheticState[] {
   const random = prngFor(seed ^ 0x51ed);
   return Array.from({ length: hosts }, () => ({
     memoryBytes: pick(random, [16, 32, 64, 128]) * GiB,
@@ -285,7 +285,7 @@ function handLoop(base: SchedulingHost[], seconds: number): number {
 
 // ---- through the controller: HTTP, the service, Postgres --------------------------------------------
 
-export async function seed(url: string, states: SyntheticState[], containers: number): Promise<void> {
+async function seed(url: string, states: SyntheticState[], containers: number): Promise<void> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {

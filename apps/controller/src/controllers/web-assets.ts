@@ -41,8 +41,9 @@ export function serveWebAssets(app: NestExpressApplication, dir: string, logger:
   const secure = (res: Res) => {
     for (const [name, value] of Object.entries(WEB_SECURITY_HEADERS)) res.setHeader(name, value);
   };
-  // Vite puts every built file but index.html under assets/, names hashed: only paths there reach
-  // the static files (an API request costs no stat of the disk), cached for good.
+  // Vite puts every built file but index.html under assets/, names hashed (the page has no public/
+  // files): only paths there reach the static files (an API request costs no stat of the disk),
+  // cached for good.
   app.useStaticAssets(path.join(dir, 'assets'), {
     prefix: '/assets',
     index: false,
@@ -59,11 +60,6 @@ export function serveWebAssets(app: NestExpressApplication, dir: string, logger:
     }
     secure(res);
     res.setHeader('Cache-Control', 'no-cache');
-    // A file at the top of the build (one of Vite's public/ files, if the page gets any), else the page.
-    const top = ROOT_FILE.test(req.path) ? path.join(dir, req.path) : null;
-    res.sendFile(top && top !== index && existsSync(top) ? top : index);
+    res.sendFile(index);
   });
 }
-
-// `/name.ext`: one segment, no dot-files, no traversal.
-const ROOT_FILE = /^\/[\w-][\w.-]*\.\w+$/;

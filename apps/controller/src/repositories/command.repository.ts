@@ -8,6 +8,7 @@ import type { Cursor } from '../dtos/pagination.dto.js';
 import { type Command, type Host, Prisma, type PrismaClient } from '../generated/prisma/client.js';
 import type { CommandStatus } from '../generated/prisma/enums.js';
 import { OPEN_STATUSES } from '../services/command-states.js';
+import { REQUESTED_BY_PATTERN } from '../services/principal.js';
 import { insertAuditFrom, insertAuditHead, type NewAuditEntry } from './audit.repository.js';
 import { pgJson } from './pg-encoding.js';
 import { PG_POOL, PRISMA } from './tokens.js';
@@ -120,8 +121,8 @@ const INSERT_NOTED_AUDITED = `WITH c AS (${INSERT}), a AS (${insertAuditFrom('$1
 
 // The audit entry of each command a statement ends (the rows of its CTE `ended`), written by that
 // statement: who asked for it (requestedBy is "<actor> (<actor id>)" or a bare actor; none is the
-// system, as actorOfRequestedBy reads it), the op, and how it ended.
-const REQUESTED_BY = `regexp_match(e."requestedBy", '^(.*) \\(([^()]+)\\)$')`;
+// system, as actorOfRequestedBy reads it, with the same pattern), the op, and how it ended.
+const REQUESTED_BY = `regexp_match(e."requestedBy", '${REQUESTED_BY_PATTERN}')`;
 const AUDIT_ENDED = `${insertAuditHead} SELECT gen_random_uuid(), e."finishedAt",
   CASE WHEN e."requestedBy" IS NULL THEN 'system' ELSE COALESCE((${REQUESTED_BY})[1], e."requestedBy") END,
   (${REQUESTED_BY})[2], 'command ' || e.op, 'command', e.id::text, e.status::text, NULL,

@@ -32,9 +32,14 @@ export function requestedByOf(principal: Principal | null | undefined): string |
   return actorId ? `${actor} (${actorId})` : actor;
 }
 
-// The reverse of requestedByOf, for audit entries written when a command ends.
+// requestedByOf's "<actor> (<actor id>)", as a pattern JavaScript and Postgres read alike (the
+// statements that end commands write their audit entries with it, command.repository.ts).
+export const REQUESTED_BY_PATTERN = '^(.*) \\(([^()]+)\\)$';
+const REQUESTED_BY = new RegExp(REQUESTED_BY_PATTERN);
+
+// The reverse of requestedByOf, for audit entries of what a command did.
 export function actorOfRequestedBy(requestedBy: string | null): { actor: string; actorId: string | null } {
   if (!requestedBy) return { actor: 'system', actorId: null };
-  const match = /^(.*) \(([^()]+)\)$/.exec(requestedBy);
+  const match = REQUESTED_BY.exec(requestedBy);
   return match ? { actor: match[1]!, actorId: match[2]! } : { actor: requestedBy, actorId: null };
 }
