@@ -5,6 +5,7 @@ import { ClusterChannel } from './cluster/cluster-channel.js';
 import { EventLog } from './cluster/event-log.js';
 import { EventRetention } from './cluster/event-retention.js';
 import { LeaderLease } from './cluster/leader-lease.js';
+import { PlacementRouter } from './cluster/placement-router.js';
 import { ReplicaService } from './cluster/replica.service.js';
 import { ReplicaForwarder } from './cluster/replica-forwarder.js';
 import { ReplicaLocator } from './cluster/replica-locator.js';
@@ -30,6 +31,7 @@ import { HostSchedulingController } from './controllers/host-scheduling.controll
 import { HostsController } from './controllers/hosts.controller.js';
 import { ImageTransferController } from './controllers/image-transfer.controller.js';
 import { ImagesController } from './controllers/images.controller.js';
+import { InternalPlacementsController } from './controllers/internal-placements.controller.js';
 import { IpController } from './controllers/ip.controller.js';
 import { LeasesController } from './controllers/leases.controller.js';
 import { MetricsController } from './controllers/metrics.controller.js';
@@ -155,6 +157,7 @@ export class AppModule {
       // order changes only how soon a request finds its route.
       controllers: [
         PlacementsController,
+        InternalPlacementsController,
         OpRoutesController,
         HealthController,
         HostsController,
@@ -201,6 +204,7 @@ export class AppModule {
         ReplicaSecret,
         ReplicaLocator,
         ReplicaForwarder,
+        PlacementRouter,
         ClusterChannel,
         LeaderLease,
         HealthRepository,

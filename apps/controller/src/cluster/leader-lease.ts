@@ -2,12 +2,9 @@ import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleIn
 import pg from 'pg';
 import type { DatabaseHandle } from '../app.module.js';
 import { DATABASE } from '../repositories/tokens.js';
+import { LEASE_HOLDER_KEY, LEASE_JOB, LEASE_KEY, LEASE_NAMESPACE } from './lease-keys.js';
+import { ReplicaService } from './replica.service.js';
 
-// The jobs one replica at a time runs: the offline sweep, the command deadline sweep and retention.
-export const LEASE_JOB = 'sweepers';
-// pg_try_advisory_lock(LEASE_NAMESPACE, 1): distinct from the migrator's single-key lock.
-const LEASE_NAMESPACE = 72707370;
-const LEASE_KEY = 1;
 // A replica not holding the lease tries to take it this often; so another takes over within it
 // once the holder's session ends (a killed process's socket is closed by its kernel at once).
 export const LEASE_RETRY_MS = 1_000;
@@ -16,6 +13,8 @@ const LEASE_CHECK_TIMEOUT_MS = 3_000;
 // The sweepers' lease: a session-level advisory lock held on a connection of its own. It is the
 // replica's while that connection lives; Postgres frees it when the connection ends, whether the
 // process stopped, died or lost the network (TCP keepalive). Jobs ask `holds()` before each run.
+// The holder also decides placements (PlacementRouter): the others find it through the row it
+// writes on taking the lock.
 @Injectable()
 export class LeaderLease implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(LeaderLease.name);
@@ -26,7 +25,10 @@ export class LeaderLease implements OnModuleInit, OnApplicationShutdown {
   private stopped = false;
   private readonly listeners = new Set<(held: boolean) => void>();
 
-  constructor(@Inject(DATABASE) private readonly database: DatabaseHandle) {}
+  constructor(
+    @Inject(DATABASE) private readonly database: DatabaseHandle,
+    private readonly replica: ReplicaService,
+  ) {}
 
   async onModuleInit(): Promise<void> {
     await this.tryTake();
@@ -82,6 +84,14 @@ export class LeaderLease implements OnModuleInit, OnApplicationShutdown {
         LEASE_KEY,
       ]);
       if (rows[0]?.ok) {
+        // Written on the lease's own connection: if that write fails, the catch below ends the
+        // connection, and with it the lock.
+        await this.client.query(
+          `INSERT INTO "ClusterSetting" (key, value)
+           VALUES ($1, json_build_object('replicaId', $2::text, 'pid', pg_backend_pid())::text)
+           ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`,
+          [LEASE_HOLDER_KEY, this.replica.id],
+        );
         this.logger.log(`this replica now runs the ${LEASE_JOB} (offline sweep, command deadlines, retention)`);
         this.set(true);
       }

@@ -14,6 +14,7 @@ import { sql } from 'kysely';
 import type { Config } from '../config/config.js';
 import type { Db } from '../database/kysely.js';
 import { CONFIG, KYSELY } from '../repositories/tokens.js';
+import { LEASE_HOLDER_KEY, LEASE_KEY, LEASE_NAMESPACE } from './lease-keys.js';
 
 // How often a replica refreshes its row; one not refreshed for REPLICA_STALE_MS is taken for dead.
 export const REPLICA_REFRESH_MS = 2_000;
@@ -97,6 +98,23 @@ export class ReplicaService implements OnModuleInit, OnApplicationBootstrap, OnA
       .executeTakeFirst();
     if (!row || row.id === this.id) return null;
     return { replicaId: row.id, url: row.url };
+  }
+
+  // The replica holding the sweepers' lease (which also decides placements), this one included, or
+  // null when none does now. The row the holder wrote names it; pg_locks confirms its lease
+  // connection still holds the lock (Postgres frees it the moment that connection ends).
+  async leaseHolder(): Promise<{ replicaId: string; url: string } | null> {
+    const row = await sql<{ id: string; url: string }>`
+      SELECT r.id, r.url FROM "ClusterSetting" s
+      JOIN "Replica" r ON r.id = s.value::jsonb->>'replicaId'
+      JOIN pg_locks l ON l.pid = (s.value::jsonb->>'pid')::int
+      WHERE s.key = ${LEASE_HOLDER_KEY} AND r.url <> ''
+        AND l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
+        AND l.classid = ${LEASE_NAMESPACE}::oid AND l.objid = ${LEASE_KEY}::oid
+        AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())`
+      .execute(this.db)
+      .then((r) => r.rows[0]);
+    return row ? { replicaId: row.id, url: row.url } : null;
   }
 
   private async refresh(): Promise<void> {

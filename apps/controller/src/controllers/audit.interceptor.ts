@@ -5,7 +5,13 @@ import { AuditService } from '../services/audit.service.js';
 import type { AuthenticatedRequest } from './auth.decorators.js';
 import { COMMAND_OP } from './command-route.decorators.js';
 import { toErrorReply } from './http-exception.filter.js';
-import { AUDITED_BY_ROUTE, auditWritten, requestAuditRecord, SAFE_METHODS } from './request-audit.js';
+import {
+  AUDITED_BY_CALLER,
+  AUDITED_BY_ROUTE,
+  auditWritten,
+  requestAuditRecord,
+  SAFE_METHODS,
+} from './request-audit.js';
 
 interface StatusReply {
   statusCode: number;
@@ -24,6 +30,7 @@ export class AuditInterceptor implements NestInterceptor {
     if (ctx.getType() !== 'http') return next.handle();
     const req = ctx.switchToHttp().getRequest<AuthenticatedRequest>();
     if (SAFE_METHODS.has(req.method)) return next.handle();
+    if (this.reflector.get<boolean | undefined>(AUDITED_BY_CALLER, ctx.getHandler()) === true) return next.handle();
     const res = ctx.switchToHttp().getResponse<StatusReply>();
     const op = this.reflector.get<string | undefined>(COMMAND_OP, ctx.getHandler());
     const byRoute = this.reflector.get<boolean | undefined>(AUDITED_BY_ROUTE, ctx.getHandler()) === true;

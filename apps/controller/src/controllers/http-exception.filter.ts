@@ -11,6 +11,7 @@ import {
   NotFoundError,
   PayloadTooLargeError,
   PolicyRefusedError,
+  ServiceUnavailableError,
   TooManyRequestsError,
   UnauthorizedError,
   UnprocessableError,
@@ -51,6 +52,7 @@ const DOMAIN_STATUS: [new (message: string) => Error, number][] = [
   [PayloadTooLargeError, HttpStatus.PAYLOAD_TOO_LARGE],
   [UnsupportedMediaTypeError, HttpStatus.UNSUPPORTED_MEDIA_TYPE],
   [BadGatewayError, HttpStatus.BAD_GATEWAY],
+  [ServiceUnavailableError, HttpStatus.SERVICE_UNAVAILABLE],
 ];
 
 function fromZod(error: z.core.$ZodError): ErrorReply {

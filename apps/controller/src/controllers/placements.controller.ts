@@ -1,13 +1,16 @@
 import { Body, Controller, Get, Param, Post, Query, Req, Res } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
+  ApiBadGatewayResponse,
   ApiBadRequestResponse,
   ApiBody,
   ApiConflictResponse,
   ApiOkResponse,
   ApiOperation,
+  ApiServiceUnavailableResponse,
   ApiTags,
 } from '@nestjs/swagger';
+import { PlacementRouter } from '../cluster/placement-router.js';
 import { queryParamSchema, schemaRef } from '../dtos/api-schemas.js';
 import { IdParamSchema } from '../dtos/list-query.dto.js';
 import {
@@ -22,7 +25,8 @@ import { placementStatus } from '../services/placement-response.mapper.js';
 import { ApiGetRoute, ApiListRoute, ApiZodQuery } from './api-docs.decorators.js';
 import type { AuthenticatedRequest } from './auth.decorators.js';
 import { parseBody } from './body.parser.js';
-import { AuditedByRoute, requestAuditRecord } from './request-audit.js';
+import { placeHere, placementCallOf } from './placement-call.js';
+import { AuditedByRoute } from './request-audit.js';
 import { ZodValidationPipe } from './zod-validation.pipe.js';
 
 interface Reply {
@@ -36,6 +40,7 @@ export class PlacementsController {
   constructor(
     private readonly placements: PlacementService,
     private readonly audit: AuditService,
+    private readonly router: PlacementRouter,
   ) {}
 
   @Post('containers')
@@ -58,6 +63,16 @@ export class PlacementsController {
     schema: schemaRef('PlacementRejection'),
   })
   @ApiBadRequestResponse({ description: 'a field is malformed; `field` names it', schema: schemaRef('Error') })
+  @ApiBadGatewayResponse({
+    description:
+      'the replica that decides placements (another one) failed while deciding this one: it may have been placed',
+    schema: schemaRef('Error'),
+  })
+  @ApiServiceUnavailableResponse({
+    description: 'no replica could decide it (the deciding replica is being replaced); nothing was placed',
+    schema: schemaRef('Error'),
+  })
+  // Decided by the replica holding the lease, here or passed to it (PlacementRouter).
   // Its audit entry is written in the statement that writes the placement (failures by the interceptor).
   @AuditedByRoute()
   async place(
@@ -66,17 +81,11 @@ export class PlacementsController {
     @Req() req: AuthenticatedRequest,
     @Res({ passthrough: true }) res: Reply,
   ) {
+    // A body that is wrong is answered here, before it goes anywhere.
     const request = parseBody(PlacementRequestSchema, body);
-    const { outcome, placement } = await this.placements.place(request, {
-      dryRun: query.dryRun ?? false,
-      request: {
-        wait: query.wait,
-        deadlineSeconds: query.deadline ?? request.deadlineSeconds ?? null,
-        idempotencyKey: null,
-        requestedBy: null,
-      },
-      audit: (statusCode) => this.audit.entryOf(requestAuditRecord(req, undefined, statusCode, undefined)),
-    });
+    const call = placementCallOf(req, query, body);
+    const { outcome, placement } =
+      (await this.router.elsewhere(call)) ?? (await placeHere(call, request, this.placements, this.audit));
     const wouldFitNowhere = outcome === 'dry_run' && placement.hostIds.length === 0;
     res.status(placementStatus(outcome, placement.hostIds.length));
     res.setHeader('Location', placement.url);

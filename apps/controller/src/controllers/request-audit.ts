@@ -39,6 +39,10 @@ export function outcomeOf(status: number): string {
 export const AUDITED_BY_ROUTE = 'corral:audited-by-route';
 export const AuditedByRoute = () => SetMetadata(AUDITED_BY_ROUTE, true);
 
+// An internal route between replicas: the replica that took the user's request records it.
+export const AUDITED_BY_CALLER = 'corral:audited-by-caller';
+export const AuditedByCaller = () => SetMetadata(AUDITED_BY_CALLER, true);
+
 // A request whose entry its route wrote this time (a command route that made its command writes
 // the entry in the command's insert); the audit interceptor then records only a failure after it.
 const WRITTEN = Symbol('corral.auditWritten');

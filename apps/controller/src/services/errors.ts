@@ -112,3 +112,8 @@ export class TooManyRequestsError extends Error {
 export class BadGatewayError extends Error {
   override readonly name = 'BadGatewayError';
 }
+
+// No one can do it now, but soon may (no replica holds the placement lease during a handover) (503).
+export class ServiceUnavailableError extends Error {
+  override readonly name = 'ServiceUnavailableError';
+}

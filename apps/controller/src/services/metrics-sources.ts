@@ -1,5 +1,6 @@
 import { Injectable, type OnModuleDestroy } from '@nestjs/common';
-import { LEASE_JOB, LeaderLease } from '../cluster/leader-lease.js';
+import { LeaderLease } from '../cluster/leader-lease.js';
+import { LEASE_JOB } from '../cluster/lease-keys.js';
 import { ReplicaService } from '../cluster/replica.service.js';
 import { MetricsRepository } from '../repositories/metrics.repository.js';
 import { ConnectedHosts } from './connected-hosts.js';

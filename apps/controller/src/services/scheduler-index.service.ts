@@ -1,6 +1,7 @@
 import type { RuntimeName, RuntimeStatus } from '@corral/protocol';
 import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { EventLog } from '../cluster/event-log.js';
+import { LeaderLease } from '../cluster/leader-lease.js';
 import { type HostCapacityRow, SchedulingRepository } from '../repositories/scheduling.repository.js';
 import { FINAL_STATUSES } from './command-states.js';
 import { type CorralEvent, EventBus } from './event-bus.js';
@@ -57,6 +58,7 @@ export class SchedulerIndexService implements OnModuleInit, OnModuleDestroy {
   private live: LiveIndex | null = null;
   private loading: Promise<LiveIndex> | null = null;
   private refreshing: Promise<void> | null = null;
+  private catchingUp: Promise<void> | null = null;
   private readonly groupLoads = new Map<string, Promise<void>>();
   private readonly dirty = new Set<string>();
   private readonly ledger = new ReservationLedger();
@@ -70,6 +72,7 @@ export class SchedulerIndexService implements OnModuleInit, OnModuleDestroy {
     private readonly repo: SchedulingRepository,
     private readonly events: EventBus,
     private readonly log: EventLog,
+    private readonly lease: LeaderLease,
   ) {}
 
   onModuleInit(): void {
@@ -77,6 +80,11 @@ export class SchedulerIndexService implements OnModuleInit, OnModuleDestroy {
     this.unsubscribe.push(
       this.events.subscribe((e) => this.onEvent(e)),
       this.log.subscribeForeign((e) => this.onEvent(e)),
+      // Placements are decided by the lease holder (PlacementRouter): one taking the lease over
+      // reads every host again before its first decision, for what the previous holder placed.
+      this.lease.watch((held) => {
+        if (held) this.catchUp();
+      }),
     );
     this.timer = setInterval(() => {
       this.reconcile().catch((err: Error) => this.logger.warn(`scheduling index reconcile failed: ${err.message}`));
@@ -98,6 +106,7 @@ export class SchedulerIndexService implements OnModuleInit, OnModuleDestroy {
 
   // The index with every change seen so far read in, and the members of `group` loaded.
   async settled(group: string | null): Promise<LiveIndex> {
+    if (this.catchingUp) await this.catchingUp;
     if (!this.live) await this.load();
     if (group !== null && !this.live!.hasGroup(group)) await this.loadGroup(group);
     if (this.dirty.size > 0) await this.refresh();
@@ -137,6 +146,17 @@ export class SchedulerIndexService implements OnModuleInit, OnModuleDestroy {
     const found = new Set(rows.hosts.map((h) => h.id));
     const gone = live.ids().filter((id) => !found.has(id));
     this.apply(mark, rows.hosts, rows.groups, gone);
+  }
+
+  private catchUp(): void {
+    // Not loaded yet: the first decision loads every host.
+    if (!this.live) return;
+    const run: Promise<void> = this.reconcile()
+      .catch((err: Error) => this.logger.warn(`scheduling index catch-up failed: ${err.message}`))
+      .finally(() => {
+        if (this.catchingUp === run) this.catchingUp = null;
+      });
+    this.catchingUp = run;
   }
 
   private onEvent(e: CorralEvent): void {
