@@ -1,10 +1,17 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { sampleFacts } from '@corral/protocol';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LeaderLease } from '../../apps/controller/src/cluster/leader-lease.js';
 import { INTERNAL_PLACEMENTS_PATH } from '../../apps/controller/src/cluster/placement-router.js';
 import type { PlacementDto } from '../../apps/controller/src/dtos/placement.dto.js';
 import { SchedulerIndexService } from '../../apps/controller/src/services/scheduler-index.service.js';
 import { startTestController, type TestController } from '../support/controller.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { type ReplicaProcess, startReplicaProcess } from '../support/processes.js';
 import type { RawAgent } from '../support/raw-agent.js';
 import { waitFor } from '../support/wait.js';
 
@@ -166,5 +173,95 @@ describe('placements across replicas', () => {
     } finally {
       await c.close();
     }
+  });
+});
+
+// The same across processes: a SIGKILL of the holder (its lease connection closed by the kernel,
+// its Replica row still fresh for seconds) and a placement asked of the other at once.
+describe('placements when the deciding replica is killed', () => {
+  const admin = `corral-it-admin-${randomBytes(16).toString('hex')}`;
+  let db: TestDatabase;
+  let scratch = '';
+  const replicas: ReplicaProcess[] = [];
+
+  beforeAll(async () => {
+    db = await createTestDatabase('corral_place_kill');
+    scratch = await mkdtemp(path.join(os.tmpdir(), 'corral-place-kill-'));
+    // One after the other: the first takes the lease and applies the migrations.
+    replicas.push(await startReplicaProcess(db.url, scratch, admin, { CORRAL_REPLICA_ID: 'kill-a' }));
+    replicas.push(await startReplicaProcess(db.url, scratch, admin, { CORRAL_REPLICA_ID: 'kill-b' }));
+  });
+
+  afterAll(async () => {
+    for (const replica of replicas) await replica.process.kill();
+    await db?.drop();
+    if (scratch) await rm(scratch, { recursive: true, force: true });
+  });
+
+  const query = async <T extends pg.QueryResultRow>(sql: string): Promise<T[]> => {
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    try {
+      return (await client.query<T>(sql)).rows;
+    } finally {
+      await client.end();
+    }
+  };
+  const holder = async () => {
+    const rows = await query<{ value: string }>(`SELECT value FROM "ClusterSetting" WHERE key = 'lease:sweepers'`);
+    return rows[0] ? (JSON.parse(rows[0].value) as { replicaId: string }).replicaId : null;
+  };
+  const placements = async () => Number((await query<{ n: string }>(`SELECT count(*) AS n FROM "Placement"`))[0]!.n);
+
+  it('is decided by the survivor within the handover, and answered by the replica asked', async () => {
+    const [a, b] = replicas as [ReplicaProcess, ReplicaProcess];
+    expect(await holder()).toBe('kill-a');
+    // No host at all: a decision (409, nothing fits) made by the holder for a request to B.
+    const before = await b.client.request<{ error: string }>('POST', '/api/v1/containers', oneGiB('before-kill'));
+    expect(before.status).toBe(409);
+    expect(await placements()).toBe(1);
+
+    await a.process.kill('SIGKILL');
+    const started = Date.now();
+    const after = await b.client.request<{ error: string; message: string }>(
+      'POST',
+      '/api/v1/containers',
+      oneGiB('after-kill'),
+    );
+    expect(after.status, JSON.stringify(after.body)).toBe(409);
+    expect(Date.now() - started).toBeLessThan(8_000);
+    expect(await holder()).toBe('kill-b');
+    expect(await placements()).toBe(2);
+  });
+
+  it('answers 503 with nothing placed while no replica can take the lease, and decides once one does', async () => {
+    await replicas[1]!.process.kill('SIGKILL');
+    // The lock taken by someone who is no replica: the row still names kill-b, whose session is gone.
+    const squatter = new pg.Client({ connectionString: db.url });
+    await squatter.connect();
+    try {
+      await waitFor('the lock taken from outside', async () => {
+        const { rows } = await squatter.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(72707370, 1) AS ok');
+        return rows[0]!.ok;
+      });
+      const c = await startReplicaProcess(db.url, scratch, admin, { CORRAL_REPLICA_ID: 'kill-c' });
+      replicas.push(c);
+      const refused = await c.client.request<{ error: string; message: string }>(
+        'POST',
+        '/api/v1/containers',
+        oneGiB('nobody-decides'),
+      );
+      expect(refused.status).toBe(503);
+      expect(refused.body.error).toBe('unavailable');
+      expect(refused.body.message).toContain('nothing was placed');
+      expect(await placements()).toBe(2);
+    } finally {
+      await squatter.end();
+    }
+    // The lock freed, C takes it within a second or so and decides.
+    const decided = await replicas[2]!.client.request('POST', '/api/v1/containers', oneGiB('c-decides'));
+    expect(decided.status).toBe(409);
+    expect(await holder()).toBe('kill-c');
+    expect(await placements()).toBe(3);
   });
 });

@@ -122,6 +122,15 @@ export class PlacementRouter {
       this.logger.error(`${name} refused this replica's secret`);
       return { kind: 'failed', error: new BadGatewayError(`${name} refused this replica's credential`) };
     }
+    // Deciding never answers 404: the holder has no such route (a replica of an older version).
+    if (status === 404) {
+      return {
+        kind: 'failed',
+        error: new BadGatewayError(
+          `${name} holds the lease but does not take placements from other replicas (an older version?); nothing was placed`,
+        ),
+      };
+    }
     return { kind: 'failed', error: new HttpException(body as Record<string, unknown>, status) };
   }
 }
