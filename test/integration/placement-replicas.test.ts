@@ -32,6 +32,14 @@ const oneGiB = (name: string, extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 
+// corral_placements_total of a replica's /metrics, by its label text.
+async function placementCounts(ctl: TestController): Promise<Record<string, number>> {
+  const text = await (await fetch(`${ctl.baseUrl}/metrics`)).text();
+  const counts: Record<string, number> = {};
+  for (const m of text.matchAll(/^corral_placements_total\{([^}]*)\} (\d+)$/gm)) counts[m[1]!] = Number(m[2]);
+  return counts;
+}
+
 // Placements asked of several replicas at once are decided by one of them (the lease holder), so a
 // host's last capacity is taken once, whichever replica each request reached.
 describe('placements across replicas', () => {
@@ -110,6 +118,16 @@ describe('placements across replicas', () => {
     expect(entries.map((e) => e.statusCode).sort()).toEqual(statuses);
     expect(new Set(entries.map((e) => e.actorId))).toEqual(new Set([entries[0]!.actorId]));
     expect(entries[0]!.actorId).not.toBeNull();
+
+    // Each replica counts the requests it answered, by where they were decided.
+    const [onA, onB] = [await placementCounts(a), await placementCounts(b)];
+    expect(Object.keys(onA).every((k) => k.endsWith('decided="here"'))).toBe(true);
+    expect(Object.keys(onB).every((k) => k.endsWith('decided="holder"'))).toBe(true);
+    const sum = (c: Record<string, number>, outcome: string) =>
+      Object.entries(c).reduce((n, [k, v]) => n + (k.startsWith(`outcome="${outcome}"`) ? v : 0), 0);
+    expect(sum(onA, 'placed') + sum(onA, 'rejected')).toBe(10);
+    expect(sum(onB, 'placed') + sum(onB, 'rejected')).toBe(10);
+    expect(sum(onA, 'placed') + sum(onB, 'placed')).toBe(3);
   });
 
   it("answers the deciding replica's refusal as it gave it, audited once on the replica asked", async () => {

@@ -20,7 +20,8 @@ import {
   PlacementRequestSchema,
 } from '../dtos/placement.dto.js';
 import { AuditService } from '../services/audit.service.js';
-import { PlacementService } from '../services/placement.service.js';
+import { MetricsService } from '../services/metrics.service.js';
+import { type PlacementResult, PlacementService } from '../services/placement.service.js';
 import { placementStatus } from '../services/placement-response.mapper.js';
 import { ApiGetRoute, ApiListRoute, ApiZodQuery } from './api-docs.decorators.js';
 import type { AuthenticatedRequest } from './auth.decorators.js';
@@ -41,6 +42,7 @@ export class PlacementsController {
     private readonly placements: PlacementService,
     private readonly audit: AuditService,
     private readonly router: PlacementRouter,
+    private readonly metrics: MetricsService,
   ) {}
 
   @Post('containers')
@@ -84,8 +86,21 @@ export class PlacementsController {
     // A body that is wrong is answered here, before it goes anywhere.
     const request = parseBody(PlacementRequestSchema, body);
     const call = placementCallOf(req, query, body);
-    const { outcome, placement } =
-      (await this.router.elsewhere(call)) ?? (await placeHere(call, request, this.placements, this.audit));
+    const started = performance.now();
+    let decided: 'here' | 'holder' = 'holder';
+    let outcome: string = 'error';
+    try {
+      const passed = await this.router.elsewhere(call);
+      if (!passed) decided = 'here';
+      const result = passed ?? (await placeHere(call, request, this.placements, this.audit));
+      outcome = result.outcome;
+      return this.answer(result, res);
+    } finally {
+      this.metrics.placementAnswered(decided, outcome, (performance.now() - started) / 1000);
+    }
+  }
+
+  private answer({ outcome, placement }: PlacementResult, res: Reply) {
     const wouldFitNowhere = outcome === 'dry_run' && placement.hostIds.length === 0;
     res.status(placementStatus(outcome, placement.hostIds.length));
     res.setHeader('Location', placement.url);

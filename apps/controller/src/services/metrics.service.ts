@@ -87,6 +87,24 @@ export class MetricsService {
     { transitions: Counter.Internal; latency: Histogram.Internal<'op' | 'status'> }
   >();
 
+  private readonly placements = new Counter({
+    name: `${METRICS_PREFIX}placements_total`,
+    help:
+      'Placement requests this replica answered, by outcome (placed, partial, rejected, dry_run, error) and by ' +
+      'where they were decided (here, or by the lease holder they were passed to)',
+    labelNames: ['outcome', 'decided'] as const,
+    registers: [this.registry],
+  });
+  private readonly placementTime = new Histogram({
+    name: `${METRICS_PREFIX}placement_duration_seconds`,
+    help: 'Time from a placement request being validated to its answer (decision, write, and any wait for the lease holder)',
+    labelNames: ['decided'] as const,
+    buckets: SECONDS_FAST,
+    registers: [this.registry],
+  });
+
+  private readonly byPlacement = new Map<string, { count: Counter.Internal; time: Histogram.Internal<'decided'> }>();
+
   private readonly eventLag = new CheapHistogram(
     `${METRICS_PREFIX}event_delivery_lag_seconds`,
     "Time from an event's `at` to its being written to an SSE client (live events, not replays)",
@@ -208,6 +226,17 @@ export class MetricsService {
     }
     children.transitions.inc();
     if (finalSeconds !== null) children.latency.observe(finalSeconds);
+  }
+
+  placementAnswered(decided: 'here' | 'holder', outcome: string, seconds: number): void {
+    const key = `${decided}\u0000${outcome}`;
+    let children = this.byPlacement.get(key);
+    if (!children) {
+      children = { count: this.placements.labels(outcome, decided), time: this.placementTime.labels(decided) };
+      this.byPlacement.set(key, children);
+    }
+    children.count.inc();
+    children.time.observe(seconds);
   }
 
   eventDelivered(lagSeconds: number): void {
