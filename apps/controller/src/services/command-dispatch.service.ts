@@ -31,6 +31,19 @@ export function commandFrame(row: CommandRow): CommandMessage {
   };
 }
 
+// The frame a `frame` note carries, or null when it was too large to carry one (the holder reads the row).
+export function noteFrame(note: Extract<CommandNote, { a: 'frame' }>): CommandMessage | null {
+  if (note.o === undefined || typeof note.d !== 'string') return null;
+  return {
+    type: 'command',
+    id: note.c,
+    op: note.o as CommandMessage['op'],
+    target: note.t as CommandMessage['target'],
+    params: (note.p ?? {}) as Record<string, unknown>,
+    deadline: note.d,
+  };
+}
+
 // What replicas tell each other about commands on the commands channel. `send`: a pending command
 // for the host (its holder writes pending -> sent and sends it); `frame`: a command written as sent
 // for a host another replica holds, with its frame when that fits in a notification (o, t, p, d:
@@ -286,16 +299,9 @@ export class CommandDispatchService implements OnModuleInit, OnModuleDestroy {
   // A command another replica wrote as sent for this host: its frame goes out as the note carries
   // it, or as the row says when the note could not hold it (and only while the command is open).
   private async forward(session: AgentSession, note: Extract<CommandNote, { a: 'frame' }>): Promise<void> {
-    if (note.o !== undefined && typeof note.d === 'string') {
-      const frame: CommandMessage = {
-        type: 'command',
-        id: note.c,
-        op: note.o as CommandMessage['op'],
-        target: note.t as CommandMessage['target'],
-        params: (note.p ?? {}) as Record<string, unknown>,
-        deadline: note.d,
-      };
-      session.send({ ...frame, params: await this.registries.frameParams(frame.op, frame.params) });
+    const carried = noteFrame(note);
+    if (carried) {
+      session.send(await this.withFrameParams(carried));
       return;
     }
     const row = await this.repo.findById(note.c);
@@ -328,8 +334,12 @@ export class CommandDispatchService implements OnModuleInit, OnModuleDestroy {
 
   // The frame as it leaves: a pull gets its registry's credential here, and only here (the stored
   // command never holds it).
-  private async frame(row: CommandRow): Promise<ReturnType<typeof commandFrame>> {
-    const frame = commandFrame(row);
+  private frame(row: CommandRow): Promise<CommandMessage> {
+    return this.withFrameParams(commandFrame(row));
+  }
+
+  // The params as the agent gets them (a registry's credentials added where the op needs them).
+  private async withFrameParams(frame: CommandMessage): Promise<CommandMessage> {
     return { ...frame, params: await this.registries.frameParams(frame.op, frame.params) };
   }
 }
