@@ -57,17 +57,7 @@ describe('placements across replicas', () => {
       const agent = await b.agent({ hostname: name });
       agent.send(agent.hello({ hostname: name }));
       const welcome = await agent.next('welcome');
-      agent.send({
-        type: 'snapshot',
-        seq: 1,
-        facts: { ...sampleFacts, hostname: name, memoryTotalBytes: GiB, cpuCount: 4 },
-        containers: [],
-        images: [],
-        volumes: [],
-        networks: [],
-        bridges: [],
-        leases: [],
-      });
+      agent.send(agent.snapshot({ facts: { ...sampleFacts, hostname: name, memoryTotalBytes: GiB, cpuCount: 4 } }));
       await agent.next('ack');
       agents.push(agent);
       hostIds.push(welcome.hostId);

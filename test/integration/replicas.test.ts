@@ -1,4 +1,4 @@
-import { recordKey, sampleDockerContainer, sampleFacts } from '@corral/protocol';
+import { recordKey, sampleDockerContainer } from '@corral/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHANNEL, type Channel, ClusterChannel } from '../../apps/controller/src/cluster/cluster-channel.js';
 import { LeaderLease } from '../../apps/controller/src/cluster/leader-lease.js';
@@ -30,17 +30,7 @@ describe('controller replicas on one database', () => {
     const agent = await on.agent({ hostname });
     agent.send(agent.hello());
     const welcome = await agent.next('welcome');
-    agent.send({
-      type: 'snapshot',
-      seq: 1,
-      facts: sampleFacts,
-      containers: [sampleDockerContainer],
-      images: [],
-      volumes: [],
-      networks: [],
-      bridges: [],
-      leases: [],
-    });
+    agent.send(agent.snapshot({ containers: [sampleDockerContainer] }));
     await agent.next('ack');
     return { agent, hostId: welcome.hostId };
   };

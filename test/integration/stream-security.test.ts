@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { MASKED_VALUE, sampleDockerContainer, sampleFacts } from '@corral/protocol';
+import { MASKED_VALUE, sampleDockerContainer } from '@corral/protocol';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestController, type TestController } from '../support/controller.js';
 import type { RawAgent } from '../support/raw-agent.js';
@@ -31,17 +31,7 @@ describe('event streams and sensitive data', () => {
     agent = await ctl.agent({ agentId, hostname: 'secrets-host' });
     agent.send(agent.hello());
     hostId = (await agent.next('welcome')).hostId;
-    agent.send({
-      type: 'snapshot',
-      seq: 1,
-      facts: sampleFacts,
-      containers: [sampleDockerContainer],
-      images: [],
-      volumes: [],
-      networks: [],
-      bridges: [],
-      leases: [],
-    });
+    agent.send(agent.snapshot({ containers: [sampleDockerContainer] }));
     await agent.next('ack');
     containerId = (await ctl.prisma.container.findFirstOrThrow({ where: { hostId } })).id;
     operator = bearer((await ctl.token('operator')).secret);

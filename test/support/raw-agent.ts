@@ -58,6 +58,22 @@ export class RawAgent {
     };
   }
 
+  // A full snapshot frame: seq 1, sampleFacts, every list empty, unless told otherwise.
+  snapshot(overrides: Record<string, unknown> = {}) {
+    return {
+      type: 'snapshot',
+      seq: 1,
+      facts: sampleFacts,
+      containers: [],
+      images: [],
+      volumes: [],
+      networks: [],
+      bridges: [],
+      leases: [],
+      ...overrides,
+    };
+  }
+
   // Resolves with the next frame of `type` not yet consumed; fails after `timeoutMs`.
   async next<T extends ControllerMessage['type']>(
     type: T,
