@@ -5,6 +5,7 @@ import type { ClusterChannel } from './cluster-channel.js';
 import {
   batchNotes,
   EventLog,
+  GAP_WAIT_MS,
   LOST_EVENT_TYPE,
   MAX_BATCH_EVENTS,
   MAX_QUEUED_EVENTS,
@@ -75,6 +76,15 @@ function setup() {
   const publish = (n: number) =>
     bus.publish({ type: 'container-updated', kind: 'container', hostId: null, data: { n } });
   return { bus, repo, sut, publish, notes };
+}
+
+// Polls `done` every millisecond; fails after `ms` (well under the 1 s poll, so it is not what reads).
+async function waitUntil(done: () => boolean, ms = 500): Promise<void> {
+  const until = Date.now() + ms;
+  while (!done()) {
+    if (Date.now() > until) throw new Error(`not done within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 1));
+  }
 }
 
 const numbers = (batches: { events: StoredEvent[] }[]) => batches.flatMap((b) => b.events.map((e) => e.data.n));
@@ -224,7 +234,7 @@ describe('EventLog across replicas', () => {
         bus.publish({ type: 'container-updated', kind: 'container', hostId: null, data: { n } });
       return { log, seen, publish };
     };
-    return { repo, a: make('a'), b: make('b') };
+    return { repo, channel, a: make('a'), b: make('b') };
   };
 
   it("delivers another replica's next batch from its note, without reading the table", async () => {
@@ -263,6 +273,47 @@ describe('EventLog across replicas', () => {
     await new Promise((r) => setImmediate(r));
     await b.log.caughtUp();
     expect(b.seen).toEqual([1_000_000, 2_000_000]);
+    expect(repo.tails).toBeGreaterThan(0);
+    await a.log.beforeApplicationShutdown();
+    await b.log.beforeApplicationShutdown();
+  });
+
+  it('delivers batches whose notes arrive out of id order in order, without reading the table', async () => {
+    const { repo, channel, a, b } = pair();
+    await a.log.onModuleInit();
+    await b.log.onModuleInit();
+    const batch = (id: number) => ({
+      id,
+      replicaId: 'c',
+      events: [{ type: 'host-online', kind: 'host', hostId: `h${id}`, at: '', data: {} }],
+    });
+    repo.batches.push(batch(1), batch(2));
+    // Batch 2's note first (its replica committed after 1's but notified sooner), then 1's.
+    for (const note of batchNotes([batch(2)])) await channel.notify('corral_events', note);
+    expect(a.seen).toEqual([]);
+    for (const note of batchNotes([batch(1)])) await channel.notify('corral_events', note);
+    expect(a.seen).toEqual([1_000_000, 2_000_000]);
+    expect(b.seen).toEqual([1_000_000, 2_000_000]);
+    await new Promise((r) => setTimeout(r, GAP_WAIT_MS * 2));
+    expect(repo.tails).toBe(0);
+    await a.log.beforeApplicationShutdown();
+    await b.log.beforeApplicationShutdown();
+  });
+
+  it('reads the table when the note of a missing batch does not come within GAP_WAIT_MS', async () => {
+    const { repo, channel, a, b } = pair();
+    await a.log.onModuleInit();
+    await b.log.onModuleInit();
+    const batch = (id: number) => ({
+      id,
+      replicaId: 'c',
+      events: [{ type: 'host-online', kind: 'host', hostId: `h${id}`, at: '', data: {} }],
+    });
+    repo.batches.push(batch(1), batch(2));
+    for (const note of batchNotes([batch(2)])) await channel.notify('corral_events', note);
+    expect(a.seen).toEqual([]);
+    await waitUntil(() => a.seen.length === 2 && b.seen.length === 2);
+    expect(a.seen).toEqual([1_000_000, 2_000_000]);
     expect(repo.tails).toBeGreaterThan(0);
     await a.log.beforeApplicationShutdown();
     await b.log.beforeApplicationShutdown();

@@ -26,6 +26,10 @@ export const READ_PAGE = 200;
 export const POLL_MS = 1_000;
 // The shortest time between two batches this replica writes (see flush).
 export const WRITE_INTERVAL_MS = 10;
+// How long batches noted past a gap wait for the missing batch's note before the table is read:
+// replicas send their notes after their own commits, so two replicas' notes can arrive out of id
+// order, the missing one a few milliseconds later.
+export const GAP_WAIT_MS = 20;
 const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 5_000;
 // How long a stopping controller tries to write what it still holds.
@@ -62,6 +66,9 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown, OnAppl
   // Batches this replica wrote and its tail has not delivered yet: the tail reads their rows
   // without the events, rather than have Postgres send back and Node parse what it just wrote.
   private readonly own = new Map<number, StoredEvent[]>();
+  // Batches known (from notes, or written here) past the position, waiting for the batches before them.
+  private readonly early = new Map<number, BatchRow>();
+  private gapTimer: NodeJS.Timeout | null = null;
   // Counters for tests and the log.
   written = 0;
   dropped = 0;
@@ -104,6 +111,7 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown, OnAppl
 
   onApplicationShutdown(): void {
     this.stopped = true;
+    if (this.gapTimer) clearTimeout(this.gapTimer);
   }
 
   // Every event of every replica, in the log's order, with its durable id.
@@ -161,6 +169,7 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown, OnAppl
       .finally(() => {
         this.reading = null;
         if (this.readAgain) this.catchUp();
+        else this.deliverEarly();
       });
   }
 
@@ -254,9 +263,9 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown, OnAppl
   private announced: BatchRow[] = [];
   private announcedUnknown = false;
 
-  // A note on the events channel: batches it carries are delivered at once while they are the next
-  // of the log and no read is under way; anything else (a gap, a batch without its events, a note
-  // that does not parse) makes the tail read the table.
+  // A note on the events channel: the batches it carries are delivered in id order as soon as the
+  // batches before them are (see deliverEarly); a batch without its events (too large for a note,
+  // and not this replica's) or a note that does not parse makes the tail read the table.
   private noted(payload: string): void {
     if (this.stopped || this.closing) return;
     const batches = parseBatchNote(payload);
@@ -267,13 +276,35 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown, OnAppl
     for (const [id, replicaId, events] of batches) {
       if (id <= this.position) continue;
       const held = events ?? (replicaId === this.replica.id ? (this.own.get(id) ?? null) : null);
-      if (this.reading || id !== this.position + 1 || held === null) {
+      if (held === null) {
         this.catchUp();
         return;
       }
-      this.own.delete(id);
-      this.deliver({ id, replicaId, events: held });
+      this.early.set(id, { id, replicaId, events: held });
     }
+    this.deliverEarly();
+  }
+
+  // Delivers the batches held past the position while each is the next of the log (never during a
+  // read, whose end calls this again). Batches still past a gap wait up to GAP_WAIT_MS for the
+  // missing batch's note; then the table is read.
+  private deliverEarly(): void {
+    if (this.reading || this.stopped) return;
+    for (let next = this.early.get(this.position + 1); next; next = this.early.get(this.position + 1)) {
+      this.early.delete(next.id);
+      this.own.delete(next.id);
+      this.deliver(next);
+    }
+    for (const id of this.early.keys()) if (id <= this.position) this.early.delete(id);
+    if (this.early.size === 0) {
+      if (this.gapTimer) clearTimeout(this.gapTimer);
+      this.gapTimer = null;
+      return;
+    }
+    this.gapTimer ??= setTimeout(() => {
+      this.gapTimer = null;
+      if (this.early.size > 0) this.catchUp();
+    }, GAP_WAIT_MS);
   }
 
   // Events handed to the writer so far, and those of them written (or given up on).
@@ -363,12 +394,12 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown, OnAppl
     for (;;) {
       try {
         const id = await this.repo.append(this.replica.id, batch);
-        if (id === this.position + 1 && !this.reading) {
-          // The next batch of the log, and every batch below it is committed (ids are drawn under
-          // the writers' lock, in commit order): delivered from here, without reading it back.
-          this.deliver({ id, replicaId: this.replica.id, events: batch });
-        } else if (id > this.position) {
+        if (id > this.position) {
+          // Every batch below it is committed (ids are drawn under the writers' lock, in commit
+          // order): delivered from here, without reading it back, as soon as those are.
           this.own.set(id, batch);
+          this.early.set(id, { id, replicaId: this.replica.id, events: batch });
+          this.deliverEarly();
         }
         this.announce({ id, replicaId: this.replica.id, events: batch });
         this.written += batch.length;
