@@ -17,8 +17,6 @@ export const INTERNAL_PLACEMENTS_PATH = '/internal/placements';
 // within LEASE_RETRY_MS of Postgres seeing its connection end) before answering 503.
 export const PLACEMENT_HANDOVER_MS = 8_000;
 const RETRY_MS = 200;
-// Errors of a request that never reached the other replica: sending it again cannot place twice.
-const NOT_SENT = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
 
 type Attempt =
   | { kind: 'answered'; result: PlacementResult }
@@ -34,6 +32,8 @@ export class PlacementRouter {
   private readonly logger = new Logger(PlacementRouter.name);
   private readonly tls: ReplicaTlsOptions;
   private readonly agent = new http.Agent({ keepAlive: true });
+  // PLACEMENT_HANDOVER_MS; tests shorten it.
+  handoverMs = PLACEMENT_HANDOVER_MS;
 
   constructor(
     @Inject(CONFIG) config: Config,
@@ -47,7 +47,7 @@ export class PlacementRouter {
   // Null when this replica decides (it holds the lease); else the deciding replica's result. A
   // request that reached the holder and broke off is not sent again (it may have been placed).
   async elsewhere(call: PlacementCall): Promise<PlacementResult | null> {
-    const until = Date.now() + PLACEMENT_HANDOVER_MS;
+    const until = Date.now() + this.handoverMs;
     let why = 'no replica holds the lease';
     for (;;) {
       if (this.lease.holds()) return null;
@@ -61,7 +61,7 @@ export class PlacementRouter {
       if (Date.now() >= until) {
         throw new ServiceUnavailableError(
           `placements are decided by the replica holding the lease, and none could be reached for ` +
-            `${PLACEMENT_HANDOVER_MS / 1000} s (${why}); nothing was placed`,
+            `${this.handoverMs / 1000} s (${why}); nothing was placed`,
         );
       }
       await new Promise((r) => setTimeout(r, RETRY_MS));
@@ -86,10 +86,15 @@ export class PlacementRouter {
         headers,
         ...(secure ? (this.tls as unknown as http.RequestOptions) : { agent: this.agent }),
       });
+      // Whether the whole request reached the kernel: before that the holder cannot have read it
+      // (no connection, a TLS handshake refused), so it is safe to try again; after it, a reset may
+      // come from a holder that died deciding: answered as 502.
+      let flushed = false;
+      req.once('finish', () => {
+        flushed = true;
+      });
       req.once('error', (err: NodeJS.ErrnoException) => {
-        // A kept-alive socket the holder closed (it stopped) fails before the request reaches it.
-        const unsent = NOT_SENT.has(err.code ?? '') || (req.reusedSocket && err.code === 'ECONNRESET');
-        if (unsent) resolve({ kind: 'not-sent', why: `${name}: ${err.message}` });
+        if (!flushed) resolve({ kind: 'not-sent', why: `${name}: ${err.message}` });
         else
           resolve({
             kind: 'failed',
