@@ -3,6 +3,7 @@ import pg from 'pg';
 import type { DatabaseHandle } from '../app.module.js';
 import { runPrepared } from '../database/prepared.js';
 import { DATABASE, PG_POOL } from '../repositories/tokens.js';
+import { REPLICA_REFRESH_MS, REPLICA_STALE_MS, ReplicaService } from './replica.service.js';
 
 // The channels replicas talk on (Postgres LISTEN/NOTIFY; payloads are small JSON texts).
 export const CHANNEL = {
@@ -14,6 +15,8 @@ export const CHANNEL = {
   hosts: 'corral_hosts',
   // Create or image policies changed: {"p": "create" | "image"}; every replica reads them again.
   policies: 'corral_policies',
+  // A replica began listening ("hello <id>"), or answers one ("here <id>"): see alone().
+  replicas: 'corral_replicas',
 } as const;
 export type Channel = (typeof CHANNEL)[keyof typeof CHANNEL];
 
@@ -73,17 +76,50 @@ export class ClusterChannel implements OnModuleInit, OnApplicationShutdown {
   private retryMs = RECONNECT_MIN_MS;
   private retryTimer: NodeJS.Timeout | null = null;
 
+  // When another replica last showed itself (a fresh Replica row, or a hello or here note).
+  private peerSeenAt = Number.NEGATIVE_INFINITY;
+  private peerTimer: NodeJS.Timeout | null = null;
+
   constructor(
     @Inject(DATABASE) private readonly database: DatabaseHandle,
     @Inject(PG_POOL) private readonly pool: pg.Pool,
+    private readonly replica: ReplicaService,
   ) {}
 
   async onModuleInit(): Promise<void> {
+    this.listen(CHANNEL.replicas, (payload) => this.replicaNoted(payload));
     await this.connect();
+    await this.lookForPeers();
+    this.peerTimer = setInterval(() => {
+      this.lookForPeers().catch((err: Error) => this.logger.warn(`could not list the replicas: ${err.message}`));
+    }, REPLICA_REFRESH_MS);
+    this.peerTimer.unref();
+  }
+
+  // Whether no other replica has shown itself for REPLICA_STALE_MS. Notes only other replicas read
+  // (ended commands for their waiters, event batches this replica delivers to itself when written)
+  // are not sent while alone: with one controller that is a statement a command less. A replica
+  // that starts says hello as soon as it listens, before it serves anything, and is answered; the
+  // Replica table, read every REPLICA_REFRESH_MS, covers a hello that was lost.
+  alone(): boolean {
+    return Date.now() - this.peerSeenAt > REPLICA_STALE_MS;
+  }
+
+  private replicaNoted(payload: string): void {
+    const [word, id] = payload.split(' ');
+    if (!id || id === this.replica.id) return;
+    this.peerSeenAt = Date.now();
+    if (word === 'hello') void this.notify(CHANNEL.replicas, `here ${this.replica.id}`);
+  }
+
+  private async lookForPeers(): Promise<void> {
+    const live = await this.replica.live();
+    if (live.some((r) => r.id !== this.replica.id)) this.peerSeenAt = Date.now();
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
+    if (this.peerTimer) clearInterval(this.peerTimer);
     if (this.retryTimer) clearTimeout(this.retryTimer);
     const client = this.client;
     this.client = null;
@@ -184,6 +220,7 @@ export class ClusterChannel implements OnModuleInit, OnApplicationShutdown {
     this.everConnected = true;
     this.client = client;
     this.retryMs = RECONNECT_MIN_MS;
+    void this.notify(CHANNEL.replicas, `hello ${this.replica.id}`);
     if (again) {
       this.logger.log('listening for other replicas again');
       for (const handler of this.reconnectHandlers) handler();

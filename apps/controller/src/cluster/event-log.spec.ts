@@ -61,7 +61,7 @@ class FakeRepo {
   }
 }
 
-function setup() {
+function setup(alone = false) {
   const bus = new EventBus();
   const repo = new FakeRepo();
   const notes: string[] = [];
@@ -71,6 +71,7 @@ function setup() {
     notify: async (_channel: string, payload: string) => {
       notes.push(payload);
     },
+    alone: () => alone,
   } as unknown as ClusterChannel;
   const sut = new EventLog(bus, repo as unknown as EventLogRepository, channel, { id: 'r1' } as ReplicaService);
   const publish = (n: number) =>
@@ -194,6 +195,29 @@ describe('EventLog writer', () => {
     await sut.beforeApplicationShutdown();
   });
 
+  it('alone, delivers what it writes without a note, and reads at once for a batch written in a transaction', async () => {
+    const { repo, sut, publish, notes } = setup(true);
+    await sut.onModuleInit();
+    const all: number[] = [];
+    sut.subscribe((e) => all.push(e.id));
+    publish(0);
+    await sut.flushed();
+    await new Promise((r) => setImmediate(r));
+    expect(all).toEqual([1_000_000]);
+    expect(notes).toEqual([]);
+    // The ingest's batch, committed in its own transaction, then announced without its events.
+    repo.batches.push({
+      id: 2,
+      replicaId: 'r1',
+      events: [{ type: 'host-online', kind: 'host', hostId: 'h', at: '', data: {} }],
+    });
+    sut.announce();
+    await waitUntil(() => all.length === 2);
+    expect(all).toEqual([1_000_000, 2_000_000]);
+    expect(notes).toEqual([]);
+    await sut.beforeApplicationShutdown();
+  });
+
   it('reads back its own batch when it does not hold it (written before a restart)', async () => {
     const { repo, sut } = setup();
     repo.batches.push({
@@ -224,6 +248,7 @@ describe('EventLog across replicas', () => {
       notify: async (_: string, payload: string) => {
         for (const l of listeners) l(payload);
       },
+      alone: () => false,
     } as unknown as ClusterChannel;
     const make = (id: string) => {
       const bus = new EventBus();

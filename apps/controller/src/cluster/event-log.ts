@@ -244,6 +244,12 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown, OnAppl
   // reading the table; without a batch (the ingest's, written in its own transaction) the note
   // says `batch` and the tails read. A lost note is made good by the tails' 1 s poll.
   announce(batch?: BatchRow): void {
+    // Alone, no other tail is waiting: this one delivered its own batch when it was written, and
+    // reads at once for a batch written in another's transaction (the ingest's).
+    if (this.channel.alone()) {
+      if (!batch) this.catchUp();
+      return;
+    }
     if (batch) this.announced.push(batch);
     else this.announcedUnknown = true;
     if (this.announcing) return;

@@ -52,7 +52,11 @@ const setup = () => {
   const sut = new CommandLifecycle(
     { now: () => new Date('2026-11-29T07:01:00Z') },
     repo as unknown as CommandRepository,
-    new CommandNotifier(bus, { listen: () => () => true, notify: async () => {} } as never, new MetricsService()),
+    new CommandNotifier(
+      bus,
+      { listen: () => () => true, notify: async () => {}, alone: () => false } as never,
+      new MetricsService(),
+    ),
     {} as UploadRepository,
     new ResultCapService({ maxResultBytes: 1024 * 1024 } as Config, {} as CommandLimitsRepository),
     { records: () => false } as unknown as ImageOriginService,

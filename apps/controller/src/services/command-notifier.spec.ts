@@ -16,7 +16,7 @@ describe('CommandNotifier', () => {
     return {
       sut: new CommandNotifier(
         bus,
-        { listen: () => () => true, notify: async () => {} } as never,
+        { listen: () => () => true, notify: async () => {}, alone: () => false } as never,
         new MetricsService(),
       ),
       events,
@@ -110,6 +110,7 @@ describe('CommandNotifier', () => {
         notes.push(payload);
         for (const l of listeners) l(payload);
       },
+      alone: () => false,
     } as never;
     return {
       here: new CommandNotifier(new EventBus(), channel, new MetricsService()),
@@ -117,6 +118,26 @@ describe('CommandNotifier', () => {
       notes,
     };
   };
+
+  it('sends no final note while alone: its own waiters are woken without one', async () => {
+    const notes: string[] = [];
+    const sut = new CommandNotifier(
+      new EventBus(),
+      {
+        listen: () => () => true,
+        notify: async (_: string, p: string) => void notes.push(p),
+        alone: () => true,
+      } as never,
+      new MetricsService(),
+    );
+    const ended = row('succeeded');
+    const waiting = sut.waitUntilFinal(ended.id, 10_000, async () => row('running'));
+    await new Promise((r) => setImmediate(r));
+    sut.transitioned(ended);
+    expect((await waiting)?.status).toBe('succeeded');
+    await new Promise((r) => setImmediate(r));
+    expect(notes).toEqual([]);
+  });
 
   it('carries an ended row to a waiter on another replica, which answers without reading it', async () => {
     const { here, there, notes } = pair();

@@ -116,6 +116,8 @@ export class CommandNotifier {
   }
 
   private announceEnd(row: CommandRow): void {
+    // Waiters here were woken already; alone, there are no others.
+    if (this.channel.alone()) return;
     this.ended.push(row);
     if (this.flushing) return;
     this.flushing = true;
