@@ -38,25 +38,13 @@ const heartbeat = () => ({
   load: { load1: 0.1, load5: 0.1, load15: 0.1, memoryAvailableBytes: 1000, uptimeSeconds: 10 },
 });
 
-const emptySnapshot = (seq: number, hostname = sampleFacts.hostname) => ({
-  type: 'snapshot',
-  seq,
-  facts: { ...sampleFacts, hostname },
-  containers: [],
-  images: [],
-  volumes: [],
-  networks: [],
-  bridges: [],
-  leases: [],
-});
-
 // A connected, synced agent: hello, welcome, empty snapshot acknowledged.
 async function synced(ctl: TestController, hostname?: string): Promise<{ agent: RawAgent; hostId: string }> {
   const agent = await ctl.agent({ hostname });
   const hello = agent.hello();
   agent.send(hello);
   const { hostId } = await agent.next('welcome');
-  agent.send(emptySnapshot(1, hello.hostname as string));
+  agent.send(agent.snapshot({ facts: { ...sampleFacts, hostname: hello.hostname as string } }));
   await agent.next('ack');
   return { agent, hostId };
 }
@@ -503,7 +491,7 @@ describe('agent frame limits', () => {
     const agent = await ctl.agent();
     agent.send(agent.hello());
     await agent.next('welcome');
-    agent.send({ ...emptySnapshot(1), padding: 'x'.repeat(10_000) });
+    agent.send(agent.snapshot({ padding: 'x'.repeat(10_000) }));
     expect((await agent.waitClosed()).code).toBe(1009);
     const other = await ctl.agent();
     other.send(other.hello());

@@ -11,18 +11,6 @@ interface HostRow {
   status: string;
 }
 
-const snapshot = (hostname: string, seq = 1) => ({
-  type: 'snapshot',
-  seq,
-  facts: { ...sampleFacts, hostname },
-  containers: [],
-  images: [],
-  volumes: [],
-  networks: [],
-  bridges: [],
-  leases: [],
-});
-
 // A host's name is the one it enrolled with; an agent cannot take another host's by saying it.
 describe('host identity', () => {
   let ctl: TestController;
@@ -39,7 +27,7 @@ describe('host identity', () => {
     victim = await ctl.agent({ hostname: 'victim', agentId: victimAgent });
     victim.send(victim.hello());
     victimId = (await victim.next('welcome')).hostId;
-    victim.send(snapshot('victim'));
+    victim.send(victim.snapshot({ facts: { ...sampleFacts, hostname: 'victim' } }));
     await victim.next('ack');
   });
 
@@ -92,7 +80,7 @@ describe('host identity', () => {
     const rogue = await ctl.agent({ agentId: rogueAgent });
     rogue.send(rogue.hello());
     const rogueId = (await rogue.next('welcome')).hostId;
-    rogue.send(snapshot('victim'));
+    rogue.send(rogue.snapshot({ facts: { ...sampleFacts, hostname: 'victim' } }));
     await rogue.next('ack');
     expect((await ctl.prisma.host.findUniqueOrThrow({ where: { id: rogueId } })).hostname).toBe('rogue');
     expect((await hostsNamed('victim')).map((h) => h.id)).toEqual([victimId]);

@@ -303,20 +303,22 @@ describe('EventLog across replicas', () => {
     await b.log.beforeApplicationShutdown();
   });
 
+  // Batch `id` of a third replica, in the table, with one event.
+  const third = (id: number) => ({
+    id,
+    replicaId: 'c',
+    events: [{ type: 'host-online', kind: 'host', hostId: `h${id}`, at: '', data: {} }],
+  });
+
   it('delivers batches whose notes arrive out of id order in order, without reading the table', async () => {
     const { repo, channel, a, b } = pair();
     await a.log.onModuleInit();
     await b.log.onModuleInit();
-    const batch = (id: number) => ({
-      id,
-      replicaId: 'c',
-      events: [{ type: 'host-online', kind: 'host', hostId: `h${id}`, at: '', data: {} }],
-    });
-    repo.batches.push(batch(1), batch(2));
+    repo.batches.push(third(1), third(2));
     // Batch 2's note first (its replica committed after 1's but notified sooner), then 1's.
-    for (const note of batchNotes([batch(2)])) await channel.notify('corral_events', note);
+    for (const note of batchNotes([third(2)])) await channel.notify('corral_events', note);
     expect(a.seen).toEqual([]);
-    for (const note of batchNotes([batch(1)])) await channel.notify('corral_events', note);
+    for (const note of batchNotes([third(1)])) await channel.notify('corral_events', note);
     expect(a.seen).toEqual([1_000_000, 2_000_000]);
     expect(b.seen).toEqual([1_000_000, 2_000_000]);
     await new Promise((r) => setTimeout(r, GAP_WAIT_MS * 2));
@@ -329,13 +331,8 @@ describe('EventLog across replicas', () => {
     const { repo, channel, a, b } = pair();
     await a.log.onModuleInit();
     await b.log.onModuleInit();
-    const batch = (id: number) => ({
-      id,
-      replicaId: 'c',
-      events: [{ type: 'host-online', kind: 'host', hostId: `h${id}`, at: '', data: {} }],
-    });
-    repo.batches.push(batch(1), batch(2));
-    for (const note of batchNotes([batch(2)])) await channel.notify('corral_events', note);
+    repo.batches.push(third(1), third(2));
+    for (const note of batchNotes([third(2)])) await channel.notify('corral_events', note);
     expect(a.seen).toEqual([]);
     await waitUntil(() => a.seen.length === 2 && b.seen.length === 2);
     expect(a.seen).toEqual([1_000_000, 2_000_000]);
