@@ -38,7 +38,9 @@ export const ImageOriginSchema = z
     requestedBy: text('who asked for that command'),
     at: isoDate
       .nullable()
-      .describe('when Corral recorded it; for unknown ones, when first seen (null: before origins were kept)'),
+      .describe(
+        'when Corral recorded it; for unknown ones, when first seen (null: not recorded yet, for an image first seen an instant ago or before origins were kept)',
+      ),
     source: z.record(z.string(), z.unknown()).nullable().describe("copies: the source's origin as it was then"),
   })
   .describe('where the image on this host came from');

@@ -43,7 +43,8 @@ function answerValue(column: KindColumn, value: unknown): unknown {
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 
 // The origin kept for an image (a row of ImageOrigin as JSON), or `unknown` with no first sighting
-// when none was recorded (images seen before origins were kept).
+// when none is recorded: images seen before origins were kept, and for an instant a new one (its
+// first sighting is written after the inventory that shows it, ImageOriginService).
 export function toImageOrigin(row: Record<string, unknown> | null | undefined): ImageOriginDto {
   const at = str(row?.recordedAt);
   return {
