@@ -55,7 +55,8 @@ export class ControllerProcess {
     if (!existsSync(entry)) throw new Error(`${entry} is missing: run npm run build first`);
     const db = options.database ?? (await createBenchDatabase());
     const port = await freePort();
-    const nodeOptions: string[] = [];
+    // CORRAL_BENCH_NODE_ARGS: flags for the controller's node alone (say, a heap setting to compare).
+    const nodeOptions = (process.env.CORRAL_BENCH_NODE_ARGS ?? '').split(/\s+/).filter((a) => a !== '');
     if (options.cpuProfileDir) {
       mkdirSync(options.cpuProfileDir, { recursive: true });
       nodeOptions.push('--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`);
