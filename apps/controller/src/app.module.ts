@@ -56,6 +56,7 @@ import { AgentConnectRepository } from './repositories/agent-connect.repository.
 import { ApiTokenRepository } from './repositories/api-token.repository.js';
 import { AuditRepository } from './repositories/audit.repository.js';
 import { systemClock } from './repositories/clock.repository.js';
+import { ClusterRepository } from './repositories/cluster.repository.js';
 import { CommandRepository } from './repositories/command.repository.js';
 import { CommandLimitsRepository } from './repositories/command-limits.repository.js';
 import { ContainerMoveRepository } from './repositories/container-move.repository.js';
@@ -200,6 +201,7 @@ export class AppModule {
         { provide: KYSELY, useFactory: (p: Pool) => createKysely(p), inject: [PG_POOL] },
         // Several controllers on one database: this replica, the channel replicas notify each
         // other on, and the lease of the jobs one replica runs at a time.
+        ClusterRepository,
         ReplicaService,
         ReplicaSecret,
         ReplicaLocator,

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import pg from 'pg';
 import type { DatabaseHandle } from '../app.module.js';
-import { runPrepared } from '../database/prepared.js';
+import { channelStatements } from '../repositories/cluster.repository.js';
 import { DATABASE, PG_POOL } from '../repositories/tokens.js';
 import { REPLICA_REFRESH_MS, REPLICA_STALE_MS, ReplicaService } from './replica.service.js';
 
@@ -56,9 +56,6 @@ interface OutgoingNote {
   payload: string;
   resolve: () => void;
 }
-
-// Notes as two parallel arrays; the function scan hands them to pg_notify in array order.
-const NOTIFY_MANY = 'SELECT pg_notify(n.channel, n.payload) FROM unnest($1::text[], $2::text[]) AS n(channel, payload)';
 
 const RECONNECT_MIN_MS = 200;
 const RECONNECT_MAX_MS = 5_000;
@@ -164,7 +161,11 @@ export class ClusterChannel implements OnModuleInit, OnApplicationShutdown {
 
   private async send(notes: OutgoingNote[]): Promise<void> {
     try {
-      await runPrepared(this.pool, NOTIFY_MANY, [notes.map((n) => n.channel), notes.map((n) => n.payload)]);
+      await channelStatements.notifyMany(
+        this.pool,
+        notes.map((n) => n.channel),
+        notes.map((n) => n.payload),
+      );
     } catch (err) {
       if (notes.length > 1) {
         // One note Postgres refuses (too long, say) must not cost the others theirs.
@@ -202,7 +203,7 @@ export class ClusterChannel implements OnModuleInit, OnApplicationShutdown {
     client.on('end', () => this.lost(client, new Error('connection ended')));
     try {
       await client.connect();
-      for (const channel of Object.values(CHANNEL)) await client.query(`LISTEN ${channel}`);
+      await channelStatements.listen(client, Object.values(CHANNEL));
     } catch (err) {
       await client.end().catch(() => {});
       if (this.client === null && !this.retryTimer) {

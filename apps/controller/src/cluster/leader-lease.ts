@@ -1,8 +1,9 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import pg from 'pg';
 import type { DatabaseHandle } from '../app.module.js';
+import { leaseStatements } from '../repositories/cluster.repository.js';
 import { DATABASE } from '../repositories/tokens.js';
-import { LEASE_HOLDER_KEY, LEASE_JOB, LEASE_KEY, LEASE_NAMESPACE } from './lease-keys.js';
+import { LEASE_JOB } from './lease-keys.js';
 import { ReplicaService } from './replica.service.js';
 
 // A replica not holding the lease tries to take it this often; so another takes over within it
@@ -72,26 +73,13 @@ export class LeaderLease implements OnModuleInit, OnApplicationShutdown {
         client.on('error', (err) => this.lost(client, err));
         client.on('end', () => this.lost(client, new Error('connection ended')));
         await client.connect();
-        // The server drops the session of a holder cut off from it within about 11 s (instead of
-        // the system's two hours), which frees the lease for the others.
-        await client.query(
-          'SET tcp_keepalives_idle = 5; SET tcp_keepalives_interval = 2; SET tcp_keepalives_count = 3',
-        );
+        await leaseStatements.setKeepalives(client);
         this.client = client;
       }
-      const { rows } = await this.client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS ok', [
-        LEASE_NAMESPACE,
-        LEASE_KEY,
-      ]);
-      if (rows[0]?.ok) {
+      if (await leaseStatements.tryTake(this.client)) {
         // Written on the lease's own connection: if that write fails, the catch below ends the
         // connection, and with it the lock.
-        await this.client.query(
-          `INSERT INTO "ClusterSetting" (key, value)
-           VALUES ($1, json_build_object('replicaId', $2::text, 'pid', pg_backend_pid())::text)
-           ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`,
-          [LEASE_HOLDER_KEY, this.replica.id],
-        );
+        await leaseStatements.nameHolder(this.client, this.replica.id);
         this.logger.log(`this replica now runs the ${LEASE_JOB} (offline sweep, command deadlines, retention)`);
         this.set(true);
       }
@@ -114,7 +102,7 @@ export class LeaderLease implements OnModuleInit, OnApplicationShutdown {
     if (!client || this.trying) return;
     this.trying = true;
     try {
-      await client.query('SELECT 1');
+      await leaseStatements.ping(client);
     } catch (err) {
       this.lost(client, err as Error);
     } finally {

@@ -1,7 +1,6 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import type { Db } from '../database/kysely.js';
-import { KYSELY } from '../repositories/tokens.js';
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { ClusterRepository } from '../repositories/cluster.repository.js';
 import { bearerToken } from '../services/secrets.js';
 
 const KEY = 'replica-secret';
@@ -13,20 +12,10 @@ const KEY = 'replica-secret';
 export class ReplicaSecret implements OnModuleInit {
   private value: Buffer | null = null;
 
-  constructor(@Inject(KYSELY) private readonly db: Db) {}
+  constructor(private readonly repo: ClusterRepository) {}
 
   async onModuleInit(): Promise<void> {
-    await this.db
-      .insertInto('ClusterSetting')
-      .values({ key: KEY, value: randomBytes(32).toString('base64url') })
-      .onConflict((oc) => oc.column('key').doNothing())
-      .execute();
-    const row = await this.db
-      .selectFrom('ClusterSetting')
-      .select('value')
-      .where('key', '=', KEY)
-      .executeTakeFirstOrThrow();
-    this.value = Buffer.from(row.value);
+    this.value = Buffer.from(await this.repo.sharedSetting(KEY, randomBytes(32).toString('base64url')));
   }
 
   // The Authorization header value for a call to another replica.

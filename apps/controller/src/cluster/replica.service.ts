@@ -10,11 +10,9 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { sql } from 'kysely';
 import type { Config } from '../config/config.js';
-import type { Db } from '../database/kysely.js';
-import { CONFIG, KYSELY } from '../repositories/tokens.js';
-import { LEASE_HOLDER_KEY, LEASE_KEY, LEASE_NAMESPACE } from './lease-keys.js';
+import { ClusterRepository } from '../repositories/cluster.repository.js';
+import { CONFIG } from '../repositories/tokens.js';
 
 // How often a replica refreshes its row; one not refreshed for REPLICA_STALE_MS is taken for dead.
 export const REPLICA_REFRESH_MS = 2_000;
@@ -32,7 +30,7 @@ export class ReplicaService implements OnModuleInit, OnApplicationBootstrap, OnA
 
   constructor(
     @Inject(CONFIG) private readonly config: Config,
-    @Inject(KYSELY) private readonly db: Db,
+    private readonly repo: ClusterRepository,
     private readonly http: HttpAdapterHost,
   ) {
     this.id = config.replicaId || `${os.hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
@@ -69,33 +67,18 @@ export class ReplicaService implements OnModuleInit, OnApplicationBootstrap, OnA
 
   async onApplicationShutdown(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
-    await this.db
-      .deleteFrom('Replica')
-      .where('id', '=', this.id)
-      .execute()
-      .catch(() => {});
+    await this.repo.dropReplica(this.id).catch(() => {});
   }
 
   // The replicas whose rows are fresh, this one included.
-  async live(): Promise<{ id: string; url: string }[]> {
-    return this.db
-      .selectFrom('Replica')
-      .select(['id', 'url'])
-      .where('lastSeenAt', '>', sql<Date>`now() - make_interval(secs => ${REPLICA_STALE_MS / 1000})`)
-      .orderBy('id')
-      .execute();
+  live(): Promise<{ id: string; url: string }[]> {
+    return this.repo.liveReplicas(REPLICA_STALE_MS);
   }
 
   // Where the replica holding this host's agent is reached, or null when it is this one, the host
   // has no connection, or that replica is gone.
   async holderOf(hostId: string): Promise<{ replicaId: string; url: string } | null> {
-    const row = await this.db
-      .selectFrom('Host as h')
-      .innerJoin('Replica as r', 'r.id', 'h.replicaId')
-      .select(['r.id', 'r.url'])
-      .where('h.id', '=', hostId)
-      .where('r.lastSeenAt', '>', sql<Date>`now() - make_interval(secs => ${REPLICA_STALE_MS / 1000})`)
-      .executeTakeFirst();
+    const row = await this.repo.hostHolder(hostId, REPLICA_STALE_MS);
     if (!row || row.id === this.id) return null;
     return { replicaId: row.id, url: row.url };
   }
@@ -104,24 +87,11 @@ export class ReplicaService implements OnModuleInit, OnApplicationBootstrap, OnA
   // null when none does now. The row the holder wrote names it; pg_locks confirms its lease
   // connection still holds the lock (Postgres frees it the moment that connection ends).
   async leaseHolder(): Promise<{ replicaId: string; url: string } | null> {
-    const row = await sql<{ id: string; url: string }>`
-      SELECT r.id, r.url FROM "ClusterSetting" s
-      JOIN "Replica" r ON r.id = s.value::jsonb->>'replicaId'
-      JOIN pg_locks l ON l.pid = (s.value::jsonb->>'pid')::int
-      WHERE s.key = ${LEASE_HOLDER_KEY} AND r.url <> ''
-        AND l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
-        AND l.classid = ${LEASE_NAMESPACE}::oid AND l.objid = ${LEASE_KEY}::oid
-        AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())`
-      .execute(this.db)
-      .then((r) => r.rows[0]);
+    const row = await this.repo.leaseHolder();
     return row ? { replicaId: row.id, url: row.url } : null;
   }
 
   private async refresh(): Promise<void> {
-    await this.db
-      .insertInto('Replica')
-      .values({ id: this.id, url: this.urlValue, lastSeenAt: sql`now()` })
-      .onConflict((oc) => oc.column('id').doUpdateSet({ url: this.urlValue, lastSeenAt: sql`now()` }))
-      .execute();
+    await this.repo.touchReplica(this.id, this.urlValue);
   }
 }

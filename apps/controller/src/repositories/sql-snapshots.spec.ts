@@ -5,6 +5,7 @@ import { coldKysely } from '../database/kysely.fixture.js';
 import { agentConnectQueries } from './agent-connect.repository.js';
 import { apiTokenQueries } from './api-token.repository.js';
 import { auditQueries } from './audit.repository.js';
+import { clusterQueries } from './cluster.repository.js';
 import { containerMoveQueries } from './container-move.repository.js';
 import { doctorQueries } from './doctor.repository.js';
 import { enrollmentQueries } from './enrollment.repository.js';
@@ -248,5 +249,17 @@ describe('SQL of the event log', () => {
     expect(compiled(eventLogQueries.newestOlderThan(db, 3600))).toMatchSnapshot();
     expect(raw(eventLogQueries.newestBeyondCount(1_000_000))).toMatchSnapshot();
     expect(compiled(eventLogQueries.deleteUpTo(db, 90, 500))).toMatchSnapshot();
+  });
+});
+
+describe('SQL of the replicas among themselves', () => {
+  it('keeps replica rows and finds who holds a host, an upload or the lease', () => {
+    expect(compiled(clusterQueries.touchReplica(db, 'replica-a', 'http://127.0.0.1:1'))).toMatchSnapshot();
+    expect(compiled(clusterQueries.liveReplicas(db, 10_000))).toMatchSnapshot();
+    expect(compiled(clusterQueries.hostHolder(db, H1, 10_000))).toMatchSnapshot();
+    expect(compiled(clusterQueries.holderOf(db, 'upload-1', 10_000))).toMatchSnapshot();
+    expect(compiled(clusterQueries.claim(db, 'upload-1', 'replica-a'))).toMatchSnapshot();
+    expect(raw(clusterQueries.leaseHolder())).toMatchSnapshot();
+    expect(compiled(clusterQueries.offerSetting(db, 'replica-secret', 's'))).toMatchSnapshot();
   });
 });
