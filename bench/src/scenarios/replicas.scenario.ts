@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { Fleet } from '@corral/simulator';
 import pg from 'pg';
 import { ControllerProcess } from '../support/controller-process.js';
@@ -289,7 +290,9 @@ function stepLine(s: CommandsStep): string {
   return (
     `${s.perSecond}/s for ${s.seconds.toFixed(0)} s: ok ${s.ok}, p50 ${s.latencyWithFailures.p50.toFixed(1)} ms, ` +
     `p99 ${s.latencyWithFailures.p99.toFixed(1)} ms, ${s.errors} errors, ${s.unfinished} unfinished, ${s.dropped} dropped; ` +
-    `cpu: replicas ${pct(s.usage.replicasCpuSeconds, s.usage.seconds)}, postgres ${pct(s.usage.postgresCpuSeconds, s.usage.seconds)}; ` +
+    `cpu: replicas ${pct(s.usage.replicasCpuSeconds, s.usage.seconds)}, postgres ${pct(s.usage.postgresCpuSeconds, s.usage.seconds)}, ` +
+    `bench (client and simulated agents) ${pct(s.usage.benchCpuSeconds, s.usage.seconds)}, ` +
+    `whole machine ${pct(s.usage.machineBusyCpuSeconds, s.usage.seconds)} of ${os.cpus().length * 100}%; ` +
     `rows: created->sent p50 ${s.phases.toSentP50.toFixed(1)} p99 ${s.phases.toSentP99.toFixed(1)} ms, ` +
     `sent->finished p50 ${s.phases.sentToFinishedP50.toFixed(1)} p99 ${s.phases.sentToFinishedP99.toFixed(1)} ms, ${s.phases.neverSent} never sent`
   );
@@ -332,7 +335,8 @@ export async function replicasScenario(p: ReplicasParams, quick: boolean): Promi
       note:
         `sent to a for hosts b holds, ?wait=${WAIT_SECONDS}; ${failed(two.commands)} of ${two.commands.offered} failed (1 replica: ${failed(one.commands)} of ${one.commands.offered}); ` +
         `rows created->sent p99 ${fmt(two.commands.phases.toSentP99, 'ms')} (1 replica ${fmt(one.commands.phases.toSentP99, 'ms')}), ` +
-        `sent->finished p99 ${fmt(two.commands.phases.sentToFinishedP99, 'ms')} (1 replica ${fmt(one.commands.phases.sentToFinishedP99, 'ms')})`,
+        `sent->finished p99 ${fmt(two.commands.phases.sentToFinishedP99, 'ms')} (1 replica ${fmt(one.commands.phases.sentToFinishedP99, 'ms')}); ` +
+        `whole machine busy ${pct(two.commands.usage.machineBusyCpuSeconds, two.commands.usage.seconds)} of ${os.cpus().length * 100}% (1 replica ${pct(one.commands.usage.machineBusyCpuSeconds, one.commands.usage.seconds)})`,
     }),
     figure('command: controller CPU per command, 2 replicas', cpuPerCommandMs(two), 'ms', {
       baseline: {
