@@ -378,11 +378,12 @@ async function throughService(p: PlacementPlan, baseline: ServiceBaseline, cpuPr
       const atSize = p.db.hosts >= SERVICE_TARGET_HOSTS;
       figures.push(
         figure(name, rate, 'decisions/s', {
-          ...(judged
+          // Judged only at the size the target names; smaller runs say so in their note.
+          ...(judged && atSize
             ? {
                 target: {
                   text: `>= ${SERVICE_TARGET.toLocaleString('en-US')}/s at ${SERVICE_TARGET_HOSTS.toLocaleString('en-US')} hosts`,
-                  met: atSize && rate >= SERVICE_TARGET,
+                  met: rate >= SERVICE_TARGET,
                 },
               }
             : {}),

@@ -3,7 +3,7 @@ import pg from 'pg';
 import type { DatabaseHandle } from '../app.module.js';
 import { channelStatements } from '../repositories/cluster.repository.js';
 import { DATABASE, PG_POOL } from '../repositories/tokens.js';
-import { REPLICA_REFRESH_MS, REPLICA_STALE_MS, ReplicaService } from './replica.service.js';
+import { REPLICA_STALE_MS, ReplicaService } from './replica.service.js';
 
 // The channels replicas talk on (Postgres LISTEN/NOTIFY; payloads are small JSON texts).
 export const CHANNEL = {
@@ -73,9 +73,9 @@ export class ClusterChannel implements OnModuleInit, OnApplicationShutdown {
   private retryMs = RECONNECT_MIN_MS;
   private retryTimer: NodeJS.Timeout | null = null;
 
-  // When another replica last showed itself (a fresh Replica row, or a hello or here note).
+  // When another replica last showed itself by a hello or here note (its fresh Replica row:
+  // ReplicaService.lastPeerSeenAt).
   private peerSeenAt = Number.NEGATIVE_INFINITY;
-  private peerTimer: NodeJS.Timeout | null = null;
 
   constructor(
     @Inject(DATABASE) private readonly database: DatabaseHandle,
@@ -86,20 +86,15 @@ export class ClusterChannel implements OnModuleInit, OnApplicationShutdown {
   async onModuleInit(): Promise<void> {
     this.listen(CHANNEL.replicas, (payload) => this.replicaNoted(payload));
     await this.connect();
-    await this.lookForPeers();
-    this.peerTimer = setInterval(() => {
-      this.lookForPeers().catch((err: Error) => this.logger.warn(`could not list the replicas: ${err.message}`));
-    }, REPLICA_REFRESH_MS);
-    this.peerTimer.unref();
   }
 
   // Whether no other replica has shown itself for REPLICA_STALE_MS. Notes only other replicas read
   // (ended commands for their waiters, event batches this replica delivers to itself when written)
   // are not sent while alone: with one controller that is a statement a command less. A replica
   // that starts says hello as soon as it listens, before it serves anything, and is answered; the
-  // Replica table, read every REPLICA_REFRESH_MS, covers a hello that was lost.
+  // Replica table, read with this replica's own row every REPLICA_REFRESH_MS, covers a lost hello.
   alone(): boolean {
-    return Date.now() - this.peerSeenAt > REPLICA_STALE_MS;
+    return Date.now() - Math.max(this.peerSeenAt, this.replica.lastPeerSeenAt()) > REPLICA_STALE_MS;
   }
 
   private replicaNoted(payload: string): void {
@@ -109,14 +104,8 @@ export class ClusterChannel implements OnModuleInit, OnApplicationShutdown {
     if (word === 'hello') void this.notify(CHANNEL.replicas, `here ${this.replica.id}`);
   }
 
-  private async lookForPeers(): Promise<void> {
-    const live = await this.replica.live();
-    if (live.some((r) => r.id !== this.replica.id)) this.peerSeenAt = Date.now();
-  }
-
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
-    if (this.peerTimer) clearInterval(this.peerTimer);
     if (this.retryTimer) clearTimeout(this.retryTimer);
     const client = this.client;
     this.client = null;

@@ -27,6 +27,7 @@ export class ReplicaService implements OnModuleInit, OnApplicationBootstrap, OnA
   readonly id: string;
   private urlValue: string;
   private timer: NodeJS.Timeout | null = null;
+  private peerSeenAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     @Inject(CONFIG) private readonly config: Config,
@@ -70,9 +71,9 @@ export class ReplicaService implements OnModuleInit, OnApplicationBootstrap, OnA
     await this.repo.dropReplica(this.id).catch(() => {});
   }
 
-  // The replicas whose rows are fresh, this one included.
-  live(): Promise<{ id: string; url: string }[]> {
-    return this.repo.liveReplicas(REPLICA_STALE_MS);
+  // When this replica last saw another's row fresh (at its own refresh, every REPLICA_REFRESH_MS).
+  lastPeerSeenAt(): number {
+    return this.peerSeenAt;
   }
 
   // Where the replica holding this host's agent is reached, or null when it is this one, the host
@@ -92,6 +93,7 @@ export class ReplicaService implements OnModuleInit, OnApplicationBootstrap, OnA
   }
 
   private async refresh(): Promise<void> {
-    await this.repo.touchReplica(this.id, this.urlValue);
+    const peers = await this.repo.touchReplica(this.id, this.urlValue, REPLICA_STALE_MS);
+    if (peers > 0) this.peerSeenAt = Date.now();
   }
 }

@@ -14,14 +14,20 @@ const fresh = (staleMs: number) => sql<Date>`now() - make_interval(secs => ${sta
 const holderKey = (id: string) => `holder:${id}`;
 
 export const clusterQueries = {
-  touchReplica: (db: Db, id: string, url: string) =>
+  // This replica's row refreshed, and how many other replicas' rows are fresh, in one statement.
+  touchReplica: (db: Db, id: string, url: string, staleMs: number) =>
     db
-      .insertInto('Replica')
-      .values({ id, url, lastSeenAt: sql`now()` })
-      .onConflict((oc) => oc.column('id').doUpdateSet({ url, lastSeenAt: sql`now()` })),
+      .with('me', (qc) =>
+        qc
+          .insertInto('Replica')
+          .values({ id, url, lastSeenAt: sql`now()` })
+          .onConflict((oc) => oc.column('id').doUpdateSet({ url, lastSeenAt: sql`now()` })),
+      )
+      .selectFrom('Replica')
+      .select(sql<number>`count(*)::int`.as('peers'))
+      .where('id', '<>', id)
+      .where('lastSeenAt', '>', fresh(staleMs)),
   dropReplica: (db: Db, id: string) => db.deleteFrom('Replica').where('id', '=', id),
-  liveReplicas: (db: Db, staleMs: number) =>
-    db.selectFrom('Replica').select(['id', 'url']).where('lastSeenAt', '>', fresh(staleMs)).orderBy('id'),
   // The live replica holding a host's agent.
   hostHolder: (db: Db, hostId: string, staleMs: number) =>
     db
@@ -111,16 +117,13 @@ export const channelStatements = {
 export class ClusterRepository {
   constructor(@Inject(KYSELY) private readonly db: Db) {}
 
-  async touchReplica(id: string, url: string): Promise<void> {
-    await clusterQueries.touchReplica(this.db, id, url).execute();
+  // The number of other replicas whose rows are fresh.
+  async touchReplica(id: string, url: string, staleMs: number): Promise<number> {
+    return (await clusterQueries.touchReplica(this.db, id, url, staleMs).executeTakeFirstOrThrow()).peers;
   }
 
   async dropReplica(id: string): Promise<void> {
     await clusterQueries.dropReplica(this.db, id).execute();
-  }
-
-  liveReplicas(staleMs: number): Promise<{ id: string; url: string }[]> {
-    return clusterQueries.liveReplicas(this.db, staleMs).execute();
   }
 
   async hostHolder(hostId: string, staleMs: number): Promise<{ id: string; url: string } | null> {

@@ -254,8 +254,7 @@ describe('SQL of the event log', () => {
 
 describe('SQL of the replicas among themselves', () => {
   it('keeps replica rows and finds who holds a host, an upload or the lease', () => {
-    expect(compiled(clusterQueries.touchReplica(db, 'replica-a', 'http://127.0.0.1:1'))).toMatchSnapshot();
-    expect(compiled(clusterQueries.liveReplicas(db, 10_000))).toMatchSnapshot();
+    expect(compiled(clusterQueries.touchReplica(db, 'replica-a', 'http://127.0.0.1:1', 10_000))).toMatchSnapshot();
     expect(compiled(clusterQueries.hostHolder(db, H1, 10_000))).toMatchSnapshot();
     expect(compiled(clusterQueries.holderOf(db, 'upload-1', 10_000))).toMatchSnapshot();
     expect(compiled(clusterQueries.claim(db, 'upload-1', 'replica-a'))).toMatchSnapshot();
