@@ -261,11 +261,26 @@ describe('EventLog across replicas', () => {
     };
     return { repo, channel, a: make('a'), b: make('b') };
   };
+  // The pair, both tails started; stop() shuts both down.
+  const started = async () => {
+    const p = pair();
+    await p.a.log.onModuleInit();
+    await p.b.log.onModuleInit();
+    const stop = async () => {
+      await p.a.log.beforeApplicationShutdown();
+      await p.b.log.beforeApplicationShutdown();
+    };
+    return { ...p, stop };
+  };
+  // Batch `id` of a third replica, in the table, with one event.
+  const third = (id: number) => ({
+    id,
+    replicaId: 'c',
+    events: [{ type: 'host-online', kind: 'host', hostId: `h${id}`, at: '', data: {} }],
+  });
 
   it("delivers another replica's next batch from its note, without reading the table", async () => {
-    const { repo, a, b } = pair();
-    await a.log.onModuleInit();
-    await b.log.onModuleInit();
+    const { repo, a, b, stop } = await started();
     a.publish(1);
     await a.log.flushed();
     await new Promise((r) => setImmediate(r));
@@ -279,41 +294,24 @@ describe('EventLog across replicas', () => {
     await new Promise((r) => setImmediate(r));
     expect(a.seen).toEqual([1_000_000, 2_000_000]);
     expect(repo.tails).toBe(0);
-    await a.log.beforeApplicationShutdown();
-    await b.log.beforeApplicationShutdown();
+    await stop();
   });
 
   it('reads the table when a note skips a batch it has not seen', async () => {
-    const { repo, a, b } = pair();
-    await a.log.onModuleInit();
-    await b.log.onModuleInit();
+    const { repo, a, b, stop } = await started();
     // Batch 1 committed without a note reaching anyone (its note lost); batch 2's note comes.
-    repo.batches.push({
-      id: 1,
-      replicaId: 'c',
-      events: [{ type: 'host-online', kind: 'host', hostId: 'h', at: '', data: {} }],
-    });
+    repo.batches.push(third(1));
     a.publish(2);
     await a.log.flushed();
     await new Promise((r) => setImmediate(r));
     await b.log.caughtUp();
     expect(b.seen).toEqual([1_000_000, 2_000_000]);
     expect(repo.tails).toBeGreaterThan(0);
-    await a.log.beforeApplicationShutdown();
-    await b.log.beforeApplicationShutdown();
-  });
-
-  // Batch `id` of a third replica, in the table, with one event.
-  const third = (id: number) => ({
-    id,
-    replicaId: 'c',
-    events: [{ type: 'host-online', kind: 'host', hostId: `h${id}`, at: '', data: {} }],
+    await stop();
   });
 
   it('delivers batches whose notes arrive out of id order in order, without reading the table', async () => {
-    const { repo, channel, a, b } = pair();
-    await a.log.onModuleInit();
-    await b.log.onModuleInit();
+    const { repo, channel, a, b, stop } = await started();
     repo.batches.push(third(1), third(2));
     // Batch 2's note first (its replica committed after 1's but notified sooner), then 1's.
     for (const note of batchNotes([third(2)])) await channel.notify('corral_events', note);
@@ -323,22 +321,18 @@ describe('EventLog across replicas', () => {
     expect(b.seen).toEqual([1_000_000, 2_000_000]);
     await new Promise((r) => setTimeout(r, GAP_WAIT_MS * 2));
     expect(repo.tails).toBe(0);
-    await a.log.beforeApplicationShutdown();
-    await b.log.beforeApplicationShutdown();
+    await stop();
   });
 
   it('reads the table when the note of a missing batch does not come within GAP_WAIT_MS', async () => {
-    const { repo, channel, a, b } = pair();
-    await a.log.onModuleInit();
-    await b.log.onModuleInit();
+    const { repo, channel, a, b, stop } = await started();
     repo.batches.push(third(1), third(2));
     for (const note of batchNotes([third(2)])) await channel.notify('corral_events', note);
     expect(a.seen).toEqual([]);
     await waitUntil(() => a.seen.length === 2 && b.seen.length === 2);
     expect(a.seen).toEqual([1_000_000, 2_000_000]);
     expect(repo.tails).toBeGreaterThan(0);
-    await a.log.beforeApplicationShutdown();
-    await b.log.beforeApplicationShutdown();
+    await stop();
   });
 
   it('splits batch notes to fit a notification, and leaves out the events of a batch too large', () => {

@@ -33,6 +33,9 @@ function router(holder: () => { replicaId: string; url: string } | null) {
   return r;
 }
 
+// Holders started by a test, closed after it.
+const servers: http.Server[] = [];
+
 // A holder on a real socket, doing `handle` with every request it reads.
 async function holderServer(handle: (req: http.IncomingMessage, res: http.ServerResponse, body: string) => void) {
   const requests: { url: string; authorization: string | undefined; body: string }[] = [];
@@ -47,22 +50,25 @@ async function holderServer(handle: (req: http.IncomingMessage, res: http.Server
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  servers.push(server);
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return { server, url, requests };
 }
 
+// A handler answering every request with `status` and `body` as JSON.
+const answering = (status: number, body: unknown) => (_: http.IncomingMessage, res: http.ServerResponse) => {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+};
+
 describe('PlacementRouter', () => {
-  const servers: http.Server[] = [];
   afterEach(async () => {
+    // A server a test closed itself answers close() with an error, and is closed all the same.
     for (const s of servers.splice(0)) await new Promise((r) => s.close(r));
   });
 
   it("passes the call to the holder with the replica secret and answers with the holder's result", async () => {
-    const holder = await holderServer((_, res) => {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ outcome: 'placed', placement: { id: 'p1' } }));
-    });
-    servers.push(holder.server);
+    const holder = await holderServer(answering(200, { outcome: 'placed', placement: { id: 'p1' } }));
     const result = await router(() => ({ replicaId: 'h', url: holder.url })).elsewhere(call);
     expect(result).toEqual({ outcome: 'placed', placement: { id: 'p1' } });
     expect(holder.requests).toHaveLength(1);
@@ -71,11 +77,9 @@ describe('PlacementRouter', () => {
   });
 
   it("answers the holder's error with its status and body", async () => {
-    const holder = await holderServer((_, res) => {
-      res.writeHead(400, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ error: 'bad_request', message: 'hosts: no host has the name "x"', field: 'hosts' }));
-    });
-    servers.push(holder.server);
+    const holder = await holderServer(
+      answering(400, { error: 'bad_request', message: 'hosts: no host has the name "x"', field: 'hosts' }),
+    );
     const err = await router(() => ({ replicaId: 'h', url: holder.url }))
       .elsewhere(call)
       .catch((e: unknown) => e);
@@ -84,7 +88,6 @@ describe('PlacementRouter', () => {
 
   it('never sends a call twice once the holder has read it, whatever breaks after', async () => {
     const holder = await holderServer((req) => req.socket.destroy());
-    servers.push(holder.server);
     const err = await router(() => ({ replicaId: 'h', url: holder.url }))
       .elsewhere(call)
       .catch((e: unknown) => e as Error);
@@ -111,11 +114,9 @@ describe('PlacementRouter', () => {
   });
 
   it('tells a holder without the internal route (an older version) from a refusal: 502, nothing placed', async () => {
-    const holder = await holderServer((_, res) => {
-      res.writeHead(404, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ error: 'not_found', message: 'Cannot POST /internal/placements' }));
-    });
-    servers.push(holder.server);
+    const holder = await holderServer(
+      answering(404, { error: 'not_found', message: 'Cannot POST /internal/placements' }),
+    );
     const err = await router(() => ({ replicaId: 'old', url: holder.url }))
       .elsewhere(call)
       .catch((e: unknown) => e as Error);
