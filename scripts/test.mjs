@@ -39,6 +39,7 @@ if (projects.some((p) => p !== 'unit')) {
 const reports = mkdtempSync(path.join(os.tmpdir(), 'corral-test-'));
 const total = { passed: 0, failed: 0, skipped: 0 };
 const brokenSuites = [];
+const failedTests = [];
 let status = 0;
 for (const project of projects) {
   const out = path.join(reports, `${project}.json`);
@@ -59,6 +60,7 @@ for (const project of projects) {
     total.failed += counts.failed;
     total.skipped += counts.skipped;
     brokenSuites.push(...counts.brokenSuites.map((suite) => ({ project, ...suite })));
+    failedTests.push(...counts.failedTests.map((test) => ({ project, ...test })));
     if (counts.failed > 0) status ||= 1;
     // Vitest fails a run for errors no test owns (an exception thrown after a test ended): count the
     // run as one failure, so the closing line cannot read "0 failed" for a failed run.
@@ -83,6 +85,10 @@ if (brokenSuites.length > 0) {
     const left = s.notRun > 0 ? `, ${s.notRun} test${s.notRun === 1 ? '' : 's'} not run` : '';
     console.log(`  [${s.project}] ${s.file}: ${s.reason}${left}`);
   }
+}
+if (failedTests.length > 0) {
+  console.log('\nTests that failed:');
+  for (const t of failedTests) console.log(`  [${t.project}] ${t.file} > ${t.test}: ${t.reason}`);
 }
 console.log(`\n${closingLine(total)}`);
 process.exit(status);

@@ -5,11 +5,18 @@ export interface BrokenSuite {
   notRun: number;
 }
 
+export interface FailedTest {
+  file: string;
+  test: string;
+  reason: string;
+}
+
 export interface ReportCounts {
   passed: number;
   failed: number;
   skipped: number;
   brokenSuites: BrokenSuite[];
+  failedTests: FailedTest[];
 }
 
 export function countReport(report: unknown, root?: string): ReportCounts;

@@ -1,7 +1,8 @@
 // Counts one vitest JSON report for the closing line of `npm test`. Vitest counts a test that a
 // failing beforeAll kept from running as skipped, and a failing afterAll or import as no test at
 // all; here such a suite is a failure: its tests that did not run count as failed, or the suite
-// counts as one failed test when none of its tests was left out (teardown, import).
+// counts as one failed test when none of its tests was left out (teardown, import). Every failed
+// test is named with the first line of its failure, so that the tail of a long run says which.
 
 const NOT_RUN = new Set(['skipped', 'pending']);
 
@@ -26,8 +27,18 @@ export function countReport(report, root = '') {
   let failed = 0;
   let skipped = 0;
   const brokenSuites = [];
+  const failedTests = [];
   for (const file of report.testResults ?? []) {
     const tests = file.assertionResults ?? [];
+    const name = root && file.name.startsWith(`${root}/`) ? file.name.slice(root.length + 1) : file.name;
+    for (const t of tests) {
+      if (t.status !== 'failed') continue;
+      failedTests.push({
+        file: name,
+        test: t.fullName || t.title || '(unnamed test)',
+        reason: firstLine((t.failureMessages ?? [])[0]) || 'no failure message',
+      });
+    }
     const notRun = tests.filter((t) => NOT_RUN.has(t.status)).length;
     passed += tests.filter((t) => t.status === 'passed').length;
     failed += tests.filter((t) => t.status === 'failed').length;
@@ -35,7 +46,6 @@ export function countReport(report, root = '') {
     if (failedOutsideTests(file)) {
       failed += Math.max(1, notRun);
       skipped += todo;
-      const name = root && file.name.startsWith(`${root}/`) ? file.name.slice(root.length + 1) : file.name;
       brokenSuites.push({
         file: name,
         reason: firstLine(file.message) || 'a beforeAll or afterAll hook failed (see its output above)',
@@ -50,7 +60,7 @@ export function countReport(report, root = '') {
     failed += 1;
     brokenSuites.push({ file: '(no test file)', reason: 'vitest reported a failed run without any file', notRun: 0 });
   }
-  return { passed, failed, skipped, brokenSuites };
+  return { passed, failed, skipped, brokenSuites, failedTests };
 }
 
 export function closingLine(total) {

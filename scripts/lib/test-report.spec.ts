@@ -62,10 +62,21 @@ describe('countReport on a real vitest run of suites that fail outside their tes
     });
   });
 
+  it('names a test that failed an assertion, with the first line of its failure', () => {
+    expect(sut.failedTests).toEqual([
+      {
+        file: 'test-fails.fixture.ts',
+        test: 'a group fails an assertion',
+        reason: expect.stringContaining('sum of one and one'),
+      },
+    ]);
+  });
+
   it('adds up to a closing line that shows every failure', () => {
     // passed: passes, the afterAll suite's test, the test outside the broken group;
-    // failed: 2 (beforeAll) + 1 (afterAll) + 1 (import) + 1 (group); skipped: it.skip and it.todo.
-    expect(closingLine(sut)).toBe('Tests: 3 passed, 5 failed, 2 skipped');
+    // failed: 2 (beforeAll) + 1 (afterAll) + 1 (import) + 1 (group) + 1 (assertion);
+    // skipped: it.skip and it.todo.
+    expect(closingLine(sut)).toBe('Tests: 3 passed, 6 failed, 2 skipped');
     expect(sut.brokenSuites).toHaveLength(4);
   });
 });
@@ -83,7 +94,7 @@ describe('countReport', () => {
         },
       ],
     });
-    expect(sut).toEqual({ passed: 1, failed: 0, skipped: 2, brokenSuites: [] });
+    expect(sut).toEqual({ passed: 1, failed: 0, skipped: 2, brokenSuites: [], failedTests: [] });
   });
 
   it('does not count a file twice when only its tests failed', () => {
@@ -94,11 +105,20 @@ describe('countReport', () => {
           name: '/r/a.test.ts',
           status: 'failed',
           message: '',
-          assertionResults: [{ status: 'failed' }, { status: 'passed' }],
+          assertionResults: [
+            { status: 'failed', fullName: 'a fails', failureMessages: ['AssertionError: expected 1 to be 2\n  at x'] },
+            { status: 'passed' },
+          ],
         },
       ],
     });
-    expect(sut).toEqual({ passed: 1, failed: 1, skipped: 0, brokenSuites: [] });
+    expect(sut).toEqual({
+      passed: 1,
+      failed: 1,
+      skipped: 0,
+      brokenSuites: [],
+      failedTests: [{ file: '/r/a.test.ts', test: 'a fails', reason: 'AssertionError: expected 1 to be 2' }],
+    });
   });
 
   it('adds a teardown failure to a test failure in the same file', () => {
