@@ -157,4 +157,36 @@ describe('LxcCollector', () => {
       vi.useRealTimers();
     }
   });
+
+  it('sees a stop after a start that only a collection saw, between two polls', async () => {
+    vi.useFakeTimers();
+    try {
+      const at = '/nonexistent-corral-lxc';
+      const paths: Record<string, string> = { [at]: 'NAME STATE PID\nc1 STOPPED -\n' };
+      const sut = new LxcCollector({
+        driver: fakeDriver({ paths }),
+        logger: silentLogger,
+        lxcPaths: [at],
+        pollMs: 2_000,
+      });
+      const onChange = vi.fn();
+      const stop = sut.watch(onChange);
+      await vi.advanceTimersByTimeAsync(0);
+      // Started just after a poll: the lxcpath's files changed, and the collection that followed saw it run.
+      paths[at] = 'NAME STATE PID\nc1 RUNNING 42\n';
+      const running = await sut.collect();
+      expect(running.containers.map((c) => c.state)).toEqual(['running']);
+      // Stopped before the next poll, which reads what the poll before it read.
+      paths[at] = 'NAME STATE PID\nc1 STOPPED -\n';
+      await vi.advanceTimersByTimeAsync(2_000);
+      expect(onChange).toHaveBeenCalledTimes(1);
+      // Nothing changed since: no more collections.
+      await sut.collect();
+      await vi.advanceTimersByTimeAsync(4_000);
+      expect(onChange).toHaveBeenCalledTimes(1);
+      stop();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
 });

@@ -22,9 +22,20 @@ export interface LxcCollectorOptions {
   concurrency?: number;
 }
 
+// What the state poll compares: each container's state, init pid and addresses. Addresses are
+// included because DHCP answers seconds after the state turns RUNNING.
+function stateOf(lxcPath: string, rows: readonly LxcLsRow[] | null): string {
+  if (rows === null) return `${lxcPath}:-`;
+  return `${lxcPath}:${rows.map((r) => `${r.name}=${r.state}/${r.pid ?? ''}/${r.ipv4.join(' ')}/${r.ipv6.join(' ')}`).join(',')}`;
+}
+
 export class LxcCollector implements RuntimeCollector {
   readonly name = 'lxc';
   readonly lxcPaths: readonly string[];
+  // The state last read, by the poll or by a collection, whichever read it last. The poll compares
+  // with this, not with its own previous read: a container started and stopped between two polls,
+  // whose start a collection reported (the lxcpath's files changed), must still have its stop seen.
+  private knownState: string | null = null;
 
   constructor(private readonly options: LxcCollectorOptions) {
     this.lxcPaths = options.lxcPaths?.length ? [...new Set(options.lxcPaths)] : [DEFAULT_LXC_PATH];
@@ -43,22 +54,29 @@ export class LxcCollector implements RuntimeCollector {
   }
 
   async collect(): Promise<CollectorOutput> {
-    const perPath = await Promise.all(this.lxcPaths.map((p) => this.collectPath(p)));
+    const states: string[] = [];
+    const perPath = await Promise.all(
+      this.lxcPaths.map((p, i) =>
+        this.collectPath(p, (rows) => {
+          states[i] = stateOf(p, rows);
+        }),
+      ),
+    );
+    this.knownState = states.join('\n');
     return { containers: perPath.flat() };
   }
 
   watch(onChange: () => void): () => void {
     const { logger } = this.options;
     const stopDirs = watchDirectories(this.lxcPaths, onChange, logger, { retryMs: 5_000 });
-    let last: string | null = null;
     let polling = false;
     const poll = async (): Promise<void> => {
       if (polling) return;
       polling = true;
       try {
-        const signature = await this.stateSignature();
-        if (last !== null && signature !== last) onChange();
-        last = signature;
+        const state = await this.stateSignature();
+        if (this.knownState !== null && state !== this.knownState) onChange();
+        this.knownState = state;
       } catch (error) {
         logger.warn('lxc state poll failed', { error });
       } finally {
@@ -77,18 +95,19 @@ export class LxcCollector implements RuntimeCollector {
   private async stateSignature(): Promise<string> {
     const parts = await Promise.all(
       this.lxcPaths.map(async (p) => {
-        if (!(await this.options.driver.pathExists(p))) return `${p}:-`;
-        // Addresses are included: DHCP answers seconds after the state turns RUNNING.
-        const { rows } = parseLxcLs(await this.options.driver.list(p, ['NAME', 'STATE', 'PID', 'IPV4', 'IPV6']));
-        return `${p}:${rows.map((r) => `${r.name}=${r.state}/${r.pid ?? ''}/${r.ipv4.join(' ')}/${r.ipv6.join(' ')}`).join(',')}`;
+        if (!(await this.options.driver.pathExists(p))) return stateOf(p, null);
+        return stateOf(p, parseLxcLs(await this.options.driver.list(p, ['NAME', 'STATE', 'PID', 'IPV4', 'IPV6'])).rows);
       }),
     );
     return parts.join('\n');
   }
 
-  private async collectPath(lxcPath: string): Promise<ContainerRecord[]> {
+  private async collectPath(lxcPath: string, seen: (rows: LxcLsRow[] | null) => void): Promise<ContainerRecord[]> {
     const { driver, logger } = this.options;
-    if (!(await driver.pathExists(lxcPath))) return [];
+    if (!(await driver.pathExists(lxcPath))) {
+      seen(null);
+      return [];
+    }
     let text: string;
     try {
       text = await driver.list(lxcPath);
@@ -96,6 +115,7 @@ export class LxcCollector implements RuntimeCollector {
       throw new Error(`LXC: could not list containers in ${lxcPath}: ${(error as Error).message}`, { cause: error });
     }
     const { rows, warnings } = parseLxcLs(text);
+    seen(rows);
     for (const warning of warnings) logger.warn('skipped an lxc-ls line', { lxcPath, ...warning });
     const records = await mapLimit(rows, this.options.concurrency ?? 4, (row) => this.collectOne(lxcPath, row));
     return records.filter((r): r is ContainerRecord => r !== null);
