@@ -54,16 +54,9 @@ export class LxcCollector implements RuntimeCollector {
   }
 
   async collect(): Promise<CollectorOutput> {
-    const states: string[] = [];
-    const perPath = await Promise.all(
-      this.lxcPaths.map((p, i) =>
-        this.collectPath(p, (rows) => {
-          states[i] = stateOf(p, rows);
-        }),
-      ),
-    );
-    this.knownState = states.join('\n');
-    return { containers: perPath.flat() };
+    const perPath = await Promise.all(this.lxcPaths.map((p) => this.collectPath(p)));
+    this.knownState = perPath.map((r) => r.state).join('\n');
+    return { containers: perPath.flatMap((r) => r.records) };
   }
 
   watch(onChange: () => void): () => void {
@@ -102,12 +95,10 @@ export class LxcCollector implements RuntimeCollector {
     return parts.join('\n');
   }
 
-  private async collectPath(lxcPath: string, seen: (rows: LxcLsRow[] | null) => void): Promise<ContainerRecord[]> {
+  // The path's records, and its state as the poll would read it.
+  private async collectPath(lxcPath: string): Promise<{ records: ContainerRecord[]; state: string }> {
     const { driver, logger } = this.options;
-    if (!(await driver.pathExists(lxcPath))) {
-      seen(null);
-      return [];
-    }
+    if (!(await driver.pathExists(lxcPath))) return { records: [], state: stateOf(lxcPath, null) };
     let text: string;
     try {
       text = await driver.list(lxcPath);
@@ -115,10 +106,9 @@ export class LxcCollector implements RuntimeCollector {
       throw new Error(`LXC: could not list containers in ${lxcPath}: ${(error as Error).message}`, { cause: error });
     }
     const { rows, warnings } = parseLxcLs(text);
-    seen(rows);
     for (const warning of warnings) logger.warn('skipped an lxc-ls line', { lxcPath, ...warning });
     const records = await mapLimit(rows, this.options.concurrency ?? 4, (row) => this.collectOne(lxcPath, row));
-    return records.filter((r): r is ContainerRecord => r !== null);
+    return { records: records.filter((r): r is ContainerRecord => r !== null), state: stateOf(lxcPath, rows) };
   }
 
   // Returns null when the container vanished between lxc-ls and reading its details.
